@@ -1,0 +1,263 @@
+
+/*
+ * Copyright (C) ngx_s3 authors
+ */
+
+
+#ifndef _NGX_HTTP_S3_H_INCLUDED_
+#define _NGX_HTTP_S3_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_s3_util.h"
+#include "ngx_http_s3_wire.h"
+#include "ngx_http_s3_sigv4.h"
+#include "ngx_http_s3_xml.h"
+
+
+#define NGX_HTTP_S3_MAX_KEY_LEN        1024
+#define NGX_HTTP_S3_MAX_META_SIZE      2048
+#define NGX_HTTP_S3_MAX_LIST_KEYS      1000
+#define NGX_HTTP_S3_MAX_DELETE_KEYS    1000
+#define NGX_HTTP_S3_MAX_XML_BODY       (2 * 1024 * 1024)
+
+#define NGX_HTTP_S3_FSYNC_OFF          0
+#define NGX_HTTP_S3_FSYNC_ON           1
+
+
+/* S3 error codes: one table in ngx_http_s3_error.c */
+
+typedef enum {
+    NGX_HTTP_S3_OK = 0,
+    NGX_HTTP_S3_ERR_ACCESS_DENIED,
+    NGX_HTTP_S3_ERR_BAD_DIGEST,
+    NGX_HTTP_S3_ERR_BUCKET_ALREADY_EXISTS,
+    NGX_HTTP_S3_ERR_BUCKET_ALREADY_OWNED,
+    NGX_HTTP_S3_ERR_BUCKET_NOT_EMPTY,
+    NGX_HTTP_S3_ERR_ENTITY_TOO_LARGE,
+    NGX_HTTP_S3_ERR_ENTITY_TOO_SMALL,
+    NGX_HTTP_S3_ERR_EXPIRED_TOKEN,
+    NGX_HTTP_S3_ERR_ILLEGAL_LOCATION,
+    NGX_HTTP_S3_ERR_INCOMPLETE_BODY,
+    NGX_HTTP_S3_ERR_INTERNAL,
+    NGX_HTTP_S3_ERR_INVALID_ACCESS_KEY,
+    NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
+    NGX_HTTP_S3_ERR_INVALID_BUCKET_NAME,
+    NGX_HTTP_S3_ERR_INVALID_DIGEST,
+    NGX_HTTP_S3_ERR_INVALID_LOCATION,
+    NGX_HTTP_S3_ERR_INVALID_RANGE,
+    NGX_HTTP_S3_ERR_INVALID_REQUEST,
+    NGX_HTTP_S3_ERR_INVALID_URI,
+    NGX_HTTP_S3_ERR_KEY_TOO_LONG,
+    NGX_HTTP_S3_ERR_MALFORMED_XML,
+    NGX_HTTP_S3_ERR_METADATA_TOO_LARGE,
+    NGX_HTTP_S3_ERR_METHOD_NOT_ALLOWED,
+    NGX_HTTP_S3_ERR_MISSING_CONTENT_LENGTH,
+    NGX_HTTP_S3_ERR_MISSING_SECURITY_HEADER,
+    NGX_HTTP_S3_ERR_NO_SUCH_BUCKET,
+    NGX_HTTP_S3_ERR_NO_SUCH_KEY,
+    NGX_HTTP_S3_ERR_NO_SUCH_UPLOAD,
+    NGX_HTTP_S3_ERR_NO_SUCH_VERSION,
+    NGX_HTTP_S3_ERR_NOT_IMPLEMENTED,
+    NGX_HTTP_S3_ERR_NOT_MODIFIED,
+    NGX_HTTP_S3_ERR_PRECONDITION_FAILED,
+    NGX_HTTP_S3_ERR_REQUEST_TIME_TOO_SKEWED,
+    NGX_HTTP_S3_ERR_AUTH_QUERY,
+    NGX_HTTP_S3_ERR_AUTH_HEADER_MALFORMED,
+    NGX_HTTP_S3_ERR_SERVICE_UNAVAILABLE,
+    NGX_HTTP_S3_ERR_SIGNATURE_MISMATCH,
+    NGX_HTTP_S3_ERR_SHA256_MISMATCH,
+    NGX_HTTP_S3_ERR_SLOW_DOWN,
+    NGX_HTTP_S3_ERR_TOO_MANY_BUCKETS,
+    NGX_HTTP_S3_ERR_INVALID_STORAGE_CLASS,
+    NGX_HTTP_S3_ERR_UNEXPECTED_CONTENT,
+    NGX_HTTP_S3_ERR_LAST
+} ngx_http_s3_err_e;
+
+
+/* operations: the routing table in ngx_http_s3_module.c maps requests here */
+
+typedef enum {
+    NGX_HTTP_S3_OP_NONE = 0,
+    NGX_HTTP_S3_OP_LIST_BUCKETS,
+    NGX_HTTP_S3_OP_CREATE_BUCKET,
+    NGX_HTTP_S3_OP_DELETE_BUCKET,
+    NGX_HTTP_S3_OP_HEAD_BUCKET,
+    NGX_HTTP_S3_OP_GET_BUCKET_LOCATION,
+    NGX_HTTP_S3_OP_GET_BUCKET_VERSIONING,
+    NGX_HTTP_S3_OP_LIST_OBJECTS,
+    NGX_HTTP_S3_OP_LIST_OBJECTS_V2,
+    NGX_HTTP_S3_OP_LIST_OBJECT_VERSIONS,
+    NGX_HTTP_S3_OP_DELETE_OBJECTS,
+    NGX_HTTP_S3_OP_PUT_OBJECT,
+    NGX_HTTP_S3_OP_GET_OBJECT,
+    NGX_HTTP_S3_OP_HEAD_OBJECT,
+    NGX_HTTP_S3_OP_DELETE_OBJECT,
+    NGX_HTTP_S3_OP_NOT_IMPLEMENTED
+} ngx_http_s3_op_e;
+
+
+typedef struct {
+    ngx_str_t                  access_key;
+    ngx_str_t                  secret_key;
+} ngx_http_s3_key_t;
+
+
+typedef struct {
+    ngx_str_t                  data;        /* data directory, absolute */
+    ngx_str_t                  socket;      /* <data>/meta.sock */
+    ngx_str_t                  region;
+    ngx_array_t               *keys;        /* ngx_http_s3_key_t */
+    ngx_uint_t                 fsync;
+    ngx_msec_t                 meta_timeout;
+    time_t                     max_skew;
+    ngx_path_t                *path;        /* registered with a manager */
+    ngx_flag_t                 enabled;     /* some location uses s3 */
+} ngx_http_s3_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                 enable;
+    ngx_str_t                  domain;      /* virtual-hosted base domain */
+} ngx_http_s3_loc_conf_t;
+
+
+/* what an authenticated request carries on to the operation */
+
+typedef enum {
+    NGX_HTTP_S3_PAYLOAD_NONE = 0,      /* anonymous, no auth */
+    NGX_HTTP_S3_PAYLOAD_SIGNED,        /* x-amz-content-sha256: <hex> */
+    NGX_HTTP_S3_PAYLOAD_UNSIGNED,      /* UNSIGNED-PAYLOAD, presigned */
+    NGX_HTTP_S3_PAYLOAD_STREAMING      /* STREAMING-*: not yet supported */
+} ngx_http_s3_payload_e;
+
+
+typedef struct {
+    ngx_str_t                  access_key;  /* empty: anonymous */
+    ngx_http_s3_payload_e      payload;
+    u_char                     sha256[32];  /* for PAYLOAD_SIGNED */
+} ngx_http_s3_auth_t;
+
+
+typedef struct ngx_http_s3_ctx_s  ngx_http_s3_ctx_t;
+
+struct ngx_http_s3_ctx_s {
+    ngx_http_s3_op_e           op;
+    ngx_str_t                  bucket;
+    ngx_str_t                  key;         /* decoded, may be empty */
+    ngx_str_t                  resource;    /* for error bodies */
+    u_char                     request_id[17];
+    ngx_http_s3_auth_t         auth;
+
+    /* per-operation state, owned by the operation's file */
+    void                      *op_ctx;
+};
+
+
+/* ngx_http_s3_module.c */
+
+extern ngx_module_t  ngx_http_s3_module;
+
+ngx_int_t ngx_http_s3_arg(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value);
+ngx_int_t ngx_http_s3_arg_present(ngx_http_request_t *r, const char *name);
+ngx_table_elt_t *ngx_http_s3_header_in(ngx_http_request_t *r,
+    const char *name);
+ngx_int_t ngx_http_s3_add_header(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value);
+void ngx_http_s3_finalize(ngx_http_request_t *r, ngx_int_t rc);
+/*
+ * <data>/objects/ab/cd/<id>: the body file of an object version, named by
+ * its random id; buf must hold smcf->data.len + 48 bytes; NUL-terminated
+ */
+u_char *ngx_http_s3_body_path(ngx_http_s3_main_conf_t *smcf, u_char *buf,
+    ngx_str_t *id);
+ngx_http_s3_ctx_t *ngx_http_s3_get_ctx(ngx_http_request_t *r);
+
+/* ngx_http_s3_error.c */
+
+ngx_int_t ngx_http_s3_send_error(ngx_http_request_t *r,
+    ngx_http_s3_err_e err, const char *message);
+const char *ngx_http_s3_err_code(ngx_http_s3_err_e err);
+ngx_uint_t ngx_http_s3_err_status(ngx_http_s3_err_e err);
+ngx_int_t ngx_http_s3_send_xml(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_chain_t *body);
+
+/* ngx_http_s3_auth.c: NGX_HTTP_S3_OK or an error; fills ctx->auth */
+
+ngx_http_s3_err_e ngx_http_s3_authenticate(ngx_http_request_t *r,
+    ngx_http_s3_ctx_t *ctx);
+
+/* operations: each returns what a content handler returns */
+
+ngx_int_t ngx_http_s3_list_buckets(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_create_bucket(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_delete_bucket(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_head_bucket(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_get_bucket_location(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_get_bucket_versioning(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_list_objects(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_delete_objects(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_put_object(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_get_object(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_delete_object(ngx_http_request_t *r);
+
+
+/*
+ * ngx_http_s3_meta.c: the worker side of the metadata service.
+ *
+ * A caller fills a request (op and an encoded body made with the wire
+ * codec), sets a handler and calls ngx_http_s3_meta_send().  The handler
+ * runs later, from the event loop, with mr->status and mr->reply set
+ * (reply memory is allocated from mr->pool).  The transport (unix socket
+ * to the helper process, or in-process with master_process off) is not
+ * visible to callers.  Mutating requests are idempotent on replay.
+ */
+
+typedef struct ngx_http_s3_meta_req_s  ngx_http_s3_meta_req_t;
+
+typedef void (*ngx_http_s3_meta_handler_pt)(ngx_http_s3_meta_req_t *mr);
+
+struct ngx_http_s3_meta_req_s {
+    ngx_uint_t                     op;          /* NGX_HTTP_S3_WIRE_OP_* */
+    ngx_str_t                      body;        /* encoded request */
+    ngx_pool_t                    *pool;
+    ngx_log_t                     *log;
+
+    ngx_http_s3_meta_handler_pt    handler;
+    void                          *data;
+
+    ngx_uint_t                     status;      /* NGX_HTTP_S3_WIRE_ST_* */
+    ngx_str_t                      reply;
+
+    /* transport state */
+    uint32_t                       id;
+    size_t                         sent;
+    ngx_queue_t                    queue;
+    ngx_rbtree_node_t              node;
+    ngx_event_t                    timer;
+};
+
+
+ngx_http_s3_meta_req_t *ngx_http_s3_meta_create(ngx_http_request_t *r,
+    ngx_uint_t op, ngx_http_s3_meta_handler_pt handler, void *data);
+ngx_int_t ngx_http_s3_meta_send(ngx_http_s3_meta_req_t *mr);
+ngx_int_t ngx_http_s3_meta_init_worker(ngx_cycle_t *cycle);
+
+
+/* ngx_http_s3_server.c: the helper process side */
+
+ngx_msec_t ngx_http_s3_server_manager(void *data);
+
+/* execute one request: used by the server and, in process, by meta.c */
+
+ngx_int_t ngx_http_s3_server_execute(ngx_log_t *log, uint32_t op,
+    ngx_str_t *req, ngx_http_s3_wbuf_t *out, ngx_uint_t *status);
+ngx_int_t ngx_http_s3_server_open(ngx_cycle_t *cycle,
+    ngx_http_s3_main_conf_t *smcf);
+
+
+#endif /* _NGX_HTTP_S3_H_INCLUDED_ */

@@ -1,0 +1,64 @@
+
+/*
+ * Copyright (C) ngx_s3 authors
+ */
+
+
+#ifndef _NGX_HTTP_S3_UTIL_H_INCLUDED_
+#define _NGX_HTTP_S3_UTIL_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+/*
+ * Pure helpers: names, keys, encodings, dates.  No request in any
+ * signature; unit tests call them directly.
+ */
+
+
+#define NGX_HTTP_S3_ISO8601_LEN        24   /* 2006-02-03T16:45:09.000Z */
+#define NGX_HTTP_S3_BODY_ID_LEN        32   /* hex of 16 random bytes */
+
+
+/* bucket naming rules of PRODUCT.md: 1 if valid, 0 if not */
+ngx_uint_t ngx_http_s3_valid_bucket_name(ngx_str_t *name);
+
+/*
+ * object key: NGX_OK; NGX_DECLINED if longer than 1024 bytes (or empty);
+ * NGX_ERROR if not valid UTF-8 (overlongs, surrogates, > U+10FFFF)
+ */
+ngx_int_t ngx_http_s3_valid_key(ngx_str_t *key);
+
+/*
+ * S3/SigV4 URI encoding: unreserved A-Za-z0-9-._~ kept, everything else
+ * %XX uppercase; '/' kept unless encode_slash.  dst == NULL: returns the
+ * length needed.  Returns the length written.
+ */
+size_t ngx_http_s3_uri_encode(u_char *dst, u_char *src, size_t len,
+    ngx_uint_t encode_slash);
+
+/* percent-decoding ('+' is not a space); NGX_ERROR on a bad escape */
+ngx_int_t ngx_http_s3_uri_decode(u_char *dst, size_t *dst_len,
+    u_char *src, size_t len);
+
+/* 2006-02-03T16:45:09.000Z from milliseconds; writes 24 bytes */
+u_char *ngx_http_s3_time_iso8601(u_char *buf, uint64_t msec);
+
+/* 16 random bytes as 32 lowercase hex chars, from OpenSSL's RAND_bytes */
+ngx_int_t ngx_http_s3_random_hex(u_char *buf, size_t bytes);
+
+/*
+ * Range header value: NGX_OK with *start, *end (inclusive) set;
+ * NGX_DECLINED if the header is to be ignored (not bytes=, multiple ranges,
+ * syntax error); NGX_ERROR if unsatisfiable (416)
+ */
+ngx_int_t ngx_http_s3_parse_range(ngx_str_t *value, off_t size,
+    off_t *start, off_t *end);
+
+/* base64 of 16 bytes (Content-MD5): NGX_OK and md5 filled, or NGX_ERROR */
+ngx_int_t ngx_http_s3_decode_md5(ngx_str_t *b64, u_char md5[16]);
+
+
+#endif /* _NGX_HTTP_S3_UTIL_H_INCLUDED_ */

@@ -1,0 +1,196 @@
+
+/*
+ * Copyright (C) ngx_s3 authors
+ */
+
+
+#ifndef _NGX_HTTP_S3_WIRE_H_INCLUDED_
+#define _NGX_HTTP_S3_WIRE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+/*
+ * The metadata protocol between workers and the helper process, and the
+ * encoding of the records stored in LevelDB.  Pure code: no request, no
+ * connection; unit tests and fuzzers call it directly.
+ *
+ * A frame is: u32 length of what follows, u32 id, u8 op (request) or
+ * status (reply), then the body.  Integers are big-endian; a string is a
+ * u32 length and the bytes.  A record is a list of fields: u8 tag, u32
+ * length, value; unknown tags are skipped, so fields can be added.
+ */
+
+
+#define NGX_HTTP_S3_WIRE_HEADER        9
+#define NGX_HTTP_S3_WIRE_MAX_FRAME     (64 * 1024 * 1024)
+
+/*
+ * Request bodies and replies (str = u32 length + bytes):
+ *
+ * PING            -                          OK
+ * BUCKET_CREATE   str bucket record          OK | EXISTS: existing record
+ * BUCKET_GET      str name                   OK: record | NO_BUCKET
+ * BUCKET_DELETE   str name                   OK | NO_BUCKET | NOT_EMPTY
+ * BUCKET_LIST     -                          OK: u32 n, n x str record
+ * OBJECT_PUT      str bucket, str key, str object record, u8 cond,
+ *                 str etag (for COND_IF_MATCH)
+ *                                            OK | NO_BUCKET | PRECONDITION
+ *                 the replaced version's body file is unlinked by the
+ *                 metadata process after the commit; a replay of the same
+ *                 record (same body id) is answered OK and changes nothing
+ * OBJECT_GET      str bucket, str key        OK: object record
+ *                                            | NO_BUCKET | NO_KEY
+ * OBJECT_DELETE   str bucket, str key        OK (also if no key) | NO_BUCKET
+ *                 the body file is unlinked after the commit
+ * LIST            str bucket, str prefix, str delimiter, str marker
+ *                 (exclusive: list keys > marker), u32 max (1..1000)
+ *                                            OK: u8 truncated, str next
+ *                 marker (the last key or prefix returned), u32 n,
+ *                 n x (u8 kind, str key, and for ENTRY_OBJECT str record)
+ *                                            | NO_BUCKET
+ *                 keys and common prefixes are returned in byte order;
+ *                 a prefix counts as one entry toward max
+ */
+
+/* requests */
+
+#define NGX_HTTP_S3_WIRE_OP_PING             1
+#define NGX_HTTP_S3_WIRE_OP_BUCKET_CREATE    2
+#define NGX_HTTP_S3_WIRE_OP_BUCKET_GET       3
+#define NGX_HTTP_S3_WIRE_OP_BUCKET_DELETE    4
+#define NGX_HTTP_S3_WIRE_OP_BUCKET_LIST      5
+#define NGX_HTTP_S3_WIRE_OP_OBJECT_PUT       6
+#define NGX_HTTP_S3_WIRE_OP_OBJECT_GET       7
+#define NGX_HTTP_S3_WIRE_OP_OBJECT_DELETE    8
+#define NGX_HTTP_S3_WIRE_OP_LIST             9
+#define NGX_HTTP_S3_WIRE_OP_LAST             10
+
+/* reply status */
+
+#define NGX_HTTP_S3_WIRE_ST_OK               0
+#define NGX_HTTP_S3_WIRE_ST_NO_BUCKET        1
+#define NGX_HTTP_S3_WIRE_ST_NO_KEY           2
+#define NGX_HTTP_S3_WIRE_ST_EXISTS           3
+#define NGX_HTTP_S3_WIRE_ST_NOT_EMPTY        4
+#define NGX_HTTP_S3_WIRE_ST_PRECONDITION     5
+#define NGX_HTTP_S3_WIRE_ST_BAD_REQUEST      6
+#define NGX_HTTP_S3_WIRE_ST_ERROR            7
+#define NGX_HTTP_S3_WIRE_ST_UNAVAILABLE      8   /* transport, never sent */
+
+/* conditions of OBJECT_PUT */
+
+#define NGX_HTTP_S3_WIRE_COND_NONE           0
+#define NGX_HTTP_S3_WIRE_COND_IF_NONE_MATCH  1   /* If-None-Match: * */
+#define NGX_HTTP_S3_WIRE_COND_IF_MATCH       2   /* If-Match: etag */
+
+/* kinds of LIST entries */
+
+#define NGX_HTTP_S3_WIRE_ENTRY_OBJECT        0
+#define NGX_HTTP_S3_WIRE_ENTRY_PREFIX        1
+
+
+typedef struct {
+    u_char                    *start;
+    u_char                    *pos;
+    u_char                    *end;
+    ngx_pool_t                *pool;      /* NULL: malloc-backed */
+    ngx_uint_t                 error;
+} ngx_http_s3_wbuf_t;
+
+
+typedef struct {
+    u_char                    *pos;
+    u_char                    *last;
+    ngx_uint_t                 error;
+} ngx_http_s3_rbuf_t;
+
+
+typedef struct {
+    ngx_str_t                  name;
+    ngx_str_t                  value;
+} ngx_http_s3_pair_t;
+
+
+#define NGX_HTTP_S3_OBJECT_DELETE_MARKER     0x01
+
+
+typedef struct {
+    uint64_t                   size;
+    uint64_t                   mtime;     /* milliseconds since the epoch */
+    ngx_str_t                  etag;      /* hex md5, or hex-N */
+    ngx_str_t                  body;      /* body file id, 32 hex */
+    ngx_str_t                  version;   /* "null" when unversioned */
+    ngx_str_t                  content_type;
+    ngx_str_t                  content_encoding;
+    ngx_str_t                  content_disposition;
+    ngx_str_t                  content_language;
+    ngx_str_t                  cache_control;
+    ngx_str_t                  expires;
+    ngx_str_t                  owner;     /* access key of the writer */
+    ngx_array_t               *meta;      /* ngx_http_s3_pair_t, x-amz-meta-
+                                             names without the prefix */
+    ngx_uint_t                 flags;
+} ngx_http_s3_object_t;
+
+
+#define NGX_HTTP_S3_VERSIONING_OFF           0
+#define NGX_HTTP_S3_VERSIONING_ENABLED       1
+#define NGX_HTTP_S3_VERSIONING_SUSPENDED     2
+
+
+typedef struct {
+    ngx_str_t                  name;
+    uint64_t                   created;   /* milliseconds since the epoch */
+    ngx_str_t                  region;
+    ngx_str_t                  owner;
+    ngx_uint_t                 versioning;
+    ngx_uint_t                 object_lock;
+} ngx_http_s3_bucket_t;
+
+
+/* writing */
+
+ngx_int_t ngx_http_s3_wbuf_init(ngx_http_s3_wbuf_t *b, ngx_pool_t *pool,
+    size_t size);
+void ngx_http_s3_wbuf_free(ngx_http_s3_wbuf_t *b);
+void ngx_http_s3_wire_put_u8(ngx_http_s3_wbuf_t *b, uint8_t v);
+void ngx_http_s3_wire_put_u32(ngx_http_s3_wbuf_t *b, uint32_t v);
+void ngx_http_s3_wire_put_u64(ngx_http_s3_wbuf_t *b, uint64_t v);
+void ngx_http_s3_wire_put_str(ngx_http_s3_wbuf_t *b, ngx_str_t *s);
+void ngx_http_s3_wire_put_raw(ngx_http_s3_wbuf_t *b, u_char *p, size_t n);
+
+/* a frame: begin reserves the header, end fills in the length */
+size_t ngx_http_s3_wire_frame_begin(ngx_http_s3_wbuf_t *b, uint32_t id,
+    uint8_t code);
+void ngx_http_s3_wire_frame_end(ngx_http_s3_wbuf_t *b, size_t start);
+
+/* reading: on a short or bad input, error is set and zeros are returned */
+
+void ngx_http_s3_rbuf_init(ngx_http_s3_rbuf_t *b, ngx_str_t *s);
+uint8_t ngx_http_s3_wire_get_u8(ngx_http_s3_rbuf_t *b);
+uint32_t ngx_http_s3_wire_get_u32(ngx_http_s3_rbuf_t *b);
+uint64_t ngx_http_s3_wire_get_u64(ngx_http_s3_rbuf_t *b);
+void ngx_http_s3_wire_get_str(ngx_http_s3_rbuf_t *b, ngx_str_t *s);
+
+/*
+ * parse a frame header at p (n bytes available): NGX_AGAIN if incomplete,
+ * NGX_ERROR if the length is impossible; else *len is the whole frame size
+ */
+ngx_int_t ngx_http_s3_wire_frame_parse(u_char *p, size_t n, size_t *len,
+    uint32_t *id, uint8_t *code);
+
+/* records; decoded strings point into the input */
+
+void ngx_http_s3_object_encode(ngx_http_s3_wbuf_t *b,
+    ngx_http_s3_object_t *o);
+ngx_int_t ngx_http_s3_object_decode(ngx_str_t *in, ngx_http_s3_object_t *o,
+    ngx_pool_t *pool);
+void ngx_http_s3_bucket_encode(ngx_http_s3_wbuf_t *b,
+    ngx_http_s3_bucket_t *bk);
+ngx_int_t ngx_http_s3_bucket_decode(ngx_str_t *in, ngx_http_s3_bucket_t *bk);
+
+
+#endif /* _NGX_HTTP_S3_WIRE_H_INCLUDED_ */

@@ -1,0 +1,75 @@
+
+/*
+ * Copyright (C) ngx_s3 authors
+ */
+
+
+#ifndef _NGX_HTTP_S3_XML_H_INCLUDED_
+#define _NGX_HTTP_S3_XML_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+#define NGX_HTTP_S3_XMLNS  "http://s3.amazonaws.com/doc/2006-03-01/"
+
+
+/*
+ * Response writer: appends to a chain of pool buffers (a large listing
+ * is not one contiguous allocation).  Errors are sticky: check w->error
+ * once, after ngx_http_s3_xml_finish().
+ */
+
+typedef struct {
+    ngx_pool_t                *pool;
+    ngx_chain_t               *first;
+    ngx_chain_t              **last;
+    ngx_buf_t                 *buf;
+    ngx_uint_t                 error;
+} ngx_http_s3_xml_t;
+
+
+void ngx_http_s3_xml_init(ngx_http_s3_xml_t *w, ngx_pool_t *pool);
+/* <?xml version="1.0" encoding="UTF-8"?> and <name xmlns="...S3 ns..."> */
+void ngx_http_s3_xml_root(ngx_http_s3_xml_t *w, const char *name);
+void ngx_http_s3_xml_open(ngx_http_s3_xml_t *w, const char *name);
+void ngx_http_s3_xml_close(ngx_http_s3_xml_t *w, const char *name);
+/* <name>escaped text</name> */
+void ngx_http_s3_xml_text(ngx_http_s3_xml_t *w, const char *name,
+    u_char *text, size_t len);
+void ngx_http_s3_xml_cstr(ngx_http_s3_xml_t *w, const char *name,
+    const char *text);
+void ngx_http_s3_xml_uint(ngx_http_s3_xml_t *w, const char *name,
+    uint64_t n);
+/* the chain, last buffer marked last_buf; NULL on error */
+ngx_chain_t *ngx_http_s3_xml_finish(ngx_http_s3_xml_t *w);
+
+/* escape for XML text and attribute values; dst NULL: length needed */
+size_t ngx_http_s3_xml_escape(u_char *dst, u_char *src, size_t len);
+
+
+/*
+ * Request parsers (libxml2 with network, entities and DTDs off).
+ * NGX_OK, or NGX_ERROR for malformed XML / wrong document.
+ */
+
+/* <CreateBucketConfiguration><LocationConstraint>; empty if none */
+ngx_int_t ngx_http_s3_xml_parse_create_bucket(ngx_pool_t *pool,
+    u_char *body, size_t len, ngx_str_t *location);
+
+typedef struct {
+    ngx_str_t                  key;
+    ngx_str_t                  version;   /* empty if not given */
+} ngx_http_s3_xml_delete_key_t;
+
+/*
+ * <Delete><Quiet>true</Quiet><Object><Key>..</Key><VersionId>..</VersionId>
+ * </Object>...</Delete>; *keys is an array of ngx_http_s3_xml_delete_key_t
+ * (strings copied into pool).  More than max objects: NGX_DECLINED.
+ */
+ngx_int_t ngx_http_s3_xml_parse_delete(ngx_pool_t *pool, u_char *body,
+    size_t len, ngx_uint_t max, ngx_array_t **keys, ngx_uint_t *quiet);
+
+
+#endif /* _NGX_HTTP_S3_XML_H_INCLUDED_ */

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Install what ngx_s3 needs on Debian 12, from Debian's packages only.
+#   scripts/install-deps.sh          build and run dependencies
+#   scripts/install-deps.sh test     plus the test clients
+set -eu
+
+pkgs="nginx-core nginx-dev libleveldb-dev libxml2-dev libssl-dev zlib1g-dev
+      libpcre2-dev gcc make"
+if [ "${1:-}" = test ]; then
+    pkgs="$pkgs python3 python3-boto3 python3-pytest awscli s3cmd rclone
+          curl perl clang libclang-rt-dev nodejs npm"
+fi
+
+missing=
+for p in $pkgs; do
+    dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null \
+        | grep -q 'install ok installed' || missing="$missing $p"
+done
+
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "missing Debian packages:$missing (run as root to install)" >&2
+        exit 1
+    fi
+    echo "installing:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    # shellcheck disable=SC2086
+    apt-get install -y -q --no-install-recommends $missing
+fi
