@@ -234,6 +234,7 @@ struct ngx_http_s3_meta_req_s {
     ngx_str_t                      reply;
 
     /* transport state */
+    ngx_uint_t                     state;
     uint32_t                       id;
     size_t                         sent;
     ngx_queue_t                    queue;
@@ -246,6 +247,32 @@ ngx_http_s3_meta_req_t *ngx_http_s3_meta_create(ngx_http_request_t *r,
     ngx_uint_t op, ngx_http_s3_meta_handler_pt handler, void *data);
 ngx_int_t ngx_http_s3_meta_send(ngx_http_s3_meta_req_t *mr);
 ngx_int_t ngx_http_s3_meta_init_worker(ngx_cycle_t *cycle);
+void ngx_http_s3_meta_exit_worker(ngx_cycle_t *cycle);
+
+
+/* ngx_http_s3_engine.c: LevelDB, used only by the server (one process) */
+
+typedef struct ngx_http_s3_iter_s  ngx_http_s3_iter_t;
+
+/* NGX_OK; NGX_AGAIN: locked by another process; NGX_ERROR: logged */
+ngx_int_t ngx_http_s3_engine_open(ngx_log_t *log, ngx_str_t *dir,
+    ngx_uint_t sync);
+void ngx_http_s3_engine_close(void);
+/* NGX_OK with value (free it with ngx_http_s3_engine_free), NGX_DECLINED */
+ngx_int_t ngx_http_s3_engine_get(ngx_log_t *log, ngx_str_t *key,
+    ngx_str_t *value);
+void ngx_http_s3_engine_free(ngx_str_t *value);
+/* a write batch, applied atomically by commit */
+void ngx_http_s3_engine_put(ngx_str_t *key, ngx_str_t *value);
+void ngx_http_s3_engine_delete(ngx_str_t *key);
+ngx_int_t ngx_http_s3_engine_commit(ngx_log_t *log);
+ngx_http_s3_iter_t *ngx_http_s3_engine_iter(void);
+void ngx_http_s3_iter_seek(ngx_http_s3_iter_t *it, u_char *key, size_t len);
+ngx_uint_t ngx_http_s3_iter_valid(ngx_http_s3_iter_t *it);
+void ngx_http_s3_iter_key(ngx_http_s3_iter_t *it, ngx_str_t *key);
+void ngx_http_s3_iter_value(ngx_http_s3_iter_t *it, ngx_str_t *value);
+void ngx_http_s3_iter_next(ngx_http_s3_iter_t *it);
+void ngx_http_s3_iter_destroy(ngx_http_s3_iter_t *it);
 
 
 /* ngx_http_s3_server.c: the helper process side */

@@ -1,0 +1,717 @@
+
+/*
+ * Copyright (C) ngx_s3 authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_s3.h"
+
+
+/*
+ * The worker side of the metadata service: one persistent unix socket
+ * connection per worker to the helper process that owns LevelDB, with
+ * requests pipelined and matched to replies by id.  On a broken
+ * connection every unanswered request is sent again after reconnecting:
+ * the helper makes each mutating request idempotent on replay.
+ *
+ * Every request holds its own non-cancelable timer: a gracefully exiting
+ * worker waits for its requests instead of dropping them, and a request
+ * that waits longer than s3_meta_timeout is answered ST_UNAVAILABLE.
+ */
+
+
+#define NGX_HTTP_S3_META_NEW        0
+#define NGX_HTTP_S3_META_QUEUED     1       /* in send_q */
+#define NGX_HTTP_S3_META_PENDING    2       /* sent, in the pending tree */
+#define NGX_HTTP_S3_META_DONE       3
+
+#define NGX_HTTP_S3_META_RBUF       (64 * 1024)
+#define NGX_HTTP_S3_META_BACKOFF    1000
+
+
+typedef struct {
+    ngx_http_s3_main_conf_t   *smcf;
+    ngx_log_t                 *log;
+    ngx_connection_t          *c;
+    ngx_uint_t                 local;        /* master_process off */
+
+    ngx_queue_t                send_q;
+    ngx_rbtree_t               pending;
+    ngx_rbtree_node_t          sentinel;
+    uint32_t                   next_id;
+
+    ngx_event_t                reconnect;
+    ngx_msec_t                 backoff;
+
+    u_char                    *rbuf;
+    size_t                     rsize;
+    size_t                     rlen;
+
+    struct sockaddr_un         sun;
+} ngx_http_s3_meta_t;
+
+
+static void ngx_http_s3_meta_connect(ngx_http_s3_meta_t *m);
+static void ngx_http_s3_meta_reconnect_handler(ngx_event_t *ev);
+static void ngx_http_s3_meta_close(ngx_http_s3_meta_t *m);
+static void ngx_http_s3_meta_write_handler(ngx_event_t *ev);
+static void ngx_http_s3_meta_read_handler(ngx_event_t *ev);
+static ngx_int_t ngx_http_s3_meta_process(ngx_http_s3_meta_t *m);
+static void ngx_http_s3_meta_done(ngx_http_s3_meta_req_t *mr,
+    ngx_uint_t status, u_char *p, size_t len);
+static void ngx_http_s3_meta_timeout(ngx_event_t *ev);
+static void ngx_http_s3_meta_local(ngx_event_t *ev);
+static ngx_http_s3_meta_req_t *ngx_http_s3_meta_lookup(ngx_http_s3_meta_t *m,
+    uint32_t id);
+
+
+static ngx_http_s3_meta_t  *ngx_http_s3_meta;
+
+
+ngx_int_t
+ngx_http_s3_meta_init_worker(ngx_cycle_t *cycle)
+{
+    ngx_http_s3_meta_t       *m;
+    ngx_http_s3_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_s3_module);
+
+    m = ngx_pcalloc(cycle->pool, sizeof(ngx_http_s3_meta_t));
+    if (m == NULL) {
+        return NGX_ERROR;
+    }
+
+    m->smcf = smcf;
+    m->log = cycle->log;
+    m->local = (ngx_process == NGX_PROCESS_SINGLE);
+
+    ngx_queue_init(&m->send_q);
+    ngx_rbtree_init(&m->pending, &m->sentinel, ngx_rbtree_insert_value);
+
+    m->reconnect.handler = ngx_http_s3_meta_reconnect_handler;
+    m->reconnect.data = m;
+    m->reconnect.log = cycle->log;
+    m->reconnect.cancelable = 1;
+
+    m->sun.sun_family = AF_UNIX;
+    ngx_memcpy(m->sun.sun_path, smcf->socket.data, smcf->socket.len);
+
+    m->rsize = NGX_HTTP_S3_META_RBUF;
+    m->rbuf = ngx_alloc(m->rsize, cycle->log);
+    if (m->rbuf == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_s3_meta = m;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_s3_meta_exit_worker(ngx_cycle_t *cycle)
+{
+    ngx_http_s3_meta_t  *m;
+
+    m = ngx_http_s3_meta;
+
+    if (m == NULL) {
+        return;
+    }
+
+    if (m->c) {
+        ngx_close_connection(m->c);
+        m->c = NULL;
+    }
+
+    if (m->reconnect.timer_set) {
+        ngx_del_timer(&m->reconnect);
+    }
+
+    ngx_free(m->rbuf);
+    m->rbuf = NULL;
+
+    ngx_http_s3_meta = NULL;
+}
+
+
+ngx_http_s3_meta_req_t *
+ngx_http_s3_meta_create(ngx_http_request_t *r, ngx_uint_t op,
+    ngx_http_s3_meta_handler_pt handler, void *data)
+{
+    ngx_http_s3_meta_req_t  *mr;
+
+    mr = ngx_pcalloc(r->pool, sizeof(ngx_http_s3_meta_req_t));
+    if (mr == NULL) {
+        return NULL;
+    }
+
+    mr->op = op;
+    mr->pool = r->pool;
+    mr->log = r->connection->log;
+    mr->handler = handler;
+    mr->data = data;
+
+    return mr;
+}
+
+
+ngx_int_t
+ngx_http_s3_meta_send(ngx_http_s3_meta_req_t *mr)
+{
+    size_t                    start;
+    ngx_http_s3_meta_t       *m;
+    ngx_http_s3_wbuf_t        b;
+    ngx_http_s3_main_conf_t  *smcf;
+
+    m = ngx_http_s3_meta;
+
+    if (m == NULL || mr->state != NGX_HTTP_S3_META_NEW) {
+        return NGX_ERROR;
+    }
+
+    smcf = m->smcf;
+
+    mr->timer.data = mr;
+    mr->timer.log = mr->log;
+
+    if (m->local) {
+        /* in process: execute now, answer from the event loop */
+
+        if (ngx_http_s3_wbuf_init(&b, mr->pool, 256) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_s3_server_execute(mr->log, mr->op, &mr->body, &b,
+                                       &mr->status)
+            != NGX_OK || b.error)
+        {
+            mr->status = NGX_HTTP_S3_WIRE_ST_ERROR;
+            b.pos = b.start;
+        }
+
+        mr->reply.data = b.start;
+        mr->reply.len = b.pos - b.start;
+        mr->state = NGX_HTTP_S3_META_DONE;
+
+        mr->timer.handler = ngx_http_s3_meta_local;
+        ngx_post_event(&mr->timer, &ngx_posted_events);
+
+        return NGX_OK;
+    }
+
+    /* frame the request: header, then the body */
+
+    if (ngx_http_s3_wbuf_init(&b, mr->pool,
+                              NGX_HTTP_S3_WIRE_HEADER + mr->body.len)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (++m->next_id == 0) {
+        m->next_id = 1;
+    }
+
+    mr->id = m->next_id;
+
+    start = ngx_http_s3_wire_frame_begin(&b, mr->id, (uint8_t) mr->op);
+    ngx_http_s3_wire_put_raw(&b, mr->body.data, mr->body.len);
+    ngx_http_s3_wire_frame_end(&b, start);
+
+    if (b.error) {
+        return NGX_ERROR;
+    }
+
+    mr->body.data = b.start;
+    mr->body.len = b.pos - b.start;
+    mr->sent = 0;
+    mr->node.key = mr->id;
+
+    mr->timer.handler = ngx_http_s3_meta_timeout;
+    ngx_add_timer(&mr->timer, smcf->meta_timeout);
+
+    ngx_queue_insert_tail(&m->send_q, &mr->queue);
+    mr->state = NGX_HTTP_S3_META_QUEUED;
+
+    if (m->c == NULL) {
+        if (!m->reconnect.timer_set) {
+            ngx_http_s3_meta_connect(m);
+        }
+
+        return NGX_OK;
+    }
+
+    /* never write from inside a caller: post the write instead */
+
+    if (m->c->write->ready) {
+        ngx_post_event(m->c->write, &ngx_posted_events);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_s3_meta_connect(ngx_http_s3_meta_t *m)
+{
+    int                 rc;
+    ngx_err_t           err;
+    ngx_uint_t          level;
+    ngx_socket_t        s;
+    ngx_event_t        *rev, *wev;
+    ngx_connection_t   *c;
+
+    if (ngx_terminate) {
+        return;
+    }
+
+    s = ngx_socket(AF_UNIX, SOCK_STREAM, 0);
+    if (s == (ngx_socket_t) -1) {
+        ngx_log_error(NGX_LOG_ALERT, m->log, ngx_socket_errno,
+                      ngx_socket_n " for s3 metadata failed");
+        goto retry;
+    }
+
+    if (ngx_nonblocking(s) == -1) {
+        ngx_log_error(NGX_LOG_ALERT, m->log, ngx_socket_errno,
+                      ngx_nonblocking_n " failed");
+        ngx_close_socket(s);
+        goto retry;
+    }
+
+    /* a unix socket connects at once or fails (EAGAIN: backlog full) */
+
+    rc = connect(s, (struct sockaddr *) &m->sun, sizeof(struct sockaddr_un));
+
+    if (rc == -1) {
+        err = ngx_socket_errno;
+
+        /* the helper is (re)starting: not an error while it is brief */
+
+        level = (m->backoff >= NGX_HTTP_S3_META_BACKOFF) ? NGX_LOG_WARN
+                                                         : NGX_LOG_INFO;
+
+        ngx_log_error(level, m->log, err,
+                      "s3 metadata connect() to \"%s\" failed",
+                      m->sun.sun_path);
+        ngx_close_socket(s);
+        goto retry;
+    }
+
+    c = ngx_get_connection(s, m->log);
+    if (c == NULL) {
+        ngx_close_socket(s);
+        goto retry;
+    }
+
+    c->data = m;
+    c->recv = ngx_recv;
+    c->send = ngx_send;
+    c->log = m->log;
+    c->log_error = NGX_ERROR_INFO;
+
+    rev = c->read;
+    wev = c->write;
+    rev->log = m->log;
+    wev->log = m->log;
+    rev->handler = ngx_http_s3_meta_read_handler;
+    wev->handler = ngx_http_s3_meta_write_handler;
+
+    if (ngx_add_conn) {
+        if (ngx_add_conn(c) == NGX_ERROR) {
+            ngx_close_connection(c);
+            goto retry;
+        }
+
+    } else {
+        if (ngx_add_event(rev, NGX_READ_EVENT, 0) != NGX_OK
+            || ngx_add_event(wev, NGX_WRITE_EVENT, 0) != NGX_OK)
+        {
+            ngx_close_connection(c);
+            goto retry;
+        }
+    }
+
+    m->c = c;
+    m->rlen = 0;
+
+    wev->ready = 1;
+    ngx_post_event(wev, &ngx_posted_events);
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, m->log, 0, "s3 metadata connected");
+
+    return;
+
+retry:
+
+    m->backoff = m->backoff ? ngx_min(m->backoff * 2, NGX_HTTP_S3_META_BACKOFF)
+                            : 10;
+
+    if (!ngx_exiting || !ngx_queue_empty(&m->send_q)) {
+        ngx_add_timer(&m->reconnect, m->backoff);
+    }
+}
+
+
+static void
+ngx_http_s3_meta_reconnect_handler(ngx_event_t *ev)
+{
+    ngx_http_s3_meta_t  *m;
+
+    m = ev->data;
+
+    if (m->c == NULL && !ngx_queue_empty(&m->send_q)) {
+        ngx_http_s3_meta_connect(m);
+    }
+}
+
+
+/*
+ * The connection broke: close it and put every unanswered request back
+ * at the head of the send queue, in id order, to be sent again.
+ */
+
+static void
+ngx_http_s3_meta_close(ngx_http_s3_meta_t *m)
+{
+    ngx_queue_t              requeue, *q;
+    ngx_rbtree_node_t       *node, *sentinel;
+    ngx_http_s3_meta_req_t  *mr;
+
+    if (m->c) {
+        ngx_close_connection(m->c);
+        m->c = NULL;
+    }
+
+    m->rlen = 0;
+
+    ngx_queue_init(&requeue);
+
+    sentinel = m->pending.sentinel;
+
+    while (m->pending.root != sentinel) {
+        node = ngx_rbtree_min(m->pending.root, sentinel);
+        ngx_rbtree_delete(&m->pending, node);
+
+        mr = (ngx_http_s3_meta_req_t *)
+                 ((u_char *) node - offsetof(ngx_http_s3_meta_req_t, node));
+
+        mr->state = NGX_HTTP_S3_META_QUEUED;
+        ngx_queue_insert_tail(&requeue, &mr->queue);
+    }
+
+    while (!ngx_queue_empty(&m->send_q)) {
+        q = ngx_queue_head(&m->send_q);
+        ngx_queue_remove(q);
+        ngx_queue_insert_tail(&requeue, q);
+    }
+
+    while (!ngx_queue_empty(&requeue)) {
+        q = ngx_queue_head(&requeue);
+        ngx_queue_remove(q);
+        ngx_queue_insert_tail(&m->send_q, q);
+
+        mr = ngx_queue_data(q, ngx_http_s3_meta_req_t, queue);
+        mr->sent = 0;
+    }
+
+    if (!ngx_queue_empty(&m->send_q)) {
+        ngx_log_error(NGX_LOG_WARN, m->log, 0,
+                      "s3 metadata connection lost, resending requests");
+
+        if (!m->reconnect.timer_set) {
+            m->backoff = 0;
+            ngx_add_timer(&m->reconnect, 10);
+        }
+    }
+}
+
+
+static void
+ngx_http_s3_meta_write_handler(ngx_event_t *wev)
+{
+    ssize_t                  n;
+    ngx_queue_t             *q;
+    ngx_connection_t        *c;
+    ngx_http_s3_meta_t      *m;
+    ngx_http_s3_meta_req_t  *mr;
+
+    c = wev->data;
+    m = c->data;
+
+    if (m->c != c) {
+        return;
+    }
+
+    m->backoff = 0;
+
+    while (!ngx_queue_empty(&m->send_q)) {
+
+        q = ngx_queue_head(&m->send_q);
+        mr = ngx_queue_data(q, ngx_http_s3_meta_req_t, queue);
+
+        n = c->send(c, mr->body.data + mr->sent, mr->body.len - mr->sent);
+
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (n == NGX_ERROR) {
+            ngx_http_s3_meta_close(m);
+            return;
+        }
+
+        mr->sent += n;
+
+        if (mr->sent < mr->body.len) {
+            continue;
+        }
+
+        ngx_queue_remove(q);
+        ngx_rbtree_insert(&m->pending, &mr->node);
+        mr->state = NGX_HTTP_S3_META_PENDING;
+    }
+
+    if (ngx_handle_write_event(wev, 0) != NGX_OK) {
+        ngx_http_s3_meta_close(m);
+    }
+}
+
+
+static void
+ngx_http_s3_meta_read_handler(ngx_event_t *rev)
+{
+    u_char              *p;
+    size_t               size;
+    ssize_t              n;
+    ngx_connection_t    *c;
+    ngx_http_s3_meta_t  *m;
+
+    c = rev->data;
+    m = c->data;
+
+    if (m->c != c) {
+        return;
+    }
+
+    for ( ;; ) {
+
+        if (m->rlen == m->rsize) {
+            /* a frame larger than the buffer: grow to fit */
+
+            size = m->rsize * 2;
+
+            if (size > NGX_HTTP_S3_WIRE_MAX_FRAME + NGX_HTTP_S3_WIRE_HEADER) {
+                ngx_log_error(NGX_LOG_ALERT, m->log, 0,
+                              "s3 metadata reply too large");
+                ngx_http_s3_meta_close(m);
+                return;
+            }
+
+            p = ngx_alloc(size, m->log);
+            if (p == NULL) {
+                ngx_http_s3_meta_close(m);
+                return;
+            }
+
+            ngx_memcpy(p, m->rbuf, m->rlen);
+            ngx_free(m->rbuf);
+            m->rbuf = p;
+            m->rsize = size;
+        }
+
+        n = c->recv(c, m->rbuf + m->rlen, m->rsize - m->rlen);
+
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (n == 0 || n == NGX_ERROR) {
+            ngx_log_error(NGX_LOG_INFO, m->log, 0,
+                          "s3 metadata process closed the connection");
+            ngx_http_s3_meta_close(m);
+            return;
+        }
+
+        m->rlen += n;
+
+        if (ngx_http_s3_meta_process(m) != NGX_OK) {
+            ngx_http_s3_meta_close(m);
+            return;
+        }
+
+        if (m->c != c) {
+            return;
+        }
+    }
+
+    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+        ngx_http_s3_meta_close(m);
+        return;
+    }
+
+    /* the receive buffer of a large listing is not kept */
+
+    if (m->rsize > NGX_HTTP_S3_META_RBUF && m->rlen <= NGX_HTTP_S3_META_RBUF) {
+        p = ngx_alloc(NGX_HTTP_S3_META_RBUF, m->log);
+        if (p) {
+            ngx_memcpy(p, m->rbuf, m->rlen);
+            ngx_free(m->rbuf);
+            m->rbuf = p;
+            m->rsize = NGX_HTTP_S3_META_RBUF;
+        }
+    }
+}
+
+
+static ngx_int_t
+ngx_http_s3_meta_process(ngx_http_s3_meta_t *m)
+{
+    u_char                  *p, *last;
+    size_t                   len;
+    uint8_t                  code;
+    uint32_t                 id;
+    ngx_int_t                rc;
+    ngx_http_s3_meta_req_t  *mr;
+
+    p = m->rbuf;
+    last = m->rbuf + m->rlen;
+
+    for ( ;; ) {
+        rc = ngx_http_s3_wire_frame_parse(p, last - p, &len, &id, &code);
+
+        if (rc == NGX_AGAIN) {
+            break;
+        }
+
+        if (rc == NGX_ERROR) {
+            ngx_log_error(NGX_LOG_ALERT, m->log, 0,
+                          "s3 metadata process sent a bad frame");
+            return NGX_ERROR;
+        }
+
+        mr = ngx_http_s3_meta_lookup(m, id);
+
+        if (mr) {
+            ngx_rbtree_delete(&m->pending, &mr->node);
+            ngx_http_s3_meta_done(mr, code, p + NGX_HTTP_S3_WIRE_HEADER,
+                                  len - NGX_HTTP_S3_WIRE_HEADER);
+        }
+
+        p += len;
+    }
+
+    m->rlen = last - p;
+
+    if (m->rlen && p != m->rbuf) {
+        ngx_memmove(m->rbuf, p, m->rlen);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_http_s3_meta_req_t *
+ngx_http_s3_meta_lookup(ngx_http_s3_meta_t *m, uint32_t id)
+{
+    ngx_rbtree_node_t  *node, *sentinel;
+
+    node = m->pending.root;
+    sentinel = m->pending.sentinel;
+
+    while (node != sentinel) {
+
+        if (id < node->key) {
+            node = node->left;
+            continue;
+        }
+
+        if (id > node->key) {
+            node = node->right;
+            continue;
+        }
+
+        return (ngx_http_s3_meta_req_t *)
+                   ((u_char *) node - offsetof(ngx_http_s3_meta_req_t, node));
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_http_s3_meta_done(ngx_http_s3_meta_req_t *mr, ngx_uint_t status,
+    u_char *p, size_t len)
+{
+    mr->state = NGX_HTTP_S3_META_DONE;
+    mr->status = status;
+
+    if (mr->timer.timer_set) {
+        ngx_del_timer(&mr->timer);
+    }
+
+    mr->reply.len = 0;
+    mr->reply.data = NULL;
+
+    if (len) {
+        mr->reply.data = ngx_pnalloc(mr->pool, len);
+
+        if (mr->reply.data == NULL) {
+            mr->status = NGX_HTTP_S3_WIRE_ST_ERROR;
+
+        } else {
+            ngx_memcpy(mr->reply.data, p, len);
+            mr->reply.len = len;
+        }
+    }
+
+    mr->handler(mr);
+}
+
+
+static void
+ngx_http_s3_meta_timeout(ngx_event_t *ev)
+{
+    ngx_http_s3_meta_t      *m;
+    ngx_http_s3_meta_req_t  *mr;
+
+    mr = ev->data;
+    m = ngx_http_s3_meta;
+
+    ngx_log_error(NGX_LOG_ERR, mr->log, 0,
+                  "s3 metadata request timed out");
+
+    if (mr->state == NGX_HTTP_S3_META_QUEUED) {
+
+        if (mr->sent && m && m->c) {
+            /* half written: the stream cannot skip it, start over */
+            ngx_queue_remove(&mr->queue);
+            mr->state = NGX_HTTP_S3_META_DONE;
+            ngx_http_s3_meta_close(m);
+
+        } else {
+            ngx_queue_remove(&mr->queue);
+        }
+
+    } else if (mr->state == NGX_HTTP_S3_META_PENDING && m) {
+        ngx_rbtree_delete(&m->pending, &mr->node);
+    }
+
+    ngx_http_s3_meta_done(mr, NGX_HTTP_S3_WIRE_ST_UNAVAILABLE, NULL, 0);
+}
+
+
+static void
+ngx_http_s3_meta_local(ngx_event_t *ev)
+{
+    ngx_http_s3_meta_req_t  *mr;
+
+    mr = ev->data;
+
+    mr->handler(mr);
+}

@@ -1,0 +1,923 @@
+
+/*
+ * Copyright (C) ngx_s3 authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_s3.h"
+
+
+/*
+ * The routing table: every S3 operation the module answers, in one place.
+ * A request matches a row by method, by whether it names a bucket and a
+ * key, and by its sub-resource (the first query argument that is one of
+ * ngx_http_s3_subresources, or none).
+ */
+
+#define NGX_HTTP_S3_NO_BUCKET   0
+#define NGX_HTTP_S3_BUCKET      1
+#define NGX_HTTP_S3_KEY         2
+
+
+typedef struct {
+    ngx_uint_t                 method;
+    ngx_uint_t                 target;
+    const char                *sub;
+    ngx_http_s3_op_e           op;
+    ngx_int_t                (*handler)(ngx_http_request_t *r);
+} ngx_http_s3_route_t;
+
+
+static ngx_int_t ngx_http_s3_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_s3_parse(ngx_http_request_t *r,
+    ngx_http_s3_ctx_t *ctx, ngx_http_s3_loc_conf_t *slcf);
+static ngx_http_s3_route_t *ngx_http_s3_route(ngx_http_request_t *r,
+    ngx_http_s3_ctx_t *ctx, ngx_uint_t *known_sub);
+static ngx_int_t ngx_http_s3_set_resource(ngx_http_request_t *r,
+    ngx_http_s3_ctx_t *ctx);
+
+static void *ngx_http_s3_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_s3_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_s3_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_s3_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_s3(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_s3_data(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_s3_access_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_s3_init_process(ngx_cycle_t *cycle);
+static void ngx_http_s3_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_conf_enum_t  ngx_http_s3_fsync_modes[] = {
+    { ngx_string("off"), NGX_HTTP_S3_FSYNC_OFF },
+    { ngx_string("on"), NGX_HTTP_S3_FSYNC_ON },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_command_t  ngx_http_s3_commands[] = {
+
+    { ngx_string("s3"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_s3,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("s3_domain"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_s3_loc_conf_t, domain),
+      NULL },
+
+    { ngx_string("s3_data"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_s3_data,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("s3_region"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_s3_main_conf_t, region),
+      NULL },
+
+    { ngx_string("s3_access_key"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_http_s3_access_key,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("s3_fsync"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_s3_main_conf_t, fsync),
+      &ngx_http_s3_fsync_modes },
+
+    { ngx_string("s3_meta_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_s3_main_conf_t, meta_timeout),
+      NULL },
+
+    { ngx_string("s3_max_clock_skew"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_s3_main_conf_t, max_skew),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_s3_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_s3_create_main_conf,          /* create main configuration */
+    ngx_http_s3_init_main_conf,            /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_s3_create_loc_conf,           /* create location configuration */
+    ngx_http_s3_merge_loc_conf             /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_s3_module = {
+    NGX_MODULE_V1,
+    &ngx_http_s3_module_ctx,               /* module context */
+    ngx_http_s3_commands,                  /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_s3_init_process,              /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_s3_exit_process,              /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+/* query arguments that select an operation (S3 "sub-resources") */
+
+static const char  *ngx_http_s3_subresources[] = {
+    "accelerate", "acl", "analytics", "attributes", "cors", "delete",
+    "encryption", "intelligent-tiering", "inventory", "legal-hold",
+    "lifecycle", "list-type", "location", "logging", "metrics",
+    "notification", "object-lock", "ownershipControls", "policy",
+    "policyStatus", "publicAccessBlock", "replication", "requestPayment",
+    "restore", "retention", "select", "tagging", "torrent", "uploadId",
+    "uploads", "versioning", "versions", "website",
+    NULL
+};
+
+
+static ngx_http_s3_route_t  ngx_http_s3_routes[] = {
+
+    { NGX_HTTP_GET, NGX_HTTP_S3_NO_BUCKET, NULL,
+      NGX_HTTP_S3_OP_LIST_BUCKETS, ngx_http_s3_list_buckets },
+
+    { NGX_HTTP_PUT, NGX_HTTP_S3_BUCKET, NULL,
+      NGX_HTTP_S3_OP_CREATE_BUCKET, ngx_http_s3_create_bucket },
+
+    { NGX_HTTP_DELETE, NGX_HTTP_S3_BUCKET, NULL,
+      NGX_HTTP_S3_OP_DELETE_BUCKET, ngx_http_s3_delete_bucket },
+
+    { NGX_HTTP_HEAD, NGX_HTTP_S3_BUCKET, NULL,
+      NGX_HTTP_S3_OP_HEAD_BUCKET, ngx_http_s3_head_bucket },
+
+    { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "location",
+      NGX_HTTP_S3_OP_GET_BUCKET_LOCATION, ngx_http_s3_get_bucket_location },
+
+    { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "versioning",
+      NGX_HTTP_S3_OP_GET_BUCKET_VERSIONING,
+      ngx_http_s3_get_bucket_versioning },
+
+    { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, NULL,
+      NGX_HTTP_S3_OP_LIST_OBJECTS, ngx_http_s3_list_objects },
+
+    { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "list-type",
+      NGX_HTTP_S3_OP_LIST_OBJECTS_V2, ngx_http_s3_list_objects },
+
+    { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "versions",
+      NGX_HTTP_S3_OP_LIST_OBJECT_VERSIONS, ngx_http_s3_list_objects },
+
+    { NGX_HTTP_POST, NGX_HTTP_S3_BUCKET, "delete",
+      NGX_HTTP_S3_OP_DELETE_OBJECTS, ngx_http_s3_delete_objects },
+
+    { NGX_HTTP_PUT, NGX_HTTP_S3_KEY, NULL,
+      NGX_HTTP_S3_OP_PUT_OBJECT, ngx_http_s3_put_object },
+
+    { NGX_HTTP_GET, NGX_HTTP_S3_KEY, NULL,
+      NGX_HTTP_S3_OP_GET_OBJECT, ngx_http_s3_get_object },
+
+    { NGX_HTTP_HEAD, NGX_HTTP_S3_KEY, NULL,
+      NGX_HTTP_S3_OP_HEAD_OBJECT, ngx_http_s3_get_object },
+
+    { NGX_HTTP_DELETE, NGX_HTTP_S3_KEY, NULL,
+      NGX_HTTP_S3_OP_DELETE_OBJECT, ngx_http_s3_delete_object },
+
+    { 0, 0, NULL, NGX_HTTP_S3_OP_NONE, NULL }
+};
+
+
+static ngx_uint_t  ngx_http_s3_request_counter;
+
+
+static ngx_int_t
+ngx_http_s3_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                 rc;
+    ngx_str_t                 v;
+    ngx_uint_t                known;
+    ngx_http_s3_ctx_t        *ctx;
+    ngx_http_s3_err_e         err;
+    ngx_http_s3_route_t      *route;
+    ngx_http_s3_loc_conf_t   *slcf;
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_s3_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_s3_module);
+
+    /* an id unique per worker and start: pid, counter */
+
+    (void) ngx_sprintf(ctx->request_id, "%08XD%08XD",
+                       (uint32_t) ngx_pid,
+                       (uint32_t) ++ngx_http_s3_request_counter);
+
+    v.data = ctx->request_id;
+    v.len = 16;
+
+    if (ngx_http_s3_add_header(r, "x-amz-request-id", &v) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_s3_module);
+
+    if (ngx_http_s3_parse(r, ctx, slcf) != NGX_OK) {
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_URI,
+                                      "Couldn't parse the specified URI.");
+    }
+
+    if (ngx_http_s3_set_resource(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    err = ngx_http_s3_authenticate(r, ctx);
+
+    if (err != NGX_HTTP_S3_OK) {
+        return ngx_http_s3_send_error(r, err, NULL);
+    }
+
+    if (ctx->auth.access_key.len == 0) {
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_ACCESS_DENIED,
+                                      "Access Denied");
+    }
+
+    if (ctx->bucket.len
+        && !ngx_http_s3_valid_bucket_name(&ctx->bucket))
+    {
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_BUCKET_NAME,
+                                      "The specified bucket is not valid.");
+    }
+
+    if (ctx->key.len) {
+        rc = ngx_http_s3_valid_key(&ctx->key);
+
+        if (rc == NGX_DECLINED) {
+            return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_KEY_TOO_LONG,
+                                          "Your key is too long");
+        }
+
+        if (rc != NGX_OK) {
+            return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
+                                          "Object key is not valid UTF-8");
+        }
+    }
+
+    route = ngx_http_s3_route(r, ctx, &known);
+
+    if (route == NULL) {
+        if (!known
+            && !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_PUT
+                              |NGX_HTTP_POST|NGX_HTTP_DELETE)))
+        {
+            return ngx_http_s3_send_error(r,
+                                          NGX_HTTP_S3_ERR_METHOD_NOT_ALLOWED,
+                                          NULL);
+        }
+
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_NOT_IMPLEMENTED,
+                                      "A header or query you provided "
+                                      "implies functionality that is not "
+                                      "implemented.");
+    }
+
+    if (route->op == NGX_HTTP_S3_OP_LIST_OBJECTS_V2
+        && (ngx_http_s3_arg(r, "list-type", &v) != NGX_OK
+            || v.len != 1 || v.data[0] != '2'))
+    {
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
+                                      "Invalid list type");
+    }
+
+    ctx->op = route->op;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "s3 op:%ui bucket:\"%V\"", (ngx_uint_t) ctx->op,
+                   &ctx->bucket);
+
+    return route->handler(r);
+}
+
+
+/*
+ * Bucket and key from the request line as sent (r->unparsed_uri): nginx's
+ * own r->uri merges slashes and resolves dot segments, which would change
+ * keys such as "a//b".
+ */
+
+static ngx_int_t
+ngx_http_s3_parse(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx,
+    ngx_http_s3_loc_conf_t *slcf)
+{
+    u_char     *p, *last, *slash, *dst;
+    size_t      len;
+    ngx_str_t   host, path;
+
+    path.data = r->unparsed_uri.data;
+    path.len = r->unparsed_uri.len;
+
+    p = ngx_strlchr(path.data, path.data + path.len, '?');
+    if (p) {
+        path.len = p - path.data;
+    }
+
+    if (path.len == 0 || path.data[0] != '/') {
+        return NGX_ERROR;
+    }
+
+    /* decode the whole path once; '/' cannot come from an escape of it */
+
+    dst = ngx_pnalloc(r->pool, path.len);
+    if (dst == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = path.len;
+    if (ngx_http_s3_uri_decode(dst, &len, path.data, path.len) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    p = dst + 1;
+    last = dst + len;
+
+    /* virtual-hosted style: <bucket>.<s3_domain> */
+
+    host = r->headers_in.server;
+
+    if (slcf->domain.len && host.len > slcf->domain.len + 1
+        && host.data[host.len - slcf->domain.len - 1] == '.'
+        && ngx_strncasecmp(host.data + host.len - slcf->domain.len,
+                           slcf->domain.data, slcf->domain.len) == 0)
+    {
+        ctx->bucket.data = host.data;
+        ctx->bucket.len = host.len - slcf->domain.len - 1;
+        ctx->key.data = p;
+        ctx->key.len = last - p;
+
+        return NGX_OK;
+    }
+
+    /* path style: /<bucket>/<key> */
+
+    slash = ngx_strlchr(p, last, '/');
+
+    if (slash == NULL) {
+        ctx->bucket.data = p;
+        ctx->bucket.len = last - p;
+        return NGX_OK;
+    }
+
+    ctx->bucket.data = p;
+    ctx->bucket.len = slash - p;
+    ctx->key.data = slash + 1;
+    ctx->key.len = last - slash - 1;
+
+    if (ctx->bucket.len == 0) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_s3_set_resource(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx)
+{
+    u_char  *p;
+
+    ctx->resource.len = 1 + ctx->bucket.len + (ctx->key.len ? 1 : 0)
+                        + ctx->key.len;
+
+    p = ngx_pnalloc(r->pool, ctx->resource.len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->resource.data = p;
+
+    *p++ = '/';
+    p = ngx_cpymem(p, ctx->bucket.data, ctx->bucket.len);
+
+    if (ctx->key.len) {
+        *p++ = '/';
+        ngx_memcpy(p, ctx->key.data, ctx->key.len);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_http_s3_route_t *
+ngx_http_s3_route(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx,
+    ngx_uint_t *known_sub)
+{
+    u_char               *p, *last, *name;
+    size_t                len;
+    ngx_uint_t            target, i;
+    const char           *sub;
+    ngx_http_s3_route_t  *route;
+
+    sub = NULL;
+
+    p = r->args.data;
+    last = p + r->args.len;
+
+    while (p < last && sub == NULL) {
+        name = p;
+
+        while (p < last && *p != '=' && *p != '&') {
+            p++;
+        }
+
+        len = p - name;
+
+        for (i = 0; ngx_http_s3_subresources[i]; i++) {
+            if (ngx_strlen(ngx_http_s3_subresources[i]) == len
+                && ngx_strncmp(ngx_http_s3_subresources[i], name, len) == 0)
+            {
+                sub = ngx_http_s3_subresources[i];
+                break;
+            }
+        }
+
+        while (p < last && *p != '&') {
+            p++;
+        }
+
+        p++;
+    }
+
+    *known_sub = (sub != NULL);
+
+    if (ctx->bucket.len == 0) {
+        target = NGX_HTTP_S3_NO_BUCKET;
+
+    } else if (ctx->key.len == 0) {
+        target = NGX_HTTP_S3_BUCKET;
+
+    } else {
+        target = NGX_HTTP_S3_KEY;
+    }
+
+    for (route = ngx_http_s3_routes; route->handler; route++) {
+
+        if (!(route->method & r->method) || route->target != target) {
+            continue;
+        }
+
+        if (route->sub == NULL && sub == NULL) {
+            return route;
+        }
+
+        if (route->sub && sub && ngx_strcmp(route->sub, sub) == 0) {
+            return route;
+        }
+    }
+
+    return NULL;
+}
+
+
+ngx_int_t
+ngx_http_s3_arg(ngx_http_request_t *r, const char *name, ngx_str_t *value)
+{
+    u_char  *p, *last, *n;
+    size_t   len;
+
+    len = ngx_strlen(name);
+
+    p = r->args.data;
+    last = p + r->args.len;
+
+    /* exact, case-sensitive names: S3 has versionId and versionid apart */
+
+    while (p < last) {
+        n = p;
+
+        while (p < last && *p != '=' && *p != '&') {
+            p++;
+        }
+
+        if ((size_t) (p - n) == len && ngx_strncmp(n, name, len) == 0) {
+
+            if (p < last && *p == '=') {
+                p++;
+            }
+
+            value->data = p;
+
+            while (p < last && *p != '&') {
+                p++;
+            }
+
+            value->len = p - value->data;
+
+            return NGX_OK;
+        }
+
+        while (p < last && *p != '&') {
+            p++;
+        }
+
+        p++;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+ngx_int_t
+ngx_http_s3_arg_present(ngx_http_request_t *r, const char *name)
+{
+    ngx_str_t  v;
+
+    return ngx_http_s3_arg(r, name, &v) == NGX_OK;
+}
+
+
+ngx_table_elt_t *
+ngx_http_s3_header_in(ngx_http_request_t *r, const char *name)
+{
+    size_t            len;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    len = ngx_strlen(name);
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            return &h[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+ngx_int_t
+ngx_http_s3_add_header(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) name;
+    h->key.len = ngx_strlen(name);
+    h->value = *value;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_s3_finalize(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_connection_t  *c;
+
+    c = r->connection;
+
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
+}
+
+
+ngx_http_s3_ctx_t *
+ngx_http_s3_get_ctx(ngx_http_request_t *r)
+{
+    return ngx_http_get_module_ctx(r, ngx_http_s3_module);
+}
+
+
+u_char *
+ngx_http_s3_body_path(ngx_http_s3_main_conf_t *smcf, u_char *buf,
+    ngx_str_t *id)
+{
+    u_char  *p;
+
+    p = ngx_cpymem(buf, smcf->data.data, smcf->data.len);
+    p = ngx_cpymem(p, "/objects/", sizeof("/objects/") - 1);
+
+    if (id->len >= 4) {
+        *p++ = id->data[0];
+        *p++ = id->data[1];
+        *p++ = '/';
+        *p++ = id->data[2];
+        *p++ = id->data[3];
+        *p++ = '/';
+    }
+
+    p = ngx_cpymem(p, id->data, ngx_min(id->len, 32));
+    *p = '\0';
+
+    return buf;
+}
+
+
+static ngx_int_t
+ngx_http_s3_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_s3_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_s3_module);
+
+    if (smcf == NULL || smcf->data.len == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_process == NGX_PROCESS_HELPER) {
+        /* the cache manager opens the database from its path manager */
+        return NGX_OK;
+    }
+
+    if (ngx_process == NGX_PROCESS_SINGLE) {
+        if (ngx_http_s3_server_open(cycle, smcf) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_http_s3_meta_init_worker(cycle);
+}
+
+
+static void
+ngx_http_s3_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_s3_meta_exit_worker(cycle);
+}
+
+
+static void *
+ngx_http_s3_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_s3_main_conf_t  *smcf;
+
+    smcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_s3_main_conf_t));
+    if (smcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     smcf->data = { 0, NULL };
+     *     smcf->socket = { 0, NULL };
+     *     smcf->region = { 0, NULL };
+     *     smcf->path = NULL;
+     */
+
+    smcf->fsync = NGX_CONF_UNSET_UINT;
+    smcf->meta_timeout = NGX_CONF_UNSET_MSEC;
+    smcf->max_skew = NGX_CONF_UNSET;
+    smcf->keys = NGX_CONF_UNSET_PTR;
+
+    return smcf;
+}
+
+
+static char *
+ngx_http_s3_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_s3_main_conf_t *smcf = conf;
+
+    ngx_conf_init_uint_value(smcf->fsync, NGX_HTTP_S3_FSYNC_ON);
+    ngx_conf_init_msec_value(smcf->meta_timeout, 30000);
+    ngx_conf_init_value(smcf->max_skew, 900);
+    ngx_conf_init_ptr_value(smcf->keys, NULL);
+
+    if (smcf->region.len == 0) {
+        ngx_str_set(&smcf->region, "us-east-1");
+    }
+
+    if (smcf->enabled && smcf->data.len == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"s3\" is used but \"s3_data\" is not set");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_s3_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_s3_loc_conf_t  *slcf;
+
+    slcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_s3_loc_conf_t));
+    if (slcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     slcf->domain = { 0, NULL };
+     */
+
+    slcf->enable = NGX_CONF_UNSET;
+
+    return slcf;
+}
+
+
+static char *
+ngx_http_s3_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_s3_loc_conf_t *prev = parent;
+    ngx_http_s3_loc_conf_t *conf = child;
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_str_value(conf->domain, prev->domain, "");
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_s3(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_s3_loc_conf_t *slcf = conf;
+
+    ngx_http_core_loc_conf_t  *clcf;
+    ngx_http_s3_main_conf_t   *smcf;
+
+    if (slcf->enable != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    slcf->enable = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_s3_handler;
+
+    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_s3_module);
+    smcf->enabled = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_s3_data(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_s3_main_conf_t *smcf = conf;
+
+    u_char     *p;
+    ngx_str_t  *value;
+
+    if (smcf->data.len) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    smcf->data = value[1];
+
+    while (smcf->data.len > 1
+           && smcf->data.data[smcf->data.len - 1] == '/')
+    {
+        smcf->data.len--;
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &smcf->data, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->socket.len = smcf->data.len + sizeof("/meta.sock") - 1;
+    smcf->socket.data = ngx_pnalloc(cf->pool, smcf->socket.len + 1);
+    if (smcf->socket.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    p = ngx_cpymem(smcf->socket.data, smcf->data.data, smcf->data.len);
+    p = ngx_cpymem(p, "/meta.sock", sizeof("/meta.sock") - 1);
+    *p = '\0';
+
+    if (smcf->socket.len >= sizeof(((struct sockaddr_un *) 0)->sun_path)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "s3_data path \"%V\" is too long for the unix "
+                           "socket \"%s\"", &smcf->data, smcf->socket.data);
+        return NGX_CONF_ERROR;
+    }
+
+    /*
+     * The data directory is an nginx path with a manager: nginx creates
+     * it (owned by the worker user), and the master runs and re-spawns
+     * the cache manager process, which owns the database.
+     */
+
+    smcf->path = ngx_pcalloc(cf->pool, sizeof(ngx_path_t));
+    if (smcf->path == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->path->name = smcf->data;
+    smcf->path->manager = ngx_http_s3_server_manager;
+    smcf->path->data = smcf;
+    smcf->path->conf_file = cf->conf_file->file.name.data;
+    smcf->path->line = cf->conf_file->line;
+
+    if (ngx_add_path(cf, &smcf->path) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_s3_access_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_s3_main_conf_t *smcf = conf;
+
+    ngx_str_t          *value;
+    ngx_uint_t          i;
+    ngx_http_s3_key_t  *k;
+
+    value = cf->args->elts;
+
+    if (value[1].len < 3 || value[1].len > 128 || value[2].len < 8) {
+        return "has an invalid access key or a secret shorter than 8 bytes";
+    }
+
+    if (smcf->keys == NGX_CONF_UNSET_PTR) {
+        smcf->keys = ngx_array_create(cf->pool, 2, sizeof(ngx_http_s3_key_t));
+        if (smcf->keys == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    k = smcf->keys->elts;
+
+    for (i = 0; i < smcf->keys->nelts; i++) {
+        if (k[i].access_key.len == value[1].len
+            && ngx_strncmp(k[i].access_key.data, value[1].data,
+                           value[1].len) == 0)
+        {
+            return "has a duplicate access key";
+        }
+    }
+
+    k = ngx_array_push(smcf->keys);
+    if (k == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    k->access_key = value[1];
+    k->secret_key = value[2];
+
+    return NGX_CONF_OK;
+}

@@ -1,0 +1,1194 @@
+
+/*
+ * Copyright (C) ngx_s3 authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_s3.h"
+
+
+/*
+ * The metadata process.  nginx's cache manager runs the manager callback
+ * of the data directory's path; on the first call it opens LevelDB and
+ * listens on <data>/meta.sock.  Requests are executed one at a time, in
+ * order, each decided in one step against the database (compare and set
+ * happens here, never in a worker).
+ *
+ * LevelDB keys (docs/on-disk-format.md has the whole schema):
+ *
+ *     F                      format version
+ *     B <bucket>             bucket record
+ *     O <bucket> \0 <key>    current version of an object (latest index)
+ */
+
+
+#define NGX_HTTP_S3_FORMAT_VERSION  "1"
+
+#define NGX_HTTP_S3_SERVER_BUF      (64 * 1024)
+
+
+typedef struct {
+    ngx_connection_t          *c;
+    u_char                    *in;
+    size_t                     in_size;
+    size_t                     in_len;
+    ngx_http_s3_wbuf_t         out;
+    size_t                     out_sent;
+} ngx_http_s3_server_conn_t;
+
+
+typedef struct {
+    ngx_log_t                 *log;
+    ngx_pool_t                *pool;
+    ngx_http_s3_rbuf_t         req;
+    ngx_http_s3_wbuf_t        *out;
+} ngx_http_s3_exec_t;
+
+
+static ngx_int_t ngx_http_s3_server_listen(ngx_cycle_t *cycle,
+    ngx_http_s3_main_conf_t *smcf);
+static void ngx_http_s3_server_accept(ngx_event_t *ev);
+static void ngx_http_s3_server_read(ngx_event_t *ev);
+static void ngx_http_s3_server_write(ngx_event_t *ev);
+static ngx_int_t ngx_http_s3_server_flush(ngx_http_s3_server_conn_t *sc);
+static void ngx_http_s3_server_close(ngx_http_s3_server_conn_t *sc);
+
+static ngx_uint_t ngx_http_s3_op_bucket_create(ngx_http_s3_exec_t *ex);
+static ngx_uint_t ngx_http_s3_op_bucket_get(ngx_http_s3_exec_t *ex);
+static ngx_uint_t ngx_http_s3_op_bucket_delete(ngx_http_s3_exec_t *ex);
+static ngx_uint_t ngx_http_s3_op_bucket_list(ngx_http_s3_exec_t *ex);
+static ngx_uint_t ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex);
+static ngx_uint_t ngx_http_s3_op_object_get(ngx_http_s3_exec_t *ex);
+static ngx_uint_t ngx_http_s3_op_object_delete(ngx_http_s3_exec_t *ex);
+static ngx_uint_t ngx_http_s3_op_list(ngx_http_s3_exec_t *ex);
+
+static ngx_int_t ngx_http_s3_key(ngx_http_s3_exec_t *ex, ngx_str_t *out,
+    u_char type, ngx_str_t *bucket, ngx_str_t *key);
+static ngx_uint_t ngx_http_s3_bucket_exists(ngx_http_s3_exec_t *ex,
+    ngx_str_t *bucket);
+static void ngx_http_s3_unlink_body(ngx_http_s3_exec_t *ex, ngx_str_t *rec);
+
+
+typedef ngx_uint_t (*ngx_http_s3_op_pt)(ngx_http_s3_exec_t *ex);
+
+static ngx_http_s3_op_pt  ngx_http_s3_ops[NGX_HTTP_S3_WIRE_OP_LAST] = {
+    NULL,
+    NULL,                                  /* PING */
+    ngx_http_s3_op_bucket_create,
+    ngx_http_s3_op_bucket_get,
+    ngx_http_s3_op_bucket_delete,
+    ngx_http_s3_op_bucket_list,
+    ngx_http_s3_op_object_put,
+    ngx_http_s3_op_object_get,
+    ngx_http_s3_op_object_delete,
+    ngx_http_s3_op_list
+};
+
+
+static ngx_http_s3_main_conf_t  *ngx_http_s3_server_conf;
+static ngx_uint_t                ngx_http_s3_server_state;
+static ngx_msec_t                ngx_http_s3_server_busy_since;
+
+#define NGX_HTTP_S3_SERVER_CLOSED   0
+#define NGX_HTTP_S3_SERVER_OPEN     1
+#define NGX_HTTP_S3_SERVER_BROKEN   2
+
+
+ngx_int_t
+ngx_http_s3_server_open(ngx_cycle_t *cycle, ngx_http_s3_main_conf_t *smcf)
+{
+    ngx_int_t           rc;
+    ngx_str_t           key, value;
+    ngx_http_s3_exec_t  ex;
+
+    ngx_http_s3_server_conf = smcf;
+
+    rc = ngx_http_s3_engine_open(cycle->log, &smcf->data, smcf->fsync);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    /* the format version: written once, checked on every open */
+
+    ngx_str_set(&key, "F");
+
+    ex.log = cycle->log;
+
+    rc = ngx_http_s3_engine_get(ex.log, &key, &value);
+
+    if (rc == NGX_DECLINED) {
+        ngx_str_set(&value, NGX_HTTP_S3_FORMAT_VERSION);
+        ngx_http_s3_engine_put(&key, &value);
+        return ngx_http_s3_engine_commit(ex.log);
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (value.len != 1 || value.data[0] != NGX_HTTP_S3_FORMAT_VERSION[0]) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "s3 metadata database in \"%V\" has format \"%*s\", "
+                      "this module reads format \"" NGX_HTTP_S3_FORMAT_VERSION
+                      "\"", &smcf->data, ngx_min(value.len, 16), value.data);
+        ngx_http_s3_engine_free(&value);
+        ngx_http_s3_engine_close();
+        return NGX_ERROR;
+    }
+
+    ngx_http_s3_engine_free(&value);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The path manager, called in the cache manager process: open the
+ * database (retrying while a previous helper still holds its lock during
+ * a reload), then serve.  The return value is when to be called again.
+ */
+
+ngx_msec_t
+ngx_http_s3_server_manager(void *data)
+{
+    ngx_http_s3_main_conf_t *smcf = data;
+
+    ngx_int_t  rc;
+
+    if (ngx_http_s3_server_state == NGX_HTTP_S3_SERVER_OPEN) {
+        return 10000;
+    }
+
+    rc = ngx_http_s3_server_open((ngx_cycle_t *) ngx_cycle, smcf);
+
+    if (rc == NGX_AGAIN) {
+
+        if (ngx_http_s3_server_busy_since == 0) {
+            ngx_http_s3_server_busy_since = ngx_current_msec;
+
+        } else if (ngx_current_msec - ngx_http_s3_server_busy_since > 10000) {
+            ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
+                          "s3 metadata database in \"%V\" is still locked "
+                          "by another process", &smcf->data);
+            ngx_http_s3_server_busy_since = ngx_current_msec;
+        }
+
+        return 50;
+    }
+
+    if (rc == NGX_OK) {
+        ngx_http_s3_server_state = NGX_HTTP_S3_SERVER_OPEN;
+
+    } else if (ngx_http_s3_server_state == NGX_HTTP_S3_SERVER_BROKEN) {
+        /* still failing, logged again by the open: retry later */
+        return 10000;
+
+    } else {
+        /* serve anyway: workers then fail fast instead of timing out */
+        ngx_http_s3_server_state = NGX_HTTP_S3_SERVER_BROKEN;
+    }
+
+    if (ngx_http_s3_server_listen((ngx_cycle_t *) ngx_cycle, smcf)
+        != NGX_OK)
+    {
+        return 1000;
+    }
+
+    return 10000;
+}
+
+
+static ngx_int_t
+ngx_http_s3_server_listen(ngx_cycle_t *cycle, ngx_http_s3_main_conf_t *smcf)
+{
+    ngx_socket_t         s;
+    ngx_connection_t    *c;
+    struct sockaddr_un   sun;
+
+    static ngx_uint_t    listening;
+
+    if (listening) {
+        return NGX_OK;
+    }
+
+    ngx_memzero(&sun, sizeof(struct sockaddr_un));
+    sun.sun_family = AF_UNIX;
+    ngx_memcpy(sun.sun_path, smcf->socket.data, smcf->socket.len);
+
+    s = ngx_socket(AF_UNIX, SOCK_STREAM, 0);
+    if (s == (ngx_socket_t) -1) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, ngx_socket_errno,
+                      ngx_socket_n " failed");
+        return NGX_ERROR;
+    }
+
+    /* a socket left by a previous helper: it no longer listens */
+
+    if (unlink((char *) smcf->socket.data) == -1 && ngx_errno != NGX_ENOENT) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, ngx_errno,
+                      "unlink(\"%s\") failed", smcf->socket.data);
+    }
+
+    if (bind(s, (struct sockaddr *) &sun, sizeof(struct sockaddr_un)) == -1
+        || listen(s, 511) == -1)
+    {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_socket_errno,
+                      "s3 metadata socket \"%s\" failed", smcf->socket.data);
+        ngx_close_socket(s);
+        return NGX_ERROR;
+    }
+
+    if (ngx_nonblocking(s) == -1) {
+        ngx_close_socket(s);
+        return NGX_ERROR;
+    }
+
+    c = ngx_get_connection(s, cycle->log);
+    if (c == NULL) {
+        ngx_close_socket(s);
+        return NGX_ERROR;
+    }
+
+    c->log = cycle->log;
+    c->read->log = cycle->log;
+    c->read->handler = ngx_http_s3_server_accept;
+
+    if (ngx_add_event(c->read, NGX_READ_EVENT, 0) != NGX_OK) {
+        ngx_close_connection(c);
+        return NGX_ERROR;
+    }
+
+    listening = 1;
+
+    ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                  "s3 metadata process listening on \"%s\"",
+                  smcf->socket.data);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_s3_server_accept(ngx_event_t *ev)
+{
+    ngx_err_t                   err;
+    ngx_socket_t                s;
+    ngx_connection_t           *lc, *c;
+    ngx_http_s3_server_conn_t  *sc;
+
+    lc = ev->data;
+
+    for ( ;; ) {
+        s = accept4(lc->fd, NULL, NULL, SOCK_NONBLOCK);
+
+        if (s == (ngx_socket_t) -1) {
+            err = ngx_socket_errno;
+
+            if (err != NGX_EAGAIN && err != NGX_EINTR) {
+                ngx_log_error(NGX_LOG_ALERT, ev->log, err,
+                              "s3 metadata accept4() failed");
+            }
+
+            return;
+        }
+
+        sc = ngx_calloc(sizeof(ngx_http_s3_server_conn_t), ev->log);
+        if (sc == NULL) {
+            ngx_close_socket(s);
+            return;
+        }
+
+        sc->in_size = NGX_HTTP_S3_SERVER_BUF;
+        sc->in = ngx_alloc(sc->in_size, ev->log);
+
+        if (sc->in == NULL
+            || ngx_http_s3_wbuf_init(&sc->out, NULL, NGX_HTTP_S3_SERVER_BUF)
+               != NGX_OK)
+        {
+            ngx_free(sc->in);
+            ngx_free(sc);
+            ngx_close_socket(s);
+            return;
+        }
+
+        c = ngx_get_connection(s, ev->log);
+        if (c == NULL) {
+            ngx_http_s3_wbuf_free(&sc->out);
+            ngx_free(sc->in);
+            ngx_free(sc);
+            ngx_close_socket(s);
+            return;
+        }
+
+        sc->c = c;
+        c->data = sc;
+        c->recv = ngx_recv;
+        c->send = ngx_send;
+        c->log = ev->log;
+        c->read->log = ev->log;
+        c->write->log = ev->log;
+        c->read->handler = ngx_http_s3_server_read;
+        c->write->handler = ngx_http_s3_server_write;
+
+        if (ngx_add_conn) {
+            if (ngx_add_conn(c) == NGX_ERROR) {
+                ngx_http_s3_server_close(sc);
+                return;
+            }
+
+        } else if (ngx_add_event(c->read, NGX_READ_EVENT, 0) != NGX_OK) {
+            ngx_http_s3_server_close(sc);
+            return;
+        }
+
+        c->write->ready = 1;
+
+        /* the worker may have written already */
+        ngx_post_event(c->read, &ngx_posted_events);
+    }
+}
+
+
+static void
+ngx_http_s3_server_read(ngx_event_t *rev)
+{
+    u_char                     *p, *last;
+    size_t                      len, start;
+    ssize_t                     n;
+    uint8_t                     op;
+    uint32_t                    id;
+    ngx_int_t                   rc;
+    ngx_str_t                   req;
+    ngx_uint_t                  status;
+    ngx_connection_t           *c;
+    ngx_http_s3_server_conn_t  *sc;
+
+    c = rev->data;
+    sc = c->data;
+
+    for ( ;; ) {
+
+        if (sc->in_len == sc->in_size) {
+            len = sc->in_size * 2;
+
+            if (len > NGX_HTTP_S3_WIRE_MAX_FRAME + NGX_HTTP_S3_WIRE_HEADER) {
+                ngx_log_error(NGX_LOG_ALERT, c->log, 0,
+                              "s3 metadata request too large");
+                ngx_http_s3_server_close(sc);
+                return;
+            }
+
+            p = ngx_alloc(len, c->log);
+            if (p == NULL) {
+                ngx_http_s3_server_close(sc);
+                return;
+            }
+
+            ngx_memcpy(p, sc->in, sc->in_len);
+            ngx_free(sc->in);
+            sc->in = p;
+            sc->in_size = len;
+        }
+
+        n = c->recv(c, sc->in + sc->in_len, sc->in_size - sc->in_len);
+
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (n == 0 || n == NGX_ERROR) {
+            ngx_http_s3_server_close(sc);
+            return;
+        }
+
+        sc->in_len += n;
+
+        /* execute every complete request, replies in order */
+
+        p = sc->in;
+        last = sc->in + sc->in_len;
+
+        for ( ;; ) {
+            rc = ngx_http_s3_wire_frame_parse(p, last - p, &len, &id, &op);
+
+            if (rc == NGX_AGAIN) {
+                break;
+            }
+
+            if (rc == NGX_ERROR) {
+                ngx_log_error(NGX_LOG_ALERT, c->log, 0,
+                              "s3 metadata process got a bad frame");
+                ngx_http_s3_server_close(sc);
+                return;
+            }
+
+            req.data = p + NGX_HTTP_S3_WIRE_HEADER;
+            req.len = len - NGX_HTTP_S3_WIRE_HEADER;
+
+            start = ngx_http_s3_wire_frame_begin(&sc->out, id, 0);
+
+            if (ngx_http_s3_server_execute(c->log, op, &req, &sc->out,
+                                           &status)
+                != NGX_OK)
+            {
+                status = NGX_HTTP_S3_WIRE_ST_ERROR;
+                sc->out.pos = sc->out.start + start
+                              + NGX_HTTP_S3_WIRE_HEADER;
+            }
+
+            sc->out.start[start + NGX_HTTP_S3_WIRE_HEADER - 1] =
+                                                            (u_char) status;
+            ngx_http_s3_wire_frame_end(&sc->out, start);
+
+            if (sc->out.error) {
+                ngx_log_error(NGX_LOG_ALERT, c->log, 0,
+                              "s3 metadata reply too large or no memory");
+                ngx_http_s3_server_close(sc);
+                return;
+            }
+
+            p += len;
+        }
+
+        sc->in_len = last - p;
+
+        if (sc->in_len && p != sc->in) {
+            ngx_memmove(sc->in, p, sc->in_len);
+        }
+
+        if (ngx_http_s3_server_flush(sc) != NGX_OK) {
+            ngx_http_s3_server_close(sc);
+            return;
+        }
+    }
+
+    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+        ngx_http_s3_server_close(sc);
+    }
+}
+
+
+static void
+ngx_http_s3_server_write(ngx_event_t *wev)
+{
+    ngx_connection_t           *c;
+    ngx_http_s3_server_conn_t  *sc;
+
+    c = wev->data;
+    sc = c->data;
+
+    if (ngx_http_s3_server_flush(sc) != NGX_OK) {
+        ngx_http_s3_server_close(sc);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_s3_server_flush(ngx_http_s3_server_conn_t *sc)
+{
+    ssize_t            n;
+    ngx_connection_t  *c;
+
+    c = sc->c;
+
+    while (sc->out.start + sc->out_sent < sc->out.pos) {
+
+        n = c->send(c, sc->out.start + sc->out_sent,
+                    sc->out.pos - sc->out.start - sc->out_sent);
+
+        if (n == NGX_AGAIN) {
+            return ngx_handle_write_event(c->write, 0);
+        }
+
+        if (n == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        sc->out_sent += n;
+    }
+
+    sc->out.pos = sc->out.start;
+    sc->out_sent = 0;
+
+    /* do not keep the buffer of a large listing */
+
+    if (sc->out.end - sc->out.start > 4 * NGX_HTTP_S3_SERVER_BUF) {
+        ngx_http_s3_wbuf_free(&sc->out);
+
+        if (ngx_http_s3_wbuf_init(&sc->out, NULL, NGX_HTTP_S3_SERVER_BUF)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_s3_server_close(ngx_http_s3_server_conn_t *sc)
+{
+    ngx_close_connection(sc->c);
+    ngx_http_s3_wbuf_free(&sc->out);
+    ngx_free(sc->in);
+    ngx_free(sc);
+}
+
+
+/* one request: the reply body is appended to out */
+
+ngx_int_t
+ngx_http_s3_server_execute(ngx_log_t *log, uint32_t op, ngx_str_t *req,
+    ngx_http_s3_wbuf_t *out, ngx_uint_t *status)
+{
+    ngx_http_s3_exec_t  ex;
+
+    if (op == NGX_HTTP_S3_WIRE_OP_PING) {
+        *status = NGX_HTTP_S3_WIRE_ST_OK;
+        return NGX_OK;
+    }
+
+    if (op >= NGX_HTTP_S3_WIRE_OP_LAST || ngx_http_s3_ops[op] == NULL) {
+        *status = NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
+        return NGX_OK;
+    }
+
+    if (ngx_http_s3_server_state == NGX_HTTP_S3_SERVER_BROKEN) {
+        *status = NGX_HTTP_S3_WIRE_ST_ERROR;
+        return NGX_OK;
+    }
+
+    ex.log = log;
+    ex.out = out;
+    ex.pool = ngx_create_pool(2048, log);
+    if (ex.pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_s3_rbuf_init(&ex.req, req);
+
+    *status = ngx_http_s3_ops[op](&ex);
+
+    ngx_destroy_pool(ex.pool);
+
+    return NGX_OK;
+}
+
+
+/* "<type><bucket>\0<key>", or "<type><bucket>" when key is NULL */
+
+static ngx_int_t
+ngx_http_s3_key(ngx_http_s3_exec_t *ex, ngx_str_t *out, u_char type,
+    ngx_str_t *bucket, ngx_str_t *key)
+{
+    u_char  *p;
+
+    out->len = 1 + bucket->len + (key ? 1 + key->len : 0);
+
+    p = ngx_pnalloc(ex->pool, out->len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->data = p;
+
+    *p++ = type;
+    p = ngx_cpymem(p, bucket->data, bucket->len);
+
+    if (key) {
+        *p++ = '\0';
+        ngx_memcpy(p, key->data, key->len);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_s3_bucket_exists(ngx_http_s3_exec_t *ex, ngx_str_t *bucket)
+{
+    ngx_int_t  rc;
+    ngx_str_t  k, v;
+
+    if (ngx_http_s3_key(ex, &k, 'B', bucket, NULL) != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    rc = ngx_http_s3_engine_get(ex->log, &k, &v);
+
+    if (rc == NGX_OK) {
+        ngx_http_s3_engine_free(&v);
+        return NGX_HTTP_S3_WIRE_ST_OK;
+    }
+
+    return (rc == NGX_DECLINED) ? NGX_HTTP_S3_WIRE_ST_NO_BUCKET
+                                : NGX_HTTP_S3_WIRE_ST_ERROR;
+}
+
+
+static void
+ngx_http_s3_unlink_body(ngx_http_s3_exec_t *ex, ngx_str_t *rec)
+{
+    u_char                path[NGX_MAX_PATH];
+    ngx_http_s3_object_t  o;
+
+    if (ngx_http_s3_object_decode(rec, &o, NULL) != NGX_OK
+        || o.body.len != NGX_HTTP_S3_BODY_ID_LEN
+        || ngx_http_s3_server_conf->data.len + 48 > NGX_MAX_PATH)
+    {
+        return;
+    }
+
+    ngx_http_s3_body_path(ngx_http_s3_server_conf, path, &o.body);
+
+    if (unlink((char *) path) == -1 && ngx_errno != NGX_ENOENT) {
+        ngx_log_error(NGX_LOG_CRIT, ex->log, ngx_errno,
+                      "unlink(\"%s\") failed", path);
+    }
+}
+
+
+static ngx_uint_t
+ngx_http_s3_op_bucket_create(ngx_http_s3_exec_t *ex)
+{
+    ngx_int_t  rc;
+    ngx_str_t  name, rec, k, v;
+
+    ngx_http_s3_wire_get_str(&ex->req, &name);
+    ngx_http_s3_wire_get_str(&ex->req, &rec);
+
+    if (ex->req.error || name.len == 0) {
+        return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
+    }
+
+    if (ngx_http_s3_key(ex, &k, 'B', &name, NULL) != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    rc = ngx_http_s3_engine_get(ex->log, &k, &v);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    if (rc == NGX_OK) {
+        /* the same record again is a replay of a request that succeeded */
+
+        if (v.len == rec.len && ngx_memcmp(v.data, rec.data, v.len) == 0) {
+            ngx_http_s3_engine_free(&v);
+            return NGX_HTTP_S3_WIRE_ST_OK;
+        }
+
+        ngx_http_s3_wire_put_raw(ex->out, v.data, v.len);
+        ngx_http_s3_engine_free(&v);
+
+        return NGX_HTTP_S3_WIRE_ST_EXISTS;
+    }
+
+    ngx_http_s3_engine_put(&k, &rec);
+
+    if (ngx_http_s3_engine_commit(ex->log) != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    return NGX_HTTP_S3_WIRE_ST_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_s3_op_bucket_get(ngx_http_s3_exec_t *ex)
+{
+    ngx_int_t  rc;
+    ngx_str_t  name, k, v;
+
+    ngx_http_s3_wire_get_str(&ex->req, &name);
+
+    if (ex->req.error) {
+        return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
+    }
+
+    if (ngx_http_s3_key(ex, &k, 'B', &name, NULL) != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    rc = ngx_http_s3_engine_get(ex->log, &k, &v);
+
+    if (rc == NGX_DECLINED) {
+        return NGX_HTTP_S3_WIRE_ST_NO_BUCKET;
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    ngx_http_s3_wire_put_raw(ex->out, v.data, v.len);
+    ngx_http_s3_engine_free(&v);
+
+    return NGX_HTTP_S3_WIRE_ST_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_s3_op_bucket_delete(ngx_http_s3_exec_t *ex)
+{
+    ngx_str_t            name, k, p, ik;
+    ngx_uint_t           st, empty;
+    ngx_http_s3_iter_t  *it;
+
+    ngx_http_s3_wire_get_str(&ex->req, &name);
+
+    if (ex->req.error) {
+        return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
+    }
+
+    st = ngx_http_s3_bucket_exists(ex, &name);
+
+    if (st != NGX_HTTP_S3_WIRE_ST_OK) {
+        return st;
+    }
+
+    /* any object of the bucket: "O<bucket>\0" is its prefix */
+
+    ngx_str_set(&ik, "");
+
+    if (ngx_http_s3_key(ex, &p, 'O', &name, &ik) != NGX_OK
+        || ngx_http_s3_key(ex, &k, 'B', &name, NULL) != NGX_OK)
+    {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    it = ngx_http_s3_engine_iter();
+    ngx_http_s3_iter_seek(it, p.data, p.len);
+
+    empty = 1;
+
+    if (ngx_http_s3_iter_valid(it)) {
+        ngx_http_s3_iter_key(it, &ik);
+
+        if (ik.len >= p.len && ngx_memcmp(ik.data, p.data, p.len) == 0) {
+            empty = 0;
+        }
+    }
+
+    ngx_http_s3_iter_destroy(it);
+
+    if (!empty) {
+        return NGX_HTTP_S3_WIRE_ST_NOT_EMPTY;
+    }
+
+    ngx_http_s3_engine_delete(&k);
+
+    if (ngx_http_s3_engine_commit(ex->log) != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    return NGX_HTTP_S3_WIRE_ST_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_s3_op_bucket_list(ngx_http_s3_exec_t *ex)
+{
+    size_t               count_at;
+    u_char              *p;
+    uint32_t             n;
+    ngx_str_t            k, v;
+    ngx_http_s3_iter_t  *it;
+
+    count_at = ex->out->pos - ex->out->start;
+    ngx_http_s3_wire_put_u32(ex->out, 0);
+
+    n = 0;
+
+    it = ngx_http_s3_engine_iter();
+
+    for (ngx_http_s3_iter_seek(it, (u_char *) "B", 1);
+         ngx_http_s3_iter_valid(it);
+         ngx_http_s3_iter_next(it))
+    {
+        ngx_http_s3_iter_key(it, &k);
+
+        if (k.len == 0 || k.data[0] != 'B') {
+            break;
+        }
+
+        ngx_http_s3_iter_value(it, &v);
+        ngx_http_s3_wire_put_str(ex->out, &v);
+        n++;
+    }
+
+    ngx_http_s3_iter_destroy(it);
+
+    if (ex->out->error) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    p = ex->out->start + count_at;
+    p[0] = (u_char) (n >> 24);
+    p[1] = (u_char) (n >> 16);
+    p[2] = (u_char) (n >> 8);
+    p[3] = (u_char) n;
+
+    return NGX_HTTP_S3_WIRE_ST_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
+{
+    ngx_int_t             rc;
+    ngx_str_t             bucket, key, rec, etag, k, old;
+    ngx_uint_t            cond, st;
+    ngx_http_s3_object_t  o, prev;
+
+    ngx_http_s3_wire_get_str(&ex->req, &bucket);
+    ngx_http_s3_wire_get_str(&ex->req, &key);
+    ngx_http_s3_wire_get_str(&ex->req, &rec);
+    cond = ngx_http_s3_wire_get_u8(&ex->req);
+    ngx_http_s3_wire_get_str(&ex->req, &etag);
+
+    if (ex->req.error
+        || ngx_http_s3_object_decode(&rec, &o, NULL) != NGX_OK)
+    {
+        return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
+    }
+
+    st = ngx_http_s3_bucket_exists(ex, &bucket);
+
+    if (st != NGX_HTTP_S3_WIRE_ST_OK) {
+        return st;
+    }
+
+    if (ngx_http_s3_key(ex, &k, 'O', &bucket, &key) != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    rc = ngx_http_s3_engine_get(ex->log, &k, &old);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    if (rc == NGX_OK) {
+        if (ngx_http_s3_object_decode(&old, &prev, NULL) != NGX_OK) {
+            ngx_memzero(&prev, sizeof(ngx_http_s3_object_t));
+        }
+
+        /* a replay: this very body is already committed */
+
+        if (prev.body.len == o.body.len && o.body.len
+            && ngx_memcmp(prev.body.data, o.body.data, o.body.len) == 0)
+        {
+            ngx_http_s3_engine_free(&old);
+            return NGX_HTTP_S3_WIRE_ST_OK;
+        }
+
+        if (cond == NGX_HTTP_S3_WIRE_COND_IF_NONE_MATCH
+            || (cond == NGX_HTTP_S3_WIRE_COND_IF_MATCH
+                && (prev.etag.len != etag.len
+                    || ngx_memcmp(prev.etag.data, etag.data, etag.len) != 0)))
+        {
+            ngx_http_s3_engine_free(&old);
+            return NGX_HTTP_S3_WIRE_ST_PRECONDITION;
+        }
+
+    } else if (cond == NGX_HTTP_S3_WIRE_COND_IF_MATCH) {
+        return NGX_HTTP_S3_WIRE_ST_NO_KEY;
+    }
+
+    ngx_http_s3_engine_put(&k, &rec);
+
+    if (ngx_http_s3_engine_commit(ex->log) != NGX_OK) {
+        if (rc == NGX_OK) {
+            ngx_http_s3_engine_free(&old);
+        }
+
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    if (rc == NGX_OK) {
+        ngx_http_s3_unlink_body(ex, &old);
+        ngx_http_s3_engine_free(&old);
+    }
+
+    return NGX_HTTP_S3_WIRE_ST_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_s3_op_object_get(ngx_http_s3_exec_t *ex)
+{
+    ngx_int_t  rc;
+    ngx_str_t  bucket, key, k, v;
+
+    ngx_http_s3_wire_get_str(&ex->req, &bucket);
+    ngx_http_s3_wire_get_str(&ex->req, &key);
+
+    if (ex->req.error) {
+        return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
+    }
+
+    if (ngx_http_s3_key(ex, &k, 'O', &bucket, &key) != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    rc = ngx_http_s3_engine_get(ex->log, &k, &v);
+
+    if (rc == NGX_OK) {
+        ngx_http_s3_wire_put_raw(ex->out, v.data, v.len);
+        ngx_http_s3_engine_free(&v);
+        return NGX_HTTP_S3_WIRE_ST_OK;
+    }
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    /* a miss only: is it the key or the bucket */
+
+    rc = ngx_http_s3_bucket_exists(ex, &bucket);
+
+    return (rc == NGX_HTTP_S3_WIRE_ST_OK) ? NGX_HTTP_S3_WIRE_ST_NO_KEY : rc;
+}
+
+
+static ngx_uint_t
+ngx_http_s3_op_object_delete(ngx_http_s3_exec_t *ex)
+{
+    ngx_int_t  rc;
+    ngx_str_t  bucket, key, k, v;
+
+    ngx_http_s3_wire_get_str(&ex->req, &bucket);
+    ngx_http_s3_wire_get_str(&ex->req, &key);
+
+    if (ex->req.error) {
+        return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
+    }
+
+    if (ngx_http_s3_key(ex, &k, 'O', &bucket, &key) != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    rc = ngx_http_s3_engine_get(ex->log, &k, &v);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_s3_bucket_exists(ex, &bucket);
+    }
+
+    ngx_http_s3_engine_delete(&k);
+
+    if (ngx_http_s3_engine_commit(ex->log) != NGX_OK) {
+        ngx_http_s3_engine_free(&v);
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    ngx_http_s3_unlink_body(ex, &v);
+    ngx_http_s3_engine_free(&v);
+
+    return NGX_HTTP_S3_WIRE_ST_OK;
+}
+
+
+/*
+ * One page of a listing.  The cost is the page: a run of keys that rolls
+ * up into one common prefix is skipped with a single seek past the
+ * prefix, not walked.
+ */
+
+static ngx_uint_t
+ngx_http_s3_op_list(ngx_http_s3_exec_t *ex)
+{
+    u_char              *p, *d, *end;
+    size_t               base_len, seek_len, last_at;
+    uint32_t             max, n;
+    ngx_str_t            bucket, prefix, delim, marker, base, k, v, name;
+    ngx_str_t            last, empty;
+    ngx_uint_t           st, truncated;
+    ngx_http_s3_wbuf_t   entries;
+    ngx_http_s3_iter_t  *it;
+
+    ngx_http_s3_wire_get_str(&ex->req, &bucket);
+    ngx_http_s3_wire_get_str(&ex->req, &prefix);
+    ngx_http_s3_wire_get_str(&ex->req, &delim);
+    ngx_http_s3_wire_get_str(&ex->req, &marker);
+    max = ngx_http_s3_wire_get_u32(&ex->req);
+
+    if (ex->req.error || max == 0 || max > NGX_HTTP_S3_MAX_LIST_KEYS) {
+        return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
+    }
+
+    st = ngx_http_s3_bucket_exists(ex, &bucket);
+
+    if (st != NGX_HTTP_S3_WIRE_ST_OK) {
+        return st;
+    }
+
+    ngx_str_set(&empty, "");
+
+    if (ngx_http_s3_key(ex, &base, 'O', &bucket, &empty) != NGX_OK
+        || ngx_http_s3_wbuf_init(&entries, ex->pool, 4096) != NGX_OK)
+    {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    base_len = base.len;
+
+    /* start at the larger of prefix and marker */
+
+    p = ngx_pnalloc(ex->pool, base_len + prefix.len + marker.len);
+    if (p == NULL) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    ngx_memcpy(p, base.data, base_len);
+
+    if (ngx_memn2cmp(marker.data, prefix.data, marker.len, prefix.len) > 0) {
+        ngx_memcpy(p + base_len, marker.data, marker.len);
+        seek_len = base_len + marker.len;
+
+    } else {
+        ngx_memcpy(p + base_len, prefix.data, prefix.len);
+        seek_len = base_len + prefix.len;
+    }
+
+    truncated = 0;
+    n = 0;
+    last_at = 0;
+    last.len = 0;
+    last.data = NULL;
+
+    it = ngx_http_s3_engine_iter();
+
+    for (ngx_http_s3_iter_seek(it, p, seek_len);
+         ngx_http_s3_iter_valid(it);
+         /* void */)
+    {
+        ngx_http_s3_iter_key(it, &k);
+
+        if (k.len < base_len + prefix.len
+            || ngx_memcmp(k.data, base.data, base_len) != 0
+            || ngx_memcmp(k.data + base_len, prefix.data, prefix.len) != 0)
+        {
+            break;
+        }
+
+        name.data = k.data + base_len;
+        name.len = k.len - base_len;
+
+        if (ngx_memn2cmp(name.data, marker.data, name.len, marker.len) <= 0) {
+            ngx_http_s3_iter_next(it);
+            continue;
+        }
+
+        d = NULL;
+
+        if (delim.len) {
+            end = name.data + name.len - delim.len;
+
+            for (p = name.data + prefix.len; p <= end; p++) {
+                if (*p == delim.data[0]
+                    && ngx_memcmp(p, delim.data, delim.len) == 0)
+                {
+                    d = p;
+                    break;
+                }
+            }
+        }
+
+        if (d == NULL) {
+            if (n == max) {
+                truncated = 1;
+                break;
+            }
+
+            ngx_http_s3_iter_value(it, &v);
+
+            ngx_http_s3_wire_put_u8(&entries, NGX_HTTP_S3_WIRE_ENTRY_OBJECT);
+            last_at = entries.pos - entries.start + 4;
+            last.len = name.len;
+            ngx_http_s3_wire_put_str(&entries, &name);
+            ngx_http_s3_wire_put_str(&entries, &v);
+
+            n++;
+
+            ngx_http_s3_iter_next(it);
+            continue;
+        }
+
+        /* a common prefix: emit it unless the marker is past it */
+
+        name.len = d + delim.len - name.data;
+
+        if (ngx_memn2cmp(name.data, marker.data, name.len, marker.len) > 0) {
+
+            if (n == max) {
+                truncated = 1;
+                break;
+            }
+
+            ngx_http_s3_wire_put_u8(&entries, NGX_HTTP_S3_WIRE_ENTRY_PREFIX);
+            last_at = entries.pos - entries.start + 4;
+            last.len = name.len;
+            ngx_http_s3_wire_put_str(&entries, &name);
+
+            n++;
+        }
+
+        /* then seek to the smallest key above every key with the prefix */
+
+        p = ngx_pnalloc(ex->pool, base_len + name.len);
+        if (p == NULL) {
+            ngx_http_s3_iter_destroy(it);
+            return NGX_HTTP_S3_WIRE_ST_ERROR;
+        }
+
+        ngx_memcpy(p, base.data, base_len);
+        ngx_memcpy(p + base_len, name.data, name.len);
+
+        seek_len = base_len + name.len;
+
+        while (seek_len > base_len && p[seek_len - 1] == 0xff) {
+            seek_len--;
+        }
+
+        if (seek_len == base_len) {
+            break;
+        }
+
+        p[seek_len - 1]++;
+
+        ngx_http_s3_iter_seek(it, p, seek_len);
+    }
+
+    ngx_http_s3_iter_destroy(it);
+
+    if (entries.error) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    /* the next marker is the last name, as copied into the entries */
+
+    last.data = entries.start + last_at;
+
+    ngx_http_s3_wire_put_u8(ex->out, (uint8_t) truncated);
+    ngx_http_s3_wire_put_str(ex->out, &last);
+    ngx_http_s3_wire_put_u32(ex->out, n);
+    ngx_http_s3_wire_put_raw(ex->out, entries.start,
+                             entries.pos - entries.start);
+
+    if (ex->out->error) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    return NGX_HTTP_S3_WIRE_ST_OK;
+}

@@ -1,0 +1,606 @@
+
+/*
+ * Copyright (C) ngx_s3 authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_http_s3_wire.h"
+
+
+/* record field tags: never reuse a number, only add */
+
+#define NGX_HTTP_S3_TAG_SIZE                 1
+#define NGX_HTTP_S3_TAG_MTIME                2
+#define NGX_HTTP_S3_TAG_ETAG                 3
+#define NGX_HTTP_S3_TAG_BODY                 4
+#define NGX_HTTP_S3_TAG_VERSION              5
+#define NGX_HTTP_S3_TAG_CONTENT_TYPE         6
+#define NGX_HTTP_S3_TAG_CONTENT_ENCODING     7
+#define NGX_HTTP_S3_TAG_CONTENT_DISPOSITION  8
+#define NGX_HTTP_S3_TAG_CONTENT_LANGUAGE     9
+#define NGX_HTTP_S3_TAG_CACHE_CONTROL        10
+#define NGX_HTTP_S3_TAG_EXPIRES              11
+#define NGX_HTTP_S3_TAG_OWNER                12
+#define NGX_HTTP_S3_TAG_META                 13
+#define NGX_HTTP_S3_TAG_FLAGS                14
+
+#define NGX_HTTP_S3_TAG_NAME                 32
+#define NGX_HTTP_S3_TAG_CREATED              33
+#define NGX_HTTP_S3_TAG_REGION               34
+#define NGX_HTTP_S3_TAG_VERSIONING           35
+#define NGX_HTTP_S3_TAG_OBJECT_LOCK          36
+
+
+static ngx_int_t ngx_http_s3_wbuf_reserve(ngx_http_s3_wbuf_t *b, size_t n);
+static void ngx_http_s3_wire_put_field(ngx_http_s3_wbuf_t *b, uint8_t tag,
+    ngx_str_t *s);
+static void ngx_http_s3_wire_put_field_u64(ngx_http_s3_wbuf_t *b,
+    uint8_t tag, uint64_t v);
+static uint64_t ngx_http_s3_wire_field_u64(ngx_str_t *v);
+
+
+ngx_int_t
+ngx_http_s3_wbuf_init(ngx_http_s3_wbuf_t *b, ngx_pool_t *pool, size_t size)
+{
+    b->pool = pool;
+    b->error = 0;
+
+    if (size < 64) {
+        size = 64;
+    }
+
+    if (pool) {
+        b->start = ngx_pnalloc(pool, size);
+
+    } else {
+        b->start = ngx_alloc(size, ngx_cycle->log);
+    }
+
+    if (b->start == NULL) {
+        b->pos = NULL;
+        b->end = NULL;
+        b->error = 1;
+        return NGX_ERROR;
+    }
+
+    b->pos = b->start;
+    b->end = b->start + size;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_s3_wbuf_free(ngx_http_s3_wbuf_t *b)
+{
+    if (b->pool == NULL && b->start) {
+        ngx_free(b->start);
+    }
+
+    b->start = NULL;
+    b->pos = NULL;
+    b->end = NULL;
+}
+
+
+static ngx_int_t
+ngx_http_s3_wbuf_reserve(ngx_http_s3_wbuf_t *b, size_t n)
+{
+    size_t   used, size;
+    u_char  *p;
+
+    if (b->error) {
+        return NGX_ERROR;
+    }
+
+    if ((size_t) (b->end - b->pos) >= n) {
+        return NGX_OK;
+    }
+
+    used = b->pos - b->start;
+    size = (b->end - b->start) * 2;
+
+    while (size - used < n) {
+        size *= 2;
+    }
+
+    if (size > NGX_HTTP_S3_WIRE_MAX_FRAME + NGX_HTTP_S3_WIRE_HEADER) {
+        b->error = 1;
+        return NGX_ERROR;
+    }
+
+    if (b->pool) {
+        p = ngx_pnalloc(b->pool, size);
+
+    } else {
+        p = ngx_alloc(size, ngx_cycle->log);
+    }
+
+    if (p == NULL) {
+        b->error = 1;
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, b->start, used);
+
+    if (b->pool == NULL) {
+        ngx_free(b->start);
+    }
+
+    b->start = p;
+    b->pos = p + used;
+    b->end = p + size;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_s3_wire_put_u8(ngx_http_s3_wbuf_t *b, uint8_t v)
+{
+    if (ngx_http_s3_wbuf_reserve(b, 1) == NGX_OK) {
+        *b->pos++ = v;
+    }
+}
+
+
+void
+ngx_http_s3_wire_put_u32(ngx_http_s3_wbuf_t *b, uint32_t v)
+{
+    if (ngx_http_s3_wbuf_reserve(b, 4) == NGX_OK) {
+        *b->pos++ = (u_char) (v >> 24);
+        *b->pos++ = (u_char) (v >> 16);
+        *b->pos++ = (u_char) (v >> 8);
+        *b->pos++ = (u_char) v;
+    }
+}
+
+
+void
+ngx_http_s3_wire_put_u64(ngx_http_s3_wbuf_t *b, uint64_t v)
+{
+    ngx_http_s3_wire_put_u32(b, (uint32_t) (v >> 32));
+    ngx_http_s3_wire_put_u32(b, (uint32_t) v);
+}
+
+
+void
+ngx_http_s3_wire_put_raw(ngx_http_s3_wbuf_t *b, u_char *p, size_t n)
+{
+    if (n && ngx_http_s3_wbuf_reserve(b, n) == NGX_OK) {
+        b->pos = ngx_cpymem(b->pos, p, n);
+    }
+}
+
+
+void
+ngx_http_s3_wire_put_str(ngx_http_s3_wbuf_t *b, ngx_str_t *s)
+{
+    ngx_http_s3_wire_put_u32(b, (uint32_t) s->len);
+    ngx_http_s3_wire_put_raw(b, s->data, s->len);
+}
+
+
+size_t
+ngx_http_s3_wire_frame_begin(ngx_http_s3_wbuf_t *b, uint32_t id,
+    uint8_t code)
+{
+    size_t  start;
+
+    start = b->pos - b->start;
+
+    ngx_http_s3_wire_put_u32(b, 0);
+    ngx_http_s3_wire_put_u32(b, id);
+    ngx_http_s3_wire_put_u8(b, code);
+
+    return start;
+}
+
+
+void
+ngx_http_s3_wire_frame_end(ngx_http_s3_wbuf_t *b, size_t start)
+{
+    size_t   len;
+    u_char  *p;
+
+    if (b->error) {
+        return;
+    }
+
+    p = b->start + start;
+    len = b->pos - p - 4;
+
+    if (len > NGX_HTTP_S3_WIRE_MAX_FRAME) {
+        b->error = 1;
+        return;
+    }
+
+    p[0] = (u_char) (len >> 24);
+    p[1] = (u_char) (len >> 16);
+    p[2] = (u_char) (len >> 8);
+    p[3] = (u_char) len;
+}
+
+
+ngx_int_t
+ngx_http_s3_wire_frame_parse(u_char *p, size_t n, size_t *len, uint32_t *id,
+    uint8_t *code)
+{
+    uint32_t  l;
+
+    if (n < NGX_HTTP_S3_WIRE_HEADER) {
+        return NGX_AGAIN;
+    }
+
+    l = ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16)
+        | ((uint32_t) p[2] << 8) | p[3];
+
+    if (l < NGX_HTTP_S3_WIRE_HEADER - 4 || l > NGX_HTTP_S3_WIRE_MAX_FRAME) {
+        return NGX_ERROR;
+    }
+
+    *len = (size_t) l + 4;
+    *id = ((uint32_t) p[4] << 24) | ((uint32_t) p[5] << 16)
+          | ((uint32_t) p[6] << 8) | p[7];
+    *code = p[8];
+
+    return (n < *len) ? NGX_AGAIN : NGX_OK;
+}
+
+
+void
+ngx_http_s3_rbuf_init(ngx_http_s3_rbuf_t *b, ngx_str_t *s)
+{
+    b->pos = s->data;
+    b->last = s->data + s->len;
+    b->error = 0;
+}
+
+
+uint8_t
+ngx_http_s3_wire_get_u8(ngx_http_s3_rbuf_t *b)
+{
+    if (b->error || b->last - b->pos < 1) {
+        b->error = 1;
+        return 0;
+    }
+
+    return *b->pos++;
+}
+
+
+uint32_t
+ngx_http_s3_wire_get_u32(ngx_http_s3_rbuf_t *b)
+{
+    uint32_t  v;
+
+    if (b->error || b->last - b->pos < 4) {
+        b->error = 1;
+        return 0;
+    }
+
+    v = ((uint32_t) b->pos[0] << 24) | ((uint32_t) b->pos[1] << 16)
+        | ((uint32_t) b->pos[2] << 8) | b->pos[3];
+    b->pos += 4;
+
+    return v;
+}
+
+
+uint64_t
+ngx_http_s3_wire_get_u64(ngx_http_s3_rbuf_t *b)
+{
+    uint64_t  hi;
+
+    hi = ngx_http_s3_wire_get_u32(b);
+
+    return (hi << 32) | ngx_http_s3_wire_get_u32(b);
+}
+
+
+void
+ngx_http_s3_wire_get_str(ngx_http_s3_rbuf_t *b, ngx_str_t *s)
+{
+    uint32_t  len;
+
+    len = ngx_http_s3_wire_get_u32(b);
+
+    if (b->error || (size_t) (b->last - b->pos) < len) {
+        b->error = 1;
+        s->len = 0;
+        s->data = NULL;
+        return;
+    }
+
+    s->len = len;
+    s->data = b->pos;
+    b->pos += len;
+}
+
+
+static void
+ngx_http_s3_wire_put_field(ngx_http_s3_wbuf_t *b, uint8_t tag, ngx_str_t *s)
+{
+    if (s->len == 0) {
+        return;
+    }
+
+    ngx_http_s3_wire_put_u8(b, tag);
+    ngx_http_s3_wire_put_str(b, s);
+}
+
+
+static void
+ngx_http_s3_wire_put_field_u64(ngx_http_s3_wbuf_t *b, uint8_t tag,
+    uint64_t v)
+{
+    ngx_http_s3_wire_put_u8(b, tag);
+    ngx_http_s3_wire_put_u32(b, 8);
+    ngx_http_s3_wire_put_u64(b, v);
+}
+
+
+static uint64_t
+ngx_http_s3_wire_field_u64(ngx_str_t *v)
+{
+    ngx_http_s3_rbuf_t  rb;
+
+    if (v->len != 8) {
+        return 0;
+    }
+
+    ngx_http_s3_rbuf_init(&rb, v);
+
+    return ngx_http_s3_wire_get_u64(&rb);
+}
+
+
+void
+ngx_http_s3_object_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_object_t *o)
+{
+    size_t               start;
+    ngx_uint_t           i;
+    ngx_http_s3_pair_t  *pair;
+
+    ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_SIZE, o->size);
+    ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_MTIME, o->mtime);
+    ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_ETAG, &o->etag);
+    ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_BODY, &o->body);
+    ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_VERSION, &o->version);
+    ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_CONTENT_TYPE,
+                               &o->content_type);
+    ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_CONTENT_ENCODING,
+                               &o->content_encoding);
+    ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_CONTENT_DISPOSITION,
+                               &o->content_disposition);
+    ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_CONTENT_LANGUAGE,
+                               &o->content_language);
+    ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_CACHE_CONTROL,
+                               &o->cache_control);
+    ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_EXPIRES, &o->expires);
+    ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_OWNER, &o->owner);
+
+    if (o->flags) {
+        ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_FLAGS, o->flags);
+    }
+
+    if (o->meta == NULL || o->meta->nelts == 0) {
+        return;
+    }
+
+    /* META: a field holding pairs of strings */
+
+    ngx_http_s3_wire_put_u8(b, NGX_HTTP_S3_TAG_META);
+    start = b->pos - b->start;
+    ngx_http_s3_wire_put_u32(b, 0);
+
+    pair = o->meta->elts;
+
+    for (i = 0; i < o->meta->nelts; i++) {
+        ngx_http_s3_wire_put_str(b, &pair[i].name);
+        ngx_http_s3_wire_put_str(b, &pair[i].value);
+    }
+
+    if (!b->error) {
+        size_t   len;
+        u_char  *p;
+
+        p = b->start + start;
+        len = b->pos - p - 4;
+        p[0] = (u_char) (len >> 24);
+        p[1] = (u_char) (len >> 16);
+        p[2] = (u_char) (len >> 8);
+        p[3] = (u_char) len;
+    }
+}
+
+
+ngx_int_t
+ngx_http_s3_object_decode(ngx_str_t *in, ngx_http_s3_object_t *o,
+    ngx_pool_t *pool)
+{
+    uint8_t              tag;
+    ngx_str_t            v, *dst;
+    ngx_http_s3_pair_t  *pair;
+    ngx_http_s3_rbuf_t   rb, mb;
+
+    ngx_memzero(o, sizeof(ngx_http_s3_object_t));
+
+    ngx_http_s3_rbuf_init(&rb, in);
+
+    while (rb.pos < rb.last) {
+        tag = ngx_http_s3_wire_get_u8(&rb);
+        ngx_http_s3_wire_get_str(&rb, &v);
+
+        if (rb.error) {
+            return NGX_ERROR;
+        }
+
+        dst = NULL;
+
+        switch (tag) {
+
+        case NGX_HTTP_S3_TAG_SIZE:
+            o->size = ngx_http_s3_wire_field_u64(&v);
+            break;
+
+        case NGX_HTTP_S3_TAG_MTIME:
+            o->mtime = ngx_http_s3_wire_field_u64(&v);
+            break;
+
+        case NGX_HTTP_S3_TAG_FLAGS:
+            o->flags = (ngx_uint_t) ngx_http_s3_wire_field_u64(&v);
+            break;
+
+        case NGX_HTTP_S3_TAG_ETAG:
+            dst = &o->etag;
+            break;
+
+        case NGX_HTTP_S3_TAG_BODY:
+            dst = &o->body;
+            break;
+
+        case NGX_HTTP_S3_TAG_VERSION:
+            dst = &o->version;
+            break;
+
+        case NGX_HTTP_S3_TAG_CONTENT_TYPE:
+            dst = &o->content_type;
+            break;
+
+        case NGX_HTTP_S3_TAG_CONTENT_ENCODING:
+            dst = &o->content_encoding;
+            break;
+
+        case NGX_HTTP_S3_TAG_CONTENT_DISPOSITION:
+            dst = &o->content_disposition;
+            break;
+
+        case NGX_HTTP_S3_TAG_CONTENT_LANGUAGE:
+            dst = &o->content_language;
+            break;
+
+        case NGX_HTTP_S3_TAG_CACHE_CONTROL:
+            dst = &o->cache_control;
+            break;
+
+        case NGX_HTTP_S3_TAG_EXPIRES:
+            dst = &o->expires;
+            break;
+
+        case NGX_HTTP_S3_TAG_OWNER:
+            dst = &o->owner;
+            break;
+
+        case NGX_HTTP_S3_TAG_META:
+
+            if (pool == NULL) {
+                break;
+            }
+
+            o->meta = ngx_array_create(pool, 4, sizeof(ngx_http_s3_pair_t));
+            if (o->meta == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_http_s3_rbuf_init(&mb, &v);
+
+            while (mb.pos < mb.last) {
+                pair = ngx_array_push(o->meta);
+                if (pair == NULL) {
+                    return NGX_ERROR;
+                }
+
+                ngx_http_s3_wire_get_str(&mb, &pair->name);
+                ngx_http_s3_wire_get_str(&mb, &pair->value);
+
+                if (mb.error) {
+                    return NGX_ERROR;
+                }
+            }
+
+            break;
+
+        default:
+            /* a field of a newer format: skip */
+            break;
+        }
+
+        if (dst) {
+            *dst = v;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_s3_bucket_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_bucket_t *bk)
+{
+    ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_NAME, &bk->name);
+    ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_CREATED, bk->created);
+    ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_REGION, &bk->region);
+    ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_OWNER, &bk->owner);
+    ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_VERSIONING,
+                                   bk->versioning);
+    ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_OBJECT_LOCK,
+                                   bk->object_lock);
+}
+
+
+ngx_int_t
+ngx_http_s3_bucket_decode(ngx_str_t *in, ngx_http_s3_bucket_t *bk)
+{
+    uint8_t             tag;
+    ngx_str_t           v;
+    ngx_http_s3_rbuf_t  rb;
+
+    ngx_memzero(bk, sizeof(ngx_http_s3_bucket_t));
+
+    ngx_http_s3_rbuf_init(&rb, in);
+
+    while (rb.pos < rb.last) {
+        tag = ngx_http_s3_wire_get_u8(&rb);
+        ngx_http_s3_wire_get_str(&rb, &v);
+
+        if (rb.error) {
+            return NGX_ERROR;
+        }
+
+        switch (tag) {
+
+        case NGX_HTTP_S3_TAG_NAME:
+            bk->name = v;
+            break;
+
+        case NGX_HTTP_S3_TAG_CREATED:
+            bk->created = ngx_http_s3_wire_field_u64(&v);
+            break;
+
+        case NGX_HTTP_S3_TAG_REGION:
+            bk->region = v;
+            break;
+
+        case NGX_HTTP_S3_TAG_OWNER:
+            bk->owner = v;
+            break;
+
+        case NGX_HTTP_S3_TAG_VERSIONING:
+            bk->versioning = (ngx_uint_t) ngx_http_s3_wire_field_u64(&v);
+            break;
+
+        case NGX_HTTP_S3_TAG_OBJECT_LOCK:
+            bk->object_lock = (ngx_uint_t) ngx_http_s3_wire_field_u64(&v);
+            break;
+
+        default:
+            break;
+        }
+    }
+
+    return NGX_OK;
+}
