@@ -4,11 +4,11 @@
 #   scripts/install-deps.sh test     plus the test clients
 set -eu
 
-pkgs="nginx-core nginx-dev libleveldb-dev libxml2-dev libssl-dev zlib1g-dev
-      libpcre2-dev gcc make"
+pkgs="nginx nginx-dev libleveldb-dev libxml2-dev libssl-dev zlib1g-dev
+      libpcre2-dev gcc make curl"
 if [ "${1:-}" = test ]; then
     pkgs="$pkgs python3 python3-boto3 python3-pytest awscli s3cmd rclone
-          curl perl clang libclang-rt-dev nodejs npm"
+          perl clang libclang-rt-dev"
 fi
 
 missing=
@@ -27,4 +27,16 @@ if [ -n "$missing" ]; then
     apt-get update -q
     # shellcheck disable=SC2086
     apt-get install -y -q --no-install-recommends $missing
+fi
+
+# Node.js and npm for the JS SDK tests: a machine may already have a
+# Node.js from elsewhere that ships its own npm (Debian's npm package would
+# conflict with it), so install Debian's only when there is no npm at all.
+if [ "${1:-}" = test ] && ! command -v npm >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm
+    else
+        echo "npm is missing (run as root to install)" >&2
+        exit 1
+    fi
 fi

@@ -1,0 +1,50 @@
+# ngx_s3: the quick start and the developer targets.
+#
+#   make run     install what is missing, build, start nginx with the module
+#   make stop    stop it
+#   make test    install test dependencies, build, run every test
+#
+# S3_LISTEN (default 127.0.0.1:9000) and S3_DATA (default ./var) are read
+# by run and stop.
+
+SHELL := /bin/sh
+
+.PHONY: all build run stop test test-deps unit integration asan fuzz bench \
+        style clean
+
+all: build
+
+build:
+	scripts/install-deps.sh
+	scripts/build.sh
+
+run: build
+	scripts/run.sh start
+
+stop:
+	scripts/run.sh stop
+
+test-deps:
+	scripts/install-deps.sh test
+
+test: test-deps
+	scripts/build.sh
+	scripts/style.sh
+	t/unit/run.sh
+	scripts/test.sh
+
+# the whole suite against a module built with AddressSanitizer and UBSan
+asan: test-deps
+	scripts/asan.sh
+
+fuzz:
+	fuzz/run.sh
+
+bench: build
+	scripts/bench.sh
+
+style:
+	scripts/style.sh
+
+clean:
+	rm -rf build build-asan t/unit/bin fuzz/bin

@@ -1,0 +1,148 @@
+#!/bin/sh
+# Start or stop an nginx that serves S3 with the module, using an embedded
+# default configuration.
+#   scripts/run.sh start|stop
+# S3_LISTEN (default 127.0.0.1:9000), S3_DATA (default <repo>/var),
+# S3_REGION (default us-east-1), S3_DOMAIN (virtual-hosted base domain,
+# default s3.localhost).
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+listen=${S3_LISTEN:-127.0.0.1:9000}
+data=${S3_DATA:-$top/var}
+region=${S3_REGION:-us-east-1}
+domain=${S3_DOMAIN:-s3.localhost}
+module=$top/build/ngx_http_s3_module.so
+nginx=${NGINX:-/usr/sbin/nginx}
+
+mkdir -p "$data"
+data=$(cd "$data" && pwd)
+run=$data/nginx
+conf=$run/nginx.conf
+
+stop() {
+    if [ -f "$run/nginx.pid" ] && kill -0 "$(cat "$run/nginx.pid")" 2>/dev/null
+    then
+        "$nginx" -p "$run" -c "$conf" -s quit 2>/dev/null || true
+        i=0
+        while [ -f "$run/nginx.pid" ] && [ $i -lt 100 ]; do
+            sleep 0.1; i=$((i + 1))
+        done
+        echo "ngx_s3 stopped"
+    else
+        echo "ngx_s3 is not running (no $run/nginx.pid)"
+    fi
+}
+
+case "${1:-start}" in
+stop) stop; exit 0 ;;
+start) ;;
+*) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac
+
+if [ ! -f "$module" ]; then
+    echo "run: $module is missing: run scripts/build.sh (or make run)" >&2
+    exit 1
+fi
+
+mkdir -p "$run/logs" "$run/tmp"
+
+# root credentials: made once, kept with the data
+
+if [ ! -f "$data/keys.conf" ]; then
+    ak=AK$(head -c 64 /dev/urandom | tr -dc 'A-Z0-9' | head -c 18)
+    sk=$(head -c 128 /dev/urandom | tr -dc 'A-Za-z0-9' | head -c 40)
+    umask 077
+    printf 's3_access_key %s %s;\n' "$ak" "$sk" > "$data/keys.conf"
+    umask 022
+fi
+
+ak=$(awk '{print $2; exit}' "$data/keys.conf")
+sk=$(awk '{sub(";", "", $3); print $3; exit}' "$data/keys.conf")
+
+user=$(id -un)
+group=$(id -gn)
+userline=
+[ "$(id -u)" = 0 ] && userline="user $user $group;"
+
+cat > "$conf" <<CONF
+# written by scripts/run.sh: edit the script, not this file
+load_module $module;
+$userline
+worker_processes auto;
+error_log $run/logs/error.log notice;
+pid $run/nginx.pid;
+
+events {
+    worker_connections 4096;
+}
+
+http {
+    access_log $run/logs/access.log;
+    client_body_temp_path $run/tmp/body;
+    proxy_temp_path $run/tmp/proxy;
+    fastcgi_temp_path $run/tmp/fastcgi;
+    uwsgi_temp_path $run/tmp/uwsgi;
+    scgi_temp_path $run/tmp/scgi;
+
+    sendfile on;
+    tcp_nopush on;
+    open_file_cache max=10000 inactive=30s;
+    client_max_body_size 0;
+
+    s3_data $data;
+    s3_region $region;
+    include $data/keys.conf;
+
+    server {
+        listen $listen;
+        server_name _;
+        s3_domain $domain;
+
+        location / {
+            s3;
+        }
+    }
+}
+CONF
+
+umask 077
+cat > "$data/credentials" <<CRED
+export AWS_ACCESS_KEY_ID=$ak
+export AWS_SECRET_ACCESS_KEY=$sk
+export AWS_DEFAULT_REGION=$region
+export AWS_ENDPOINT_URL=http://$listen
+CRED
+umask 022
+
+if [ -f "$run/nginx.pid" ] && kill -0 "$(cat "$run/nginx.pid")" 2>/dev/null
+then
+    "$nginx" -p "$run" -c "$conf" -t -q
+    "$nginx" -p "$run" -c "$conf" -s reload
+    echo "ngx_s3 reloaded"
+else
+    "$nginx" -p "$run" -c "$conf"
+fi
+
+# wait until it answers: an anonymous request is refused with S3 XML
+i=0
+until curl -s "http://$listen/" 2>/dev/null | grep -q '<Error>'; do
+    i=$((i + 1))
+    if [ $i -gt 50 ]; then
+        echo "run: nginx did not answer on $listen; see $run/logs/error.log" >&2
+        tail -n 20 "$run/logs/error.log" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+
+cat <<MSG
+ngx_s3 is running
+  endpoint:   http://$listen  (region $region)
+  access key: $ak
+  secret key: $sk
+  data:       $data
+  logs:       $run/logs/
+Use it:  . $data/credentials && aws s3 ls
+Stop it: make stop
+MSG
