@@ -25,6 +25,9 @@
 /* bucket naming rules of PRODUCT.md: 1 if valid, 0 if not */
 ngx_uint_t ngx_http_s3_valid_bucket_name(ngx_str_t *name);
 
+/* strict UTF-8 (no overlongs, surrogates, > U+10FFFF): 1 if valid */
+ngx_uint_t ngx_http_s3_valid_utf8(u_char *p, size_t len);
+
 /*
  * object key: NGX_OK; NGX_DECLINED if longer than 1024 bytes (or empty);
  * NGX_ERROR if not valid UTF-8 (overlongs, surrogates, > U+10FFFF)
@@ -39,14 +42,21 @@ ngx_int_t ngx_http_s3_valid_key(ngx_str_t *key);
 size_t ngx_http_s3_uri_encode(u_char *dst, u_char *src, size_t len,
     ngx_uint_t encode_slash);
 
-/* percent-decoding ('+' is not a space); NGX_ERROR on a bad escape */
+/*
+ * percent-decoding ('+' is not a space); NGX_ERROR on a bad escape; dst
+ * needs len bytes and may be src (decoding in place); *dst_len is set
+ */
 ngx_int_t ngx_http_s3_uri_decode(u_char *dst, size_t *dst_len,
     u_char *src, size_t len);
 
 /* 2006-02-03T16:45:09.000Z from milliseconds; writes 24 bytes */
 u_char *ngx_http_s3_time_iso8601(u_char *buf, uint64_t msec);
 
-/* 16 random bytes as 32 lowercase hex chars, from OpenSSL's RAND_bytes */
+/*
+ * "bytes" random bytes from OpenSSL's RAND_bytes written as 2 * bytes
+ * lowercase hex chars, no NUL: a body id is ngx_http_s3_random_hex(buf, 16)
+ * into NGX_HTTP_S3_BODY_ID_LEN (32) chars
+ */
 ngx_int_t ngx_http_s3_random_hex(u_char *buf, size_t bytes);
 
 /*
