@@ -33,6 +33,17 @@
     "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072"
 #define CRED        AK "/20130524/us-east-1/s3/aws4_request"
 
+#define SIG_GET       \
+    "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
+#define SIG_PUT       \
+    "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd"
+#define SIG_LIFECYCLE \
+    "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543"
+#define SIG_LIST      \
+    "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"
+#define SIG_SEED      \
+    "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"
+
 
 static ngx_uint_t  tests;
 static ngx_uint_t  failed;
@@ -305,7 +316,7 @@ test_s3_examples(void)
     sign_case("GET Object", "GET", "/test.txt", "", get_h,
               "host;range;x-amz-content-sha256;x-amz-date", EMPTY_SHA,
               get_cr,
-              "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
+              SIG_GET);
 
     /* the string to sign of the GET example, as published */
 
@@ -332,7 +343,7 @@ test_s3_examples(void)
     sign_case("PUT Object", "PUT", "/test%24file.text", "", put_h,
               "date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class",
               PUT_SHA, put_cr,
-              "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd");
+              SIG_PUT);
 
     /* a client that sends '$' unencoded still matches: re-encoded */
 
@@ -340,7 +351,7 @@ test_s3_examples(void)
               put_h,
               "date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class",
               PUT_SHA, put_cr,
-              "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd");
+              SIG_PUT);
 
     /* and one that encodes lowercase hex, too */
 
@@ -348,21 +359,21 @@ test_s3_examples(void)
               put_h,
               "date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class",
               PUT_SHA, put_cr,
-              "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd");
+              SIG_PUT);
 
     sign_case("GET Bucket Lifecycle", "GET", "/", "lifecycle", list_h,
               "host;x-amz-content-sha256;x-amz-date", EMPTY_SHA,
               lifecycle_cr,
-              "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543");
+              SIG_LIFECYCLE);
 
     sign_case("GET Bucket Lifecycle, empty path", "GET", "", "lifecycle=",
               list_h, "host;x-amz-content-sha256;x-amz-date", EMPTY_SHA,
               lifecycle_cr,
-              "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543");
+              SIG_LIFECYCLE);
 
     sign_case("List Objects", "GET", "/", "prefix=J&max-keys=2", list_h,
               "host;x-amz-content-sha256;x-amz-date", EMPTY_SHA, list_cr,
-              "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7");
+              SIG_LIST);
 
     /* a wrong payload hash changes the signature */
 
@@ -651,7 +662,7 @@ test_streaming_seed(void)
               "content-encoding;content-length;host;x-amz-content-sha256;"
               "x-amz-date;x-amz-decoded-content-length;x-amz-storage-class",
               "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", seed_cr,
-              "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9");
+              SIG_SEED);
 }
 
 
