@@ -1,0 +1,747 @@
+
+/*
+ * Copyright (C) ngx_s3 authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include "ngx_http_s3.h"
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/SAX2.h>
+
+
+#define NGX_HTTP_S3_XML_BUF_SIZE  4096
+
+/* no network, no DTD loading, no entity substitution (no XML_PARSE_NOENT) */
+#define NGX_HTTP_S3_XML_OPTIONS                                               \
+    (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING                \
+     | XML_PARSE_NOCDATA)
+
+
+#if (LIBXML_VERSION >= 21200)
+typedef const xmlError  *ngx_http_s3_xml_error_t;
+#else
+typedef xmlErrorPtr      ngx_http_s3_xml_error_t;
+#endif
+
+
+static void ngx_http_s3_xml_write(ngx_http_s3_xml_t *w, u_char *p, size_t n);
+static void ngx_http_s3_xml_write_escaped(ngx_http_s3_xml_t *w, u_char *p,
+    size_t n);
+static ngx_int_t ngx_http_s3_xml_grow(ngx_http_s3_xml_t *w);
+static u_char *ngx_http_s3_xml_escape_char(u_char c, u_char *buf,
+    size_t *len);
+
+static xmlDocPtr ngx_http_s3_xml_read(u_char *body, size_t len,
+    const char *root);
+static void ngx_http_s3_xml_internal_subset(void *ctx, const xmlChar *name,
+    const xmlChar *external_id, const xmlChar *system_id);
+static void ngx_http_s3_xml_silent(void *data, ngx_http_s3_xml_error_t error);
+static ngx_uint_t ngx_http_s3_xml_is(xmlNodePtr node, const char *name);
+static ngx_int_t ngx_http_s3_xml_text_of(ngx_pool_t *pool, xmlNodePtr node,
+    ngx_str_t *text);
+static ngx_int_t ngx_http_s3_xml_blank(xmlNodePtr node);
+static void ngx_http_s3_xml_trim(ngx_str_t *s);
+static ngx_int_t ngx_http_s3_xml_parse_object(ngx_pool_t *pool,
+    xmlNodePtr node, ngx_http_s3_xml_delete_key_t *dk);
+
+
+/* the writer */
+
+void
+ngx_http_s3_xml_init(ngx_http_s3_xml_t *w, ngx_pool_t *pool)
+{
+    w->pool = pool;
+    w->first = NULL;
+    w->last = &w->first;
+    w->buf = NULL;
+    w->error = 0;
+}
+
+
+void
+ngx_http_s3_xml_root(ngx_http_s3_xml_t *w, const char *name)
+{
+    static u_char  decl[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+    static u_char  ns[] = " xmlns=\"" NGX_HTTP_S3_XMLNS "\">";
+
+    ngx_http_s3_xml_write(w, decl, sizeof(decl) - 1);
+    ngx_http_s3_xml_write(w, (u_char *) "<", 1);
+    ngx_http_s3_xml_write(w, (u_char *) name, ngx_strlen(name));
+    ngx_http_s3_xml_write(w, ns, sizeof(ns) - 1);
+}
+
+
+void
+ngx_http_s3_xml_open(ngx_http_s3_xml_t *w, const char *name)
+{
+    ngx_http_s3_xml_write(w, (u_char *) "<", 1);
+    ngx_http_s3_xml_write(w, (u_char *) name, ngx_strlen(name));
+    ngx_http_s3_xml_write(w, (u_char *) ">", 1);
+}
+
+
+void
+ngx_http_s3_xml_close(ngx_http_s3_xml_t *w, const char *name)
+{
+    ngx_http_s3_xml_write(w, (u_char *) "</", 2);
+    ngx_http_s3_xml_write(w, (u_char *) name, ngx_strlen(name));
+    ngx_http_s3_xml_write(w, (u_char *) ">", 1);
+}
+
+
+void
+ngx_http_s3_xml_text(ngx_http_s3_xml_t *w, const char *name, u_char *text,
+    size_t len)
+{
+    ngx_http_s3_xml_open(w, name);
+    ngx_http_s3_xml_write_escaped(w, text, len);
+    ngx_http_s3_xml_close(w, name);
+}
+
+
+void
+ngx_http_s3_xml_cstr(ngx_http_s3_xml_t *w, const char *name,
+    const char *text)
+{
+    ngx_http_s3_xml_text(w, name, (u_char *) text, ngx_strlen(text));
+}
+
+
+void
+ngx_http_s3_xml_uint(ngx_http_s3_xml_t *w, const char *name, uint64_t n)
+{
+    u_char  *p, buf[NGX_INT64_LEN];
+
+    p = buf + sizeof(buf);
+
+    do {
+        *--p = (u_char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
+
+    ngx_http_s3_xml_open(w, name);
+    ngx_http_s3_xml_write(w, p, buf + sizeof(buf) - p);
+    ngx_http_s3_xml_close(w, name);
+}
+
+
+ngx_chain_t *
+ngx_http_s3_xml_finish(ngx_http_s3_xml_t *w)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    if (w->error) {
+        return NULL;
+    }
+
+    if (w->first == NULL) {
+
+        /* nothing was written: an empty last buffer */
+
+        b = ngx_calloc_buf(w->pool);
+        if (b == NULL) {
+            w->error = 1;
+            return NULL;
+        }
+
+        cl = ngx_alloc_chain_link(w->pool);
+        if (cl == NULL) {
+            w->error = 1;
+            return NULL;
+        }
+
+        cl->buf = b;
+        cl->next = NULL;
+        w->first = cl;
+        w->last = &cl->next;
+        w->buf = b;
+    }
+
+    w->buf->last_buf = 1;
+    w->buf->last_in_chain = 1;
+
+    return w->first;
+}
+
+
+size_t
+ngx_http_s3_xml_escape(u_char *dst, u_char *src, size_t len)
+{
+    u_char  *p, *e, *last, buf[8];
+    size_t   n, size;
+
+    last = src + len;
+    size = 0;
+
+    for (p = src; p < last; p++) {
+        e = ngx_http_s3_xml_escape_char(*p, buf, &n);
+
+        if (e == NULL) {
+            if (dst) {
+                *dst++ = *p;
+            }
+
+            size++;
+            continue;
+        }
+
+        if (dst) {
+            dst = ngx_cpymem(dst, e, n);
+        }
+
+        size += n;
+    }
+
+    return size;
+}
+
+
+/*
+ * NULL if c stands for itself in XML text and attribute values; else the
+ * escape and its length.  C0 controls, which XML 1.0 cannot carry as
+ * such, become character references, as S3 writes them (&#x0D;).
+ */
+
+static u_char *
+ngx_http_s3_xml_escape_char(u_char c, u_char *buf, size_t *len)
+{
+    static u_char  hex[] = "0123456789ABCDEF";
+
+    switch (c) {
+
+    case '&':
+        *len = sizeof("&amp;") - 1;
+        return (u_char *) "&amp;";
+
+    case '<':
+        *len = sizeof("&lt;") - 1;
+        return (u_char *) "&lt;";
+
+    case '>':
+        *len = sizeof("&gt;") - 1;
+        return (u_char *) "&gt;";
+
+    case '"':
+        *len = sizeof("&quot;") - 1;
+        return (u_char *) "&quot;";
+
+    case '\'':
+        *len = sizeof("&apos;") - 1;
+        return (u_char *) "&apos;";
+
+    default:
+
+        if (c >= 0x20) {
+            return NULL;
+        }
+
+        buf[0] = '&';
+        buf[1] = '#';
+        buf[2] = 'x';
+        buf[3] = hex[c >> 4];
+        buf[4] = hex[c & 0x0f];
+        buf[5] = ';';
+        *len = 6;
+
+        return buf;
+    }
+}
+
+
+static void
+ngx_http_s3_xml_write_escaped(ngx_http_s3_xml_t *w, u_char *p, size_t n)
+{
+    u_char  *e, *run, *last, buf[8];
+    size_t   len;
+
+    last = p + n;
+
+    for (run = p; p < last; p++) {
+        e = ngx_http_s3_xml_escape_char(*p, buf, &len);
+
+        if (e == NULL) {
+            continue;
+        }
+
+        ngx_http_s3_xml_write(w, run, p - run);
+        ngx_http_s3_xml_write(w, e, len);
+        run = p + 1;
+    }
+
+    ngx_http_s3_xml_write(w, run, p - run);
+}
+
+
+static void
+ngx_http_s3_xml_write(ngx_http_s3_xml_t *w, u_char *p, size_t n)
+{
+    size_t  size;
+
+    while (n && !w->error) {
+
+        if (w->buf == NULL || w->buf->last == w->buf->end) {
+            if (ngx_http_s3_xml_grow(w) != NGX_OK) {
+                w->error = 1;
+                return;
+            }
+        }
+
+        size = ngx_min(n, (size_t) (w->buf->end - w->buf->last));
+
+        w->buf->last = ngx_cpymem(w->buf->last, p, size);
+        p += size;
+        n -= size;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_s3_xml_grow(ngx_http_s3_xml_t *w)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    b = ngx_create_temp_buf(w->pool, NGX_HTTP_S3_XML_BUF_SIZE);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    cl = ngx_alloc_chain_link(w->pool);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    *w->last = cl;
+    w->last = &cl->next;
+    w->buf = b;
+
+    return NGX_OK;
+}
+
+
+/* the parsers */
+
+ngx_int_t
+ngx_http_s3_xml_parse_create_bucket(ngx_pool_t *pool, u_char *body,
+    size_t len, ngx_str_t *location)
+{
+    ngx_int_t   rc;
+    xmlDocPtr   doc;
+    xmlNodePtr  root, node;
+    ngx_uint_t  seen;
+
+    ngx_str_null(location);
+
+    if (len == 0) {
+        /* no body: no configuration */
+        return NGX_OK;
+    }
+
+    doc = ngx_http_s3_xml_read(body, len, "CreateBucketConfiguration");
+    if (doc == NULL) {
+        return NGX_ERROR;
+    }
+
+    root = xmlDocGetRootElement(doc);
+    seen = 0;
+    rc = NGX_OK;
+
+    for (node = root->children; node; node = node->next) {
+
+        if (ngx_http_s3_xml_blank(node) != NGX_OK) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        if (!ngx_http_s3_xml_is(node, "LocationConstraint")) {
+            /* Location, Bucket, Tags... and comments: not ours */
+            continue;
+        }
+
+        if (seen++) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        if (ngx_http_s3_xml_text_of(pool, node, location) != NGX_OK) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        ngx_http_s3_xml_trim(location);
+    }
+
+    xmlFreeDoc(doc);
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_s3_xml_parse_delete(ngx_pool_t *pool, u_char *body, size_t len,
+    ngx_uint_t max, ngx_array_t **keys, ngx_uint_t *quiet)
+{
+    ngx_int_t                      rc;
+    ngx_str_t                      text;
+    xmlDocPtr                      doc;
+    xmlNodePtr                     root, node;
+    ngx_uint_t                     seen_quiet;
+    ngx_array_t                   *a;
+    ngx_http_s3_xml_delete_key_t  *dk;
+
+    *keys = NULL;
+    *quiet = 0;
+
+    doc = ngx_http_s3_xml_read(body, len, "Delete");
+    if (doc == NULL) {
+        return NGX_ERROR;
+    }
+
+    a = ngx_array_create(pool, 16, sizeof(ngx_http_s3_xml_delete_key_t));
+    if (a == NULL) {
+        xmlFreeDoc(doc);
+        return NGX_ERROR;
+    }
+
+    root = xmlDocGetRootElement(doc);
+    seen_quiet = 0;
+    rc = NGX_OK;
+
+    for (node = root->children; node; node = node->next) {
+
+        if (ngx_http_s3_xml_blank(node) != NGX_OK) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        if (ngx_http_s3_xml_is(node, "Object")) {
+
+            if (a->nelts >= max) {
+                rc = NGX_DECLINED;
+                break;
+            }
+
+            dk = ngx_array_push(a);
+            if (dk == NULL) {
+                rc = NGX_ERROR;
+                break;
+            }
+
+            if (ngx_http_s3_xml_parse_object(pool, node, dk) != NGX_OK) {
+                rc = NGX_ERROR;
+                break;
+            }
+
+            continue;
+        }
+
+        if (ngx_http_s3_xml_is(node, "Quiet")) {
+
+            if (seen_quiet++
+                || ngx_http_s3_xml_text_of(pool, node, &text) != NGX_OK)
+            {
+                rc = NGX_ERROR;
+                break;
+            }
+
+            ngx_http_s3_xml_trim(&text);
+
+            if (text.len == 4
+                && ngx_strncasecmp(text.data, (u_char *) "true", 4) == 0)
+            {
+                *quiet = 1;
+
+            } else if (text.len == 5
+                       && ngx_strncasecmp(text.data, (u_char *) "false", 5)
+                          == 0)
+            {
+                *quiet = 0;
+
+            } else {
+                rc = NGX_ERROR;
+                break;
+            }
+        }
+    }
+
+    xmlFreeDoc(doc);
+
+    if (rc != NGX_OK) {
+        *quiet = 0;
+        return rc;
+    }
+
+    if (a->nelts == 0) {
+        /* S3 answers MalformedXML to a Delete without objects */
+        return NGX_ERROR;
+    }
+
+    *keys = a;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_s3_xml_parse_object(ngx_pool_t *pool, xmlNodePtr node,
+    ngx_http_s3_xml_delete_key_t *dk)
+{
+    xmlNodePtr  child;
+    ngx_uint_t  seen_key, seen_version;
+
+    ngx_str_null(&dk->key);
+    ngx_str_null(&dk->version);
+
+    seen_key = 0;
+    seen_version = 0;
+
+    for (child = node->children; child; child = child->next) {
+
+        if (ngx_http_s3_xml_blank(child) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_s3_xml_is(child, "Key")) {
+
+            /* whitespace in a key is part of the key: no trimming */
+
+            if (seen_key++
+                || ngx_http_s3_xml_text_of(pool, child, &dk->key) != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_http_s3_xml_is(child, "VersionId")) {
+
+            if (seen_version++
+                || ngx_http_s3_xml_text_of(pool, child, &dk->version)
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            ngx_http_s3_xml_trim(&dk->version);
+        }
+
+        /* ETag, LastModifiedTime, Size: conditions not supported, ignored */
+    }
+
+    return seen_key ? NGX_OK : NGX_ERROR;
+}
+
+
+/*
+ * Parse with libxml2 and check the root element.  A document type
+ * declaration stops the parser as soon as it is seen, before its internal
+ * subset is read: no entity is ever declared, so none can be expanded
+ * (billion laughs) or fetched (external entities).  The caller frees the
+ * document.
+ */
+
+static xmlDocPtr
+ngx_http_s3_xml_read(u_char *body, size_t len, const char *root)
+{
+    xmlDocPtr         doc;
+    xmlNodePtr        node;
+    xmlParserCtxtPtr  ctxt;
+
+    if (len == 0 || len > NGX_HTTP_S3_MAX_XML_BODY) {
+        return NULL;
+    }
+
+    ctxt = xmlNewParserCtxt();
+    if (ctxt == NULL) {
+        return NULL;
+    }
+
+    /* this context's own SAX handler, a copy, not the global one */
+
+    ctxt->sax->internalSubset = ngx_http_s3_xml_internal_subset;
+    ctxt->sax->serror = ngx_http_s3_xml_silent;
+
+    doc = xmlCtxtReadMemory(ctxt, (const char *) body, (int) len, NULL, NULL,
+                            NGX_HTTP_S3_XML_OPTIONS);
+
+    if (doc == NULL) {
+        xmlFreeParserCtxt(ctxt);
+        return NULL;
+    }
+
+    if (!ctxt->wellFormed || ctxt->errNo != XML_ERR_OK
+        || doc->intSubset != NULL || doc->extSubset != NULL)
+    {
+        goto failed;
+    }
+
+    xmlFreeParserCtxt(ctxt);
+    ctxt = NULL;
+
+    node = xmlDocGetRootElement(doc);
+
+    if (node == NULL || !ngx_http_s3_xml_is(node, root)) {
+        goto failed;
+    }
+
+    return doc;
+
+failed:
+
+    if (ctxt) {
+        xmlFreeParserCtxt(ctxt);
+    }
+
+    xmlFreeDoc(doc);
+
+    return NULL;
+}
+
+
+static void
+ngx_http_s3_xml_internal_subset(void *ctx, const xmlChar *name,
+    const xmlChar *external_id, const xmlChar *system_id)
+{
+    xmlParserCtxtPtr  ctxt = ctx;
+
+    /* record it (doc->intSubset is checked after the parse) and stop */
+
+    xmlSAX2InternalSubset(ctx, name, external_id, system_id);
+    xmlStopParser(ctxt);
+}
+
+
+static void
+ngx_http_s3_xml_silent(void *data, ngx_http_s3_xml_error_t error)
+{
+    /* a bad request body is the client's problem: no stderr output */
+}
+
+
+/* an element of that name, in no namespace or in the S3 namespace */
+
+static ngx_uint_t
+ngx_http_s3_xml_is(xmlNodePtr node, const char *name)
+{
+    if (node->type != XML_ELEMENT_NODE) {
+        return 0;
+    }
+
+    if (node->ns != NULL && node->ns->href != NULL
+        && xmlStrcmp(node->ns->href, (const xmlChar *) NGX_HTTP_S3_XMLNS)
+           != 0)
+    {
+        return 0;
+    }
+
+    return xmlStrcmp(node->name, (const xmlChar *) name) == 0;
+}
+
+
+/* text of a leaf element, copied into the pool; an element inside: error */
+
+static ngx_int_t
+ngx_http_s3_xml_text_of(ngx_pool_t *pool, xmlNodePtr node, ngx_str_t *text)
+{
+    u_char      *p;
+    size_t       len;
+    xmlNodePtr   child;
+
+    len = 0;
+
+    for (child = node->children; child; child = child->next) {
+
+        switch (child->type) {
+
+        case XML_TEXT_NODE:
+        case XML_CDATA_SECTION_NODE:
+            if (child->content) {
+                len += ngx_strlen(child->content);
+            }
+            break;
+
+        case XML_COMMENT_NODE:
+        case XML_PI_NODE:
+            break;
+
+        default:
+            return NGX_ERROR;
+        }
+    }
+
+    text->len = len;
+    text->data = NULL;
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    text->data = p;
+
+    for (child = node->children; child; child = child->next) {
+
+        if ((child->type == XML_TEXT_NODE
+             || child->type == XML_CDATA_SECTION_NODE)
+            && child->content)
+        {
+            p = ngx_cpymem(p, child->content, ngx_strlen(child->content));
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* text between elements of a container must be whitespace */
+
+static ngx_int_t
+ngx_http_s3_xml_blank(xmlNodePtr node)
+{
+    xmlChar  *p;
+
+    if (node->type != XML_TEXT_NODE && node->type != XML_CDATA_SECTION_NODE) {
+        return NGX_OK;
+    }
+
+    for (p = node->content; p && *p; p++) {
+        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_s3_xml_trim(ngx_str_t *s)
+{
+    while (s->len
+           && (s->data[0] == ' ' || s->data[0] == '\t'
+               || s->data[0] == '\r' || s->data[0] == '\n'))
+    {
+        s->data++;
+        s->len--;
+    }
+
+    while (s->len
+           && (s->data[s->len - 1] == ' ' || s->data[s->len - 1] == '\t'
+               || s->data[s->len - 1] == '\r' || s->data[s->len - 1] == '\n'))
+    {
+        s->len--;
+    }
+}
