@@ -20,7 +20,7 @@
 
 #include "ngx_http_s3_sigv4.h"
 
-#include <stdio.h>
+#include "ngx_stub.h"
 
 
 #define AK          "AKIAIOSFODNN7EXAMPLE"
@@ -45,9 +45,7 @@
     "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"
 
 
-static ngx_uint_t  tests;
-static ngx_uint_t  failed;
-static ngx_pool_t *pool;
+static ngx_pool_t  *pool;
 
 
 static void ok(int cond, const char *name);
@@ -64,16 +62,13 @@ static void test_streaming_seed(void);
 static void test_canonical_details(void);
 static void test_dates(void);
 static void test_helpers(void);
+static void test_alloc_failures(void);
 
 
 int
 main(void)
 {
-    pool = ngx_create_pool(16384, NULL);
-    if (pool == NULL) {
-        printf("Bail out! no pool\n");
-        return 1;
-    }
+    pool = ngx_stub_pool();
 
     test_signing_key();
     test_s3_examples();
@@ -83,25 +78,16 @@ main(void)
     test_canonical_details();
     test_dates();
     test_helpers();
+    test_alloc_failures();
 
-    printf("1..%u\n", (unsigned) tests);
-
-    ngx_destroy_pool(pool);
-
-    return failed ? 1 : 0;
+    return ngx_tap_done();
 }
 
 
 static void
 ok(int cond, const char *name)
 {
-    tests++;
-
-    if (!cond) {
-        failed++;
-    }
-
-    printf("%sok %u - %s\n", cond ? "" : "not ", (unsigned) tests, name);
+    (void) ngx_tap_ok(cond, "%s", name);
 }
 
 
@@ -116,8 +102,8 @@ str_is(ngx_str_t *s, const char *expect)
         return 1;
     }
 
-    printf("# got:    '%.*s'\n# expect: '%s'\n",
-           (int) s->len, s->data, expect);
+    ngx_tap_diag("got:    '%.*s'", (int) s->len, s->data);
+    ngx_tap_diag("expect: '%s'", expect);
 
     return 0;
 }
@@ -842,4 +828,60 @@ test_helpers(void)
        && !ngx_http_s3_sigv4_is_signed(&list, (u_char *) "x-amz-dat", 9)
        && !ngx_http_s3_sigv4_is_signed(&list, (u_char *) "date", 4),
        "signed headers lookup");
+}
+
+
+static void
+test_alloc_failures(void)
+{
+    u_char                    hex[NGX_HTTP_S3_SIGV4_HEX_LEN];
+    const char               *err;
+    ngx_int_t                 n, rc, errors;
+    ngx_str_t                 args, secret;
+    ngx_http_s3_sigv4_t       sig;
+    ngx_http_s3_sigv4_req_t   req;
+
+    static const char  *h[] = {
+        "Host", HOST,
+        "x-amz-date", AMZ_DATE,
+        NULL
+    };
+
+    ngx_str_set(&args, "X-Amz-Algorithm=AWS4-HMAC-SHA256"
+                       "&X-Amz-Credential=" AK "%2F20130524%2Fus-east-1%2Fs3"
+                       "%2Faws4_request"
+                       "&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400"
+                       "&X-Amz-SignedHeaders=host;x-amz-date"
+                       "&X-Amz-Signature=abc&prefix=a%20b&b");
+    ngx_str_set(&secret, SECRET);
+
+    errors = 0;
+
+    for (n = 0; n < 64; n++) {
+        ngx_memzero(&req, sizeof(req));
+        ngx_str_set(&req.method, "GET");
+        ngx_str_set(&req.path, "/a%20b/c");
+        req.args = args;
+        req.headers = headers(h);
+        ngx_str_set(&req.payload_hash, NGX_HTTP_S3_SIGV4_UNSIGNED);
+        req.presigned = 1;
+
+        ngx_stub_fail_after = n;
+
+        rc = ngx_http_s3_sigv4_parse_query(pool, &args, &sig, &err);
+
+        if (rc == NGX_OK) {
+            req.signed_headers = sig.signed_headers;
+            rc = ngx_http_s3_sigv4_signature(pool, &req, &sig, &sig.amz_date,
+                                             &secret, hex);
+        }
+
+        ngx_stub_fail_after = -1;
+
+        if (rc != NGX_OK && rc != NGX_ERROR) {
+            errors++;
+        }
+    }
+
+    ok(errors == 0, "allocation failures give NGX_ERROR, no crash");
 }
