@@ -17,7 +17,9 @@
  * ngx_array_create, ngx_array_push, ngx_array_push_n,
  * ngx_create_temp_buf, ngx_alloc_chain_link, ngx_hex_dump, ngx_pstrdup,
  * ngx_cpystrn, ngx_strcasecmp, ngx_strncasecmp, ngx_atoi,
- * ngx_log_error_core; ngx_pagesize, ngx_pagesize_shift, ngx_cacheline_size.
+ * ngx_log_error_core; ngx_pagesize, ngx_pagesize_shift, ngx_cacheline_size,
+ * ngx_cycle (only its log is set).  Macros such as ngx_free, ngx_memcpy,
+ * ngx_calloc_buf, ngx_array_init work as in nginx.
  */
 
 
@@ -31,7 +33,11 @@ ngx_uint_t   ngx_pagesize = 4096;
 ngx_uint_t   ngx_pagesize_shift = 12;
 ngx_uint_t   ngx_cacheline_size = 64;
 
-ngx_log_t    ngx_stub_log;
+ngx_log_t    ngx_stub_log = { .log_level = NGX_LOG_WARN };
+
+static ngx_cycle_t  ngx_stub_cycle = { .log = &ngx_stub_log };
+
+volatile ngx_cycle_t  *ngx_cycle = &ngx_stub_cycle;
 ngx_int_t    ngx_stub_fail_after = -1;
 ngx_uint_t   ngx_stub_allocs;
 
@@ -451,16 +457,18 @@ ngx_log_error_core(ngx_uint_t level, ngx_log_t *log, ngx_err_t err,
 static void
 ngx_stub_log_init(void)
 {
-    char  *v;
+    char               *v;
+    static ngx_uint_t   done;
 
-    if (ngx_stub_log.log_level) {
+    if (done++) {
         return;
     }
 
     v = getenv("NGX_STUB_LOG");
 
-    ngx_stub_log.log_level = v ? (ngx_uint_t) strtoul(v, NULL, 0)
-                               : NGX_LOG_WARN;
+    if (v) {
+        ngx_stub_log.log_level = (ngx_uint_t) strtoul(v, NULL, 0);
+    }
 }
 
 

@@ -40,7 +40,8 @@ fi
 incs="-I $ngx/core -I $ngx/event -I $ngx/event/modules -I $ngx/os/unix
       -I $ngx/http -I $ngx/http/modules -I $ngx/http/v2
       -I $build/objs -I $top/ngx_s3_module -I $unit -I /usr/include/libxml2"
-cflags="-g -O1 -Wall -Wextra -Wpointer-arith -Werror -Wno-unused-parameter"
+# the flags the module is built with (scripts/build.sh, nginx's -W ...)
+cflags="-g -O2 -W -Wall -Wextra -Wpointer-arith -Werror -Wno-unused-parameter"
 libs="-lcrypto -lxml2 -lz"
 
 if [ $# -gt 0 ]; then
