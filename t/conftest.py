@@ -126,3 +126,36 @@ def pytest_runtest_makereport(item, call):
         for srv in list(s3server._live):
             rep.sections.append(('nginx error.log tail (%s)' % srv.tmp,
                                  srv.log_tail()))
+
+
+@pytest.fixture(scope='session')
+def payloads(tmp_path_factory):
+    """Files for the interop round trips: small text and 20 MiB binary."""
+
+    d = tmp_path_factory.mktemp('payloads')
+    small = d / 'small.txt'
+    small.write_bytes(b'hello from ngx_s3 interop\n' * 40)
+    big = d / 'big.bin'
+    with open(big, 'wb') as f:
+        f.write(os.urandom(20 * 1024 * 1024 + 12345))
+    return {'small': small, 'big': big, 'dir': d}
+
+
+def same_file(a, b):
+    with open(a, 'rb') as fa, open(b, 'rb') as fb:
+        while True:
+            x = fa.read(1 << 20)
+            y = fb.read(1 << 20)
+            if x != y:
+                return False
+            if not x:
+                return True
+
+
+def file_md5(path):
+    import hashlib
+    h = hashlib.md5()
+    with open(path, 'rb') as f:
+        for c in iter(lambda: f.read(1 << 20), b''):
+            h.update(c)
+    return h.hexdigest()
