@@ -1,0 +1,44 @@
+#!/usr/bin/python3
+"""Helper of scripts/bench.sh: upload files through the S3 API and print a
+presigned GET URL for each (valid 7 days, so wrk needs no signer).
+
+    bench-prep.py ENDPOINT ACCESS SECRET REGION BUCKET FILE...
+
+prints one line per file: <basename> <size> <url>
+"""
+
+import os
+import sys
+
+import boto3
+import botocore.config
+
+
+def main():
+    endpoint, access, secret, region, bucket = sys.argv[1:6]
+    files = sys.argv[6:]
+    s3 = boto3.session.Session().client(
+        's3', endpoint_url=endpoint, aws_access_key_id=access,
+        aws_secret_access_key=secret,
+        config=botocore.config.Config(
+            region_name=region, signature_version='s3v4',
+            s3={'addressing_style': 'path'},
+            retries={'total_max_attempts': 1, 'mode': 'standard'}))
+    s3.create_bucket(Bucket=bucket)
+    for path in files:
+        name = os.path.basename(path)
+        with open(path, 'rb') as f:
+            s3.put_object(Bucket=bucket, Key=name, Body=f)
+        url = s3.generate_presigned_url(
+            'get_object', Params={'Bucket': bucket, 'Key': name},
+            ExpiresIn=604800)
+        print(name, os.path.getsize(path), url)
+
+
+if __name__ == '__main__':
+    for v in list(os.environ):
+        if v.startswith('AWS_'):
+            del os.environ[v]
+    os.environ['AWS_CONFIG_FILE'] = '/dev/null'
+    os.environ['AWS_SHARED_CREDENTIALS_FILE'] = '/dev/null'
+    main()
