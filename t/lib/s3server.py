@@ -88,15 +88,33 @@ _live = []
 
 
 def module_path():
-    """The module under test: $S3_TEST_MODULE or <repo>/build/..."""
+    """The module under test: $S3_MODULE or <repo>/build/..."""
 
-    path = os.environ.get('S3_TEST_MODULE',
-                          os.path.join(TOP, 'build', 'ngx_http_s3_module.so'))
+    path = os.environ.get('S3_MODULE') or os.environ.get('S3_TEST_MODULE') \
+        or os.path.join(TOP, 'build', 'ngx_http_s3_module.so')
     if not os.path.isfile(path):
         raise RuntimeError(
             'module not found: %s (build it first: scripts/build.sh, '
-            'or set S3_TEST_MODULE)' % path)
+            'or set S3_MODULE)' % path)
     return os.path.abspath(path)
+
+
+def _sanitizer_env(env, tag):
+    """Sanitizer runtimes for nginx only ($S3_NGINX_PRELOAD), their reports
+    under $S3_SANITIZER_DIR with a prefix naming this server."""
+
+    preload = os.environ.get('S3_NGINX_PRELOAD', '').split()
+    if preload:
+        env['LD_PRELOAD'] = ' '.join(preload)
+    sdir = os.environ.get('S3_SANITIZER_DIR')
+    if not sdir:
+        return None
+    for var, name in (('ASAN_OPTIONS', 'asan'), ('UBSAN_OPTIONS', 'ubsan')):
+        opts = [o for o in env.get(var, '').split(':')
+                if o and not o.startswith('log_path=')]
+        opts.append('log_path=%s/%s.%s' % (sdir, tag, name))
+        env[var] = ':'.join(opts)
+    return sdir
 
 
 def free_port():
@@ -168,6 +186,8 @@ class S3Server:
         self.log_level = log_level
         self.own_tmp = tmp is None
         self.tmp = tmp or tempfile.mkdtemp(prefix='ngx_s3_%s_' % name)
+        self.tag = os.path.basename(self.tmp.rstrip('/'))
+        self.sanitizer_dir = None
         self.data = os.path.join(self.tmp, 'data')
         self.conf = os.path.join(self.tmp, 'nginx.conf')
         self.error_log = os.path.join(self.tmp, 'error.log')
@@ -219,13 +239,15 @@ class S3Server:
 
     def _start_once(self, timeout):
         log_size = self._size(self.error_log)
+        env = dict(os.environ)
+        self.sanitizer_dir = _sanitizer_env(env, self.tag)
         stderr = open(self.stderr_log, 'ab')
         try:
             self.proc = subprocess.Popen(
                 [NGINX, '-p', self.tmp + '/', '-c', self.conf,
                  '-e', self.error_log],
                 stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr,
-                close_fds=True)
+                close_fds=True, env=env)
         finally:
             stderr.close()
 
@@ -418,7 +440,7 @@ class S3Server:
 
         self.check_log()
         self.kill_all()
-        for path in (self.error_log, self.stderr_log):
+        for path in self.log_paths():
             self._log_checked[path] = self._size(path)
 
     def _reap(self, pids, timeout=5):
@@ -460,9 +482,20 @@ class S3Server:
         except OSError:
             return ''
 
+    def log_paths(self):
+        paths = [self.error_log, self.stderr_log]
+        if self.sanitizer_dir:
+            try:
+                names = sorted(os.listdir(self.sanitizer_dir))
+            except OSError:
+                names = []
+            paths += [os.path.join(self.sanitizer_dir, n) for n in names
+                      if n.startswith(self.tag + '.')]
+        return paths
+
     def bad_log_lines(self):
         bad = []
-        for path in (self.error_log, self.stderr_log):
+        for path in self.log_paths():
             text = self._read(path, self._log_checked.get(path, 0))
             for line in text.splitlines():
                 if not any(re.search(p, line) for p in BAD_LOG):
@@ -474,7 +507,7 @@ class S3Server:
 
     def check_log(self):
         bad = self.bad_log_lines()
-        for path in (self.error_log, self.stderr_log):
+        for path in self.log_paths():
             self._log_checked[path] = self._size(path)
         if bad:
             raise AssertionError(
