@@ -40,6 +40,8 @@ static xmlDocPtr ngx_http_s3_xml_read(u_char *body, size_t len,
 static void ngx_http_s3_xml_internal_subset(void *ctx, const xmlChar *name,
     const xmlChar *external_id, const xmlChar *system_id);
 static void ngx_http_s3_xml_silent(void *data, ngx_http_s3_xml_error_t error);
+static void ngx_cdecl ngx_http_s3_xml_generic_silent(void *ctx,
+    const char *msg, ...);
 static ngx_uint_t ngx_http_s3_xml_is(xmlNodePtr node, const char *name);
 static ngx_int_t ngx_http_s3_xml_text_of(ngx_pool_t *pool, xmlNodePtr node,
     ngx_str_t *text);
@@ -552,9 +554,11 @@ ngx_http_s3_xml_parse_object(ngx_pool_t *pool, xmlNodePtr node,
 static xmlDocPtr
 ngx_http_s3_xml_read(u_char *body, size_t len, const char *root)
 {
-    xmlDocPtr         doc;
-    xmlNodePtr        node;
-    xmlParserCtxtPtr  ctxt;
+    void                 *saved_ctx;
+    xmlDocPtr             doc;
+    xmlNodePtr            node;
+    xmlParserCtxtPtr      ctxt;
+    xmlGenericErrorFunc   saved;
 
     if (len == 0 || len > NGX_HTTP_S3_MAX_XML_BODY) {
         return NULL;
@@ -570,8 +574,20 @@ ngx_http_s3_xml_read(u_char *body, size_t len, const char *root)
     ctxt->sax->internalSubset = ngx_http_s3_xml_internal_subset;
     ctxt->sax->serror = ngx_http_s3_xml_silent;
 
+    /*
+     * some errors (of the encoding converters, for one) do not go through
+     * the context but to the generic handler, stderr by default, which is
+     * nginx's error log: silence it for this parse only
+     */
+
+    saved = xmlGenericError;
+    saved_ctx = xmlGenericErrorContext;
+    xmlSetGenericErrorFunc(NULL, ngx_http_s3_xml_generic_silent);
+
     doc = xmlCtxtReadMemory(ctxt, (const char *) body, (int) len, NULL, NULL,
                             NGX_HTTP_S3_XML_OPTIONS);
+
+    xmlSetGenericErrorFunc(saved_ctx, saved);
 
     if (doc == NULL) {
         xmlFreeParserCtxt(ctxt);
@@ -624,6 +640,12 @@ static void
 ngx_http_s3_xml_silent(void *data, ngx_http_s3_xml_error_t error)
 {
     /* a bad request body is the client's problem: no stderr output */
+}
+
+
+static void ngx_cdecl
+ngx_http_s3_xml_generic_silent(void *ctx, const char *msg, ...)
+{
 }
 
 

@@ -23,6 +23,7 @@ static void test_create_bucket(void);
 static void test_delete(void);
 static void test_delete_limits(void);
 static void test_hostile(void);
+static void test_silent(void);
 static size_t chain_flatten(ngx_chain_t *cl, u_char **out,
     ngx_uint_t *nbufs, ngx_uint_t *last_ok);
 static ngx_int_t create_bucket(const char *body, ngx_str_t *loc);
@@ -46,6 +47,7 @@ main(void)
     test_delete();
     test_delete_limits();
     test_hostile();
+    test_silent();
 
     ngx_destroy_pool(pool);
 
@@ -531,6 +533,55 @@ test_hostile(void)
 
     ngx_tap_ok(delete_keys(xinclude, 1000, &keys, &quiet) == NGX_ERROR,
                "XInclude is not processed");
+}
+
+
+/* libxml2 must not write to stderr (nginx's error log) for bad input */
+
+static void
+test_silent(void)
+{
+    int           fd, saved;
+    FILE         *tmp;
+    long          size;
+    ngx_str_t     loc;
+    ngx_uint_t    quiet, ok;
+    ngx_array_t  *keys;
+
+    static const char  bad_encoding[] =
+        "<?xml version=\"1.0\" encoding=\"EUC-JP\"?>"
+        "<Delete><Object><Key>\xff\xff</Key></Object></Delete>";
+
+    static const char  bad_utf8[] =
+        "<Delete><Object><Key>\xc0\x80</Key></Object></Delete>";
+
+    tmp = tmpfile();
+    if (tmp == NULL) {
+        ngx_tap_ok(0, "silent: tmpfile()");
+        return;
+    }
+
+    fflush(stderr);
+    saved = dup(2);
+    fd = fileno(tmp);
+    dup2(fd, 2);
+
+    ok = (delete_keys(bad_encoding, 1000, &keys, &quiet) == NGX_ERROR);
+    ok = ok && (delete_keys(bad_utf8, 1000, &keys, &quiet) == NGX_ERROR);
+    ok = ok && (create_bucket("<a", &loc) == NGX_ERROR);
+    ok = ok && (create_bucket("<!DOCTYPE a SYSTEM \"/nonexistent\"><a/>",
+                              &loc) == NGX_ERROR);
+
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+
+    size = lseek(fd, 0, SEEK_END);
+    fclose(tmp);
+
+    ngx_tap_ok(ok, "silent: bad documents rejected");
+    ngx_tap_ok(size == 0, "silent: nothing written to stderr (%ld bytes)",
+               size);
 }
 
 
