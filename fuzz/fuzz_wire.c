@@ -1,0 +1,248 @@
+/* sources: ngx_http_s3_wire.c */
+
+/*
+ * The metadata protocol on any input: frame headers are accepted only
+ * when consistent; object and bucket records decode without reading out
+ * of bounds, and what decodes re-encodes to a record that decodes to the
+ * same values (unknown fields aside).
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include "ngx_http_s3_wire.h"
+
+#include "ngx_stub.h"
+
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+static void fuzz_frame(u_char *p, size_t n);
+static void fuzz_reads(u_char *p, size_t n);
+static void fuzz_object(ngx_pool_t *pool, u_char *p, size_t n);
+static void fuzz_bucket(ngx_pool_t *pool, u_char *p, size_t n);
+static void same_str(ngx_str_t *a, ngx_str_t *b);
+
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    u_char      *p;
+    ngx_pool_t  *pool;
+
+    pool = ngx_stub_pool();
+
+    p = ngx_pnalloc(pool, size);
+    if (p == NULL) {
+        abort();
+    }
+
+    if (size) {
+        ngx_memcpy(p, data, size);
+    }
+
+    fuzz_frame(p, size);
+    fuzz_reads(p, size);
+    fuzz_object(pool, p, size);
+    fuzz_bucket(pool, p, size);
+
+    ngx_destroy_pool(pool);
+
+    return 0;
+}
+
+
+static void
+fuzz_frame(u_char *p, size_t n)
+{
+    size_t     len;
+    uint8_t    code;
+    uint32_t   id, l;
+    ngx_int_t  rc;
+
+    len = 0;
+
+    rc = ngx_http_s3_wire_frame_parse(p, n, &len, &id, &code);
+
+    if (n < NGX_HTTP_S3_WIRE_HEADER) {
+        if (rc != NGX_AGAIN) {
+            abort();
+        }
+
+        return;
+    }
+
+    l = ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16)
+        | ((uint32_t) p[2] << 8) | p[3];
+
+    if (l < NGX_HTTP_S3_WIRE_HEADER - 4 || l > NGX_HTTP_S3_WIRE_MAX_FRAME) {
+        if (rc != NGX_ERROR) {
+            abort();
+        }
+
+        return;
+    }
+
+    if (len != (size_t) l + 4 || code != p[8]
+        || rc != (n >= len ? NGX_OK : NGX_AGAIN))
+    {
+        abort();
+    }
+}
+
+
+static void
+fuzz_reads(u_char *p, size_t n)
+{
+    ngx_str_t            in, s;
+    volatile u_char      sink;
+    ngx_http_s3_rbuf_t   rb;
+
+    in.data = p;
+    in.len = n;
+
+    ngx_http_s3_rbuf_init(&rb, &in);
+
+    while (!rb.error) {
+        ngx_http_s3_wire_get_str(&rb, &s);
+
+        if (rb.pos > rb.last) {
+            abort();
+        }
+
+        if (s.len) {
+            sink = s.data[s.len - 1];
+            (void) sink;
+        }
+
+        (void) ngx_http_s3_wire_get_u8(&rb);
+        (void) ngx_http_s3_wire_get_u64(&rb);
+    }
+}
+
+
+static void
+fuzz_object(ngx_pool_t *pool, u_char *p, size_t n)
+{
+    ngx_str_t             in, re;
+    ngx_uint_t            i, n1, n2;
+    ngx_http_s3_pair_t   *a, *b;
+    ngx_http_s3_wbuf_t    wb;
+    ngx_http_s3_object_t  o, d;
+
+    in.data = p;
+    in.len = n;
+
+    /* without a pool metadata is skipped */
+
+    (void) ngx_http_s3_object_decode(&in, &o, NULL);
+
+    if (ngx_http_s3_object_decode(&in, &o, pool) != NGX_OK) {
+        return;
+    }
+
+    if (ngx_http_s3_wbuf_init(&wb, pool, 64) != NGX_OK) {
+        abort();
+    }
+
+    ngx_http_s3_object_encode(&wb, &o);
+
+    if (wb.error) {
+        /* only a record past the largest frame may fail */
+        if (n < NGX_HTTP_S3_WIRE_MAX_FRAME / 2) {
+            abort();
+        }
+
+        return;
+    }
+
+    re.data = wb.start;
+    re.len = wb.pos - wb.start;
+
+    if (ngx_http_s3_object_decode(&re, &d, pool) != NGX_OK) {
+        abort();
+    }
+
+    if (d.size != o.size || d.mtime != o.mtime || d.flags != o.flags) {
+        abort();
+    }
+
+    same_str(&d.etag, &o.etag);
+    same_str(&d.body, &o.body);
+    same_str(&d.version, &o.version);
+    same_str(&d.content_type, &o.content_type);
+    same_str(&d.content_encoding, &o.content_encoding);
+    same_str(&d.content_disposition, &o.content_disposition);
+    same_str(&d.content_language, &o.content_language);
+    same_str(&d.cache_control, &o.cache_control);
+    same_str(&d.expires, &o.expires);
+    same_str(&d.owner, &o.owner);
+
+    n1 = o.meta ? o.meta->nelts : 0;
+    n2 = d.meta ? d.meta->nelts : 0;
+
+    if (n1 != n2) {
+        abort();
+    }
+
+    for (i = 0; i < n1; i++) {
+        a = (ngx_http_s3_pair_t *) o.meta->elts + i;
+        b = (ngx_http_s3_pair_t *) d.meta->elts + i;
+
+        same_str(&a->name, &b->name);
+        same_str(&a->value, &b->value);
+    }
+}
+
+
+static void
+fuzz_bucket(ngx_pool_t *pool, u_char *p, size_t n)
+{
+    ngx_str_t             in, re;
+    ngx_http_s3_wbuf_t    wb;
+    ngx_http_s3_bucket_t  bk, d;
+
+    in.data = p;
+    in.len = n;
+
+    if (ngx_http_s3_bucket_decode(&in, &bk) != NGX_OK) {
+        return;
+    }
+
+    if (ngx_http_s3_wbuf_init(&wb, pool, 64) != NGX_OK) {
+        abort();
+    }
+
+    ngx_http_s3_bucket_encode(&wb, &bk);
+
+    if (wb.error) {
+        abort();
+    }
+
+    re.data = wb.start;
+    re.len = wb.pos - wb.start;
+
+    if (ngx_http_s3_bucket_decode(&re, &d) != NGX_OK) {
+        abort();
+    }
+
+    same_str(&d.name, &bk.name);
+    same_str(&d.region, &bk.region);
+    same_str(&d.owner, &bk.owner);
+
+    if (d.created != bk.created || d.versioning != bk.versioning
+        || d.object_lock != bk.object_lock)
+    {
+        abort();
+    }
+}
+
+
+static void
+same_str(ngx_str_t *a, ngx_str_t *b)
+{
+    if (a->len != b->len
+        || (a->len && ngx_memcmp(a->data, b->data, a->len) != 0))
+    {
+        abort();
+    }
+}
