@@ -1,0 +1,123 @@
+
+/*
+ * Copyright (C) ngx_s3 authors
+ */
+
+
+#ifndef _NGX_HTTP_S3_OPS_H_INCLUDED_
+#define _NGX_HTTP_S3_OPS_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_s3.h"
+
+
+/*
+ * Shared by the operation files (bucket, object, list) and the error
+ * file; not part of the module's contract with the rest of the code.
+ */
+
+
+#define NGX_HTTP_S3_MAX_OBJECT_SIZE    ((off_t) 5 * 1024 * 1024 * 1024)
+
+
+/* ngx_http_s3_error.c */
+
+typedef struct {
+    const char                *name;
+    ngx_str_t                  value;
+} ngx_http_s3_err_extra_t;
+
+/* an error with more elements after <Message>, as S3 adds for some codes */
+ngx_int_t ngx_http_s3_send_error_extra(ngx_http_request_t *r,
+    ngx_http_s3_err_e err, const char *message,
+    ngx_http_s3_err_extra_t *extra, ngx_uint_t nextra);
+
+/* a response without a body: 200 (Content-Length: 0), 204 */
+ngx_int_t ngx_http_s3_send_empty(ngx_http_request_t *r, ngx_uint_t status);
+
+/* the S3 error for a metadata reply status other than OK */
+ngx_http_s3_err_e ngx_http_s3_meta_error(ngx_uint_t status);
+
+/* the metadata status as text, for logs */
+const char *ngx_http_s3_meta_status_text(ngx_uint_t status);
+
+
+/*
+ * ngx_http_s3_object.c: the request body reader.
+ *
+ * The body is read unbuffered: each piece goes to data_handler as it
+ * arrives (memory does not grow with the size of the body), hashed on the
+ * way with MD5 and, for a signed payload, SHA-256.  At the end the length,
+ * the x-amz-content-sha256 hash and Content-MD5 are checked, then
+ * done_handler runs; it owns the rest of the request and finalizes it.
+ * On an error the reader answers the S3 error and finalizes the request
+ * itself; done_handler is not called.
+ */
+
+typedef struct ngx_http_s3_body_s  ngx_http_s3_body_t;
+
+/* NGX_OK, or NGX_ERROR with bd->err set */
+typedef ngx_int_t (*ngx_http_s3_body_data_pt)(ngx_http_s3_body_t *bd,
+    u_char *p, size_t len);
+typedef void (*ngx_http_s3_body_done_pt)(ngx_http_s3_body_t *bd);
+
+struct ngx_http_s3_body_s {
+    ngx_http_request_t        *request;
+    ngx_http_s3_body_data_pt   data_handler;
+    ngx_http_s3_body_done_pt   done_handler;
+    void                      *data;
+
+    off_t                      max;          /* EntityTooLarge above */
+    off_t                      received;
+    ngx_http_s3_err_e          err;
+
+    void                      *md5;          /* EVP_MD_CTX */
+    void                      *sha256;       /* EVP_MD_CTX, signed only */
+
+    u_char                     md5_sum[16];
+    u_char                     content_md5[16];
+
+    unsigned                   check_md5:1;
+    unsigned                   finished:1;
+};
+
+/*
+ * Content-MD5 and the hashes: NGX_HTTP_S3_OK, NGX_HTTP_S3_ERR_INVALID_DIGEST
+ * for a Content-MD5 that is not base64 of 16 bytes, NGX_HTTP_S3_ERR_INTERNAL
+ */
+ngx_http_s3_err_e ngx_http_s3_body_init(ngx_http_request_t *r,
+    ngx_http_s3_body_t *bd);
+
+/*
+ * NGX_OK: reading started and the request count was raised: the caller
+ * returns NGX_DONE (or finalizes with NGX_DONE from an event handler).
+ * Anything else: a response was sent; the caller returns (finalizes) it.
+ */
+ngx_int_t ngx_http_s3_body_read(ngx_http_s3_body_t *bd);
+
+/*
+ * A small XML body in memory, up to NGX_HTTP_S3_MAX_XML_BODY, verified
+ * as above; handler runs with the body and finalizes the request.
+ * Returns as ngx_http_s3_body_read().
+ */
+typedef void (*ngx_http_s3_xml_body_pt)(ngx_http_request_t *r,
+    ngx_str_t *body);
+
+ngx_int_t ngx_http_s3_read_xml_body(ngx_http_request_t *r,
+    ngx_http_s3_xml_body_pt handler);
+
+
+/*
+ * ngx_http_s3_object.c: a metadata request with an encoded body; NGX_OK
+ * or NGX_ERROR.  From a content handler, after NGX_OK:
+ * r->main->count++ and return NGX_DONE.
+ */
+ngx_int_t ngx_http_s3_meta_call(ngx_http_request_t *r, ngx_uint_t op,
+    ngx_http_s3_wbuf_t *b, ngx_http_s3_meta_handler_pt handler, void *data);
+
+
+#endif /* _NGX_HTTP_S3_OPS_H_INCLUDED_ */
