@@ -109,8 +109,8 @@ ngx_uint_t
 ngx_http_s3_valid_utf8(u_char *p, size_t len)
 {
     u_char    *last;
-    uint32_t   c, min;
     size_t     n;
+    uint32_t   c, min;
 
     last = p + len;
 

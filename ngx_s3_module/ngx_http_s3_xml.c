@@ -627,12 +627,10 @@ static void
 ngx_http_s3_xml_internal_subset(void *ctx, const xmlChar *name,
     const xmlChar *external_id, const xmlChar *system_id)
 {
-    xmlParserCtxtPtr  ctxt = ctx;
-
     /* record it (doc->intSubset is checked after the parse) and stop */
 
     xmlSAX2InternalSubset(ctx, name, external_id, system_id);
-    xmlStopParser(ctxt);
+    xmlStopParser((xmlParserCtxtPtr) ctx);
 }
 
 
