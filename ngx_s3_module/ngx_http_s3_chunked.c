@@ -214,10 +214,11 @@ ngx_http_s3_chunked_feed(ngx_http_s3_chunked_t *ch, u_char **pos,
             *pos = p;
 
             ch->size -= n;
-            ch->decoded += n;
 
             if (ch->size == 0) {
                 ch->state = sw_data_cr;
+
+                /* the last slice of a chunk only once it is verified */
 
                 if (ch->mode != NGX_HTTP_S3_CHUNKED_UNSIGNED_TRAILER) {
                     rc = ngx_http_s3_chunked_verify(ch,
@@ -229,6 +230,8 @@ ngx_http_s3_chunked_feed(ngx_http_s3_chunked_t *ch, u_char **pos,
                     }
                 }
             }
+
+            ch->decoded += n;
 
             return NGX_OK;
 
