@@ -2,7 +2,7 @@
 # Build the fuzzers with libFuzzer, AddressSanitizer and UBSan, and run
 # each for a while.
 #
-#   fuzz/run.sh [seconds] [name ...]   default: 30 s each; xml util wire
+#   fuzz/run.sh [seconds] [name ...]   default: 30 s each, every fuzz_*.c
 #
 # fuzz/fuzz_<name>.c starts with /* sources: a.c b.c */ like the unit
 # tests, and links with t/unit/ngx_stub.c.  Seeds are in fuzz/corpus/<name>
@@ -26,7 +26,11 @@ case "${1:-}" in
     *) secs=$1; shift ;;
 esac
 
-names=${*:-xml util wire}
+if [ $# -gt 0 ]; then
+    names=$*
+else
+    names=$(ls "$top"/fuzz/fuzz_*.c | sed 's|.*/fuzz_\(.*\)\.c$|\1|')
+fi
 
 if [ ! -f "$build/objs/ngx_auto_config.h" ]; then
     echo "fuzz: $build/objs/ngx_auto_config.h not found:" \
