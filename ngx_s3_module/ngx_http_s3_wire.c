@@ -92,12 +92,18 @@ ngx_http_s3_wbuf_reserve(ngx_http_s3_wbuf_t *b, size_t n)
     size_t   used, size;
     u_char  *p;
 
-    if (b->error) {
+    if (b->error || b->start == NULL) {
+        b->error = 1;
         return NGX_ERROR;
     }
 
     if ((size_t) (b->end - b->pos) >= n) {
         return NGX_OK;
+    }
+
+    if (n > NGX_HTTP_S3_WIRE_MAX_FRAME + NGX_HTTP_S3_WIRE_HEADER) {
+        b->error = 1;
+        return NGX_ERROR;
     }
 
     used = b->pos - b->start;
