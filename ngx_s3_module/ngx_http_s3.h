@@ -139,6 +139,14 @@ typedef struct {
     ngx_str_t                  access_key;  /* empty: anonymous */
     ngx_http_s3_payload_e      payload;
     u_char                     sha256[32];  /* for PAYLOAD_SIGNED */
+    const char                *message;     /* why it failed, for the reply */
+
+    /* for PAYLOAD_STREAMING: what aws-chunked signatures chain from */
+    ngx_str_t                  content_sha256;  /* the header's value */
+    u_char                     signing_key[32];
+    ngx_str_t                  seed;            /* the request signature */
+    ngx_str_t                  amz_date;
+    ngx_str_t                  scope;
 } ngx_http_s3_auth_t;
 
 

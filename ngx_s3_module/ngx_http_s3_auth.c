@@ -592,6 +592,15 @@ ngx_http_s3_auth_verify(ngx_http_s3_auth_req_t *ar)
                                             ar->sig.signature.len));
     }
 
+    if (match && ar->ctx->auth.payload == NGX_HTTP_S3_PAYLOAD_STREAMING) {
+        /* the aws-chunked decoder verifies chunk signatures from these */
+        ngx_memcpy(ar->ctx->auth.signing_key, key, sizeof(key));
+        ar->ctx->auth.seed = ar->sig.signature;
+        ar->ctx->auth.amz_date = ar->amz_date;
+        ar->ctx->auth.scope = ar->sig.scope;
+        ar->ctx->auth.content_sha256 = ar->payload_hash;
+    }
+
     ngx_explicit_memzero(key, sizeof(key));
 
     if (rc != NGX_OK) {
@@ -751,6 +760,8 @@ static ngx_http_s3_err_e
 ngx_http_s3_auth_fail(ngx_http_s3_auth_req_t *ar, ngx_http_s3_err_e err,
     const char *message)
 {
+    ar->ctx->auth.message = message;
+
     if (ar->sig.access_key.len) {
         ngx_log_error(NGX_LOG_INFO, ar->r->connection->log, 0,
                       "s3 auth failed for access key \"%V\"%s: %s",

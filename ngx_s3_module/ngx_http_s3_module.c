@@ -265,7 +265,7 @@ ngx_http_s3_handler(ngx_http_request_t *r)
     err = ngx_http_s3_authenticate(r, ctx);
 
     if (err != NGX_HTTP_S3_OK) {
-        return ngx_http_s3_send_error(r, err, NULL);
+        return ngx_http_s3_send_error(r, err, ctx->auth.message);
     }
 
     if (ctx->auth.access_key.len == 0) {
