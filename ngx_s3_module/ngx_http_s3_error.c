@@ -19,6 +19,7 @@ typedef struct {
 } ngx_http_s3_err_info_t;
 
 
+static ngx_uint_t ngx_http_s3_xml_safe(ngx_str_t *s);
 static ngx_int_t ngx_http_s3_send_chain(ngx_http_request_t *r,
     ngx_chain_t *body);
 
@@ -259,7 +260,11 @@ ngx_http_s3_send_error(ngx_http_request_t *r, ngx_http_s3_err_e err,
     n = 0;
     ctx = ngx_http_s3_get_ctx(r);
 
-    if (ctx) {
+    /* names that XML 1.0 cannot carry would make the whole body unreadable */
+
+    if (ctx && ngx_http_s3_xml_safe(&ctx->bucket)
+        && ngx_http_s3_xml_safe(&ctx->key))
+    {
         switch (err) {
 
         case NGX_HTTP_S3_ERR_NO_SUCH_BUCKET:
@@ -294,6 +299,8 @@ ngx_int_t
 ngx_http_s3_send_error_extra(ngx_http_request_t *r, ngx_http_s3_err_e err,
     const char *message, ngx_http_s3_err_extra_t *extra, ngx_uint_t nextra)
 {
+    u_char                  *p;
+    size_t                   len;
     ngx_buf_t               *b;
     ngx_uint_t               i, status, body;
     ngx_chain_t             *cl, *decl;
@@ -379,8 +386,28 @@ ngx_http_s3_send_error_extra(ngx_http_request_t *r, ngx_http_s3_err_e err,
     }
 
     if (ctx) {
-        ngx_http_s3_xml_text(&w, "Resource", ctx->resource.data,
-                             ctx->resource.len);
+        if (ngx_http_s3_xml_safe(&ctx->bucket)
+            && ngx_http_s3_xml_safe(&ctx->key))
+        {
+            ngx_http_s3_xml_text(&w, "Resource", ctx->resource.data,
+                                 ctx->resource.len);
+
+        } else {
+            /* percent-encoded, as it could have come on the wire */
+
+            len = ngx_http_s3_uri_encode(NULL, ctx->resource.data,
+                                         ctx->resource.len, 0);
+            p = ngx_pnalloc(r->pool, len);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            (void) ngx_http_s3_uri_encode(p, ctx->resource.data,
+                                          ctx->resource.len, 0);
+
+            ngx_http_s3_xml_text(&w, "Resource", p, len);
+        }
+
         ngx_http_s3_xml_cstr(&w, "RequestId", (char *) ctx->request_id);
 
     } else {
@@ -422,6 +449,38 @@ ngx_http_s3_send_error_extra(ngx_http_request_t *r, ngx_http_s3_err_e err,
 }
 
 
+/*
+ * Valid UTF-8 without C0 controls other than tab, CR and LF: what an XML
+ * 1.0 parser accepts (a character reference such as &#x01; is not).
+ */
+
+static ngx_uint_t
+ngx_http_s3_xml_safe(ngx_str_t *s)
+{
+    u_char  *p, *last;
+
+    if (s->len == 0) {
+        return 1;
+    }
+
+    if (ngx_http_s3_valid_key(s) != NGX_OK) {
+        return 0;
+    }
+
+    last = s->data + s->len;
+
+    for (p = s->data; p < last; p++) {
+        if ((*p < 0x20 && *p != '\t' && *p != '\r' && *p != '\n')
+            || *p == 0x7f)
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 ngx_int_t
 ngx_http_s3_send_xml(ngx_http_request_t *r, ngx_uint_t status,
     ngx_chain_t *body)
@@ -453,6 +512,9 @@ ngx_http_s3_send_chain(ngx_http_request_t *r, ngx_chain_t *body)
 
     r->headers_out.content_length_n = len;
 
+    /* preconditions are S3's: nginx's not_modified filter stays out */
+    r->disable_not_modified = 1;
+
     if (r->headers_out.content_length) {
         r->headers_out.content_length->hash = 0;
         r->headers_out.content_length = NULL;
@@ -476,6 +538,7 @@ ngx_http_s3_send_empty(ngx_http_request_t *r, ngx_uint_t status)
     r->headers_out.status = status;
     r->headers_out.content_length_n = 0;
     r->allow_ranges = 0;
+    r->disable_not_modified = 1;
 
     if (r->headers_out.content_length) {
         r->headers_out.content_length->hash = 0;

@@ -791,7 +791,9 @@ ngx_http_s3_put_headers(ngx_http_request_t *r, ngx_http_s3_put_t *put,
             i = 0;
         }
 
-        if (ngx_http_s3_header_prefix(&h[i], "x-amz-meta-")) {
+        if (h[i].key.len > sizeof("x-amz-meta-") - 1
+            && ngx_http_s3_header_prefix(&h[i], "x-amz-meta-"))
+        {
 
             p = ngx_pnalloc(r->pool, h[i].key.len - 11);
             if (p == NULL) {
@@ -938,7 +940,7 @@ ngx_http_s3_header_prefix(ngx_table_elt_t *h, const char *prefix)
 
     len = ngx_strlen(prefix);
 
-    return h->key.len > len
+    return h->key.len >= len
            && ngx_strncasecmp(h->key.data, (u_char *) prefix, len) == 0;
 }
 
