@@ -432,7 +432,8 @@ def test_range_boto(s3, ranged):
 # conditionals
 
 def _http_date(dt):
-    return email.utils.format_datetime(dt, usegmt=True)
+    return email.utils.format_datetime(dt.astimezone(datetime.timezone.utc),
+                                       usegmt=True)
 
 
 def test_conditionals(server, s3, ranged):

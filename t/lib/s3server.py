@@ -187,6 +187,13 @@ class S3Server:
         self.own_tmp = tmp is None
         self.tmp = tmp or tempfile.mkdtemp(prefix='ngx_s3_%s_' % name)
         self.tag = os.path.basename(self.tmp.rstrip('/'))
+        # a private copy: a rebuild that rewrites build/*.so in place while
+        # this nginx runs must not crash it
+        copy = os.path.join(self.tmp, os.path.basename(self.module))
+        if not os.path.exists(copy):
+            shutil.copy2(self.module, copy + '.tmp')
+            os.rename(copy + '.tmp', copy)
+        self.module_source, self.module = self.module, copy
         self.sanitizer_dir = None
         self.data = os.path.join(self.tmp, 'data')
         self.conf = os.path.join(self.tmp, 'nginx.conf')
