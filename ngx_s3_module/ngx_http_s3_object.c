@@ -1895,9 +1895,15 @@ ngx_http_s3_object_headers(ngx_http_request_t *r, ngx_http_s3_object_t *o,
 {
     u_char              *p;
     ngx_str_t            v, name;
-    ngx_uint_t           i;
+    ngx_uint_t           i, overrides;
     ngx_table_elt_t     *h;
     ngx_http_s3_pair_t  *pair;
+
+    /* most requests have none: one look instead of six */
+
+    overrides = (r->args.len > sizeof("response-") - 1
+                 && ngx_strnstr(r->args.data, "response-", r->args.len)
+                    != NULL);
 
     r->headers_out.etag = ngx_http_s3_push_header(r, "ETag", etag);
     if (r->headers_out.etag == NULL) {
@@ -1910,7 +1916,9 @@ ngx_http_s3_object_headers(ngx_http_request_t *r, ngx_http_s3_object_t *o,
 
     v = o->content_type;
 
-    if (ngx_http_s3_override(r, "response-content-type", &v) != NGX_OK) {
+    if (overrides
+        && ngx_http_s3_override(r, "response-content-type", &v) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -1924,7 +1932,9 @@ ngx_http_s3_object_headers(ngx_http_request_t *r, ngx_http_s3_object_t *o,
 
     v = o->content_encoding;
 
-    if (ngx_http_s3_override(r, "response-content-encoding", &v) != NGX_OK) {
+    if (overrides
+        && ngx_http_s3_override(r, "response-content-encoding", &v) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -1940,8 +1950,9 @@ ngx_http_s3_object_headers(ngx_http_request_t *r, ngx_http_s3_object_t *o,
 
     v = o->content_disposition;
 
-    if (ngx_http_s3_override(r, "response-content-disposition", &v)
-        != NGX_OK)
+    if (overrides
+        && ngx_http_s3_override(r, "response-content-disposition", &v)
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -1954,7 +1965,9 @@ ngx_http_s3_object_headers(ngx_http_request_t *r, ngx_http_s3_object_t *o,
 
     v = o->content_language;
 
-    if (ngx_http_s3_override(r, "response-content-language", &v) != NGX_OK) {
+    if (overrides
+        && ngx_http_s3_override(r, "response-content-language", &v) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -1964,7 +1977,9 @@ ngx_http_s3_object_headers(ngx_http_request_t *r, ngx_http_s3_object_t *o,
 
     v = o->cache_control;
 
-    if (ngx_http_s3_override(r, "response-cache-control", &v) != NGX_OK) {
+    if (overrides
+        && ngx_http_s3_override(r, "response-cache-control", &v) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -1974,7 +1989,9 @@ ngx_http_s3_object_headers(ngx_http_request_t *r, ngx_http_s3_object_t *o,
 
     v = o->expires;
 
-    if (ngx_http_s3_override(r, "response-expires", &v) != NGX_OK) {
+    if (overrides
+        && ngx_http_s3_override(r, "response-expires", &v) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
