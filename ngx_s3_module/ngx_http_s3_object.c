@@ -1232,10 +1232,23 @@ ngx_http_s3_put_done(ngx_http_s3_body_t *bd)
 
     fd = put->file.fd;
 
-    if (smcf->fsync == NGX_HTTP_S3_FSYNC_ON && fsync(fd) == -1) {
-        ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
-                      "fsync(\"%s\") failed", put->file.name.data);
-        goto failed;
+    if (smcf->fsync == NGX_HTTP_S3_FSYNC_ON) {
+
+        if (fsync(fd) == -1) {
+            ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
+                          "fsync(\"%s\") failed", put->file.name.data);
+            goto failed;
+        }
+
+        /* and the new name in its directory, before the record names it */
+
+        if (ngx_http_s3_fsync_dir(r, put->file.name.data,
+                                  put->file.name.data + put->file.name.len
+                                  - NGX_HTTP_S3_BODY_ID_LEN - 1)
+            != NGX_OK)
+        {
+            goto failed;
+        }
     }
 
     put->file.fd = NGX_INVALID_FILE;
