@@ -4,7 +4,7 @@ Each thread PUTs new keys (one connection per request, so a server-side
 close of an idle keep-alive connection never counts as a failure) and
 GETs back a key it wrote before. Every answer is recorded: acknowledged
 PUTs (200 with the right ETag) go to `acked`, anything else to
-`failures` with its time.
+`failures` with the time the request started.
 """
 
 import hashlib
@@ -36,9 +36,9 @@ class Load:
         seed = hashlib.sha256(key.encode()).digest()
         return (seed * (n // len(seed) + 1))[:n]
 
-    def _fail(self, op, key, detail):
+    def _fail(self, t, op, key, detail):
         with self.lock:
-            self.failures.append((time.time(), op, key, detail))
+            self.failures.append((t, op, key, detail))
 
     def _ok(self, op):
         with self.lock:
@@ -54,11 +54,12 @@ class Load:
             body = self._body(key, rnd.randint(0, self.max_size))
             md5 = hashlib.md5(body).hexdigest()
             path = sigv4.key_path(self.bucket, key)
+            t = time.time()
             try:
                 r = request(self.server, 'PUT', path, body=body,
                             timeout=self.timeout)
             except Exception as e:          # noqa: BLE001
-                self._fail('PUT', key, repr(e))
+                self._fail(t, 'PUT', key, repr(e))
             else:
                 if r.status == 200 and r.header('ETag') == '"%s"' % md5:
                     with self.lock:
@@ -66,23 +67,26 @@ class Load:
                     mine.append(key)
                     self._ok('PUT')
                 else:
-                    self._fail('PUT', key, '%d %r' % (r.status, r.body[:300]))
+                    self._fail(t, 'PUT', key,
+                               '%d %r' % (r.status, r.body[:300]))
 
             if not mine:
                 continue
             key = rnd.choice(mine)
+            t = time.time()
             try:
                 r = request(self.server, 'GET',
                             sigv4.key_path(self.bucket, key),
                             timeout=self.timeout)
             except Exception as e:          # noqa: BLE001
-                self._fail('GET', key, repr(e))
+                self._fail(t, 'GET', key, repr(e))
             else:
                 if r.status == 200 and \
                    hashlib.md5(r.body).hexdigest() == self.acked[key]:
                     self._ok('GET')
                 else:
-                    self._fail('GET', key, '%d %r' % (r.status, r.body[:300]))
+                    self._fail(t, 'GET', key,
+                               '%d %r' % (r.status, r.body[:300]))
 
     def start(self):
         for t in range(self.threads):
