@@ -230,7 +230,6 @@ ngx_http_s3_meta_send(ngx_http_s3_meta_req_t *mr)
     mr->body.data = b.start;
     mr->body.len = b.pos - b.start;
     mr->sent = 0;
-    mr->node.key = mr->id;
 
     mr->timer.handler = ngx_http_s3_meta_timeout;
     ngx_add_timer(&mr->timer, smcf->meta_timeout);
@@ -473,8 +472,14 @@ ngx_http_s3_meta_write_handler(ngx_event_t *wev)
         }
 
         ngx_queue_remove(q);
+
+        /* ngx_rbtree_delete() zeroes the key: set it on every insert */
+        mr->node.key = mr->id;
         ngx_rbtree_insert(&m->pending, &mr->node);
         mr->state = NGX_HTTP_S3_META_PENDING;
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, m->log, 0,
+                       "s3 metadata sent id:%uD op:%ui", mr->id, mr->op);
     }
 
     if (ngx_handle_write_event(wev, 0) != NGX_OK) {
@@ -596,6 +601,10 @@ ngx_http_s3_meta_process(ngx_http_s3_meta_t *m)
         }
 
         mr = ngx_http_s3_meta_lookup(m, id);
+
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, m->log, 0,
+                       "s3 metadata reply id:%uD status:%ud for:%p",
+                       id, (ngx_uint_t) code, mr);
 
         if (mr) {
             ngx_rbtree_delete(&m->pending, &mr->node);

@@ -169,7 +169,8 @@ class S3Server:
     """
 
     def __init__(self, main_extra='', http_extra='', server_extra='',
-                 region=REGION, fsync='on', workers=2, log_level='info',
+                 region=REGION, fsync='on', workers=2,
+                 log_level=os.environ.get('S3_TEST_LOG_LEVEL', 'info'),
                  tmp=None, name='s3'):
         self.module = module_path()
         self.region = region
