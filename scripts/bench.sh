@@ -180,7 +180,7 @@ check() {
 run_wrk() {
     # $1 url, $2 connections: prints "req/s non2xx errors"
     local t=$(( $2 < 2 ? 1 : 2 ))
-    wrk -t"$t" -c"$2" -d"${duration}s" --latency "$1" > "$tmp/wrk.out" 2>&1
+    wrk -t"$t" -c"$2" -d"${duration}s" --timeout 60s --latency "$1" > "$tmp/wrk.out" 2>&1
     awk '
         /^Requests\/sec:/ { rps = $2 }
         /Non-2xx or 3xx responses:/ { bad = $NF }
