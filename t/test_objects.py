@@ -575,3 +575,41 @@ def test_streaming_payload_not_implemented(server, bucket):
                 payload_hash='STREAMING-AWS4-HMAC-SHA256-PAYLOAD')
     assert_error(r, 501, 'NotImplemented')
     assert get_body(server, bucket, 'streaming') == 404
+
+
+def test_concurrent_overwrites_are_atomic(server, bucket):
+    """Writers race on one key; every read sees one whole body whose ETag
+    matches it, and the last state is one of the bodies written."""
+
+    import threading
+    bodies = [(b'%02d' % i) * (1000 + 997 * i) for i in range(8)]
+    etags = {md5_etag(b): b for b in bodies}
+    path = kpath(bucket, 'race')
+    assert_ok(request(server, 'PUT', path, body=bodies[0]))
+    bad = []
+    stop = threading.Event()
+
+    def writer(i):
+        for _ in range(6):
+            r = request(server, 'PUT', path, body=bodies[i])
+            if r.status != 200 or r.header('ETag') != md5_etag(bodies[i]):
+                bad.append(('PUT', i, r))
+
+    def reader():
+        while not stop.is_set():
+            r = request(server, 'GET', path)
+            if r.status != 200 or etags.get(r.header('ETag')) != r.body:
+                bad.append(('GET', r.status, r.header('ETag'), len(r.body)))
+
+    ws = [threading.Thread(target=writer, args=(i,)) for i in range(8)]
+    rs = [threading.Thread(target=reader) for _ in range(2)]
+    for t in ws + rs:
+        t.start()
+    for t in ws:
+        t.join()
+    stop.set()
+    for t in rs:
+        t.join()
+    assert bad == []
+    r = assert_ok(request(server, 'GET', path))
+    assert etags[r.header('ETag')] == r.body

@@ -232,20 +232,33 @@ class S3Server:
         with open(self.conf, 'w') as f:
             f.write(text)
 
-    def start(self, timeout=15):
-        """Start nginx, retrying on a port taken meanwhile by another run."""
+    def start(self, timeout=15, ready=True):
+        """Start nginx, retrying on a port taken meanwhile by another run.
+
+        ready: wait until a signed ListBuckets answers 200; with
+        ready=False only until the workers accept connections (for tests
+        of a server that cannot work)."""
 
         last = None
         for _ in range(5):
             if self.port is None or last == 'port':
                 self.port = free_port()
             self.write_conf()
-            last = self._start_once(timeout)
+            last = self._start_once(timeout, ready)
             if last is None:
                 return self
         raise ServerError('nginx did not start: port races')
 
-    def _start_once(self, timeout):
+    def _listening(self):
+        if len(self.workers_pids()) < self.workers:
+            return False
+        try:
+            socket.create_connection(('127.0.0.1', self.port), 1).close()
+        except OSError:
+            return False
+        return True
+
+    def _start_once(self, timeout, ready=True):
         log_size = self._size(self.error_log)
         env = dict(os.environ)
         self.sanitizer_dir = _sanitizer_env(env, self.tag)
@@ -270,7 +283,7 @@ class S3Server:
                     'nginx exited with %d at startup:\n%s%s' % (
                         self.proc.returncode, text,
                         self._read(self.stderr_log)[-4000:]))
-            if self._ready():
+            if self._ready() if ready else self._listening():
                 return None
             time.sleep(0.05)
 

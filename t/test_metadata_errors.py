@@ -1,0 +1,63 @@
+"""A metadata database that cannot be opened is reported loudly (emerg or
+alert, with the path and the reason), and requests get a prompt S3 error
+instead of hanging."""
+
+import os
+import re
+import shutil
+import time
+
+from s3raw import error_fields, request
+
+
+def _loud_lines(srv, path):
+    text = srv._read(srv.error_log)
+    return [line for line in text.splitlines()
+            if re.search(r'\[(emerg|alert)\]', line) and path in line]
+
+
+def _check_broken(srv, what):
+    db = os.path.join(srv.data, 'db')
+    srv.allow_log(r'\[(emerg|alert)\].*' + re.escape(db))
+    srv.start(ready=False)
+
+    deadline = time.time() + 10
+    while time.time() < deadline and not _loud_lines(srv, db):
+        time.sleep(0.1)
+    loud = _loud_lines(srv, db)
+    assert loud, '%s: no [emerg]/[alert] naming %s in error.log:\n%s' % (
+        what, db, srv.log_tail())
+
+    t = time.time()
+    r = request(srv, 'GET', '/', timeout=40)
+    took = time.time() - t
+    assert r.status in (500, 503), (what, r)
+    f = error_fields(r.body)
+    assert f['Code'] in ('InternalError', 'ServiceUnavailable'), (what, r)
+    assert r.header('x-amz-request-id')
+    assert took < 10, '%s: the error took %.1fs' % (what, took)
+    return loud
+
+
+def test_corrupt_database(fresh_server):
+    srv = fresh_server
+    srv.stop()
+    db = os.path.join(srv.data, 'db')
+    with open(os.path.join(db, 'CURRENT'), 'w') as f:
+        f.write('MANIFEST-999999\n')
+    loud = _check_broken(srv, 'corrupt CURRENT')
+    assert any('MANIFEST-999999' in line or 'orrupt' in line
+               for line in loud), loud
+
+
+def test_database_path_not_a_directory(fresh_server):
+    """As root, permissions cannot be taken away; a file where the database
+    directory should be makes the same kind of open error."""
+
+    srv = fresh_server
+    srv.stop()
+    db = os.path.join(srv.data, 'db')
+    shutil.rmtree(db)
+    with open(db, 'w') as f:
+        f.write('not a database\n')
+    _check_broken(srv, 'db is a file')
