@@ -30,7 +30,7 @@
 #define NGX_HTTP_S3_META_DONE       3
 
 #define NGX_HTTP_S3_META_RBUF       (64 * 1024)
-#define NGX_HTTP_S3_META_BACKOFF    1000
+#define NGX_HTTP_S3_META_BACKOFF    200
 
 
 typedef struct {
@@ -260,7 +260,6 @@ ngx_http_s3_meta_connect(ngx_http_s3_meta_t *m)
 {
     int                 rc;
     ngx_err_t           err;
-    ngx_uint_t          level;
     ngx_socket_t        s;
     ngx_event_t        *rev, *wev;
     ngx_connection_t   *c;
@@ -292,10 +291,7 @@ ngx_http_s3_meta_connect(ngx_http_s3_meta_t *m)
 
         /* the helper is (re)starting: not an error while it is brief */
 
-        level = (m->backoff >= NGX_HTTP_S3_META_BACKOFF) ? NGX_LOG_WARN
-                                                         : NGX_LOG_INFO;
-
-        ngx_log_error(level, m->log, err,
+        ngx_log_error(NGX_LOG_INFO, m->log, err,
                       "s3 metadata connect() to \"%s\" failed",
                       m->sun.sun_path);
         ngx_close_socket(s);

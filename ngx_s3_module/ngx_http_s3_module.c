@@ -289,8 +289,10 @@ ngx_http_s3_handler(ngx_http_request_t *r)
         }
 
         if (rc != NGX_OK) {
-            return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
-                                          "Object key is not valid UTF-8");
+            /* what S3 answers for a key that is not UTF-8 */
+            return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_URI,
+                                          "Couldn't parse the specified "
+                                          "URI.");
         }
     }
 

@@ -18,6 +18,11 @@
  * order, each decided in one step against the database (compare and set
  * happens here, never in a worker).
  *
+ * Told to quit, the process keeps serving until every worker has closed
+ * its connection, so a graceful stop finishes the requests it accepted;
+ * during a reload the new metadata process asks it to hand over at once
+ * (OP_HANDOVER) and opens the database when it has exited.
+ *
  * LevelDB keys (docs/on-disk-format.md has the whole schema):
  *
  *     F                      format version
@@ -29,6 +34,7 @@
 #define NGX_HTTP_S3_FORMAT_VERSION  "1"
 
 #define NGX_HTTP_S3_SERVER_BUF      (64 * 1024)
+#define NGX_HTTP_S3_SERVER_LINGER   (10 * 60 * 1000)
 
 
 typedef struct {
@@ -56,6 +62,9 @@ static void ngx_http_s3_server_read(ngx_event_t *ev);
 static void ngx_http_s3_server_write(ngx_event_t *ev);
 static ngx_int_t ngx_http_s3_server_flush(ngx_http_s3_server_conn_t *sc);
 static void ngx_http_s3_server_close(ngx_http_s3_server_conn_t *sc);
+static void ngx_http_s3_server_hook_channel(void);
+static void ngx_http_s3_server_channel(ngx_event_t *ev);
+static void ngx_http_s3_server_handover(ngx_http_s3_main_conf_t *smcf);
 
 static ngx_uint_t ngx_http_s3_op_bucket_create(ngx_http_s3_exec_t *ex);
 static ngx_uint_t ngx_http_s3_op_bucket_get(ngx_http_s3_exec_t *ex);
@@ -85,13 +94,18 @@ static ngx_http_s3_op_pt  ngx_http_s3_ops[NGX_HTTP_S3_WIRE_OP_LAST] = {
     ngx_http_s3_op_object_put,
     ngx_http_s3_op_object_get,
     ngx_http_s3_op_object_delete,
-    ngx_http_s3_op_list
+    ngx_http_s3_op_list,
+    NULL                                   /* HANDOVER */
 };
 
 
 static ngx_http_s3_main_conf_t  *ngx_http_s3_server_conf;
 static ngx_uint_t                ngx_http_s3_server_state;
 static ngx_msec_t                ngx_http_s3_server_busy_since;
+static ngx_uint_t                ngx_http_s3_server_clients;
+static ngx_uint_t                ngx_http_s3_server_quitting;
+static ngx_msec_t                ngx_http_s3_server_quit_since;
+static ngx_event_handler_pt      ngx_http_s3_server_channel_handler;
 
 #define NGX_HTTP_S3_SERVER_CLOSED   0
 #define NGX_HTTP_S3_SERVER_OPEN     1
@@ -160,13 +174,29 @@ ngx_http_s3_server_manager(void *data)
 
     ngx_int_t  rc;
 
+    ngx_http_s3_server_hook_channel();
+
+    if (ngx_http_s3_server_quitting
+        && ngx_current_msec - ngx_http_s3_server_quit_since
+           > NGX_HTTP_S3_SERVER_LINGER)
+    {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "s3 metadata process exits with %ui workers still "
+                      "connected", ngx_http_s3_server_clients);
+        ngx_quit = 1;
+        return 1000;
+    }
+
     if (ngx_http_s3_server_state == NGX_HTTP_S3_SERVER_OPEN) {
-        return 10000;
+        return ngx_http_s3_server_quitting ? 1000 : 10000;
     }
 
     rc = ngx_http_s3_server_open((ngx_cycle_t *) ngx_cycle, smcf);
 
     if (rc == NGX_AGAIN) {
+
+        /* the previous metadata process still runs: ask it to go */
+        ngx_http_s3_server_handover(smcf);
 
         if (ngx_http_s3_server_busy_since == 0) {
             ngx_http_s3_server_busy_since = ngx_current_msec;
@@ -326,6 +356,8 @@ ngx_http_s3_server_accept(ngx_event_t *ev)
         }
 
         sc->c = c;
+        ngx_http_s3_server_clients++;
+
         c->data = sc;
         c->recv = ngx_recv;
         c->send = ngx_send;
@@ -538,6 +570,108 @@ ngx_http_s3_server_close(ngx_http_s3_server_conn_t *sc)
     ngx_http_s3_wbuf_free(&sc->out);
     ngx_free(sc->in);
     ngx_free(sc);
+
+    if (--ngx_http_s3_server_clients == 0 && ngx_http_s3_server_quitting) {
+        /* the last worker is gone: the cache manager's loop exits now */
+        ngx_quit = 1;
+    }
+}
+
+
+/*
+ * nginx's cache manager exits as soon as its channel says "quit".  Its
+ * channel handler is wrapped: a quit becomes a linger while workers are
+ * still connected (they may still send requests they accepted), unless a
+ * new metadata process asks for the database (OP_HANDOVER).
+ */
+
+static void
+ngx_http_s3_server_hook_channel(void)
+{
+    ngx_uint_t         i;
+    ngx_connection_t  *c;
+
+    if (ngx_http_s3_server_channel_handler || ngx_channel == -1) {
+        return;
+    }
+
+    /* epoll has no cycle->files: find the channel's connection */
+
+    c = ngx_cycle->connections;
+
+    for (i = 0; i < ngx_cycle->connection_n; i++) {
+
+        if (c[i].fd == ngx_channel && c[i].read
+            && c[i].read->handler != ngx_http_s3_server_channel)
+        {
+            ngx_http_s3_server_channel_handler = c[i].read->handler;
+            c[i].read->handler = ngx_http_s3_server_channel;
+            return;
+        }
+    }
+}
+
+
+static void
+ngx_http_s3_server_channel(ngx_event_t *ev)
+{
+    ngx_http_s3_server_channel_handler(ev);
+
+    if (!ngx_quit || ngx_terminate
+        || ngx_http_s3_server_state != NGX_HTTP_S3_SERVER_OPEN
+        || ngx_http_s3_server_clients == 0)
+    {
+        return;
+    }
+
+    ngx_quit = 0;
+
+    if (!ngx_http_s3_server_quitting) {
+        ngx_http_s3_server_quitting = 1;
+        ngx_http_s3_server_quit_since = ngx_current_msec;
+
+        ngx_log_error(NGX_LOG_NOTICE, ev->log, 0,
+                      "s3 metadata process exits when %ui workers have "
+                      "disconnected", ngx_http_s3_server_clients);
+    }
+}
+
+
+static void
+ngx_http_s3_server_handover(ngx_http_s3_main_conf_t *smcf)
+{
+    u_char               frame[NGX_HTTP_S3_WIRE_HEADER];
+    ngx_socket_t         s;
+    struct sockaddr_un   sun;
+
+    ngx_memzero(&sun, sizeof(struct sockaddr_un));
+    sun.sun_family = AF_UNIX;
+    ngx_memcpy(sun.sun_path, smcf->socket.data, smcf->socket.len);
+
+    s = ngx_socket(AF_UNIX, SOCK_STREAM, 0);
+    if (s == (ngx_socket_t) -1) {
+        return;
+    }
+
+    /* a blocking exchange is fine: this process serves nobody yet */
+
+    frame[0] = 0;
+    frame[1] = 0;
+    frame[2] = 0;
+    frame[3] = NGX_HTTP_S3_WIRE_HEADER - 4;
+    frame[4] = 0;
+    frame[5] = 0;
+    frame[6] = 0;
+    frame[7] = 0;
+    frame[8] = NGX_HTTP_S3_WIRE_OP_HANDOVER;
+
+    if (connect(s, (struct sockaddr *) &sun, sizeof(struct sockaddr_un))
+        == 0)
+    {
+        (void) write(s, frame, sizeof(frame));
+    }
+
+    ngx_close_socket(s);
 }
 
 
@@ -551,6 +685,18 @@ ngx_http_s3_server_execute(ngx_log_t *log, uint32_t op, ngx_str_t *req,
 
     if (op == NGX_HTTP_S3_WIRE_OP_PING) {
         *status = NGX_HTTP_S3_WIRE_ST_OK;
+        return NGX_OK;
+    }
+
+    if (op == NGX_HTTP_S3_WIRE_OP_HANDOVER) {
+        *status = NGX_HTTP_S3_WIRE_ST_OK;
+
+        if (ngx_http_s3_server_quitting) {
+            ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                          "s3 metadata process hands over to its successor");
+            ngx_quit = 1;
+        }
+
         return NGX_OK;
     }
 

@@ -53,6 +53,9 @@
  *                                            | NO_BUCKET
  *                 keys and common prefixes are returned in byte order;
  *                 a prefix counts as one entry toward max
+ * HANDOVER        -                          OK
+ *                 sent by a new metadata process to the old one during a
+ *                 reload: the old one, if it was told to quit, exits now
  */
 
 /* requests */
@@ -66,7 +69,8 @@
 #define NGX_HTTP_S3_WIRE_OP_OBJECT_GET       7
 #define NGX_HTTP_S3_WIRE_OP_OBJECT_DELETE    8
 #define NGX_HTTP_S3_WIRE_OP_LIST             9
-#define NGX_HTTP_S3_WIRE_OP_LAST             10
+#define NGX_HTTP_S3_WIRE_OP_HANDOVER         10
+#define NGX_HTTP_S3_WIRE_OP_LAST             11
 
 /* reply status */
 
