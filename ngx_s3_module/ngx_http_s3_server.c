@@ -35,6 +35,14 @@
 
 #define NGX_HTTP_S3_SERVER_BUF      (64 * 1024)
 #define NGX_HTTP_S3_SERVER_LINGER   (10 * 60 * 1000)
+#define NGX_HTTP_S3_UNLINK_DELAY    2000
+
+
+typedef struct {
+    ngx_queue_t                queue;
+    ngx_msec_t                 when;
+    u_char                     path[1];
+} ngx_http_s3_trash_t;
 
 
 typedef struct {
@@ -80,6 +88,8 @@ static ngx_int_t ngx_http_s3_key(ngx_http_s3_exec_t *ex, ngx_str_t *out,
 static ngx_uint_t ngx_http_s3_bucket_exists(ngx_http_s3_exec_t *ex,
     ngx_str_t *bucket);
 static void ngx_http_s3_unlink_body(ngx_http_s3_exec_t *ex, ngx_str_t *rec);
+static void ngx_http_s3_trash_handler(ngx_event_t *ev);
+static void ngx_http_s3_trash_flush(ngx_uint_t all);
 
 
 typedef ngx_uint_t (*ngx_http_s3_op_pt)(ngx_http_s3_exec_t *ex);
@@ -106,6 +116,8 @@ static ngx_uint_t                ngx_http_s3_server_clients;
 static ngx_uint_t                ngx_http_s3_server_quitting;
 static ngx_msec_t                ngx_http_s3_server_quit_since;
 static ngx_event_handler_pt      ngx_http_s3_server_channel_handler;
+static ngx_queue_t               ngx_http_s3_trash;
+static ngx_event_t               ngx_http_s3_trash_ev;
 
 #define NGX_HTTP_S3_SERVER_CLOSED   0
 #define NGX_HTTP_S3_SERVER_OPEN     1
@@ -183,6 +195,7 @@ ngx_http_s3_server_manager(void *data)
         ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                       "s3 metadata process exits with %ui workers still "
                       "connected", ngx_http_s3_server_clients);
+        ngx_http_s3_trash_flush(1);
         ngx_quit = 1;
         return 1000;
     }
@@ -573,6 +586,7 @@ ngx_http_s3_server_close(ngx_http_s3_server_conn_t *sc)
 
     if (--ngx_http_s3_server_clients == 0 && ngx_http_s3_server_quitting) {
         /* the last worker is gone: the cache manager's loop exits now */
+        ngx_http_s3_trash_flush(1);
         ngx_quit = 1;
     }
 }
@@ -617,10 +631,14 @@ ngx_http_s3_server_channel(ngx_event_t *ev)
 {
     ngx_http_s3_server_channel_handler(ev);
 
-    if (!ngx_quit || ngx_terminate
-        || ngx_http_s3_server_state != NGX_HTTP_S3_SERVER_OPEN
+    if (!ngx_quit || ngx_terminate) {
+        return;
+    }
+
+    if (ngx_http_s3_server_state != NGX_HTTP_S3_SERVER_OPEN
         || ngx_http_s3_server_clients == 0)
     {
+        ngx_http_s3_trash_flush(1);
         return;
     }
 
@@ -694,6 +712,7 @@ ngx_http_s3_server_execute(ngx_log_t *log, uint32_t op, ngx_str_t *req,
         if (ngx_http_s3_server_quitting) {
             ngx_log_error(NGX_LOG_NOTICE, log, 0,
                           "s3 metadata process hands over to its successor");
+            ngx_http_s3_trash_flush(1);
             ngx_quit = 1;
         }
 
@@ -778,24 +797,92 @@ ngx_http_s3_bucket_exists(ngx_http_s3_exec_t *ex, ngx_str_t *bucket)
 }
 
 
+/*
+ * The body of a replaced or deleted version is unlinked a moment after
+ * the commit, not at once: a GET that read the old record just before
+ * still opens the file (after the open, POSIX keeps it readable).
+ */
+
 static void
 ngx_http_s3_unlink_body(ngx_http_s3_exec_t *ex, ngx_str_t *rec)
 {
-    u_char                path[NGX_MAX_PATH];
-    ngx_http_s3_object_t  o;
+    size_t                    len;
+    ngx_http_s3_trash_t      *t;
+    ngx_http_s3_object_t      o;
+    ngx_http_s3_main_conf_t  *smcf;
+
+    smcf = ngx_http_s3_server_conf;
 
     if (ngx_http_s3_object_decode(rec, &o, NULL) != NGX_OK
-        || o.body.len != NGX_HTTP_S3_BODY_ID_LEN
-        || ngx_http_s3_server_conf->data.len + 48 > NGX_MAX_PATH)
+        || o.body.len != NGX_HTTP_S3_BODY_ID_LEN)
     {
         return;
     }
 
-    ngx_http_s3_body_path(ngx_http_s3_server_conf, path, &o.body);
+    len = smcf->data.len + 48;
 
-    if (unlink((char *) path) == -1 && ngx_errno != NGX_ENOENT) {
-        ngx_log_error(NGX_LOG_CRIT, ex->log, ngx_errno,
-                      "unlink(\"%s\") failed", path);
+    t = ngx_alloc(sizeof(ngx_http_s3_trash_t) + len, ex->log);
+    if (t == NULL) {
+        return;
+    }
+
+    t->when = ngx_current_msec + NGX_HTTP_S3_UNLINK_DELAY;
+    ngx_http_s3_body_path(smcf, t->path, &o.body);
+
+    if (ngx_http_s3_trash_ev.handler == NULL) {
+        ngx_queue_init(&ngx_http_s3_trash);
+        ngx_http_s3_trash_ev.handler = ngx_http_s3_trash_handler;
+        ngx_http_s3_trash_ev.log = ngx_cycle->log;
+        ngx_http_s3_trash_ev.cancelable = 1;
+    }
+
+    ngx_queue_insert_tail(&ngx_http_s3_trash, &t->queue);
+
+    if (!ngx_http_s3_trash_ev.timer_set) {
+        ngx_add_timer(&ngx_http_s3_trash_ev, NGX_HTTP_S3_UNLINK_DELAY);
+    }
+}
+
+
+static void
+ngx_http_s3_trash_handler(ngx_event_t *ev)
+{
+    ngx_http_s3_trash_flush(0);
+}
+
+
+/* unlink what is due (or everything, before the process exits) */
+
+static void
+ngx_http_s3_trash_flush(ngx_uint_t all)
+{
+    ngx_queue_t          *q;
+    ngx_http_s3_trash_t  *t;
+
+    if (ngx_http_s3_trash_ev.handler == NULL) {
+        return;
+    }
+
+    while (!ngx_queue_empty(&ngx_http_s3_trash)) {
+        q = ngx_queue_head(&ngx_http_s3_trash);
+        t = ngx_queue_data(q, ngx_http_s3_trash_t, queue);
+
+        if (!all && (ngx_msec_int_t) (t->when - ngx_current_msec) > 0) {
+            ngx_add_timer(&ngx_http_s3_trash_ev, t->when - ngx_current_msec);
+            return;
+        }
+
+        if (unlink((char *) t->path) == -1 && ngx_errno != NGX_ENOENT) {
+            ngx_log_error(NGX_LOG_CRIT, ngx_cycle->log, ngx_errno,
+                          "unlink(\"%s\") failed", t->path);
+        }
+
+        ngx_queue_remove(q);
+        ngx_free(t);
+    }
+
+    if (ngx_http_s3_trash_ev.timer_set) {
+        ngx_del_timer(&ngx_http_s3_trash_ev);
     }
 }
 
