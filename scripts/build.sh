@@ -39,5 +39,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] \
 fi
 
 make -s -C "$build/nginx" -f "$build/objs/Makefile" modules
-cp "$build/objs/ngx_http_s3_module.so" "$build/ngx_http_s3_module.so"
+# a new file, renamed into place: a running nginx has the old one mapped,
+# and writing into that inode would change code under it
+cp "$build/objs/ngx_http_s3_module.so" "$build/.ngx_http_s3_module.so.new"
+mv -f "$build/.ngx_http_s3_module.so.new" "$build/ngx_http_s3_module.so"
 echo "built $build/ngx_http_s3_module.so"

@@ -50,8 +50,8 @@ mkdir -p "$run/logs" "$run/tmp"
 # root credentials: made once, kept with the data
 
 if [ ! -f "$data/keys.conf" ]; then
-    ak=AK$(head -c 64 /dev/urandom | tr -dc 'A-Z0-9' | head -c 18)
-    sk=$(head -c 128 /dev/urandom | tr -dc 'A-Za-z0-9' | head -c 40)
+    ak=AK$(head -c 4096 /dev/urandom | tr -dc 'A-Z0-9' | head -c 18)
+    sk=$(head -c 4096 /dev/urandom | tr -dc 'A-Za-z0-9' | head -c 40)
     umask 077
     printf 's3_access_key %s %s;\n' "$ak" "$sk" > "$data/keys.conf"
     umask 022
@@ -59,6 +59,10 @@ fi
 
 ak=$(awk '{print $2; exit}' "$data/keys.conf")
 sk=$(awk '{sub(";", "", $3); print $3; exit}' "$data/keys.conf")
+
+# worker_processes auto, but never fewer than two workers
+workers=$(nproc 2>/dev/null || echo 2)
+[ "$workers" -ge 2 ] || workers=2
 
 user=$(id -un)
 group=$(id -gn)
@@ -69,7 +73,7 @@ cat > "$conf" <<CONF
 # written by scripts/run.sh: edit the script, not this file
 load_module $module;
 $userline
-worker_processes auto;
+worker_processes $workers;
 error_log $run/logs/error.log notice;
 pid $run/nginx.pid;
 
@@ -143,6 +147,7 @@ ngx_s3 is running
   secret key: $sk
   data:       $data
   logs:       $run/logs/
-Use it:  . $data/credentials && aws s3 ls
+Use it:  . $data/credentials
+         aws --endpoint-url \$AWS_ENDPOINT_URL s3 ls
 Stop it: make stop
 MSG
