@@ -119,6 +119,12 @@ export AWS_ENDPOINT_URL=http://$listen
 CRED
 umask 022
 
+# a reload keeps the module that is loaded (dlopen of the same path):
+# a rebuilt module needs a restart
+if [ -f "$run/nginx.pid" ] && [ "$module" -nt "$run/nginx.pid" ]; then
+    stop
+fi
+
 if [ -f "$run/nginx.pid" ] && kill -0 "$(cat "$run/nginx.pid")" 2>/dev/null
 then
     "$nginx" -p "$run" -c "$conf" -t -q
