@@ -41,6 +41,9 @@ fi
 make -s -C "$build/nginx" -f "$build/objs/Makefile" modules
 # a new file, renamed into place: a running nginx has the old one mapped,
 # and writing into that inode would change code under it
-cp "$build/objs/ngx_http_s3_module.so" "$build/.ngx_http_s3_module.so.new"
-mv -f "$build/.ngx_http_s3_module.so.new" "$build/ngx_http_s3_module.so"
+if ! cmp -s "$build/objs/ngx_http_s3_module.so" "$build/ngx_http_s3_module.so"
+then
+    cp "$build/objs/ngx_http_s3_module.so" "$build/.ngx_http_s3_module.so.new"
+    mv -f "$build/.ngx_http_s3_module.so.new" "$build/ngx_http_s3_module.so"
+fi
 echo "built $build/ngx_http_s3_module.so"
