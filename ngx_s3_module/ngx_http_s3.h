@@ -293,6 +293,7 @@ ngx_int_t ngx_http_s3_server_execute(ngx_log_t *log, uint32_t op,
     ngx_str_t *req, ngx_http_s3_wbuf_t *out, ngx_uint_t *status);
 ngx_int_t ngx_http_s3_server_open(ngx_cycle_t *cycle,
     ngx_http_s3_main_conf_t *smcf);
+void ngx_http_s3_server_exit(void);
 
 
 #endif /* _NGX_HTTP_S3_H_INCLUDED_ */

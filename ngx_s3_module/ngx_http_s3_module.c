@@ -698,6 +698,10 @@ static void
 ngx_http_s3_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_s3_meta_exit_worker(cycle);
+
+    if (ngx_process == NGX_PROCESS_SINGLE) {
+        ngx_http_s3_server_exit();
+    }
 }
 
 

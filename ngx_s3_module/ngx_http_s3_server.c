@@ -173,6 +173,16 @@ ngx_http_s3_server_open(ngx_cycle_t *cycle, ngx_http_s3_main_conf_t *smcf)
 }
 
 
+/* master_process off: the single process exits */
+
+void
+ngx_http_s3_server_exit(void)
+{
+    ngx_http_s3_trash_flush(1);
+    ngx_http_s3_engine_close();
+}
+
+
 /*
  * The path manager, called in the cache manager process: open the
  * database (retrying while a previous helper still holds its lock during
