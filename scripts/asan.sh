@@ -16,6 +16,7 @@ S3_CFLAGS="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 S3_LDFLAGS="-fsanitize=address,undefined" \
     scripts/build.sh "$top/build-asan"
 
+S3_BUILD=$top/build-asan \
 UNIT_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
     t/unit/run.sh
 

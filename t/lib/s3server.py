@@ -359,9 +359,11 @@ class S3Server:
         """nginx -s reload; wait for a new set of workers and a helper."""
 
         old = set(self.workers_pids())
+        env = dict(os.environ)
+        _sanitizer_env(env, self.tag)       # the signal process loads it too
         subprocess.run([NGINX, '-p', self.tmp + '/', '-c', self.conf,
                         '-e', self.error_log, '-s', 'reload'],
-                       check=True, stdin=subprocess.DEVNULL,
+                       check=True, stdin=subprocess.DEVNULL, env=env,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         if not wait:
             return
