@@ -176,6 +176,13 @@ fuzz_object(ngx_pool_t *pool, u_char *p, size_t n)
     same_str(&d.cache_control, &o.cache_control);
     same_str(&d.expires, &o.expires);
     same_str(&d.owner, &o.owner);
+    same_str(&d.checksum, &o.checksum);
+
+    if (d.checksum_alg != o.checksum_alg
+        || d.checksum_type != o.checksum_type)
+    {
+        abort();
+    }
 
     n1 = o.meta ? o.meta->nelts : 0;
     n2 = d.meta ? d.meta->nelts : 0;

@@ -216,7 +216,12 @@ static ngx_http_s3_err_info_t  ngx_http_s3_errors[] = {
 
     /* NGX_HTTP_S3_ERR_UNEXPECTED_CONTENT */
     { ngx_string("UnexpectedContent"), NGX_HTTP_BAD_REQUEST,
-      "This request does not support content" }
+      "This request does not support content" },
+
+    /* NGX_HTTP_S3_ERR_MALFORMED_TRAILER */
+    { ngx_string("MalformedTrailerError"), NGX_HTTP_BAD_REQUEST,
+      "The request contained trailing data that was not well-formed or "
+      "did not conform to our published schema." }
 };
 
 

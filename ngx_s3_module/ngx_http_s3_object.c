@@ -10,6 +10,7 @@
 
 #include "ngx_http_s3.h"
 #include "ngx_http_s3_ops.h"
+#include "ngx_http_s3_chunked.h"
 
 #include <openssl/evp.h>
 
@@ -75,12 +76,23 @@ struct ngx_http_s3_delete_s {
 
 
 static void ngx_http_s3_body_cleanup(void *data);
+static ngx_http_s3_err_e ngx_http_s3_body_chunked_init(ngx_http_request_t *r,
+    ngx_http_s3_body_t *bd);
+static ngx_http_s3_err_e ngx_http_s3_body_checksum_init(
+    ngx_http_request_t *r, ngx_http_s3_body_t *bd);
+static const char *ngx_http_s3_body_message(ngx_http_request_t *r,
+    const char *fmt, ngx_str_t *name);
 static void ngx_http_s3_body_start(ngx_http_request_t *r);
 static void ngx_http_s3_body_read_handler(ngx_http_request_t *r);
 static void ngx_http_s3_body_process(ngx_http_s3_body_t *bd);
 static ngx_int_t ngx_http_s3_body_data(ngx_http_s3_body_t *bd, u_char *p,
     size_t len);
+static ngx_int_t ngx_http_s3_body_decoded(ngx_http_s3_body_t *bd, u_char *p,
+    size_t len);
+static void ngx_http_s3_body_chunked_error(ngx_http_s3_body_t *bd);
 static void ngx_http_s3_body_finish(ngx_http_s3_body_t *bd);
+static ngx_http_s3_err_e ngx_http_s3_body_checksum(ngx_http_s3_body_t *bd);
+static void ngx_http_s3_body_fail_length(ngx_http_s3_body_t *bd);
 static void ngx_http_s3_body_fail(ngx_http_s3_body_t *bd,
     ngx_http_s3_err_e err, const char *message);
 static ngx_int_t ngx_http_s3_body_error(ngx_http_request_t *r,
@@ -96,6 +108,8 @@ static ngx_uint_t ngx_http_s3_header_is(ngx_table_elt_t *h,
     const char *name);
 static ngx_uint_t ngx_http_s3_header_prefix(ngx_table_elt_t *h,
     const char *prefix);
+static ngx_int_t ngx_http_s3_content_encoding(ngx_pool_t *pool,
+    ngx_str_t *value);
 static ngx_http_s3_err_e ngx_http_s3_put_conditions(ngx_http_request_t *r,
     ngx_http_s3_put_t *put, const char **message);
 static void ngx_http_s3_put_bucket_handler(ngx_http_s3_meta_req_t *mr);
@@ -121,6 +135,8 @@ static ngx_uint_t ngx_http_s3_etag_match(ngx_str_t *list, ngx_str_t *etag,
     ngx_uint_t weak);
 static ngx_int_t ngx_http_s3_object_headers(ngx_http_request_t *r,
     ngx_http_s3_object_t *o, ngx_str_t *etag);
+static ngx_int_t ngx_http_s3_checksum_out(ngx_http_request_t *r,
+    ngx_uint_t alg, ngx_str_t *digest);
 static ngx_table_elt_t *ngx_http_s3_push_header(ngx_http_request_t *r,
     const char *name, ngx_str_t *value);
 static ngx_int_t ngx_http_s3_override(ngx_http_request_t *r,
@@ -142,6 +158,7 @@ ngx_http_s3_body_init(ngx_http_request_t *r, ngx_http_s3_body_t *bd)
 {
     ngx_table_elt_t     *h;
     ngx_http_s3_ctx_t   *ctx;
+    ngx_http_s3_err_e    err;
     ngx_pool_cleanup_t  *cln;
 
     ctx = ngx_http_s3_get_ctx(r);
@@ -160,6 +177,20 @@ ngx_http_s3_body_init(ngx_http_request_t *r, ngx_http_s3_body_t *bd)
         }
 
         bd->check_md5 = 1;
+    }
+
+    if (ctx->auth.payload == NGX_HTTP_S3_PAYLOAD_STREAMING) {
+        err = ngx_http_s3_body_chunked_init(r, bd);
+
+        if (err != NGX_HTTP_S3_OK) {
+            return err;
+        }
+    }
+
+    err = ngx_http_s3_body_checksum_init(r, bd);
+
+    if (err != NGX_HTTP_S3_OK) {
+        return err;
     }
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
@@ -213,6 +244,258 @@ ngx_http_s3_body_cleanup(void *data)
 }
 
 
+/*
+ * aws-chunked: the decoder chained from the request's signature, and the
+ * size of the object, x-amz-decoded-content-length, which S3 requires
+ */
+
+static ngx_http_s3_err_e
+ngx_http_s3_body_chunked_init(ngx_http_request_t *r, ngx_http_s3_body_t *bd)
+{
+    ngx_int_t               mode;
+    ngx_table_elt_t        *h;
+    ngx_http_s3_ctx_t      *ctx;
+    ngx_http_s3_auth_t     *auth;
+    ngx_http_s3_chunked_t  *ch;
+
+    ctx = ngx_http_s3_get_ctx(r);
+    auth = &ctx->auth;
+
+    mode = ngx_http_s3_chunked_mode(&auth->content_sha256);
+
+    if (mode == NGX_DECLINED) {
+        /* auth accepts only the modes the decoder knows */
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "s3: unknown streaming payload \"%V\"",
+                      &auth->content_sha256);
+        return NGX_HTTP_S3_ERR_INTERNAL;
+    }
+
+    h = ngx_http_s3_header_in(r, "x-amz-decoded-content-length");
+
+    if (h == NULL) {
+        return NGX_HTTP_S3_ERR_MISSING_CONTENT_LENGTH;
+    }
+
+    bd->decoded_length = ngx_atoof(h->value.data, h->value.len);
+
+    if (bd->decoded_length == NGX_ERROR) {
+        return NGX_HTTP_S3_ERR_MISSING_CONTENT_LENGTH;
+    }
+
+    if (bd->decoded_length > bd->max) {
+        return NGX_HTTP_S3_ERR_ENTITY_TOO_LARGE;
+    }
+
+    ch = ngx_palloc(r->pool, sizeof(ngx_http_s3_chunked_t));
+    if (ch == NULL) {
+        return NGX_HTTP_S3_ERR_INTERNAL;
+    }
+
+    if (mode == NGX_HTTP_S3_CHUNKED_UNSIGNED_TRAILER) {
+        if (ngx_http_s3_chunked_init(ch, r->pool, mode, NULL, NULL, NULL,
+                                     NULL)
+            != NGX_OK)
+        {
+            return NGX_HTTP_S3_ERR_INTERNAL;
+        }
+
+    } else if (ngx_http_s3_chunked_init(ch, r->pool, mode,
+                                        auth->signing_key, &auth->amz_date,
+                                        &auth->scope, &auth->seed)
+               != NGX_OK)
+    {
+        return NGX_HTTP_S3_ERR_INTERNAL;
+    }
+
+    bd->chunked = ch;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "s3 aws-chunked mode:%i decoded length:%O",
+                   mode, bd->decoded_length);
+
+    return NGX_HTTP_S3_OK;
+}
+
+
+/*
+ * x-amz-checksum-<algorithm>: <base64>, or x-amz-trailer naming one that
+ * the aws-chunked trailer carries; x-amz-sdk-checksum-algorithm must
+ * agree, and alone asks for the checksum to be computed and kept
+ */
+
+static ngx_http_s3_err_e
+ngx_http_s3_body_checksum_init(ngx_http_request_t *r, ngx_http_s3_body_t *bd)
+{
+    ngx_str_t               v;
+    ngx_uint_t              i, alg, a, sdk;
+    ngx_list_part_t        *part;
+    ngx_table_elt_t        *h, *value, *trailer;
+    ngx_http_s3_chunked_t  *ch;
+
+    alg = NGX_HTTP_S3_CHECKSUM_NONE;
+    sdk = NGX_HTTP_S3_CHECKSUM_NONE;
+    value = NULL;
+    trailer = NULL;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len < sizeof("x-amz-") - 1
+            || ngx_strncasecmp(h[i].key.data, (u_char *) "x-amz-",
+                               sizeof("x-amz-") - 1)
+               != 0)
+        {
+            continue;
+        }
+
+        if (ngx_http_s3_header_is(&h[i], "x-amz-sdk-checksum-algorithm")) {
+            sdk = ngx_http_s3_checksum_by_name(h[i].value.data,
+                                               h[i].value.len);
+
+            if (sdk == NGX_HTTP_S3_CHECKSUM_NONE) {
+                bd->message = "Value for x-amz-sdk-checksum-algorithm "
+                              "header is invalid.";
+                return NGX_HTTP_S3_ERR_INVALID_REQUEST;
+            }
+
+            continue;
+        }
+
+        if (ngx_http_s3_header_is(&h[i], "x-amz-trailer")) {
+            trailer = &h[i];
+            continue;
+        }
+
+        /* x-amz-checksum-mode, -type and the like are not values */
+
+        a = ngx_http_s3_checksum_by_header(h[i].key.data, h[i].key.len);
+
+        if (a == NGX_HTTP_S3_CHECKSUM_NONE) {
+            continue;
+        }
+
+        if (value) {
+            bd->message = "Expecting a single x-amz-checksum- header. "
+                          "Multiple checksum Types are not allowed.";
+            return NGX_HTTP_S3_ERR_INVALID_REQUEST;
+        }
+
+        alg = a;
+        value = &h[i];
+    }
+
+    ch = bd->chunked;
+
+    if (trailer && ch && ch->mode != NGX_HTTP_S3_CHUNKED_SIGNED) {
+
+        /* a trailer is read only from an aws-chunked body that has one */
+
+        v = trailer->value;
+
+        while (v.len
+               && (v.data[v.len - 1] == ' ' || v.data[v.len - 1] == ','))
+        {
+            v.len--;
+        }
+
+        a = ngx_http_s3_checksum_by_header(v.data, v.len);
+
+        if (a == NGX_HTTP_S3_CHECKSUM_NONE) {
+            bd->message = "The value specified in the x-amz-trailer header "
+                          "is not supported";
+            return NGX_HTTP_S3_ERR_INVALID_REQUEST;
+        }
+
+        if (value) {
+            bd->message = "Expecting a single x-amz-checksum- header. "
+                          "Multiple checksum Types are not allowed.";
+            return NGX_HTTP_S3_ERR_INVALID_REQUEST;
+        }
+
+        alg = a;
+        bd->checksum_trailer = 1;
+    }
+
+    if (value) {
+        if (ngx_http_s3_checksum_decode(alg, &value->value, bd->checksum_want)
+            != NGX_OK)
+        {
+            bd->message = ngx_http_s3_body_message(r,
+                                   "Value for %V header is invalid.",
+                                   ngx_http_s3_checksum_header(alg));
+            return NGX_HTTP_S3_ERR_INVALID_REQUEST;
+        }
+
+        bd->checksum_header = 1;
+    }
+
+    if (sdk != NGX_HTTP_S3_CHECKSUM_NONE) {
+
+        if (alg == NGX_HTTP_S3_CHECKSUM_NONE) {
+            /* nothing to compare with: computed, kept, returned */
+            alg = sdk;
+
+        } else if (sdk != alg) {
+            bd->message = "Value for x-amz-sdk-checksum-algorithm header "
+                          "is invalid.";
+            return NGX_HTTP_S3_ERR_INVALID_REQUEST;
+        }
+    }
+
+    if (alg == NGX_HTTP_S3_CHECKSUM_NONE) {
+        return NGX_HTTP_S3_OK;
+    }
+
+    if (ngx_http_s3_checksum_init(&bd->checksum, r->pool, alg) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "s3: %V checksum init failed",
+                      ngx_http_s3_checksum_name(alg));
+        return NGX_HTTP_S3_ERR_INTERNAL;
+    }
+
+    return NGX_HTTP_S3_OK;
+}
+
+
+/*
+ * a message with a name in it, NUL-terminated; on no memory NULL, that is
+ * the code's default message
+ */
+
+static const char *
+ngx_http_s3_body_message(ngx_http_request_t *r, const char *fmt,
+    ngx_str_t *name)
+{
+    u_char  *p, *last;
+    size_t   len;
+
+    len = ngx_strlen(fmt) + name->len + 1;
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    last = ngx_snprintf(p, len - 1, fmt, name);
+    *last = '\0';
+
+    return (const char *) p;
+}
+
+
 ngx_int_t
 ngx_http_s3_body_read(ngx_http_s3_body_t *bd)
 {
@@ -223,7 +506,9 @@ ngx_http_s3_body_read(ngx_http_s3_body_t *bd)
     r = bd->request;
     ctx = ngx_http_s3_get_ctx(r);
 
-    if (r->headers_in.content_length_n > bd->max) {
+    /* aws-chunked framing is not data: its size was checked at init */
+
+    if (bd->chunked == NULL && r->headers_in.content_length_n > bd->max) {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_ENTITY_TOO_LARGE,
                                       NULL);
     }
@@ -308,7 +593,7 @@ ngx_http_s3_body_process(ngx_http_s3_body_t *bd)
             n = b->last - b->pos;
 
             if (n && ngx_http_s3_body_data(bd, b->pos, n) != NGX_OK) {
-                ngx_http_s3_body_fail(bd, bd->err, NULL);
+                ngx_http_s3_body_fail(bd, bd->err, bd->message);
                 return;
             }
 
@@ -341,11 +626,78 @@ ngx_http_s3_body_process(ngx_http_s3_body_t *bd)
 }
 
 
+/* a piece of the body as read: aws-chunked is decoded here */
+
 static ngx_int_t
 ngx_http_s3_body_data(ngx_http_s3_body_t *bd, u_char *p, size_t len)
 {
+    u_char                 *pos, *last;
+    ngx_int_t               rc;
+    ngx_str_t               out;
+    ngx_http_s3_chunked_t  *ch;
+
+    bd->raw += len;
+
+    ch = bd->chunked;
+
+    if (ch == NULL) {
+        return ngx_http_s3_body_decoded(bd, p, len);
+    }
+
+    pos = p;
+    last = p + len;
+
+    while (!bd->chunked_done) {
+
+        rc = ngx_http_s3_chunked_feed(ch, &pos, last, &out);
+
+        switch (rc) {
+
+        case NGX_OK:
+            if (ngx_http_s3_body_decoded(bd, out.data, out.len) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            break;
+
+        case NGX_AGAIN:
+            return NGX_OK;
+
+        case NGX_DONE:
+            bd->chunked_done = 1;
+            break;
+
+        default: /* NGX_ERROR */
+            ngx_http_s3_body_chunked_error(bd);
+            return NGX_ERROR;
+        }
+    }
+
+    if (pos != last) {
+        bd->err = NGX_HTTP_S3_ERR_INCOMPLETE_BODY;
+        bd->message = "The request body continues after the end of its "
+                      "aws-chunked encoding.";
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the data itself: counted, hashed, handed over */
+
+static ngx_int_t
+ngx_http_s3_body_decoded(ngx_http_s3_body_t *bd, u_char *p, size_t len)
+{
     if (bd->received + (off_t) len > bd->max) {
         bd->err = NGX_HTTP_S3_ERR_ENTITY_TOO_LARGE;
+        return NGX_ERROR;
+    }
+
+    if (bd->chunked && bd->received + (off_t) len > bd->decoded_length) {
+        bd->err = NGX_HTTP_S3_ERR_INCOMPLETE_BODY;
+        bd->message = "The aws-chunked body holds more data than "
+                      "x-amz-decoded-content-length.";
         return NGX_ERROR;
     }
 
@@ -358,7 +710,59 @@ ngx_http_s3_body_data(ngx_http_s3_body_t *bd, u_char *p, size_t len)
         return NGX_ERROR;
     }
 
+    if (bd->checksum.alg != NGX_HTTP_S3_CHECKSUM_NONE
+        && ngx_http_s3_checksum_update(&bd->checksum, p, len) != NGX_OK)
+    {
+        bd->err = NGX_HTTP_S3_ERR_INTERNAL;
+        return NGX_ERROR;
+    }
+
     return bd->data_handler(bd, p, len);
+}
+
+
+/* a decoder error as S3 answers it */
+
+static void
+ngx_http_s3_body_chunked_error(ngx_http_s3_body_t *bd)
+{
+    ngx_http_s3_chunked_t  *ch;
+
+    ch = bd->chunked;
+
+    ngx_log_error(NGX_LOG_INFO, bd->request->connection->log, 0,
+                  "s3 aws-chunked body: error %d after %O bytes of data",
+                  (int) ch->err, bd->received);
+
+    switch (ch->err) {
+
+    case NGX_HTTP_S3_CHUNKED_ERR_SIGNATURE:
+        bd->err = NGX_HTTP_S3_ERR_SIGNATURE_MISMATCH;
+        bd->message = NULL;
+        break;
+
+    case NGX_HTTP_S3_CHUNKED_ERR_TOO_LARGE:
+
+        /* the trailers over their cap, or a size line over its cap */
+
+        if (ch->trailers) {
+            bd->err = NGX_HTTP_S3_ERR_MALFORMED_TRAILER;
+            bd->message = NULL;
+            break;
+        }
+
+        /* fall through */
+
+    case NGX_HTTP_S3_CHUNKED_ERR_FORMAT:
+        bd->err = NGX_HTTP_S3_ERR_INCOMPLETE_BODY;
+        bd->message = "The request body terminated unexpectedly";
+        break;
+
+    default:
+        bd->err = NGX_HTTP_S3_ERR_INTERNAL;
+        bd->message = NULL;
+        break;
+    }
 }
 
 
@@ -368,6 +772,7 @@ ngx_http_s3_body_finish(ngx_http_s3_body_t *bd)
     u_char               sha256[EVP_MAX_MD_SIZE];
     unsigned int         n;
     ngx_http_s3_ctx_t   *ctx;
+    ngx_http_s3_err_e    err;
     ngx_http_request_t  *r;
 
     r = bd->request;
@@ -382,10 +787,31 @@ ngx_http_s3_body_finish(ngx_http_s3_body_t *bd)
     /* for chunked bodies nginx counts content_length_n as it reads */
 
     if (r->headers_in.content_length_n >= 0
-        && bd->received != r->headers_in.content_length_n)
+        && bd->raw != r->headers_in.content_length_n)
     {
         ngx_http_s3_body_fail(bd, NGX_HTTP_S3_ERR_INCOMPLETE_BODY, NULL);
         return;
+    }
+
+    if (bd->chunked) {
+
+        if (!bd->chunked_done) {
+
+            /* the body ended: complete only if the encoding says so */
+
+            if (ngx_http_s3_chunked_eof(bd->chunked) != NGX_DONE) {
+                ngx_http_s3_body_chunked_error(bd);
+                ngx_http_s3_body_fail(bd, bd->err, bd->message);
+                return;
+            }
+
+            bd->chunked_done = 1;
+        }
+
+        if (bd->received != bd->decoded_length) {
+            ngx_http_s3_body_fail_length(bd);
+            return;
+        }
     }
 
     if (EVP_DigestFinal_ex(bd->md5, bd->md5_sum, &n) != 1 || n != 16) {
@@ -410,7 +836,130 @@ ngx_http_s3_body_finish(ngx_http_s3_body_t *bd)
         return;
     }
 
+    if (bd->checksum.alg != NGX_HTTP_S3_CHECKSUM_NONE) {
+        err = ngx_http_s3_body_checksum(bd);
+
+        if (err != NGX_HTTP_S3_OK) {
+            ngx_http_s3_body_fail(bd, err, bd->message);
+            return;
+        }
+    }
+
     bd->done_handler(bd);
+}
+
+
+/*
+ * The checksum: the value from its header, or from the trailer it was
+ * declared for, against the one computed
+ */
+
+static ngx_http_s3_err_e
+ngx_http_s3_body_checksum(ngx_http_s3_body_t *bd)
+{
+    size_t                  size;
+    ngx_str_t              *name;
+    ngx_uint_t              i, alg;
+    ngx_keyval_t           *kv;
+    ngx_http_request_t     *r;
+    ngx_http_s3_chunked_t  *ch;
+
+    r = bd->request;
+    alg = bd->checksum.alg;
+    size = ngx_http_s3_checksum_size(alg);
+    name = ngx_http_s3_checksum_header(alg);
+
+    if (bd->checksum_trailer) {
+        ch = bd->chunked;
+        kv = NULL;
+
+        if (ch->trailers) {
+            kv = ch->trailers->elts;
+
+            for (i = 0; i < ch->trailers->nelts; i++) {
+                if (kv[i].key.len == name->len
+                    && ngx_strncmp(kv[i].key.data, name->data, name->len)
+                       == 0)
+                {
+                    break;
+                }
+            }
+
+            kv = (i < ch->trailers->nelts) ? &kv[i] : NULL;
+        }
+
+        if (kv == NULL) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "s3 aws-chunked body: no \"%V\" trailer", name);
+            bd->message = NULL;
+            return NGX_HTTP_S3_ERR_MALFORMED_TRAILER;
+        }
+
+        if (ngx_http_s3_checksum_decode(alg, &kv->value, bd->checksum_want)
+            != NGX_OK)
+        {
+            bd->message = ngx_http_s3_body_message(r,
+                              "Value for %V trailing header is invalid.",
+                              name);
+            return NGX_HTTP_S3_ERR_INVALID_REQUEST;
+        }
+    }
+
+    if (ngx_http_s3_checksum_final(&bd->checksum, bd->checksum_sum)
+        != NGX_OK)
+    {
+        bd->message = NULL;
+        return NGX_HTTP_S3_ERR_INTERNAL;
+    }
+
+    if ((bd->checksum_header || bd->checksum_trailer)
+        && ngx_memcmp(bd->checksum_sum, bd->checksum_want, size) != 0)
+    {
+        bd->message = ngx_http_s3_body_message(r,
+                          "The %V you specified did not match the "
+                          "calculated checksum.",
+                          ngx_http_s3_checksum_name(alg));
+        return NGX_HTTP_S3_ERR_BAD_DIGEST;
+    }
+
+    return NGX_HTTP_S3_OK;
+}
+
+
+/* aws-chunked data short of x-amz-decoded-content-length */
+
+static void
+ngx_http_s3_body_fail_length(ngx_http_s3_body_t *bd)
+{
+    u_char                   *p;
+    ngx_http_request_t       *r;
+    ngx_http_s3_err_extra_t   extra[2];
+
+    r = bd->request;
+
+    bd->finished = 1;
+    r->read_event_handler = ngx_http_block_reading;
+
+    p = ngx_pnalloc(r->pool, 2 * NGX_OFF_T_LEN);
+    if (p == NULL) {
+        ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
+                                        NGX_HTTP_S3_ERR_INTERNAL, NULL));
+        return;
+    }
+
+    extra[0].name = "NumberBytesExpected";
+    extra[0].value.data = p;
+    extra[0].value.len = ngx_sprintf(p, "%O", bd->decoded_length) - p;
+
+    p += NGX_OFF_T_LEN;
+
+    extra[1].name = "NumberBytesProvided";
+    extra[1].value.data = p;
+    extra[1].value.len = ngx_sprintf(p, "%O", bd->received) - p;
+
+    ngx_http_s3_finalize(r, ngx_http_s3_send_error_extra(r,
+                                    NGX_HTTP_S3_ERR_INCOMPLETE_BODY, NULL,
+                                    extra, 2));
 }
 
 
@@ -465,17 +1014,8 @@ ngx_http_s3_read_xml_body(ngx_http_request_t *r,
     ngx_http_s3_xml_body_pt handler)
 {
     size_t                   size;
-    ngx_http_s3_ctx_t       *ctx;
     ngx_http_s3_err_e        err;
     ngx_http_s3_xml_body_t  *xb;
-
-    ctx = ngx_http_s3_get_ctx(r);
-
-    if (ctx->auth.payload == NGX_HTTP_S3_PAYLOAD_STREAMING) {
-        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_NOT_IMPLEMENTED,
-                                      "aws-chunked payloads are not "
-                                      "implemented yet.");
-    }
 
     xb = ngx_pcalloc(r->pool, sizeof(ngx_http_s3_xml_body_t));
     if (xb == NULL) {
@@ -491,7 +1031,7 @@ ngx_http_s3_read_xml_body(ngx_http_request_t *r,
     err = ngx_http_s3_body_init(r, &xb->body);
 
     if (err != NGX_HTTP_S3_OK) {
-        return ngx_http_s3_send_error(r, err, NULL);
+        return ngx_http_s3_send_error(r, err, xb->body.message);
     }
 
     if (r->headers_in.content_length_n > 0
@@ -611,19 +1151,17 @@ ngx_http_s3_put_object(ngx_http_request_t *r)
                                       "CopyObject is not implemented yet.");
     }
 
-    if (ctx->auth.payload == NGX_HTTP_S3_PAYLOAD_STREAMING) {
-        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_NOT_IMPLEMENTED,
-                                      "aws-chunked payloads (STREAMING-*) "
-                                      "are not implemented yet.");
-    }
-
     if (r->headers_in.content_length_n < 0 && !r->headers_in.chunked) {
         return ngx_http_s3_send_error(r,
                                       NGX_HTTP_S3_ERR_MISSING_CONTENT_LENGTH,
                                       NULL);
     }
 
-    if (r->headers_in.content_length_n > NGX_HTTP_S3_MAX_OBJECT_SIZE) {
+    /* aws-chunked: the body init checks x-amz-decoded-content-length */
+
+    if (ctx->auth.payload != NGX_HTTP_S3_PAYLOAD_STREAMING
+        && r->headers_in.content_length_n > NGX_HTTP_S3_MAX_OBJECT_SIZE)
+    {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_ENTITY_TOO_LARGE,
                                       NULL);
     }
@@ -659,7 +1197,7 @@ ngx_http_s3_put_object(ngx_http_request_t *r)
     err = ngx_http_s3_body_init(r, &put->body);
 
     if (err != NGX_HTTP_S3_OK) {
-        return ngx_http_s3_send_error(r, err, NULL);
+        return ngx_http_s3_send_error(r, err, put->body.message);
     }
 
     /*
@@ -853,6 +1391,12 @@ ngx_http_s3_put_headers(ngx_http_request_t *r, ngx_http_s3_put_t *put,
         if (ngx_http_s3_header_is(&h[i], "content-encoding")) {
             o->content_encoding = h[i].value;
 
+            if (ngx_http_s3_content_encoding(r->pool, &o->content_encoding)
+                != NGX_OK)
+            {
+                return NGX_HTTP_S3_ERR_INTERNAL;
+            }
+
         } else if (ngx_http_s3_header_is(&h[i], "content-disposition")) {
             o->content_disposition = h[i].value;
 
@@ -942,6 +1486,74 @@ ngx_http_s3_header_prefix(ngx_table_elt_t *h, const char *prefix)
 
     return h->key.len >= len
            && ngx_strncasecmp(h->key.data, (u_char *) prefix, len) == 0;
+}
+
+
+/*
+ * "aws-chunked" says how the request body was sent, not how the object is
+ * encoded: S3 drops it from the list and keeps the others ("gzip")
+ */
+
+static ngx_int_t
+ngx_http_s3_content_encoding(ngx_pool_t *pool, ngx_str_t *value)
+{
+    u_char  *p, *last, *start, *end, *dst, *out;
+
+    p = value->data;
+    last = p + value->len;
+
+    if (ngx_strlcasestrn(p, last, (u_char *) "aws-chunked",
+                         sizeof("aws-chunked") - 2)
+        == NULL)
+    {
+        return NGX_OK;
+    }
+
+    out = ngx_pnalloc(pool, value->len);
+    if (out == NULL) {
+        return NGX_ERROR;
+    }
+
+    dst = out;
+
+    while (p < last) {
+
+        while (p < last && (*p == ' ' || *p == '\t' || *p == ',')) {
+            p++;
+        }
+
+        start = p;
+
+        while (p < last && *p != ',') {
+            p++;
+        }
+
+        end = p;
+
+        while (end > start && (end[-1] == ' ' || end[-1] == '\t')) {
+            end--;
+        }
+
+        if (end == start
+            || (end - start == sizeof("aws-chunked") - 1
+                && ngx_strncasecmp(start, (u_char *) "aws-chunked",
+                                   end - start)
+                   == 0))
+        {
+            continue;
+        }
+
+        if (dst != out) {
+            *dst++ = ',';
+        }
+
+        dst = ngx_cpymem(dst, start, end - start);
+    }
+
+    value->data = out;
+    value->len = dst - out;
+
+    return NGX_OK;
 }
 
 
@@ -1273,7 +1885,15 @@ ngx_http_s3_put_done(ngx_http_s3_body_t *bd)
     o->etag.len = 32;
     ngx_hex_dump(put->etag, bd->md5_sum, 16);
 
-    size = 256 + o->content_type.len + o->content_encoding.len
+    if (bd->checksum.alg != NGX_HTTP_S3_CHECKSUM_NONE) {
+        o->checksum_alg = bd->checksum.alg;
+        o->checksum_type = NGX_HTTP_S3_CHECKSUM_FULL_OBJECT;
+        o->checksum.data = bd->checksum_sum;
+        o->checksum.len = ngx_http_s3_checksum_size(bd->checksum.alg);
+    }
+
+    size = 256 + 8 + NGX_HTTP_S3_CHECKSUM_MAX_SIZE
+           + o->content_type.len + o->content_encoding.len
            + o->content_disposition.len + o->content_language.len
            + o->cache_control.len + o->expires.len + o->owner.len
            + NGX_HTTP_S3_MAX_META_SIZE + 8 * o->meta->nelts;
@@ -1354,6 +1974,15 @@ ngx_http_s3_put_handler(ngx_http_s3_meta_req_t *mr)
         etag.data[33] = '"';
 
         if (ngx_http_s3_add_header(r, "ETag", &etag) != NGX_OK) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        if (put->object.checksum_alg != NGX_HTTP_S3_CHECKSUM_NONE
+            && ngx_http_s3_checksum_out(r, put->object.checksum_alg,
+                                        &put->object.checksum)
+               != NGX_OK)
+        {
             rc = NGX_ERROR;
             break;
         }
@@ -1536,6 +2165,7 @@ ngx_http_s3_get_send(ngx_http_s3_get_t *g, ngx_http_s3_object_t *o)
     ngx_str_t                  etag, name, range, fname;
     ngx_uint_t                 level, opened;
     ngx_chain_t                out;
+    ngx_table_elt_t           *h;
     const char                *condition;
     ngx_http_s3_ctx_t         *ctx;
     ngx_http_s3_err_e          err;
@@ -1702,6 +2332,22 @@ ngx_http_s3_get_send(ngx_http_s3_get_t *g, ngx_http_s3_object_t *o)
 
     if (ngx_http_s3_object_headers(r, o, &etag) != NGX_OK) {
         return NGX_ERROR;
+    }
+
+    /* the checksum of the whole object, when asked for, as S3 */
+
+    if (o->checksum_alg != NGX_HTTP_S3_CHECKSUM_NONE && rc != NGX_OK) {
+        h = ngx_http_s3_header_in(r, "x-amz-checksum-mode");
+
+        if (h && h->value.len == sizeof("ENABLED") - 1
+            && ngx_strncasecmp(h->value.data, (u_char *) "ENABLED",
+                               h->value.len)
+               == 0
+            && ngx_http_s3_checksum_out(r, o->checksum_alg, &o->checksum)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
     }
 
     /* ranges and preconditions are ours: nginx's filters stay out */
@@ -2043,6 +2689,42 @@ ngx_http_s3_object_headers(ngx_http_request_t *r, ngx_http_s3_object_t *o,
     ngx_str_set(&v, "bytes");
 
     if (ngx_http_s3_push_header(r, "Accept-Ranges", &v) == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* x-amz-checksum-<algorithm> and x-amz-checksum-type of a stored object */
+
+static ngx_int_t
+ngx_http_s3_checksum_out(ngx_http_request_t *r, ngx_uint_t alg,
+    ngx_str_t *digest)
+{
+    ngx_str_t   v, *name;
+
+    if (digest->len == 0 || digest->len != ngx_http_s3_checksum_size(alg)) {
+        /* a record of a newer algorithm: say nothing */
+        return NGX_OK;
+    }
+
+    name = ngx_http_s3_checksum_header(alg);
+
+    v.data = ngx_pnalloc(r->pool, NGX_HTTP_S3_CHECKSUM_MAX_BASE64);
+    if (v.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    v.len = ngx_http_s3_checksum_encode(alg, digest->data, v.data);
+
+    if (ngx_http_s3_push_header(r, (const char *) name->data, &v) == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_str_set(&v, "FULL_OBJECT");
+
+    if (ngx_http_s3_push_header(r, "x-amz-checksum-type", &v) == NULL) {
         return NGX_ERROR;
     }
 

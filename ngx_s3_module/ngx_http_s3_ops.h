@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_s3.h"
+#include "ngx_http_s3_checksum.h"
 
 
 /*
@@ -51,11 +52,15 @@ const char *ngx_http_s3_meta_status_text(ngx_uint_t status);
  *
  * The body is read unbuffered: each piece goes to data_handler as it
  * arrives (memory does not grow with the size of the body), hashed on the
- * way with MD5 and, for a signed payload, SHA-256.  At the end the length,
- * the x-amz-content-sha256 hash and Content-MD5 are checked, then
- * done_handler runs; it owns the rest of the request and finalizes it.
- * On an error the reader answers the S3 error and finalizes the request
- * itself; done_handler is not called.
+ * way with MD5, for a signed payload SHA-256, and with the x-amz-checksum-*
+ * algorithm the request names.  An aws-chunked body (x-amz-content-sha256:
+ * STREAMING-*) is decoded on the way: data_handler sees the decoded data
+ * only, and chunk signatures are verified.  At the end the lengths, the
+ * x-amz-content-sha256 hash, Content-MD5 and the checksum (from a header
+ * or the aws-chunked trailer) are checked, then done_handler runs; it owns
+ * the rest of the request and finalizes it.  On an error the reader
+ * answers the S3 error and finalizes the request itself; done_handler is
+ * not called.
  */
 
 typedef struct ngx_http_s3_body_s  ngx_http_s3_body_t;
@@ -72,8 +77,9 @@ struct ngx_http_s3_body_s {
     void                      *data;
 
     off_t                      max;          /* EntityTooLarge above */
-    off_t                      received;
+    off_t                      received;     /* decoded data */
     ngx_http_s3_err_e          err;
+    const char                *message;     /* of err, or NULL */
 
     void                      *md5;          /* EVP_MD_CTX */
     void                      *sha256;       /* EVP_MD_CTX, signed only */
@@ -81,13 +87,34 @@ struct ngx_http_s3_body_s {
     u_char                     md5_sum[16];
     u_char                     content_md5[16];
 
+    /* aws-chunked: the decoder, bytes read with the framing, and the
+       x-amz-decoded-content-length */
+    void                      *chunked;      /* ngx_http_s3_chunked_t */
+    off_t                      raw;
+    off_t                      decoded_length;
+
+    /* x-amz-checksum-*: checksum.alg is NGX_HTTP_S3_CHECKSUM_NONE if none;
+       the sum is valid when done_handler runs */
+    ngx_http_s3_checksum_t     checksum;
+    u_char                     checksum_want[NGX_HTTP_S3_CHECKSUM_MAX_SIZE];
+    u_char                     checksum_sum[NGX_HTTP_S3_CHECKSUM_MAX_SIZE];
+
     unsigned                   check_md5:1;
     unsigned                   finished:1;
+    unsigned                   chunked_done:1;
+    unsigned                   checksum_header:1;   /* want: a header */
+    unsigned                   checksum_trailer:1;  /* want: a trailer */
 };
 
 /*
- * Content-MD5 and the hashes: NGX_HTTP_S3_OK, NGX_HTTP_S3_ERR_INVALID_DIGEST
- * for a Content-MD5 that is not base64 of 16 bytes, NGX_HTTP_S3_ERR_INTERNAL
+ * Content-MD5, the checksum headers, aws-chunked and the hashes:
+ * NGX_HTTP_S3_OK, or the error to answer (with bd->message, or NULL):
+ * NGX_HTTP_S3_ERR_INVALID_DIGEST for a Content-MD5 that is not base64 of
+ * 16 bytes, NGX_HTTP_S3_ERR_INVALID_REQUEST for a bad x-amz-checksum-*,
+ * x-amz-sdk-checksum-algorithm or x-amz-trailer,
+ * NGX_HTTP_S3_ERR_MISSING_CONTENT_LENGTH for aws-chunked without a valid
+ * x-amz-decoded-content-length, NGX_HTTP_S3_ERR_ENTITY_TOO_LARGE,
+ * NGX_HTTP_S3_ERR_INTERNAL
  */
 ngx_http_s3_err_e ngx_http_s3_body_init(ngx_http_request_t *r,
     ngx_http_s3_body_t *bd);

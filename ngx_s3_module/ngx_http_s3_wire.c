@@ -26,6 +26,7 @@
 #define NGX_HTTP_S3_TAG_OWNER                12
 #define NGX_HTTP_S3_TAG_META                 13
 #define NGX_HTTP_S3_TAG_FLAGS                14
+#define NGX_HTTP_S3_TAG_CHECKSUM             15
 
 #define NGX_HTTP_S3_TAG_NAME                 32
 #define NGX_HTTP_S3_TAG_CREATED              33
@@ -393,6 +394,16 @@ ngx_http_s3_object_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_object_t *o)
         ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_FLAGS, o->flags);
     }
 
+    /* CHECKSUM: u8 algorithm, u8 type, the digest */
+
+    if (o->checksum_alg && o->checksum.len) {
+        ngx_http_s3_wire_put_u8(b, NGX_HTTP_S3_TAG_CHECKSUM);
+        ngx_http_s3_wire_put_u32(b, (uint32_t) (2 + o->checksum.len));
+        ngx_http_s3_wire_put_u8(b, (uint8_t) o->checksum_alg);
+        ngx_http_s3_wire_put_u8(b, (uint8_t) o->checksum_type);
+        ngx_http_s3_wire_put_raw(b, o->checksum.data, o->checksum.len);
+    }
+
     if (o->meta == NULL || o->meta->nelts == 0) {
         return;
     }
@@ -499,6 +510,17 @@ ngx_http_s3_object_decode(ngx_str_t *in, ngx_http_s3_object_t *o,
 
         case NGX_HTTP_S3_TAG_OWNER:
             dst = &o->owner;
+            break;
+
+        case NGX_HTTP_S3_TAG_CHECKSUM:
+
+            if (v.len > 2 && v.data[0] != 0) {
+                o->checksum_alg = v.data[0];
+                o->checksum_type = v.data[1];
+                o->checksum.data = v.data + 2;
+                o->checksum.len = v.len - 2;
+            }
+
             break;
 
         case NGX_HTTP_S3_TAG_META:

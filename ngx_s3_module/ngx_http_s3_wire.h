@@ -120,6 +120,9 @@ typedef struct {
 
 #define NGX_HTTP_S3_OBJECT_DELETE_MARKER     0x01
 
+#define NGX_HTTP_S3_CHECKSUM_FULL_OBJECT     0
+#define NGX_HTTP_S3_CHECKSUM_COMPOSITE       1   /* multipart, later */
+
 
 typedef struct {
     uint64_t                   size;
@@ -137,6 +140,13 @@ typedef struct {
     ngx_array_t               *meta;      /* ngx_http_s3_pair_t, x-amz-meta-
                                              names without the prefix */
     ngx_uint_t                 flags;
+
+    /* the x-amz-checksum-* verified at upload, if any */
+    ngx_uint_t                 checksum_alg;   /* NGX_HTTP_S3_CHECKSUM_*
+                                                  of ngx_http_s3_checksum.h,
+                                                  0: none */
+    ngx_uint_t                 checksum_type;  /* _CHECKSUM_FULL_OBJECT */
+    ngx_str_t                  checksum;       /* the digest, raw bytes */
 } ngx_http_s3_object_t;
 
 

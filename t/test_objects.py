@@ -565,15 +565,16 @@ def test_sse_kms_not_implemented(server, bucket):
     assert get_body(server, bucket, 'kms') == 404
 
 
-def test_streaming_payload_not_implemented(server, bucket):
-    """aws-chunked is a later issue: refused clearly, nothing stored."""
+def test_streaming_payload_bad_chunk_signature(server, bucket):
+    """aws-chunked with a wrong chunk signature (more in
+    test_checksums.py): refused, nothing stored."""
 
     r = request(server, 'PUT', kpath(bucket, 'streaming'),
                 body=b'0;chunk-signature=' + b'0' * 64 + b'\r\n\r\n',
                 headers={'Content-Encoding': 'aws-chunked',
                          'x-amz-decoded-content-length': '0'},
                 payload_hash='STREAMING-AWS4-HMAC-SHA256-PAYLOAD')
-    assert_error(r, 501, 'NotImplemented')
+    assert_error(r, 403, 'SignatureDoesNotMatch')
     assert get_body(server, bucket, 'streaming') == 404
 
 
