@@ -40,3 +40,15 @@ if [ "${1:-}" = test ] && ! command -v npm >/dev/null 2>&1; then
         exit 1
     fi
 fi
+
+# The AWS SDK for JavaScript v3 of the interop tests, at the versions
+# t/js/package-lock.json pins, into t/js/node_modules (git-ignored).
+if [ "${1:-}" = test ]; then
+    js=$(cd "$(dirname "$0")/../t/js" && pwd)
+    if [ ! -f "$js/node_modules/.package-lock.json" ] \
+       || [ "$js/package-lock.json" -nt "$js/node_modules/.package-lock.json" ]
+    then
+        echo "installing the npm packages of t/js"
+        (cd "$js" && npm ci --no-audit --no-fund)
+    fi
+fi
