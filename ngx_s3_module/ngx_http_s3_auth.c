@@ -33,6 +33,28 @@ typedef struct {
 } ngx_http_s3_auth_req_t;
 
 
+/*
+ * This worker's derived signing keys: the key depends only on the secret
+ * and the scope (date, region, service), so it changes daily.  Keyed by
+ * the access key and the scope as the request names them (both public),
+ * and by the configured secret they were derived from.  Direct mapped;
+ * a collision costs the four HMACs of a derivation.
+ */
+
+#define NGX_HTTP_S3_KEY_CACHE         64
+#define NGX_HTTP_S3_KEY_CACHE_AK      128
+#define NGX_HTTP_S3_KEY_CACHE_SCOPE   96
+
+typedef struct {
+    ngx_str_t                 *secret;        /* NULL: empty slot */
+    size_t                     ak_len;
+    size_t                     scope_len;
+    u_char                     ak[NGX_HTTP_S3_KEY_CACHE_AK];
+    u_char                     scope[NGX_HTTP_S3_KEY_CACHE_SCOPE];
+    u_char                     key[NGX_HTTP_S3_SIGV4_KEY_LEN];
+} ngx_http_s3_key_cache_t;
+
+
 static ngx_http_s3_err_e ngx_http_s3_auth_header(ngx_http_s3_auth_req_t *ar,
     ngx_str_t *value);
 static ngx_http_s3_err_e ngx_http_s3_auth_query(ngx_http_s3_auth_req_t *ar);
@@ -47,8 +69,13 @@ static ngx_int_t ngx_http_s3_auth_headers(ngx_http_s3_auth_req_t *ar,
     ngx_array_t *headers, ngx_str_t *unsigned_name);
 static ngx_int_t ngx_http_s3_auth_sign(ngx_http_s3_auth_req_t *ar,
     ngx_http_s3_sigv4_req_t *req, u_char *key, u_char *hex);
+static ngx_int_t ngx_http_s3_auth_signing_key(ngx_http_s3_auth_req_t *ar,
+    u_char *key);
 static ngx_http_s3_err_e ngx_http_s3_auth_fail(ngx_http_s3_auth_req_t *ar,
     ngx_http_s3_err_e err, const char *message);
+
+
+static ngx_http_s3_key_cache_t  ngx_http_s3_key_cache[NGX_HTTP_S3_KEY_CACHE];
 
 
 #define NGX_HTTP_S3_AUTH_UNSUPPORTED                                          \
@@ -564,10 +591,7 @@ ngx_http_s3_auth_verify(ngx_http_s3_auth_req_t *ar)
     req.payload_hash = ar->payload_hash;
     req.presigned = ar->presigned;
 
-    if (ngx_http_s3_sigv4_signing_key(ar->secret, &ar->sig.date,
-                                      &ar->sig.region, &ar->sig.service, key)
-        != NGX_OK)
-    {
+    if (ngx_http_s3_auth_signing_key(ar, key) != NGX_OK) {
         return NGX_HTTP_S3_ERR_INTERNAL;
     }
 
@@ -753,6 +777,59 @@ ngx_http_s3_auth_sign(ngx_http_s3_auth_req_t *ar,
                    req->raw ? " (raw)" : "", &canonical, &sts);
 
     return ngx_http_s3_sigv4_sign(key, &sts, hex);
+}
+
+
+/* the signing key of the request's scope: from the cache, or derived */
+
+static ngx_int_t
+ngx_http_s3_auth_signing_key(ngx_http_s3_auth_req_t *ar, u_char *key)
+{
+    ngx_str_t                *ak, *scope;
+    ngx_uint_t                hash;
+    ngx_http_s3_key_cache_t  *kc;
+
+    ak = &ar->sig.access_key;
+    scope = &ar->sig.scope;
+
+    hash = ngx_hash_key(ak->data, ak->len);
+    hash = hash * 31 + ngx_hash_key(scope->data, scope->len);
+
+    kc = &ngx_http_s3_key_cache[hash % NGX_HTTP_S3_KEY_CACHE];
+
+    if (kc->secret == ar->secret
+        && kc->ak_len == ak->len
+        && kc->scope_len == scope->len
+        && ngx_memcmp(kc->ak, ak->data, ak->len) == 0
+        && ngx_memcmp(kc->scope, scope->data, scope->len) == 0)
+    {
+        ngx_memcpy(key, kc->key, NGX_HTTP_S3_SIGV4_KEY_LEN);
+        return NGX_OK;
+    }
+
+    if (ngx_http_s3_sigv4_signing_key(ar->secret, &ar->sig.date,
+                                      &ar->sig.region, &ar->sig.service, key)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ak->len > NGX_HTTP_S3_KEY_CACHE_AK
+        || scope->len > NGX_HTTP_S3_KEY_CACHE_SCOPE)
+    {
+        return NGX_OK;
+    }
+
+    /* a wrong signature still names a valid scope: the key is right */
+
+    kc->secret = ar->secret;
+    kc->ak_len = ak->len;
+    kc->scope_len = scope->len;
+    ngx_memcpy(kc->ak, ak->data, ak->len);
+    ngx_memcpy(kc->scope, scope->data, scope->len);
+    ngx_memcpy(kc->key, key, NGX_HTTP_S3_SIGV4_KEY_LEN);
+
+    return NGX_OK;
 }
 
 

@@ -10,12 +10,34 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+#include <openssl/core_names.h>
+#include <openssl/params.h>
+#endif
 
 #include "ngx_http_s3_util.h"
 #include "ngx_http_s3_sigv4.h"
 
 
 #define NGX_HTTP_S3_SIGV4_MAX_SECRET   508
+
+
+#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+
+/*
+ * OpenSSL 3's one-shot HMAC() and EVP_sha256() look the algorithms up
+ * on every call (locks, allocations): that cost more than the hashing
+ * itself.  Each process fetches SHA-256 and HMAC-SHA256 once and keeps
+ * a context of each; a process runs one request at a time.
+ */
+
+static EVP_MD       *ngx_http_s3_sigv4_sha256;
+static EVP_MD_CTX   *ngx_http_s3_sigv4_md_ctx;
+static EVP_MAC_CTX  *ngx_http_s3_sigv4_mac_ctx;
+
+static ngx_int_t ngx_http_s3_sigv4_crypto_init(void);
+
+#endif
 
 
 static ngx_int_t ngx_http_s3_sigv4_reencode(ngx_pool_t *pool, u_char *src,
@@ -749,9 +771,25 @@ ngx_http_s3_sigv4_sha256_hex(u_char *data, size_t len, u_char *hex)
     u_char        md[EVP_MAX_MD_SIZE];
     unsigned int  md_len;
 
+#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+
+    if (ngx_http_s3_sigv4_crypto_init() != NGX_OK
+        || EVP_DigestInit_ex(ngx_http_s3_sigv4_md_ctx,
+                             ngx_http_s3_sigv4_sha256, NULL)
+           != 1
+        || EVP_DigestUpdate(ngx_http_s3_sigv4_md_ctx, data, len) != 1
+        || EVP_DigestFinal_ex(ngx_http_s3_sigv4_md_ctx, md, &md_len) != 1)
+    {
+        return NGX_ERROR;
+    }
+
+#else
+
     if (EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL) != 1) {
         return NGX_ERROR;
     }
+
+#endif
 
     ngx_hex_dump(hex, md, md_len);
 
@@ -1106,9 +1144,27 @@ ngx_http_s3_sigv4_hmac(u_char *key, size_t key_len, u_char *data, size_t len,
     u_char *out)
 {
     u_char        md[EVP_MAX_MD_SIZE];
+#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+    size_t        md_len;
+#else
     unsigned int  md_len;
+#endif
 
     /* a separate result buffer: key and out may be the same memory */
+
+#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+
+    if (ngx_http_s3_sigv4_crypto_init() != NGX_OK
+        || EVP_MAC_init(ngx_http_s3_sigv4_mac_ctx, key, key_len, NULL) != 1
+        || EVP_MAC_update(ngx_http_s3_sigv4_mac_ctx, data, len) != 1
+        || EVP_MAC_final(ngx_http_s3_sigv4_mac_ctx, md, &md_len, sizeof(md))
+           != 1
+        || md_len != NGX_HTTP_S3_SIGV4_KEY_LEN)
+    {
+        return NGX_ERROR;
+    }
+
+#else
 
     if (HMAC(EVP_sha256(), key, (int) key_len, data, len, md, &md_len)
         == NULL)
@@ -1116,12 +1172,70 @@ ngx_http_s3_sigv4_hmac(u_char *key, size_t key_len, u_char *data, size_t len,
         return NGX_ERROR;
     }
 
+#endif
+
     ngx_memcpy(out, md, NGX_HTTP_S3_SIGV4_KEY_LEN);
 
     OPENSSL_cleanse(md, sizeof(md));
 
     return NGX_OK;
 }
+
+
+#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+
+static ngx_int_t
+ngx_http_s3_sigv4_crypto_init(void)
+{
+    EVP_MAC     *mac;
+    OSSL_PARAM   params[2];
+
+    if (ngx_http_s3_sigv4_mac_ctx) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_s3_sigv4_sha256 == NULL) {
+        ngx_http_s3_sigv4_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+        if (ngx_http_s3_sigv4_sha256 == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_http_s3_sigv4_md_ctx == NULL) {
+        ngx_http_s3_sigv4_md_ctx = EVP_MD_CTX_new();
+        if (ngx_http_s3_sigv4_md_ctx == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (mac == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_s3_sigv4_mac_ctx = EVP_MAC_CTX_new(mac);
+
+    /* the context holds its own reference */
+    EVP_MAC_free(mac);
+
+    if (ngx_http_s3_sigv4_mac_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *) "SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+
+    if (EVP_MAC_CTX_set_params(ngx_http_s3_sigv4_mac_ctx, params) != 1) {
+        EVP_MAC_CTX_free(ngx_http_s3_sigv4_mac_ctx);
+        ngx_http_s3_sigv4_mac_ctx = NULL;
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+#endif
 
 
 static ngx_int_t
