@@ -132,7 +132,7 @@ typedef enum {
     NGX_HTTP_S3_PAYLOAD_NONE = 0,      /* anonymous, no auth */
     NGX_HTTP_S3_PAYLOAD_SIGNED,        /* x-amz-content-sha256: <hex> */
     NGX_HTTP_S3_PAYLOAD_UNSIGNED,      /* UNSIGNED-PAYLOAD, presigned */
-    NGX_HTTP_S3_PAYLOAD_STREAMING      /* STREAMING-*: not yet supported */
+    NGX_HTTP_S3_PAYLOAD_STREAMING      /* STREAMING-*: aws-chunked */
 } ngx_http_s3_payload_e;
 
 
