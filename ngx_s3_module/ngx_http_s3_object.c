@@ -121,6 +121,7 @@ static ngx_int_t ngx_http_s3_fsync_dir(ngx_http_request_t *r, u_char *path,
 static void ngx_http_s3_put_cleanup(void *data);
 static ngx_int_t ngx_http_s3_put_write(ngx_http_s3_body_t *bd, u_char *p,
     size_t len);
+static void ngx_http_s3_put_fail(ngx_http_s3_body_t *bd);
 static void ngx_http_s3_put_done(ngx_http_s3_body_t *bd);
 static void ngx_http_s3_put_handler(ngx_http_s3_meta_req_t *mr);
 
@@ -940,6 +941,10 @@ ngx_http_s3_body_fail_length(ngx_http_s3_body_t *bd)
     bd->finished = 1;
     r->read_event_handler = ngx_http_block_reading;
 
+    if (bd->fail_handler) {
+        bd->fail_handler(bd);
+    }
+
     p = ngx_pnalloc(r->pool, 2 * NGX_OFF_T_LEN);
     if (p == NULL) {
         ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
@@ -973,6 +978,10 @@ ngx_http_s3_body_fail(ngx_http_s3_body_t *bd, ngx_http_s3_err_e err,
 
     bd->finished = 1;
     r->read_event_handler = ngx_http_block_reading;
+
+    if (bd->fail_handler) {
+        bd->fail_handler(bd);
+    }
 
     ngx_http_s3_finalize(r, ngx_http_s3_send_error(r, err, message));
 }
@@ -1192,6 +1201,7 @@ ngx_http_s3_put_object(ngx_http_request_t *r)
     put->body.max = NGX_HTTP_S3_MAX_OBJECT_SIZE;
     put->body.data_handler = ngx_http_s3_put_write;
     put->body.done_handler = ngx_http_s3_put_done;
+    put->body.fail_handler = ngx_http_s3_put_fail;
     put->body.data = put;
 
     err = ngx_http_s3_body_init(r, &put->body);
@@ -1820,6 +1830,24 @@ ngx_http_s3_put_write(ngx_http_s3_body_t *bd, u_char *p, size_t len)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * the body was refused: its file goes before the error is answered (the
+ * request's cleanup would remove it only when the connection lets go)
+ */
+
+static void
+ngx_http_s3_put_fail(ngx_http_s3_body_t *bd)
+{
+    ngx_http_s3_put_t  *put;
+
+    put = bd->data;
+
+    ngx_http_s3_put_cleanup(put);
+
+    put->file.name.len = 0;
 }
 
 

@@ -74,6 +74,9 @@ struct ngx_http_s3_body_s {
     ngx_http_request_t        *request;
     ngx_http_s3_body_data_pt   data_handler;
     ngx_http_s3_body_done_pt   done_handler;
+    ngx_http_s3_body_done_pt   fail_handler;  /* optional: the body is
+                                                 refused, before the
+                                                 error is answered */
     void                      *data;
 
     off_t                      max;          /* EntityTooLarge above */
