@@ -31,6 +31,7 @@
 
 #define NGX_HTTP_S3_META_RBUF       (64 * 1024)
 #define NGX_HTTP_S3_META_BACKOFF    200
+#define NGX_HTTP_S3_META_IOVS       64
 
 
 typedef struct {
@@ -427,14 +428,23 @@ ngx_http_s3_meta_close(ngx_http_s3_meta_t *m)
 }
 
 
+/*
+ * Every queued frame in one writev(): the requests that the handlers of
+ * one event loop turn queued (the write event is posted) cost one system
+ * call and one wakeup of the metadata process, not one each.
+ */
+
 static void
 ngx_http_s3_meta_write_handler(ngx_event_t *wev)
 {
+    size_t                   size;
     ssize_t                  n;
     ngx_queue_t             *q;
+    ngx_iovec_t              vec;
     ngx_connection_t        *c;
     ngx_http_s3_meta_t      *m;
     ngx_http_s3_meta_req_t  *mr;
+    struct iovec             iovs[NGX_HTTP_S3_META_IOVS];
 
     c = wev->data;
     m = c->data;
@@ -445,14 +455,30 @@ ngx_http_s3_meta_write_handler(ngx_event_t *wev)
 
     m->backoff = 0;
 
+    vec.iovs = iovs;
+    vec.nalloc = NGX_HTTP_S3_META_IOVS;
+
     while (!ngx_queue_empty(&m->send_q)) {
 
-        q = ngx_queue_head(&m->send_q);
-        mr = ngx_queue_data(q, ngx_http_s3_meta_req_t, queue);
+        vec.count = 0;
+        vec.size = 0;
 
-        n = c->send(c, mr->body.data + mr->sent, mr->body.len - mr->sent);
+        for (q = ngx_queue_head(&m->send_q);
+             q != ngx_queue_sentinel(&m->send_q) && vec.count < vec.nalloc;
+             q = ngx_queue_next(q))
+        {
+            mr = ngx_queue_data(q, ngx_http_s3_meta_req_t, queue);
+
+            iovs[vec.count].iov_base = mr->body.data + mr->sent;
+            iovs[vec.count].iov_len = mr->body.len - mr->sent;
+            vec.size += mr->body.len - mr->sent;
+            vec.count++;
+        }
+
+        n = ngx_writev(c, &vec);
 
         if (n == NGX_AGAIN) {
+            wev->ready = 0;
             break;
         }
 
@@ -461,21 +487,36 @@ ngx_http_s3_meta_write_handler(ngx_event_t *wev)
             return;
         }
 
-        mr->sent += n;
+        size = n;
 
-        if (mr->sent < mr->body.len) {
-            continue;
+        while (size) {
+            q = ngx_queue_head(&m->send_q);
+            mr = ngx_queue_data(q, ngx_http_s3_meta_req_t, queue);
+
+            if (size < mr->body.len - mr->sent) {
+                mr->sent += size;
+                break;
+            }
+
+            size -= mr->body.len - mr->sent;
+            mr->sent = mr->body.len;
+
+            ngx_queue_remove(q);
+
+            /* ngx_rbtree_delete() zeroes the key: set it on every insert */
+            mr->node.key = mr->id;
+            ngx_rbtree_insert(&m->pending, &mr->node);
+            mr->state = NGX_HTTP_S3_META_PENDING;
+
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, m->log, 0,
+                           "s3 metadata sent id:%uD op:%ui", mr->id, mr->op);
         }
 
-        ngx_queue_remove(q);
-
-        /* ngx_rbtree_delete() zeroes the key: set it on every insert */
-        mr->node.key = mr->id;
-        ngx_rbtree_insert(&m->pending, &mr->node);
-        mr->state = NGX_HTTP_S3_META_PENDING;
-
-        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, m->log, 0,
-                       "s3 metadata sent id:%uD op:%ui", mr->id, mr->op);
+        if ((size_t) n < vec.size) {
+            /* the socket buffer is full */
+            wev->ready = 0;
+            break;
+        }
     }
 
     if (ngx_handle_write_event(wev, 0) != NGX_OK) {
