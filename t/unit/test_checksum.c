@@ -1,4 +1,4 @@
-/* sources: ngx_http_s3_checksum.c */
+/* sources: ngx_http_s3_checksum.c ngx_http_s3_wire.c */
 
 /*
  * Copyright (C) ngx_s3 authors
@@ -7,7 +7,8 @@
  * "123456789" (CRC-32 0xcbf43926, CRC-32C 0xe3069283, CRC-64/NVME
  * 0xae8b14860a799888), the table-driven CRCs against bit-at-a-time ones
  * over every length and split, the streaming API in every slicing, and
- * the base64 forms S3 uses (values seen from AWS and the SDKs).
+ * the base64 forms S3 uses (values seen from AWS and the SDKs), and the
+ * checksum field of object records (tag 15).
  */
 
 
@@ -15,6 +16,7 @@
 #include <ngx_core.h>
 
 #include "ngx_http_s3_checksum.h"
+#include "ngx_http_s3_wire.h"
 
 #include "ngx_stub.h"
 
@@ -41,6 +43,7 @@ static void test_vectors(void);
 static void test_streaming(void);
 static void test_base64(void);
 static void test_errors(void);
+static void test_record(void);
 static ngx_int_t digest_of(ngx_uint_t alg, u_char *p, size_t len,
     size_t slice, u_char *digest);
 
@@ -57,6 +60,7 @@ main(void)
     test_streaming();
     test_base64();
     test_errors();
+    test_record();
 
     return ngx_tap_done();
 }
@@ -469,4 +473,98 @@ digest_of(ngx_uint_t alg, u_char *p, size_t len, size_t slice,
     }
 
     return ngx_http_s3_checksum_final(&ck, digest);
+}
+
+
+/* the record field: u8 algorithm, u8 type, the digest; skipped if odd */
+
+static void
+test_record(void)
+{
+    u_char                d[NGX_HTTP_S3_CHECKSUM_MAX_SIZE];
+    ngx_str_t             in;
+    ngx_http_s3_wbuf_t    wb;
+    ngx_http_s3_object_t  o, got;
+
+    static u_char  field[] = { 15, 0, 0, 0, 6, 1, 0, 0x36, 0x3a, 0x30, 0x20 };
+    static u_char  none[] = { 15, 0, 0, 0, 6, 0, 0, 0x36, 0x3a, 0x30, 0x20 };
+    static u_char  shorter[] = { 15, 0, 0, 0, 2, 1, 0 };
+
+    if (digest_of(NGX_HTTP_S3_CHECKSUM_SHA256, (u_char *) CHECK, 9, 9, d)
+        != NGX_OK)
+    {
+        ngx_tap_ok(0, "SHA256 digest");
+        return;
+    }
+
+    ngx_memzero(&o, sizeof(o));
+    o.size = 9;
+    o.checksum_alg = NGX_HTTP_S3_CHECKSUM_SHA256;
+    o.checksum_type = NGX_HTTP_S3_CHECKSUM_FULL_OBJECT;
+    o.checksum.data = d;
+    o.checksum.len = 32;
+
+    if (ngx_http_s3_wbuf_init(&wb, pool, 16) != NGX_OK) {
+        ngx_tap_ok(0, "wbuf");
+        return;
+    }
+
+    ngx_http_s3_object_encode(&wb, &o);
+
+    in.data = wb.start;
+    in.len = wb.pos - wb.start;
+
+    ngx_tap_ok(!wb.error
+               && ngx_http_s3_object_decode(&in, &got, pool) == NGX_OK
+               && got.size == 9
+               && got.checksum_alg == NGX_HTTP_S3_CHECKSUM_SHA256
+               && got.checksum_type == NGX_HTTP_S3_CHECKSUM_FULL_OBJECT
+               && got.checksum.len == 32
+               && ngx_memcmp(got.checksum.data, d, 32) == 0,
+               "record: checksum round trip");
+
+    /* the bytes on disk, as docs/on-disk-format.md describes them */
+
+    in.data = field;
+    in.len = sizeof(field);
+
+    ngx_tap_ok(ngx_http_s3_object_decode(&in, &got, NULL) == NGX_OK
+               && got.checksum_alg == NGX_HTTP_S3_CHECKSUM_CRC32
+               && got.checksum.len == 4 && got.checksum.data[0] == 0x36,
+               "record: tag 15 is u8 algorithm, u8 type, digest");
+
+    in.data = none;
+    in.len = sizeof(none);
+
+    ngx_tap_ok(ngx_http_s3_object_decode(&in, &got, NULL) == NGX_OK
+               && got.checksum_alg == NGX_HTTP_S3_CHECKSUM_NONE
+               && got.checksum.len == 0,
+               "record: algorithm 0 is no checksum");
+
+    in.data = shorter;
+    in.len = sizeof(shorter);
+
+    ngx_tap_ok(ngx_http_s3_object_decode(&in, &got, NULL) == NGX_OK
+               && got.checksum_alg == NGX_HTTP_S3_CHECKSUM_NONE,
+               "record: a field without a digest is skipped");
+
+    /* no checksum: no field */
+
+    ngx_memzero(&o, sizeof(o));
+
+    if (ngx_http_s3_wbuf_init(&wb, pool, 16) != NGX_OK) {
+        ngx_tap_ok(0, "wbuf");
+        return;
+    }
+
+    ngx_http_s3_object_encode(&wb, &o);
+
+    in.data = wb.start;
+    in.len = wb.pos - wb.start;
+
+    ngx_tap_ok(ngx_http_s3_object_decode(&in, &got, pool) == NGX_OK
+               && got.checksum_alg == NGX_HTTP_S3_CHECKSUM_NONE
+               && got.checksum.len == 0
+               && ngx_strlchr(in.data, in.data + in.len, 15) == NULL,
+               "record: no checksum, no field");
 }
