@@ -51,6 +51,6 @@ def test_js_sdk_round_trip(server, payloads):
 
 def test_js_sdk_default_checksums(server, payloads):
     """The SDK's defaults: with Buffer bodies it sends x-amz-checksum-crc32
-    in a header (streams would use aws-chunked trailers: a later issue)."""
+    in a header (stream bodies use aws-chunked trailers: test_js_sdk.py)."""
 
     run_js(server, payloads, 'default')
