@@ -172,6 +172,8 @@ extern ngx_module_t  ngx_http_s3_module;
 
 ngx_int_t ngx_http_s3_arg(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
+ngx_int_t ngx_http_s3_arg_decoded(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value);
 ngx_int_t ngx_http_s3_arg_present(ngx_http_request_t *r, const char *name);
 ngx_table_elt_t *ngx_http_s3_header_in(ngx_http_request_t *r,
     const char *name);

@@ -34,8 +34,6 @@ typedef struct {
 static void ngx_http_s3_list_buckets_handler(ngx_http_s3_meta_req_t *mr);
 static ngx_int_t ngx_http_s3_list_buckets_send(ngx_http_request_t *r,
     ngx_http_s3_list_buckets_t *lb, ngx_str_t *reply);
-static ngx_int_t ngx_http_s3_bucket_arg(ngx_http_request_t *r,
-    const char *name, ngx_str_t *value);
 static void ngx_http_s3_create_bucket_body(ngx_http_request_t *r,
     ngx_str_t *body);
 static ngx_http_s3_err_e ngx_http_s3_check_location(ngx_http_request_t *r,
@@ -71,7 +69,7 @@ ngx_http_s3_list_buckets(ngx_http_request_t *r)
     lb->request = r;
     lb->max = NGX_HTTP_S3_MAX_BUCKETS_PAGE;
 
-    switch (ngx_http_s3_bucket_arg(r, "max-buckets", &v)) {
+    switch (ngx_http_s3_arg_decoded(r, "max-buckets", &v)) {
 
     case NGX_OK:
         n = ngx_atoi(v.data, v.len);
@@ -86,20 +84,22 @@ ngx_http_s3_list_buckets(ngx_http_request_t *r)
         break;
 
     case NGX_ERROR:
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
+                                      "Invalid argument: max-buckets");
 
     default:
         break;
     }
 
-    if (ngx_http_s3_bucket_arg(r, "prefix", &lb->prefix) == NGX_ERROR
-        || ngx_http_s3_bucket_arg(r, "bucket-region", &lb->region)
+    if (ngx_http_s3_arg_decoded(r, "prefix", &lb->prefix) == NGX_ERROR
+        || ngx_http_s3_arg_decoded(r, "bucket-region", &lb->region)
            == NGX_ERROR)
     {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
+                                      "Invalid argument: a bad escape");
     }
 
-    switch (ngx_http_s3_bucket_arg(r, "continuation-token", &token)) {
+    switch (ngx_http_s3_arg_decoded(r, "continuation-token", &token)) {
 
     case NGX_OK:
         p = ngx_pnalloc(r->pool, ngx_base64_decoded_length(token.len));
@@ -121,7 +121,9 @@ ngx_http_s3_list_buckets(ngx_http_request_t *r)
         break;
 
     case NGX_ERROR:
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
+                                      "The continuation token provided "
+                                      "is incorrect");
 
     default:
         break;
@@ -141,41 +143,6 @@ ngx_http_s3_list_buckets(ngx_http_request_t *r)
     r->main->count++;
 
     return NGX_DONE;
-}
-
-
-/* a query argument, percent-decoded: NGX_OK, NGX_DECLINED if absent */
-
-static ngx_int_t
-ngx_http_s3_bucket_arg(ngx_http_request_t *r, const char *name,
-    ngx_str_t *value)
-{
-    u_char     *p;
-    size_t      len;
-    ngx_str_t   raw;
-
-    if (ngx_http_s3_arg(r, name, &raw) != NGX_OK) {
-        ngx_str_null(value);
-        return NGX_DECLINED;
-    }
-
-    p = ngx_pnalloc(r->pool, raw.len + 1);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    len = raw.len;
-
-    if (ngx_http_s3_uri_decode(p, &len, raw.data, raw.len) != NGX_OK) {
-        /* not a valid escape: take it as it is, as S3 does */
-        ngx_memcpy(p, raw.data, raw.len);
-        len = raw.len;
-    }
-
-    value->data = p;
-    value->len = len;
-
-    return NGX_OK;
 }
 
 

@@ -50,8 +50,6 @@ typedef struct {
 } ngx_http_s3_list_t;
 
 
-static ngx_int_t ngx_http_s3_list_arg(ngx_http_request_t *r,
-    const char *name, ngx_str_t *value);
 static ngx_http_s3_err_e ngx_http_s3_list_args(ngx_http_s3_list_t *l,
     const char **message);
 static void ngx_http_s3_list_handler(ngx_http_s3_meta_req_t *mr);
@@ -126,43 +124,6 @@ ngx_http_s3_list_objects(ngx_http_request_t *r)
 }
 
 
-/*
- * A query argument, percent-decoded: NGX_OK, NGX_DECLINED if absent,
- * NGX_ERROR on a bad escape or no memory (then value->data is NULL).
- */
-
-static ngx_int_t
-ngx_http_s3_list_arg(ngx_http_request_t *r, const char *name,
-    ngx_str_t *value)
-{
-    u_char     *p;
-    size_t      len;
-    ngx_str_t   raw;
-
-    ngx_str_null(value);
-
-    if (ngx_http_s3_arg(r, name, &raw) != NGX_OK) {
-        return NGX_DECLINED;
-    }
-
-    p = ngx_pnalloc(r->pool, raw.len + 1);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    len = raw.len;
-
-    if (ngx_http_s3_uri_decode(p, &len, raw.data, raw.len) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    value->data = p;
-    value->len = len;
-
-    return NGX_OK;
-}
-
-
 static ngx_http_s3_err_e
 ngx_http_s3_list_args(ngx_http_s3_list_t *l, const char **message)
 {
@@ -176,7 +137,7 @@ ngx_http_s3_list_args(ngx_http_s3_list_t *l, const char **message)
     /* prefix, delimiter, max-keys, encoding-type: every flavour */
 
 #define ngx_http_s3_list_get(name, value)                                     \
-    rc = ngx_http_s3_list_arg(r, name, value);                                \
+    rc = ngx_http_s3_arg_decoded(r, name, value);                             \
     if (rc == NGX_ERROR) {                                                    \
         *message = "Invalid argument: " name;                                 \
         return NGX_HTTP_S3_ERR_INVALID_ARGUMENT;                              \

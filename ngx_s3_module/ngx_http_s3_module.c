@@ -559,6 +559,43 @@ ngx_http_s3_arg(ngx_http_request_t *r, const char *name, ngx_str_t *value)
 }
 
 
+/*
+ * A query argument, percent-decoded into the request pool: NGX_OK,
+ * NGX_DECLINED if absent, NGX_ERROR on a bad escape or no memory
+ */
+
+ngx_int_t
+ngx_http_s3_arg_decoded(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value)
+{
+    u_char     *p;
+    size_t      len;
+    ngx_str_t   raw;
+
+    ngx_str_null(value);
+
+    if (ngx_http_s3_arg(r, name, &raw) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    p = ngx_pnalloc(r->pool, raw.len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = raw.len;
+
+    if (ngx_http_s3_uri_decode(p, &len, raw.data, raw.len) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    value->data = p;
+    value->len = len;
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_http_s3_arg_present(ngx_http_request_t *r, const char *name)
 {
