@@ -128,6 +128,10 @@ static ngx_http_s3_err_info_t  ngx_http_s3_errors[] = {
       "The XML you provided was not well-formed or did not validate "
       "against our published schema" },
 
+    /* NGX_HTTP_S3_ERR_MAX_MESSAGE_LENGTH */
+    { ngx_string("MaxMessageLengthExceeded"), NGX_HTTP_BAD_REQUEST,
+      "Your request was too big." },
+
     /* NGX_HTTP_S3_ERR_METADATA_TOO_LARGE */
     { ngx_string("MetadataTooLarge"), NGX_HTTP_BAD_REQUEST,
       "Your metadata headers exceed the maximum allowed metadata size" },

@@ -170,6 +170,10 @@ ngx_http_s3_body_init(ngx_http_request_t *r, ngx_http_s3_body_t *bd)
         bd->max = NGX_HTTP_S3_MAX_OBJECT_SIZE;
     }
 
+    if (bd->too_large == NGX_HTTP_S3_OK) {
+        bd->too_large = NGX_HTTP_S3_ERR_ENTITY_TOO_LARGE;
+    }
+
     h = ngx_http_s3_header_in(r, "content-md5");
 
     if (h) {
@@ -285,7 +289,7 @@ ngx_http_s3_body_chunked_init(ngx_http_request_t *r, ngx_http_s3_body_t *bd)
     }
 
     if (bd->decoded_length > bd->max) {
-        return NGX_HTTP_S3_ERR_ENTITY_TOO_LARGE;
+        return bd->too_large;
     }
 
     ch = ngx_palloc(r->pool, sizeof(ngx_http_s3_chunked_t));
@@ -510,8 +514,7 @@ ngx_http_s3_body_read(ngx_http_s3_body_t *bd)
     /* aws-chunked framing is not data: its size was checked at init */
 
     if (bd->chunked == NULL && r->headers_in.content_length_n > bd->max) {
-        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_ENTITY_TOO_LARGE,
-                                      NULL);
+        return ngx_http_s3_send_error(r, bd->too_large, NULL);
     }
 
     ctx->op_ctx = bd;
@@ -691,7 +694,7 @@ static ngx_int_t
 ngx_http_s3_body_decoded(ngx_http_s3_body_t *bd, u_char *p, size_t len)
 {
     if (bd->received + (off_t) len > bd->max) {
-        bd->err = NGX_HTTP_S3_ERR_ENTITY_TOO_LARGE;
+        bd->err = bd->too_large;
         return NGX_ERROR;
     }
 
@@ -1033,6 +1036,7 @@ ngx_http_s3_read_xml_body(ngx_http_request_t *r,
 
     xb->handler = handler;
     xb->body.max = NGX_HTTP_S3_MAX_XML_BODY;
+    xb->body.too_large = NGX_HTTP_S3_ERR_MAX_MESSAGE_LENGTH;
     xb->body.data_handler = ngx_http_s3_xml_body_data;
     xb->body.done_handler = ngx_http_s3_xml_body_done;
     xb->body.data = xb;

@@ -79,7 +79,8 @@ struct ngx_http_s3_body_s {
                                                  error is answered */
     void                      *data;
 
-    off_t                      max;          /* EntityTooLarge above */
+    off_t                      max;          /* too_large above */
+    ngx_http_s3_err_e          too_large;    /* default EntityTooLarge */
     off_t                      received;     /* decoded data */
     ngx_http_s3_err_e          err;
     const char                *message;     /* of err, or NULL */

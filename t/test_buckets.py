@@ -103,6 +103,16 @@ def test_create_bucket_malformed_xml(server):
         assert not _exists(server, name)
 
 
+def test_create_bucket_oversized_body(server):
+    name = new_bucket_name('xml-big')
+    body = (b'<CreateBucketConfiguration><LocationConstraint>us-east-1'
+            b'</LocationConstraint>' + b' ' * (3 << 20)
+            + b'</CreateBucketConfiguration>')
+    r = request(server, 'PUT', '/' + name, body=body)
+    assert_error(r, 400, 'MaxMessageLengthExceeded')
+    assert not _exists(server, name)
+
+
 def test_create_twice(server, s3):
     name = new_bucket_name('twice')
     s3.create_bucket(Bucket=name)

@@ -137,3 +137,22 @@ def test_delete_objects_missing_bucket(s3):
     with client_error(404, 'NoSuchBucket'):
         s3.delete_objects(Bucket=new_bucket_name('gone'),
                           Delete={'Objects': [{'Key': 'a'}]})
+
+
+def test_delete_objects_oversized_body(server, s3, bucket):
+    """An XML body over 2 MiB: 400 MaxMessageLengthExceeded, whether the
+    size is announced (Content-Length) or only found while reading
+    (chunked), and nothing is deleted."""
+
+    fill(s3, bucket, ['keep'])
+    body = delete_xml(['keep'] * 80000)
+    assert len(body) > 2 * 1024 * 1024
+    r = request(server, 'POST', '/' + bucket, query=[('delete', '')],
+                body=body)
+    assert_error(r, 400, 'MaxMessageLengthExceeded')
+    step = 64 * 1024
+    r = request(server, 'POST', '/' + bucket, query=[('delete', '')],
+                body=body, payload_hash='UNSIGNED-PAYLOAD',
+                chunks=[body[i:i + step] for i in range(0, len(body), step)])
+    assert_error(r, 400, 'MaxMessageLengthExceeded')
+    assert keys_of(s3, bucket) == ['keep']
