@@ -318,19 +318,15 @@ ngx_http_s3_meta_connect(ngx_http_s3_meta_t *m)
     rev->handler = ngx_http_s3_meta_read_handler;
     wev->handler = ngx_http_s3_meta_write_handler;
 
-    if (ngx_add_conn) {
-        if (ngx_add_conn(c) == NGX_ERROR) {
-            ngx_close_connection(c);
-            goto retry;
-        }
+    /*
+     * read events only: a registered write event would wake this worker
+     * each time the metadata process reads a batch (unix sockets signal
+     * writable on every read); it is added only while a write waits
+     */
 
-    } else {
-        if (ngx_add_event(rev, NGX_READ_EVENT, 0) != NGX_OK
-            || ngx_add_event(wev, NGX_WRITE_EVENT, 0) != NGX_OK)
-        {
-            ngx_close_connection(c);
-            goto retry;
-        }
+    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+        ngx_close_connection(c);
+        goto retry;
     }
 
     m->c = c;
@@ -517,6 +513,18 @@ ngx_http_s3_meta_write_handler(ngx_event_t *wev)
             wev->ready = 0;
             break;
         }
+    }
+
+    if (wev->ready && wev->active
+        && (ngx_event_flags & NGX_USE_CLEAR_EVENT))
+    {
+        /* all written after a wait: no more wakeups on every read */
+
+        if (ngx_del_event(wev, NGX_WRITE_EVENT, NGX_CLEAR_EVENT) != NGX_OK) {
+            ngx_http_s3_meta_close(m);
+        }
+
+        return;
     }
 
     if (ngx_handle_write_event(wev, 0) != NGX_OK) {

@@ -390,13 +390,13 @@ ngx_http_s3_server_accept(ngx_event_t *ev)
         c->read->handler = ngx_http_s3_server_read;
         c->write->handler = ngx_http_s3_server_write;
 
-        if (ngx_add_conn) {
-            if (ngx_add_conn(c) == NGX_ERROR) {
-                ngx_http_s3_server_close(sc);
-                return;
-            }
+        /*
+         * read events only: a write event is added while a reply waits
+         * (unix sockets signal writable each time the worker reads, a
+         * wakeup of this process per batch for nothing)
+         */
 
-        } else if (ngx_add_event(c->read, NGX_READ_EVENT, 0) != NGX_OK) {
+        if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
             ngx_http_s3_server_close(sc);
             return;
         }
@@ -569,6 +569,16 @@ ngx_http_s3_server_flush(ngx_http_s3_server_conn_t *sc)
 
     sc->out.pos = sc->out.start;
     sc->out_sent = 0;
+
+    if (c->write->active && (ngx_event_flags & NGX_USE_CLEAR_EVENT)) {
+        /* all written after a wait: no more wakeups on every read */
+
+        if (ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_CLEAR_EVENT)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
 
     /* do not keep the buffer of a large listing */
 
