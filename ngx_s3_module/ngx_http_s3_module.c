@@ -156,15 +156,41 @@ ngx_module_t  ngx_http_s3_module = {
 
 /* query arguments that select an operation (S3 "sub-resources") */
 
-static const char  *ngx_http_s3_subresources[] = {
-    "accelerate", "acl", "analytics", "attributes", "cors", "delete",
-    "encryption", "intelligent-tiering", "inventory", "legal-hold",
-    "lifecycle", "list-type", "location", "logging", "metrics",
-    "notification", "object-lock", "ownershipControls", "policy",
-    "policyStatus", "publicAccessBlock", "replication", "requestPayment",
-    "restore", "retention", "select", "tagging", "torrent", "uploadId",
-    "uploads", "versioning", "versions", "website",
-    NULL
+static ngx_str_t  ngx_http_s3_subresources[] = {
+    ngx_string("accelerate"),
+    ngx_string("acl"),
+    ngx_string("analytics"),
+    ngx_string("attributes"),
+    ngx_string("cors"),
+    ngx_string("delete"),
+    ngx_string("encryption"),
+    ngx_string("intelligent-tiering"),
+    ngx_string("inventory"),
+    ngx_string("legal-hold"),
+    ngx_string("lifecycle"),
+    ngx_string("list-type"),
+    ngx_string("location"),
+    ngx_string("logging"),
+    ngx_string("metrics"),
+    ngx_string("notification"),
+    ngx_string("object-lock"),
+    ngx_string("ownershipControls"),
+    ngx_string("policy"),
+    ngx_string("policyStatus"),
+    ngx_string("publicAccessBlock"),
+    ngx_string("replication"),
+    ngx_string("requestPayment"),
+    ngx_string("restore"),
+    ngx_string("retention"),
+    ngx_string("select"),
+    ngx_string("tagging"),
+    ngx_string("torrent"),
+    ngx_string("uploadId"),
+    ngx_string("uploads"),
+    ngx_string("versioning"),
+    ngx_string("versions"),
+    ngx_string("website"),
+    ngx_null_string
 };
 
 
@@ -464,11 +490,16 @@ ngx_http_s3_route(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx,
 
         len = p - name;
 
-        for (i = 0; ngx_http_s3_subresources[i]; i++) {
-            if (ngx_strlen(ngx_http_s3_subresources[i]) == len
-                && ngx_strncmp(ngx_http_s3_subresources[i], name, len) == 0)
+        /* all lowercase first: skips X-Amz-* of presigned URLs at once */
+
+        for (i = 0; len && name[0] >= 'a' && ngx_http_s3_subresources[i].len;
+             i++)
+        {
+            if (ngx_http_s3_subresources[i].len == len
+                && ngx_strncmp(ngx_http_s3_subresources[i].data, name, len)
+                   == 0)
             {
-                sub = ngx_http_s3_subresources[i];
+                sub = (const char *) ngx_http_s3_subresources[i].data;
                 break;
             }
         }
