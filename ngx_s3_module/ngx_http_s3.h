@@ -180,6 +180,8 @@ ngx_table_elt_t *ngx_http_s3_header_in(ngx_http_request_t *r,
     const char *name);
 ngx_int_t ngx_http_s3_add_header(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
+ngx_table_elt_t *ngx_http_s3_push_header(ngx_http_request_t *r,
+    const char *name, ngx_str_t *value);
 void ngx_http_s3_finalize(ngx_http_request_t *r, ngx_int_t rc);
 /*
  * <data>/objects/ab/cd/<id>: the body file of an object version, named by

@@ -10,6 +10,7 @@
 #include <zlib.h>
 #include <openssl/evp.h>
 
+#include "ngx_http_s3_util.h"
 #include "ngx_http_s3_checksum.h"
 
 
@@ -27,7 +28,6 @@ typedef struct {
 static void ngx_http_s3_crc32c_tables(void);
 static void ngx_http_s3_crc64nvme_tables(void);
 static void ngx_http_s3_checksum_cleanup(void *data);
-static ngx_int_t ngx_http_s3_base64_char(u_char c);
 
 
 /* indexed by NGX_HTTP_S3_CHECKSUM_* */
@@ -320,7 +320,7 @@ ngx_http_s3_checksum_decode(ngx_uint_t alg, ngx_str_t *b64, u_char *digest)
     size = 0;
 
     for (i = 0; i < n; i++) {
-        v = ngx_http_s3_base64_char(s[i]);
+        v = ngx_http_s3_base64_value(s[i]);
 
         if (v < 0) {
             return NGX_ERROR;
@@ -376,33 +376,6 @@ ngx_http_s3_checksum_encode(ngx_uint_t alg, u_char *digest, u_char *out)
     }
 
     return p - out;
-}
-
-
-static ngx_int_t
-ngx_http_s3_base64_char(u_char c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-
-    if (c == '+') {
-        return 62;
-    }
-
-    if (c == '/') {
-        return 63;
-    }
-
-    return -1;
 }
 
 

@@ -672,23 +672,32 @@ ngx_http_s3_header_in(ngx_http_request_t *r, const char *name)
 }
 
 
-ngx_int_t
-ngx_http_s3_add_header(ngx_http_request_t *r, const char *name,
+ngx_table_elt_t *
+ngx_http_s3_push_header(ngx_http_request_t *r, const char *name,
     ngx_str_t *value)
 {
     ngx_table_elt_t  *h;
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     h->hash = 1;
     h->key.data = (u_char *) name;
     h->key.len = ngx_strlen(name);
     h->value = *value;
+    h->lowcase_key = NULL;
 
-    return NGX_OK;
+    return h;
+}
+
+
+ngx_int_t
+ngx_http_s3_add_header(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value)
+{
+    return ngx_http_s3_push_header(r, name, value) ? NGX_OK : NGX_ERROR;
 }
 
 

@@ -138,8 +138,6 @@ static ngx_int_t ngx_http_s3_object_headers(ngx_http_request_t *r,
     ngx_http_s3_object_t *o, ngx_str_t *etag);
 static ngx_int_t ngx_http_s3_checksum_out(ngx_http_request_t *r,
     ngx_uint_t alg, ngx_str_t *digest);
-static ngx_table_elt_t *ngx_http_s3_push_header(ngx_http_request_t *r,
-    const char *name, ngx_str_t *value);
 static ngx_int_t ngx_http_s3_override(ngx_http_request_t *r,
     const char *arg, ngx_str_t *value);
 static ngx_int_t ngx_http_s3_quote_etag(ngx_pool_t *pool, ngx_str_t *etag,
@@ -2761,27 +2759,6 @@ ngx_http_s3_checksum_out(ngx_http_request_t *r, ngx_uint_t alg,
     }
 
     return NGX_OK;
-}
-
-
-static ngx_table_elt_t *
-ngx_http_s3_push_header(ngx_http_request_t *r, const char *name,
-    ngx_str_t *value)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NULL;
-    }
-
-    h->hash = 1;
-    h->key.data = (u_char *) name;
-    h->key.len = ngx_strlen(name);
-    h->value = *value;
-    h->lowcase_key = NULL;
-
-    return h;
 }
 
 

@@ -19,7 +19,6 @@ static ngx_uint_t ngx_http_s3_looks_like_ipv4(u_char *p, size_t len);
 static u_char *ngx_http_s3_range_number(u_char *p, u_char *last, off_t *n,
     ngx_uint_t *found);
 static u_char *ngx_http_s3_skip_space(u_char *p, u_char *last);
-static ngx_int_t ngx_http_s3_base64_value(u_char c);
 static u_char *ngx_http_s3_put_digits(u_char *p, ngx_uint_t n, size_t width);
 
 
@@ -515,7 +514,7 @@ ngx_http_s3_decode_md5(ngx_str_t *b64, u_char md5[16])
 
 /* the value of a base64 character, or -1 if it is not one */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_s3_base64_value(u_char c)
 {
     if (c >= 'A' && c <= 'Z') {

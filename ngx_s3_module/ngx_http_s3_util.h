@@ -67,6 +67,9 @@ ngx_int_t ngx_http_s3_random_hex(u_char *buf, size_t bytes);
 ngx_int_t ngx_http_s3_parse_range(ngx_str_t *value, off_t size,
     off_t *start, off_t *end);
 
+/* the value of a base64 character (standard alphabet), or -1 */
+ngx_int_t ngx_http_s3_base64_value(u_char c);
+
 /* base64 of 16 bytes (Content-MD5): NGX_OK and md5 filled, or NGX_ERROR */
 ngx_int_t ngx_http_s3_decode_md5(ngx_str_t *b64, u_char md5[16]);
 
