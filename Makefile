@@ -41,6 +41,7 @@ fuzz:
 	fuzz/run.sh
 
 bench: build
+	scripts/install-deps.sh bench
 	scripts/bench.sh
 
 style:

@@ -1,10 +1,15 @@
 #!/usr/bin/python3
-"""Helper of scripts/bench.sh: upload files through the S3 API and print a
-presigned GET URL for each (valid 7 days, so wrk needs no signer).
+"""Helper of scripts/bench.sh: upload files through the S3 API and print
+presigned URLs (valid 7 days, so the load generators need no signer).
 
     bench-prep.py ENDPOINT ACCESS SECRET REGION BUCKET FILE...
 
-prints one line per file: <basename> <size> <url>
+prints one line per file: get <basename> <size> <GET url>, then one line
+head <basename> <size> <HEAD url> for the first file.
+
+    bench-prep.py ENDPOINT ACCESS SECRET REGION BUCKET --put PREFIX N
+
+prints N presigned PUT URLs of new keys PREFIX-0 ... PREFIX-<N-1>.
 """
 
 import os
@@ -16,7 +21,7 @@ import botocore.config
 
 def main():
     endpoint, access, secret, region, bucket = sys.argv[1:6]
-    files = sys.argv[6:]
+    args = sys.argv[6:]
     s3 = boto3.session.Session().client(
         's3', endpoint_url=endpoint, aws_access_key_id=access,
         aws_secret_access_key=secret,
@@ -24,15 +29,30 @@ def main():
             region_name=region, signature_version='s3v4',
             s3={'addressing_style': 'path'},
             retries={'total_max_attempts': 1, 'mode': 'standard'}))
+
+    if args[0] == '--put':
+        prefix, n = args[1], int(args[2])
+        for i in range(n):
+            print(s3.generate_presigned_url(
+                'put_object', Params={'Bucket': bucket,
+                                      'Key': '%s-%d' % (prefix, i)},
+                ExpiresIn=604800))
+        return
+
     s3.create_bucket(Bucket=bucket)
-    for path in files:
+    for path in args:
         name = os.path.basename(path)
         with open(path, 'rb') as f:
             s3.put_object(Bucket=bucket, Key=name, Body=f)
         url = s3.generate_presigned_url(
             'get_object', Params={'Bucket': bucket, 'Key': name},
             ExpiresIn=604800)
-        print(name, os.path.getsize(path), url)
+        print('get', name, os.path.getsize(path), url)
+    name = os.path.basename(args[0])
+    url = s3.generate_presigned_url(
+        'head_object', Params={'Bucket': bucket, 'Key': name},
+        ExpiresIn=604800)
+    print('head', name, os.path.getsize(args[0]), url)
 
 
 if __name__ == '__main__':

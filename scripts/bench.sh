@@ -1,35 +1,72 @@
 #!/bin/bash
-# GET throughput of the S3 module against plain nginx static serving of the
-# same files (4 KiB, 1 MiB, 64 MiB), both started here on free loopback
-# ports, in one run. Prints a table with the ratios.
+# Throughput of the S3 module against plain nginx serving the same files,
+# both started here on free loopback ports from the same /usr/sbin/nginx,
+# in one run, with the same http settings (sendfile, tcp_nopush,
+# open_file_cache, access_log off, worker count) and the same clients:
 #
-#   scripts/bench.sh
+#   get   GET of 4 KiB, 1 MiB, 64 MiB with wrk over presigned URLs, vs
+#         static files; warm page cache, a warm-up run before each pair
+#   head  HEAD of the 4 KiB object with ab (wrk cannot do HEAD), req/s
+#   put   PUT of new keys (1 MiB, 64 MiB) from a small client (threads,
+#         keep-alive, sendfile: scripts/bench-put.py) over presigned
+#         URLs, vs the dav module's PUT of new files
+#
+#   scripts/bench.sh [--help]
 #
 # Environment:
-#   BENCH_DURATION   seconds per wrk run (default 10)
-#   BENCH_CONNS      connection counts (default "1 16 64")
+#   BENCH_SECTIONS   subset of "get head put" (default all)
+#   BENCH_DURATION   seconds per wrk/ab run (default 10)
+#   BENCH_CONNS      GET connection counts (default "1 16 64")
 #   BENCH_SIZES      subset of "4k 1m 64m" (default all)
+#   BENCH_REPEAT     runs per GET cell, alternating, median kept (default 1)
+#   BENCH_VERBOSE    set: print every run of a GET cell
+#   BENCH_HEAD_CONNS HEAD connection counts (default 16)
+#   BENCH_PUT_CONNS  parallel PUTs (default "1 4")
+#   BENCH_PUT_SIZES  subset of "1m 64m" (default both); 400 PUTs of 1 MiB,
+#                    16 of 64 MiB per run
 #   BENCH_WORKERS    nginx worker_processes for both servers (default 2)
+#   BENCH_OPEN_FILE_CACHE  "off" or open_file_cache arguments for both
+#                    (default "max=1000 inactive=60s")
 #   S3_MODULE        the module (default build/ngx_http_s3_module.so)
 #
-# Needs: /usr/sbin/nginx, wrk, /usr/bin/python3 with boto3, curl.
-# Not part of the test suite; it cleans up everything it started.
+# MB/s is MiB of object bytes per second: for GET, the bytes wrk read
+# (partial responses at the end included) less the response headers of
+# the completed requests, so 64 MiB runs are not quantised by the few
+# requests that finish; ratio = s3 / plain of that.
+#
+# Needs: /usr/sbin/nginx, wrk, ab, curl, /usr/bin/python3 with boto3
+# (scripts/install-deps.sh bench). Not part of the test suite; it cleans
+# up everything it started.
 set -euo pipefail
+
+if [ "${1:-}" = --help ] || [ "${1:-}" = -h ]; then
+    sed -n '2,/^$/s/^# \{0,1\}//p' "$0"
+    exit 0
+fi
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 module=${S3_MODULE:-$top/build/ngx_http_s3_module.so}
 nginx=/usr/sbin/nginx
 py=/usr/bin/python3
+sections=${BENCH_SECTIONS:-"get head put"}
 duration=${BENCH_DURATION:-10}
 conns=${BENCH_CONNS:-"1 16 64"}
 sizes=${BENCH_SIZES:-"4k 1m 64m"}
+repeat=${BENCH_REPEAT:-1}
+head_conns=${BENCH_HEAD_CONNS:-16}
+put_conns=${BENCH_PUT_CONNS:-"1 4"}
+put_sizes=${BENCH_PUT_SIZES:-"1m 64m"}
 workers=${BENCH_WORKERS:-2}
+ofc=${BENCH_OPEN_FILE_CACHE:-"max=1000 inactive=60s"}
 access=AKIDBENCH00000000000
 secret=SECRETbench000000000000000000000000000000
 region=us-east-1
 
-for t in "$nginx" "$py" wrk curl; do
-    command -v "$t" >/dev/null || { echo "bench: $t not found" >&2; exit 1; }
+for t in "$nginx" "$py" wrk ab curl; do
+    command -v "$t" >/dev/null || {
+        echo "bench: $t not found (scripts/install-deps.sh bench)" >&2
+        exit 1
+    }
 done
 if [ ! -f "$module" ]; then
     echo "bench: $module not found: run scripts/build.sh first" >&2
@@ -81,17 +118,26 @@ END
 }
 
 http_common() {
+    # the same for both servers
     cat << END
     access_log off;
     sendfile on;
     tcp_nopush on;
     keepalive_requests 1000000;
+    client_max_body_size 0;
     client_body_temp_path $1/client_body;
     proxy_temp_path $1/proxy;
     fastcgi_temp_path $1/fastcgi;
     uwsgi_temp_path $1/uwsgi;
     scgi_temp_path $1/scgi;
 END
+    if [ "$ofc" = off ]; then
+        echo "    open_file_cache off;"
+    else
+        echo "    open_file_cache $ofc;"
+        echo "    open_file_cache_valid 60s;"
+        echo "    open_file_cache_errors off;"
+    fi
 }
 
 start() {
@@ -105,10 +151,13 @@ start() {
 }
 
 # the files
-mkdir -p "$tmp/www" "$tmp/s3" "$tmp/plain"
+mkdir -p "$tmp/www/put" "$tmp/s3" "$tmp/plain"
 declare -A bytes=([4k]=4096 [1m]=1048576 [64m]=67108864)
-for s in $sizes; do
-    head -c "${bytes[$s]}" /dev/urandom > "$tmp/www/obj-$s"
+for s in $(echo "$sizes $put_sizes 4k" | tr ' ' '\n' | sort -u); do
+    head -c "${bytes[$s]}" /dev/urandom > "$tmp/obj-$s"
+done
+for s in $sizes 4k; do
+    cp "$tmp/obj-$s" "$tmp/www/obj-$s"
 done
 
 # the S3 module
@@ -123,7 +172,6 @@ s3port=$(free_port)
     s3_region $region;
     s3_access_key $access $secret;
     s3_fsync off;
-    client_max_body_size 0;
     server {
         listen 127.0.0.1:$s3port;
         location / { s3; }
@@ -133,7 +181,7 @@ END
 } > "$tmp/s3/nginx.conf"
 start "$tmp/s3"
 
-# plain nginx, the same files
+# plain nginx: static files, dav PUT into www/put
 plainport=$(free_port)
 {
     common "$tmp/plain"
@@ -144,6 +192,7 @@ plainport=$(free_port)
         listen 127.0.0.1:$plainport;
         root $tmp/www;
         location / { }
+        location /put/ { dav_methods PUT; }
     }
 }
 END
@@ -152,11 +201,15 @@ start "$tmp/plain"
 
 # wait for the S3 side (helper up), upload, presign
 files=()
-for s in $sizes; do files+=("$tmp/www/obj-$s"); done
+for s in $(echo "4k $sizes" | tr ' ' '\n' | awk '!seen[$0]++'); do
+    files+=("$tmp/www/obj-$s")
+done
+prep() {
+    "$py" "$top/scripts/bench-prep.py" "http://127.0.0.1:$s3port" \
+        "$access" "$secret" "$region" bench "$@"
+}
 for i in $(seq 100); do
-    if "$py" "$top/scripts/bench-prep.py" "http://127.0.0.1:$s3port" \
-           "$access" "$secret" "$region" bench "${files[@]}" \
-           > "$tmp/urls" 2> "$tmp/prep.err"; then
+    if prep "${files[@]}" > "$tmp/urls" 2> "$tmp/prep.err"; then
         break
     fi
     if [ "$i" = 100 ]; then
@@ -167,64 +220,216 @@ for i in $(seq 100); do
     sleep 0.1
 done
 
+# warm page cache: every body file of both servers, written back first
+# (no writeback of either side's fresh files during the runs)
+sync
+find "$tmp/www" "$tmp/s3/data/objects" -type f -exec cat {} + > /dev/null
+
 check() {
-    # $1 url, $2 expected size
+    # $1 url, $2 expected size; prints the length of the response header
     local got
-    got=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "$1")
+    got=$(curl -s -D "$tmp/hdr" -o /dev/null \
+               -w '%{http_code} %{size_download}' "$1")
     if [ "$got" != "200 $2" ]; then
         echo "bench: GET $1 answered '$got', want '200 $2'" >&2
         exit 1
     fi
+    wc -c < "$tmp/hdr"
 }
 
+cat > "$tmp/summary.lua" << 'END'
+done = function(s, latency, requests)
+    io.write(string.format("BENCH %d %d %d %d %d\n", s.requests, s.bytes,
+             s.duration, s.errors.status, s.errors.connect + s.errors.read
+             + s.errors.write + s.errors.timeout))
+end
+END
+
 run_wrk() {
-    # $1 url, $2 connections: prints "req/s non2xx errors"
+    # $1 url, $2 connections, $3 seconds, $4 header bytes:
+    # prints "req/s object-MiB/s non2xx socket-errors"
     local t=$(( $2 < 2 ? 1 : 2 ))
-    wrk -t"$t" -c"$2" -d"${duration}s" --timeout 60s --latency "$1" > "$tmp/wrk.out" 2>&1
-    awk '
-        /^Requests\/sec:/ { rps = $2 }
-        /Non-2xx or 3xx responses:/ { bad = $NF }
-        /Socket errors:/ { err = $0 }
-        END { printf "%s %s %s\n", rps, bad + 0, (err == "" ? "-" : "E") }
+    wrk -t"$t" -c"$2" -d"$3s" --timeout 60s -s "$tmp/summary.lua" "$1" \
+        > "$tmp/wrk.out" 2>&1
+    awk -v h="$4" '
+        /^BENCH / { n = $2; b = $3; us = $4; bad = $5; err = $6 }
+        END {
+            if (us == 0) { print "0 0 0 1"; exit }
+            body = b - n * h; if (body < 0) body = 0
+            printf "%.1f %.1f %d %d\n", n * 1e6 / us,
+                   body * 1e6 / us / 1048576, bad, err }
     ' "$tmp/wrk.out"
 }
 
-echo
-echo "ngx_s3 GET benchmark: $(nproc) cores, $workers workers each," \
-     "wrk ${duration}s per run, nginx $("$nginx" -v 2>&1 | sed 's/.*\///')"
-echo
-printf '%-5s %5s | %12s %10s | %12s %10s | %6s\n' \
-       size conns 's3 req/s' 's3 MB/s' 'plain req/s' 'plain MB/s' ratio
-printf '%s\n' "------------+-------------------------+-------------------------+-------"
+cpu_stat() {
+    # "steal total" jiffies of all CPUs so far
+    awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print $9, t }' \
+        /proc/stat
+}
+
+steal_since() {
+    # $1 $2: cpu_stat then; prints the percentage of CPU time stolen since
+    # by the hypervisor (a VM's noise: it hits both servers alike only if
+    # it is steady)
+    local s t
+    read -r s t < <(cpu_stat)
+    awk -v s0="$1" -v t0="$2" -v s="$s" -v t="$t" \
+        'BEGIN { printf "%d", (t > t0 ? 100 * (s - s0) / (t - t0) : 0) }'
+}
+
+median() {
+    # lines "req/s MiB/s non2xx errors": the line of the median MiB/s,
+    # with the non-2xx and errors summed over all runs
+    sort -n -k2 | awk '
+        { l[NR] = $1 " " $2; bad += $3; err += $4 }
+        END { print l[int((NR + 1) / 2)], bad, err }'
+}
 
 status=0
-while read -r name size url; do
-    s=${name#obj-}
-    plain="http://127.0.0.1:$plainport/$name"
-    check "$url" "$size"
-    check "$plain" "$size"
-    for c in $conns; do
-        read -r s3rps s3bad s3err <<< "$(run_wrk "$url" "$c")"
-        read -r plrps plbad plerr <<< "$(run_wrk "$plain" "$c")"
-        line=$(awk -v a="$s3rps" -v b="$plrps" -v n="$size" \
-                   -v s="$s" -v c="$c" 'BEGIN {
-            printf "%-5s %5d | %12.1f %10.1f | %12.1f %10.1f | %5.2fx",
-                   s, c, a, a * n / 1048576, b, b * n / 1048576,
-                   (b > 0 ? a / b : 0) }')
+echo
+echo "ngx_s3 benchmark: $(nproc) cores shared by the clients and nginx," \
+     "$workers workers each, nginx $("$nginx" -v 2>&1 | sed 's/.*\///'),"
+echo "open_file_cache $ofc; ${duration}s per run;" \
+     "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+if [[ " $sections " == *" get "* ]]; then
+    echo
+    echo "GET (wrk, presigned URLs vs static files, ${repeat} run(s) each," \
+         "median)"
+    echo
+    printf '%-5s %5s | %12s %10s | %12s %10s | %6s | %5s\n' \
+           size conns 's3 req/s' 's3 MB/s' 'plain req/s' 'plain MB/s' ratio \
+           steal
+    printf '%s\n' \
+        "------------+-------------------------+-------------------------+-------+------"
+
+    while read -r kind name size url; do
+        [ "$kind" = get ] || continue
+        s=${name#obj-}
+        [[ " $sizes " == *" $s "* ]] || continue
+        plain="http://127.0.0.1:$plainport/$name"
+        s3h=$(check "$url" "$size")
+        plh=$(check "$plain" "$size")
+        for c in $conns; do
+            run_wrk "$url" "$c" 1 "$s3h" > /dev/null
+            run_wrk "$plain" "$c" 1 "$plh" > /dev/null
+            : > "$tmp/s3.runs"
+            : > "$tmp/plain.runs"
+            read -r st0 tt0 < <(cpu_stat)
+            for _ in $(seq "$repeat"); do
+                run_wrk "$url" "$c" "$duration" "$s3h" >> "$tmp/s3.runs"
+                run_wrk "$plain" "$c" "$duration" "$plh" >> "$tmp/plain.runs"
+            done
+            if [ -n "${BENCH_VERBOSE:-}" ]; then
+                echo "  s3 req/s:    $(cut -d' ' -f1 "$tmp/s3.runs" | xargs)"
+                echo "  plain req/s: $(cut -d' ' -f1 "$tmp/plain.runs" | xargs)"
+            fi
+            read -r s3rps s3mb s3bad s3err < <(median < "$tmp/s3.runs")
+            read -r plrps plmb plbad plerr < <(median < "$tmp/plain.runs")
+            steal=$(steal_since "$st0" "$tt0")
+            line=$(awk -v a="$s3rps" -v am="$s3mb" -v b="$plrps" \
+                       -v bm="$plmb" -v s="$s" -v c="$c" -v st="$steal" 'BEGIN {
+                printf "%-5s %5d | %12.1f %10.1f | %12.1f %10.1f | %5.2fx | %4d%%",
+                       s, c, a, am, b, bm, (bm > 0 ? am / bm : 0), st }')
+            note=
+            if [ "$s3bad" != 0 ] || [ "$plbad" != 0 ]; then
+                note=" non-2xx: s3 $s3bad plain $plbad"; status=1
+            fi
+            if [ "$s3err" != 0 ] || [ "$plerr" != 0 ]; then
+                note="$note socket errors: s3 $s3err plain $plerr"
+            fi
+            echo "$line$note"
+        done
+    done < "$tmp/urls"
+fi
+
+run_ab() {
+    # $1 url, $2 connections: HEAD for $duration s; prints "req/s bad"
+    ab -q -k -i -c "$2" -t "$duration" -n 100000000 "$1" > "$tmp/ab.out" \
+        2>&1 || true
+    awk '
+        /^Requests per second:/ { rps = $4 }
+        /^Failed requests:/ { bad += $3 }
+        /^Non-2xx responses:/ { bad += $3 }
+        END { printf "%.1f %d\n", rps, bad }
+    ' "$tmp/ab.out"
+}
+
+if [[ " $sections " == *" head "* ]]; then
+    echo
+    echo "HEAD of the 4 KiB object (ab -k, metadata lookup only)"
+    echo
+    printf '%-5s %5s | %12s | %12s | %6s | %5s\n' \
+           size conns 's3 req/s' 'plain req/s' ratio steal
+    printf '%s\n' "------------+--------------+--------------+-------+------"
+    read -r _ _ _ url < <(grep '^head ' "$tmp/urls")
+    plain="http://127.0.0.1:$plainport/obj-4k"
+    for c in $head_conns; do
+        run_ab "$url" "$c" > /dev/null
+        read -r st0 tt0 < <(cpu_stat)
+        read -r s3rps s3bad < <(run_ab "$url" "$c")
+        read -r plrps plbad < <(run_ab "$plain" "$c")
+        line=$(awk -v a="$s3rps" -v b="$plrps" -v c="$c" \
+                   -v st="$(steal_since "$st0" "$tt0")" 'BEGIN {
+            printf "%-5s %5d | %12.1f | %12.1f | %5.2fx | %4d%%",
+                   "4k", c, a, b, (b > 0 ? a / b : 0), st }')
         note=
         if [ "$s3bad" != 0 ] || [ "$plbad" != 0 ]; then
-            note=" non-2xx: s3 $s3bad plain $plbad"; status=1
-        fi
-        if [ "$s3err" != - ] || [ "$plerr" != - ]; then
-            note="$note socket errors"
+            note=" failed: s3 $s3bad plain $plbad"; status=1
         fi
         echo "$line$note"
     done
-done < "$tmp/urls"
+fi
+
+run_put() {
+    # $1 file, $2 parallel, $3 file of URLs: prints "seconds failed"
+    "$py" "$top/scripts/bench-put.py" "$1" "$2" "$3"
+}
+
+if [[ " $sections " == *" put "* ]]; then
+    echo
+    echo "PUT of new keys (bench-put.py; s3: presigned, MD5 for the ETag," \
+         "s3_fsync off; plain: dav_methods PUT)"
+    echo
+    printf '%-5s %5s | %12s %10s | %12s %10s | %6s | %5s\n' \
+           size conns 's3 req/s' 's3 MB/s' 'plain req/s' 'plain MB/s' ratio \
+           steal
+    printf '%s\n' \
+        "------------+-------------------------+-------------------------+-------+------"
+    declare -A put_n=([1m]=400 [64m]=16)
+    run=0
+    for s in $put_sizes; do
+        n=${put_n[$s]}
+        for c in $put_conns; do
+            run=$((run + 1))
+            prep --put "put$run-$s" "$n" > "$tmp/s3.put" 2>> "$tmp/prep.err"
+            seq 0 $((n - 1)) | sed "s|^|http://127.0.0.1:$plainport/put/$run-$s-|" \
+                > "$tmp/plain.put"
+            sync
+            read -r st0 tt0 < <(cpu_stat)
+            read -r s3t s3bad < <(run_put "$tmp/obj-$s" "$c" "$tmp/s3.put")
+            sync
+            read -r plt plbad < <(run_put "$tmp/obj-$s" "$c" "$tmp/plain.put")
+            line=$(awk -v a="$s3t" -v b="$plt" -v n="$n" -v sz="${bytes[$s]}" \
+                       -v s="$s" -v c="$c" -v st="$(steal_since "$st0" "$tt0")" \
+                       'BEGIN {
+                printf "%-5s %5d | %12.1f %10.1f | %12.1f %10.1f | %5.2fx | %4d%%",
+                       s, c, n / a, n * sz / a / 1048576, n / b,
+                       n * sz / b / 1048576, b / a, st }')
+            note=
+            if [ "$s3bad" != 0 ] || [ "$plbad" != 0 ]; then
+                note=" failed: s3 $s3bad plain $plbad"; status=1
+            fi
+            echo "$line$note"
+            rm -f "$tmp"/www/put/*
+        done
+    done
+fi
 
 echo
-echo "MB = MiB of object bytes (req/s x size); ratio = s3 / plain req/s"
-if grep -E '\[(alert|emerg)\]' "$tmp/s3/error.log" >&2; then
+echo "steal: CPU time the hypervisor gave to others during the cell's runs"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+if grep -E '\[(alert|emerg|crit)\]' "$tmp/s3/error.log" >&2; then
     status=1
 fi
 exit $status

@@ -2,6 +2,7 @@
 # Install what ngx_s3 needs on Debian 12, from Debian's packages only.
 #   scripts/install-deps.sh          build and run dependencies
 #   scripts/install-deps.sh test     plus the test clients
+#   scripts/install-deps.sh bench    plus the load generators of bench.sh
 set -eu
 
 pkgs="nginx nginx-dev libleveldb-dev libxml2-dev libssl-dev zlib1g-dev
@@ -9,6 +10,9 @@ pkgs="nginx nginx-dev libleveldb-dev libxml2-dev libssl-dev zlib1g-dev
 if [ "${1:-}" = test ]; then
     pkgs="$pkgs python3 python3-boto3 python3-pytest awscli s3cmd rclone
           perl clang libclang-rt-dev"
+fi
+if [ "${1:-}" = bench ]; then
+    pkgs="$pkgs python3 python3-boto3 wrk apache2-utils"
 fi
 
 missing=
