@@ -42,6 +42,9 @@ static ngx_int_t ngx_http_s3_sigv4_crypto_init(void);
 
 static ngx_int_t ngx_http_s3_sigv4_reencode(ngx_pool_t *pool, u_char *src,
     size_t len, ngx_uint_t encode_slash, ngx_str_t *out);
+static ngx_uint_t ngx_http_s3_sigv4_is_canonical(u_char *p, size_t len,
+    ngx_uint_t encode_slash);
+static ngx_uint_t ngx_http_s3_sigv4_keeps(u_char c, ngx_uint_t encode_slash);
 static int ngx_libc_cdecl ngx_http_s3_sigv4_cmp_param(const void *one,
     const void *two);
 static ngx_int_t ngx_http_s3_sigv4_canonical_headers(ngx_pool_t *pool,
@@ -942,6 +945,14 @@ ngx_http_s3_sigv4_reencode(ngx_pool_t *pool, u_char *src, size_t len,
         return NGX_OK;
     }
 
+    /* what clients send is mostly canonical already: no copy then */
+
+    if (ngx_http_s3_sigv4_is_canonical(src, len, encode_slash)) {
+        out->data = src;
+        out->len = len;
+        return NGX_OK;
+    }
+
     dec = ngx_pnalloc(pool, len);
     if (dec == NULL) {
         return NGX_ERROR;
@@ -964,6 +975,76 @@ ngx_http_s3_sigv4_reencode(ngx_pool_t *pool, u_char *src, size_t len,
     out->len = ngx_http_s3_uri_encode(out->data, dec, dlen, encode_slash);
 
     return NGX_OK;
+}
+
+
+/*
+ * 1 if decoding and encoding would give the same bytes: only bytes that
+ * the encoding keeps, and uppercase escapes of bytes that it escapes
+ */
+
+static ngx_uint_t
+ngx_http_s3_sigv4_is_canonical(u_char *p, size_t len, ngx_uint_t encode_slash)
+{
+    u_char   c, h, l, *last;
+
+    last = p + len;
+
+    while (p < last) {
+        c = *p;
+
+        if (ngx_http_s3_sigv4_keeps(c, encode_slash)) {
+            p++;
+            continue;
+        }
+
+        if (c != '%' || last - p < 3) {
+            return 0;
+        }
+
+        h = p[1];
+        l = p[2];
+
+        if (h >= '0' && h <= '9') {
+            h -= '0';
+
+        } else if (h >= 'A' && h <= 'F') {
+            h -= 'A' - 10;
+
+        } else {
+            return 0;
+        }
+
+        if (l >= '0' && l <= '9') {
+            l -= '0';
+
+        } else if (l >= 'A' && l <= 'F') {
+            l -= 'A' - 10;
+
+        } else {
+            return 0;
+        }
+
+        if (ngx_http_s3_sigv4_keeps((u_char) ((h << 4) | l), encode_slash)) {
+            return 0;
+        }
+
+        p += 3;
+    }
+
+    return 1;
+}
+
+
+/* the bytes that ngx_http_s3_uri_encode() leaves as they are */
+
+static ngx_uint_t
+ngx_http_s3_sigv4_keeps(u_char c, ngx_uint_t encode_slash)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+           || (c >= '0' && c <= '9')
+           || c == '-' || c == '.' || c == '_' || c == '~'
+           || (c == '/' && !encode_slash);
 }
 
 
