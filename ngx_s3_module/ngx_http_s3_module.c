@@ -545,7 +545,7 @@ ngx_http_s3_route(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx,
 ngx_int_t
 ngx_http_s3_arg(ngx_http_request_t *r, const char *name, ngx_str_t *value)
 {
-    u_char  *p, *last, *n;
+    u_char  *p, *last, *end, *eq;
     size_t   len;
 
     len = ngx_strlen(name);
@@ -553,37 +553,31 @@ ngx_http_s3_arg(ngx_http_request_t *r, const char *name, ngx_str_t *value)
     p = r->args.data;
     last = p + r->args.len;
 
-    /* exact, case-sensitive names: S3 has versionId and versionid apart */
+    /*
+     * exact, case-sensitive names: S3 has versionId and versionid apart;
+     * memchr() from one '&' to the next: presigned values are long
+     */
 
     while (p < last) {
-        n = p;
+        end = memchr(p, '&', last - p);
 
-        while (p < last && *p != '=' && *p != '&') {
-            p++;
+        if (end == NULL) {
+            end = last;
         }
 
-        if ((size_t) (p - n) == len && ngx_strncmp(n, name, len) == 0) {
+        if ((size_t) (end - p) >= len
+            && ngx_strncmp(p, name, len) == 0
+            && (p + len == end || p[len] == '='))
+        {
+            eq = p + len;
 
-            if (p < last && *p == '=') {
-                p++;
-            }
-
-            value->data = p;
-
-            while (p < last && *p != '&') {
-                p++;
-            }
-
-            value->len = p - value->data;
+            value->data = (eq < end) ? eq + 1 : end;
+            value->len = end - value->data;
 
             return NGX_OK;
         }
 
-        while (p < last && *p != '&') {
-            p++;
-        }
-
-        p++;
+        p = end + 1;
     }
 
     return NGX_DECLINED;

@@ -44,7 +44,8 @@ static ngx_int_t ngx_http_s3_sigv4_reencode(ngx_pool_t *pool, u_char *src,
     size_t len, ngx_uint_t encode_slash, ngx_str_t *out);
 static ngx_uint_t ngx_http_s3_sigv4_is_canonical(u_char *p, size_t len,
     ngx_uint_t encode_slash);
-static ngx_uint_t ngx_http_s3_sigv4_keeps(u_char c, ngx_uint_t encode_slash);
+static ngx_inline ngx_uint_t ngx_http_s3_sigv4_keeps(u_char c,
+    ngx_uint_t encode_slash);
 static int ngx_libc_cdecl ngx_http_s3_sigv4_cmp_param(const void *one,
     const void *two);
 static ngx_int_t ngx_http_s3_sigv4_canonical_headers(ngx_pool_t *pool,
@@ -1038,7 +1039,7 @@ ngx_http_s3_sigv4_is_canonical(u_char *p, size_t len, ngx_uint_t encode_slash)
 
 /* the bytes that ngx_http_s3_uri_encode() leaves as they are */
 
-static ngx_uint_t
+static ngx_inline ngx_uint_t
 ngx_http_s3_sigv4_keeps(u_char c, ngx_uint_t encode_slash)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
