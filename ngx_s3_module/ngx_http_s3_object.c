@@ -2590,9 +2590,10 @@ ngx_http_s3_object_headers(ngx_http_request_t *r, ngx_http_s3_object_t *o,
 
     /* most requests have none: one look instead of six */
 
-    overrides = (memmem(r->args.data, r->args.len, "response-",
-                        sizeof("response-") - 1)
-                 != NULL);
+    overrides = (r->args.len
+                 && memmem(r->args.data, r->args.len, "response-",
+                           sizeof("response-") - 1)
+                    != NULL);
 
     r->headers_out.etag = ngx_http_s3_push_header(r, "ETag", etag);
     if (r->headers_out.etag == NULL) {
