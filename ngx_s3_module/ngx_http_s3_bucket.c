@@ -587,27 +587,8 @@ ngx_http_s3_create_bucket_handler(ngx_http_s3_meta_req_t *mr)
 ngx_int_t
 ngx_http_s3_delete_bucket(ngx_http_request_t *r)
 {
-    ngx_http_s3_ctx_t   *ctx;
-    ngx_http_s3_wbuf_t   b;
-
-    ctx = ngx_http_s3_get_ctx(r);
-
-    if (ngx_http_s3_wbuf_init(&b, r->pool, 8 + ctx->bucket.len) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_s3_wire_put_str(&b, &ctx->bucket);
-
-    if (ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_BUCKET_DELETE, &b,
-                              ngx_http_s3_delete_bucket_handler, r)
-        != NGX_OK)
-    {
-        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_s3_meta_named(r, NGX_HTTP_S3_WIRE_OP_BUCKET_DELETE, 0,
+                                  ngx_http_s3_delete_bucket_handler, r);
 }
 
 
@@ -657,27 +638,8 @@ ngx_http_s3_get_bucket_versioning(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_s3_bucket_get(ngx_http_request_t *r)
 {
-    ngx_http_s3_ctx_t   *ctx;
-    ngx_http_s3_wbuf_t   b;
-
-    ctx = ngx_http_s3_get_ctx(r);
-
-    if (ngx_http_s3_wbuf_init(&b, r->pool, 8 + ctx->bucket.len) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_s3_wire_put_str(&b, &ctx->bucket);
-
-    if (ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_BUCKET_GET, &b,
-                              ngx_http_s3_bucket_get_handler, r)
-        != NGX_OK)
-    {
-        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_s3_meta_named(r, NGX_HTTP_S3_WIRE_OP_BUCKET_GET, 0,
+                                  ngx_http_s3_bucket_get_handler, r);
 }
 
 

@@ -1142,6 +1142,43 @@ ngx_http_s3_meta_call(ngx_http_request_t *r, ngx_uint_t op,
 }
 
 
+/*
+ * The common case: a metadata request naming the request's bucket (and
+ * key), answered later by handler; what a content handler returns
+ */
+
+ngx_int_t
+ngx_http_s3_meta_named(ngx_http_request_t *r, ngx_uint_t op,
+    ngx_uint_t with_key, ngx_http_s3_meta_handler_pt handler, void *data)
+{
+    ngx_http_s3_ctx_t   *ctx;
+    ngx_http_s3_wbuf_t   b;
+
+    ctx = ngx_http_s3_get_ctx(r);
+
+    if (ngx_http_s3_wbuf_init(&b, r->pool, 16 + ctx->bucket.len
+                                           + ctx->key.len)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_s3_wire_put_str(&b, &ctx->bucket);
+
+    if (with_key) {
+        ngx_http_s3_wire_put_str(&b, &ctx->key);
+    }
+
+    if (ngx_http_s3_meta_call(r, op, &b, handler, data) != NGX_OK) {
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
 /* PutObject */
 
 ngx_int_t
@@ -2829,36 +2866,13 @@ ngx_http_s3_quote_etag(ngx_pool_t *pool, ngx_str_t *etag, ngx_str_t *quoted)
 ngx_int_t
 ngx_http_s3_delete_object(ngx_http_request_t *r)
 {
-    ngx_http_s3_ctx_t   *ctx;
-    ngx_http_s3_wbuf_t   b;
-
-    ctx = ngx_http_s3_get_ctx(r);
-
     if (ngx_http_s3_version_arg(r) != NGX_OK) {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
                                       "Invalid version id specified");
     }
 
-    if (ngx_http_s3_wbuf_init(&b, r->pool, 16 + ctx->bucket.len
-                                           + ctx->key.len)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_s3_wire_put_str(&b, &ctx->bucket);
-    ngx_http_s3_wire_put_str(&b, &ctx->key);
-
-    if (ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_OBJECT_DELETE, &b,
-                              ngx_http_s3_delete_handler, r)
-        != NGX_OK)
-    {
-        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_s3_meta_named(r, NGX_HTTP_S3_WIRE_OP_OBJECT_DELETE, 1,
+                                  ngx_http_s3_delete_handler, r);
 }
 
 

@@ -149,6 +149,8 @@ ngx_int_t ngx_http_s3_read_xml_body(ngx_http_request_t *r,
  */
 ngx_int_t ngx_http_s3_meta_call(ngx_http_request_t *r, ngx_uint_t op,
     ngx_http_s3_wbuf_t *b, ngx_http_s3_meta_handler_pt handler, void *data);
+ngx_int_t ngx_http_s3_meta_named(ngx_http_request_t *r, ngx_uint_t op,
+    ngx_uint_t with_key, ngx_http_s3_meta_handler_pt handler, void *data);
 
 
 #endif /* _NGX_HTTP_S3_OPS_H_INCLUDED_ */
