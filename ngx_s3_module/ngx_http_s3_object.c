@@ -2615,15 +2615,49 @@ ngx_http_s3_etag_match(ngx_str_t *list, ngx_str_t *etag, ngx_uint_t weak)
 }
 
 
+/* the stored content headers, each with its response-* override */
+
+typedef struct {
+    size_t                     field;   /* in ngx_http_s3_object_t */
+    const char                *arg;
+    const char                *name;
+    size_t                     out;     /* in ngx_http_headers_out_t, or 0 */
+} ngx_http_s3_stored_header_t;
+
+
+static ngx_http_s3_stored_header_t  ngx_http_s3_stored_headers[] = {
+
+    { offsetof(ngx_http_s3_object_t, content_encoding),
+      "response-content-encoding", "Content-Encoding",
+      offsetof(ngx_http_headers_out_t, content_encoding) },
+
+    { offsetof(ngx_http_s3_object_t, content_disposition),
+      "response-content-disposition", "Content-Disposition", 0 },
+
+    { offsetof(ngx_http_s3_object_t, content_language),
+      "response-content-language", "Content-Language", 0 },
+
+    { offsetof(ngx_http_s3_object_t, cache_control),
+      "response-cache-control", "Cache-Control", 0 },
+
+    { offsetof(ngx_http_s3_object_t, expires),
+      "response-expires", "Expires",
+      offsetof(ngx_http_headers_out_t, expires) },
+
+    { 0, NULL, NULL, 0 }
+};
+
+
 static ngx_int_t
 ngx_http_s3_object_headers(ngx_http_request_t *r, ngx_http_s3_object_t *o,
     ngx_str_t *etag)
 {
-    u_char              *p;
-    ngx_str_t            v, name;
-    ngx_uint_t           i, overrides;
-    ngx_table_elt_t     *h;
-    ngx_http_s3_pair_t  *pair;
+    u_char                        *p;
+    ngx_str_t                      v, name;
+    ngx_uint_t                     i, overrides;
+    ngx_table_elt_t               *h;
+    ngx_http_s3_pair_t            *pair;
+    ngx_http_s3_stored_header_t   *sh;
 
     /* most requests have none: one look instead of six */
 
@@ -2657,78 +2691,28 @@ ngx_http_s3_object_headers(ngx_http_request_t *r, ngx_http_s3_object_t *o,
     r->headers_out.content_type_len = v.len;
     r->headers_out.content_type_lowcase = NULL;
 
-    v = o->content_encoding;
+    for (sh = ngx_http_s3_stored_headers; sh->name; sh++) {
 
-    if (overrides
-        && ngx_http_s3_override(r, "response-content-encoding", &v) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
+        v = *(ngx_str_t *) ((u_char *) o + sh->field);
 
-    if (v.len) {
-        /* also tells gzip and friends the body is encoded already */
-
-        r->headers_out.content_encoding =
-            ngx_http_s3_push_header(r, "Content-Encoding", &v);
-        if (r->headers_out.content_encoding == NULL) {
+        if (overrides && ngx_http_s3_override(r, sh->arg, &v) != NGX_OK) {
             return NGX_ERROR;
         }
-    }
 
-    v = o->content_disposition;
+        if (v.len == 0) {
+            continue;
+        }
 
-    if (overrides
-        && ngx_http_s3_override(r, "response-content-disposition", &v)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (v.len && ngx_http_s3_push_header(r, "Content-Disposition", &v)
-                 == NULL)
-    {
-        return NGX_ERROR;
-    }
-
-    v = o->content_language;
-
-    if (overrides
-        && ngx_http_s3_override(r, "response-content-language", &v) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (v.len && ngx_http_s3_push_header(r, "Content-Language", &v) == NULL) {
-        return NGX_ERROR;
-    }
-
-    v = o->cache_control;
-
-    if (overrides
-        && ngx_http_s3_override(r, "response-cache-control", &v) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (v.len && ngx_http_s3_push_header(r, "Cache-Control", &v) == NULL) {
-        return NGX_ERROR;
-    }
-
-    v = o->expires;
-
-    if (overrides
-        && ngx_http_s3_override(r, "response-expires", &v) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (v.len) {
-        h = ngx_http_s3_push_header(r, "Expires", &v);
+        h = ngx_http_s3_push_header(r, sh->name, &v);
         if (h == NULL) {
             return NGX_ERROR;
         }
 
-        r->headers_out.expires = h;
+        /* Content-Encoding also tells gzip the body is encoded already */
+
+        if (sh->out) {
+            *(ngx_table_elt_t **) ((u_char *) &r->headers_out + sh->out) = h;
+        }
     }
 
     if (o->meta) {
