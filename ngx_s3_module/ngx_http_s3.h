@@ -178,6 +178,9 @@ ngx_int_t ngx_http_s3_arg_decoded(ngx_http_request_t *r, const char *name,
 ngx_int_t ngx_http_s3_arg_present(ngx_http_request_t *r, const char *name);
 ngx_table_elt_t *ngx_http_s3_header_in(ngx_http_request_t *r,
     const char *name);
+ngx_uint_t ngx_http_s3_header_is(ngx_table_elt_t *h, const char *name);
+ngx_uint_t ngx_http_s3_header_prefix(ngx_table_elt_t *h,
+    const char *prefix);
 ngx_int_t ngx_http_s3_add_header(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
 ngx_table_elt_t *ngx_http_s3_push_header(ngx_http_request_t *r,

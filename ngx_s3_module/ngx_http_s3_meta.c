@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_s3.h"
+#include "ngx_http_s3_ops.h"
 
 
 /*
@@ -768,4 +769,65 @@ ngx_http_s3_meta_local(ngx_event_t *ev)
     mr = ev->data;
 
     mr->handler(mr);
+}
+
+
+/* for the operations: a request with an encoded body */
+
+ngx_int_t
+ngx_http_s3_meta_call(ngx_http_request_t *r, ngx_uint_t op,
+    ngx_http_s3_wbuf_t *b, ngx_http_s3_meta_handler_pt handler, void *data)
+{
+    ngx_http_s3_meta_req_t  *mr;
+
+    if (b->error) {
+        return NGX_ERROR;
+    }
+
+    mr = ngx_http_s3_meta_create(r, op, handler, data);
+    if (mr == NULL) {
+        return NGX_ERROR;
+    }
+
+    mr->body.data = b->start;
+    mr->body.len = b->pos - b->start;
+
+    return ngx_http_s3_meta_send(mr);
+}
+
+
+/*
+ * The common case: a metadata request naming the request's bucket (and
+ * key), answered later by handler; what a content handler returns
+ */
+
+ngx_int_t
+ngx_http_s3_meta_named(ngx_http_request_t *r, ngx_uint_t op,
+    ngx_uint_t with_key, ngx_http_s3_meta_handler_pt handler, void *data)
+{
+    ngx_http_s3_ctx_t   *ctx;
+    ngx_http_s3_wbuf_t   b;
+
+    ctx = ngx_http_s3_get_ctx(r);
+
+    if (ngx_http_s3_wbuf_init(&b, r->pool, 16 + ctx->bucket.len
+                                           + ctx->key.len)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_s3_wire_put_str(&b, &ctx->bucket);
+
+    if (with_key) {
+        ngx_http_s3_wire_put_str(&b, &ctx->key);
+    }
+
+    if (ngx_http_s3_meta_call(r, op, &b, handler, data) != NGX_OK) {
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
 }

@@ -998,3 +998,33 @@ ngx_http_s3_access_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     return NGX_CONF_OK;
 }
+
+
+ngx_uint_t
+ngx_http_s3_header_is(ngx_table_elt_t *h, const char *name)
+{
+    size_t  len;
+
+    len = ngx_strlen(name);
+
+    return h->key.len == len
+           && ngx_strncasecmp(h->key.data, (u_char *) name, len) == 0;
+}
+
+
+ngx_uint_t
+ngx_http_s3_header_prefix(ngx_table_elt_t *h, const char *prefix)
+{
+    size_t  len;
+
+    len = ngx_strlen(prefix);
+
+    return h->key.len >= len
+           && ngx_strncasecmp(h->key.data, (u_char *) prefix, len) == 0;
+}
+
+
+/*
+ * "aws-chunked" says how the request body was sent, not how the object is
+ * encoded: S3 drops it from the list and keeps the others ("gzip")
+ */

@@ -17,8 +17,8 @@
 
 
 /*
- * Shared by the operation files (bucket, object, list) and the error
- * file; not part of the module's contract with the rest of the code.
+ * Shared by the operation files (bucket, put, get, delete, list) and the
+ * error file; not part of the module's contract with the rest of the code.
  */
 
 
@@ -48,7 +48,7 @@ const char *ngx_http_s3_meta_status_text(ngx_uint_t status);
 
 
 /*
- * ngx_http_s3_object.c: the request body reader.
+ * ngx_http_s3_body.c: the request body reader.
  *
  * The body is read unbuffered: each piece goes to data_handler as it
  * arrives (memory does not grow with the size of the body), hashed on the
@@ -143,7 +143,7 @@ ngx_int_t ngx_http_s3_read_xml_body(ngx_http_request_t *r,
 
 
 /*
- * ngx_http_s3_object.c: a metadata request with an encoded body; NGX_OK
+ * ngx_http_s3_meta.c: a metadata request with an encoded body; NGX_OK
  * or NGX_ERROR.  From a content handler, after NGX_OK:
  * r->main->count++ and return NGX_DONE.
  */
@@ -151,6 +151,38 @@ ngx_int_t ngx_http_s3_meta_call(ngx_http_request_t *r, ngx_uint_t op,
     ngx_http_s3_wbuf_t *b, ngx_http_s3_meta_handler_pt handler, void *data);
 ngx_int_t ngx_http_s3_meta_named(ngx_http_request_t *r, ngx_uint_t op,
     ngx_uint_t with_key, ngx_http_s3_meta_handler_pt handler, void *data);
+
+
+
+/*
+ * ngx_http_s3_store.c: body files.  create: a new file under a random id
+ * (sf->id), removed when the request's pool goes unless sf->keep is set
+ * by then; close: durable by the s3_fsync policy, then closed; discard:
+ * close and remove at once.  NGX_OK or NGX_ERROR (logged).
+ */
+
+typedef struct {
+    ngx_file_t                 file;        /* name: the full path */
+    ngx_str_t                  id;          /* NGX_HTTP_S3_BODY_ID_LEN */
+    unsigned                   keep:1;      /* a record names it, or may */
+} ngx_http_s3_store_file_t;
+
+ngx_int_t ngx_http_s3_store_create(ngx_http_request_t *r,
+    ngx_http_s3_store_file_t *sf);
+ngx_int_t ngx_http_s3_store_write(ngx_http_s3_store_file_t *sf, u_char *p,
+    size_t len);
+ngx_int_t ngx_http_s3_store_close(ngx_http_request_t *r,
+    ngx_http_s3_store_file_t *sf);
+void ngx_http_s3_store_discard(ngx_http_s3_store_file_t *sf);
+
+
+/* ngx_http_s3_get.c */
+
+/* versionId absent or "null": NGX_OK; else NGX_DECLINED */
+ngx_int_t ngx_http_s3_version_arg(ngx_http_request_t *r);
+/* x-amz-checksum-<alg> (and its type) on the response */
+ngx_int_t ngx_http_s3_checksum_out(ngx_http_request_t *r, ngx_uint_t alg,
+    ngx_str_t *digest);
 
 
 #endif /* _NGX_HTTP_S3_OPS_H_INCLUDED_ */

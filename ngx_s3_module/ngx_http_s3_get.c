@@ -1,0 +1,798 @@
+
+/*
+ * Copyright (C) ngx_s3 authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_s3.h"
+#include "ngx_http_s3_ops.h"
+
+
+/*
+ * GetObject and HeadObject: headers from the metadata record, the body as
+ * a file buffer (sendfile), single ranges, the conditional headers and the
+ * response-* overrides.
+ */
+
+
+#define NGX_HTTP_S3_GET_TRIES          3
+
+
+typedef struct {
+    ngx_http_request_t        *request;
+    ngx_str_t                  body;        /* the last body id tried */
+    ngx_uint_t                 tries;
+} ngx_http_s3_get_t;
+
+
+static ngx_int_t ngx_http_s3_get_send_meta(ngx_http_s3_get_t *g);
+static void ngx_http_s3_get_handler(ngx_http_s3_meta_req_t *mr);
+static ngx_int_t ngx_http_s3_get_send(ngx_http_s3_get_t *g,
+    ngx_http_s3_object_t *o);
+static ngx_http_s3_err_e ngx_http_s3_get_conditions(ngx_http_request_t *r,
+    ngx_http_s3_object_t *o, const char **condition);
+static ngx_uint_t ngx_http_s3_etag_match(ngx_str_t *list, ngx_str_t *etag,
+    ngx_uint_t weak);
+static ngx_int_t ngx_http_s3_object_headers(ngx_http_request_t *r,
+    ngx_http_s3_object_t *o, ngx_str_t *etag);
+static ngx_int_t ngx_http_s3_override(ngx_http_request_t *r,
+    const char *arg, ngx_str_t *value);
+static ngx_int_t ngx_http_s3_quote_etag(ngx_pool_t *pool, ngx_str_t *etag,
+    ngx_str_t *quoted);
+
+
+/* versionId: only the "null" version exists without versioning */
+
+ngx_int_t
+ngx_http_s3_version_arg(ngx_http_request_t *r)
+{
+    ngx_str_t  v;
+
+    if (ngx_http_s3_arg(r, "versionId", &v) != NGX_OK) {
+        return NGX_OK;
+    }
+
+    if (v.len == 4 && ngx_strncmp(v.data, "null", 4) == 0) {
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/* GetObject and HeadObject */
+
+ngx_int_t
+ngx_http_s3_get_object(ngx_http_request_t *r)
+{
+    ngx_int_t           rc;
+    ngx_http_s3_get_t  *g;
+
+    if (ngx_http_s3_version_arg(r) != NGX_OK) {
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
+                                      "Invalid version id specified");
+    }
+
+    if (ngx_http_s3_arg_present(r, "partNumber")) {
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_NOT_IMPLEMENTED,
+                                      "GetObject by part number is not "
+                                      "implemented yet.");
+    }
+
+    g = ngx_pcalloc(r->pool, sizeof(ngx_http_s3_get_t));
+    if (g == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    g->request = r;
+
+    rc = ngx_http_s3_get_send_meta(g);
+
+    if (rc != NGX_OK) {
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_s3_get_send_meta(ngx_http_s3_get_t *g)
+{
+    ngx_http_s3_ctx_t   *ctx;
+    ngx_http_request_t  *r;
+    ngx_http_s3_wbuf_t   b;
+
+    r = g->request;
+    ctx = ngx_http_s3_get_ctx(r);
+
+    g->tries++;
+
+    if (ngx_http_s3_wbuf_init(&b, r->pool, 16 + ctx->bucket.len
+                                           + ctx->key.len)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_s3_wire_put_str(&b, &ctx->bucket);
+    ngx_http_s3_wire_put_str(&b, &ctx->key);
+
+    return ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_OBJECT_GET, &b,
+                                 ngx_http_s3_get_handler, g);
+}
+
+
+static void
+ngx_http_s3_get_handler(ngx_http_s3_meta_req_t *mr)
+{
+    ngx_int_t              rc;
+    ngx_http_s3_get_t     *g;
+    ngx_http_s3_ctx_t     *ctx;
+    ngx_http_request_t    *r;
+    ngx_http_s3_object_t   o;
+
+    g = mr->data;
+    r = g->request;
+    ctx = ngx_http_s3_get_ctx(r);
+
+    if (mr->status != NGX_HTTP_S3_WIRE_ST_OK) {
+        rc = ngx_http_s3_send_error(r, ngx_http_s3_meta_error(mr->status),
+                                    NULL);
+        goto done;
+    }
+
+    if (ngx_http_s3_object_decode(&mr->reply, &o, r->pool) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "s3 object \"%V/%V\": bad record", &ctx->bucket,
+                      &ctx->key);
+        rc = ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
+        goto done;
+    }
+
+    rc = ngx_http_s3_get_send(g, &o);
+
+    if (rc == NGX_BUSY) {
+        /* asked the metadata again */
+        return;
+    }
+
+done:
+
+    ngx_http_s3_finalize(r, rc);
+}
+
+
+/*
+ * The response from the record: conditions, range, headers, and the body
+ * as one file buffer.  NGX_BUSY: the body file went away under a
+ * concurrent overwrite or delete, and the record is being read again.
+ */
+
+static ngx_int_t
+ngx_http_s3_get_send(ngx_http_s3_get_t *g, ngx_http_s3_object_t *o)
+{
+    u_char                    *path;
+    off_t                      start, end, size;
+    ngx_int_t                  rc;
+    ngx_buf_t                 *b;
+    ngx_str_t                  etag, name, range, fname;
+    ngx_uint_t                 level, opened;
+    ngx_chain_t                out;
+    ngx_table_elt_t           *h;
+    const char                *condition;
+    ngx_http_s3_ctx_t         *ctx;
+    ngx_http_s3_err_e          err;
+    ngx_http_request_t        *r;
+    ngx_open_file_info_t       of;
+    ngx_http_s3_err_extra_t    extra[2];
+    ngx_http_s3_main_conf_t   *smcf;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    r = g->request;
+    ctx = ngx_http_s3_get_ctx(r);
+
+    if (o->flags & NGX_HTTP_S3_OBJECT_DELETE_MARKER) {
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_NO_SUCH_KEY, NULL);
+    }
+
+    if (ngx_http_s3_quote_etag(r->pool, &o->etag, &etag) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    size = (off_t) o->size;
+
+    /* S3's (and RFC 7232's) order of the preconditions */
+
+    condition = NULL;
+    err = ngx_http_s3_get_conditions(r, o, &condition);
+
+    if (err == NGX_HTTP_S3_ERR_NOT_MODIFIED) {
+        r->headers_out.etag = ngx_http_s3_push_header(r, "ETag", &etag);
+        if (r->headers_out.etag == NULL) {
+            return NGX_ERROR;
+        }
+
+        r->headers_out.last_modified_time = (time_t) (o->mtime / 1000);
+
+        return ngx_http_s3_send_error(r, err, NULL);
+    }
+
+    if (err == NGX_HTTP_S3_ERR_PRECONDITION_FAILED) {
+        extra[0].name = "Condition";
+        extra[0].value.data = (u_char *) condition;
+        extra[0].value.len = ngx_strlen(condition);
+
+        return ngx_http_s3_send_error_extra(r, err, NULL, extra, 1);
+    }
+
+    /* a single range, as S3 serves them */
+
+    start = 0;
+    end = size - 1;
+    rc = NGX_DECLINED;
+
+    if (r->headers_in.range) {
+        range = r->headers_in.range->value;
+        rc = ngx_http_s3_parse_range(&range, size, &start, &end);
+
+        if (rc == NGX_ERROR) {
+            name.len = sizeof("bytes */") - 1 + NGX_OFF_T_LEN;
+            name.data = ngx_pnalloc(r->pool, name.len);
+            if (name.data == NULL) {
+                return NGX_ERROR;
+            }
+
+            name.len = ngx_sprintf(name.data, "bytes */%O", size)
+                       - name.data;
+
+            r->headers_out.content_range =
+                ngx_http_s3_push_header(r, "Content-Range", &name);
+            if (r->headers_out.content_range == NULL) {
+                return NGX_ERROR;
+            }
+
+            extra[0].name = "RangeRequested";
+            extra[0].value = range;
+            extra[1].name = "ActualObjectSize";
+            extra[1].value.data = name.data + sizeof("bytes */") - 1;
+            extra[1].value.len = name.len - (sizeof("bytes */") - 1);
+
+            return ngx_http_s3_send_error_extra(r,
+                                                NGX_HTTP_S3_ERR_INVALID_RANGE,
+                                                NULL, extra, 2);
+        }
+
+        if (rc == NGX_DECLINED) {
+            start = 0;
+            end = size - 1;
+        }
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    ngx_memzero(&of, sizeof(ngx_open_file_info_t));
+    ngx_str_null(&fname);
+    opened = 0;
+
+    if (r->method != NGX_HTTP_HEAD && end >= start) {
+
+        smcf = ngx_http_get_module_main_conf(r, ngx_http_s3_module);
+
+        path = ngx_pnalloc(r->pool, smcf->data.len + 48);
+        if (path == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_s3_body_path(smcf, path, &o->body);
+
+        fname.data = path;
+        fname.len = ngx_strlen(path);
+
+        of.read_ahead = clcf->read_ahead;
+        of.directio = clcf->directio;
+        of.valid = clcf->open_file_cache_valid;
+        of.min_uses = clcf->open_file_cache_min_uses;
+        of.errors = clcf->open_file_cache_errors;
+        of.events = clcf->open_file_cache_events;
+
+        if (ngx_open_cached_file(clcf->open_file_cache, &fname, &of, r->pool)
+            != NGX_OK)
+        {
+            if (of.err == NGX_ENOENT
+                && g->tries < NGX_HTTP_S3_GET_TRIES
+                && (g->body.len != o->body.len
+                    || ngx_memcmp(g->body.data, o->body.data, o->body.len)
+                       != 0))
+            {
+                /* replaced or deleted since the record was read */
+
+                g->body.data = ngx_pstrdup(r->pool, &o->body);
+                if (g->body.data == NULL) {
+                    return NGX_ERROR;
+                }
+
+                g->body.len = o->body.len;
+
+                if (ngx_http_s3_get_send_meta(g) == NGX_OK) {
+                    return NGX_BUSY;
+                }
+
+                return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL,
+                                              NULL);
+            }
+
+            level = (of.err == 0) ? NGX_LOG_ALERT : NGX_LOG_CRIT;
+
+            ngx_log_error(level, r->connection->log, of.err,
+                          "%s \"%s\" failed for \"%V/%V\"",
+                          of.failed ? of.failed : "open", path,
+                          &ctx->bucket, &ctx->key);
+
+            return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
+        }
+
+        if (!of.is_file || of.size < size) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "body file \"%s\" of \"%V/%V\" has %O bytes, "
+                          "the record says %O", path, &ctx->bucket,
+                          &ctx->key, of.size, size);
+
+            return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
+        }
+
+        opened = 1;
+    }
+
+    if (ngx_http_s3_object_headers(r, o, &etag) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* the checksum of the whole object, when asked for, as S3 */
+
+    if (o->checksum_alg != NGX_HTTP_S3_CHECKSUM_NONE && rc != NGX_OK) {
+        h = ngx_http_s3_header_in(r, "x-amz-checksum-mode");
+
+        if (h && h->value.len == sizeof("ENABLED") - 1
+            && ngx_strncasecmp(h->value.data, (u_char *) "ENABLED",
+                               h->value.len)
+               == 0
+            && ngx_http_s3_checksum_out(r, o->checksum_alg, &o->checksum)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    /* ranges and preconditions are ours: nginx's filters stay out */
+
+    r->allow_ranges = 0;
+    r->disable_not_modified = 1;
+
+    if (rc == NGX_OK) {
+        r->headers_out.status = NGX_HTTP_PARTIAL_CONTENT;
+
+        name.len = sizeof("bytes --/") - 1 + 3 * NGX_OFF_T_LEN;
+        name.data = ngx_pnalloc(r->pool, name.len);
+        if (name.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        name.len = ngx_sprintf(name.data, "bytes %O-%O/%O", start, end, size)
+                   - name.data;
+
+        r->headers_out.content_range =
+            ngx_http_s3_push_header(r, "Content-Range", &name);
+        if (r->headers_out.content_range == NULL) {
+            return NGX_ERROR;
+        }
+
+    } else {
+        r->headers_out.status = NGX_HTTP_OK;
+    }
+
+    r->headers_out.content_length_n = end - start + 1;
+
+    /* allocate all before the header would be sent */
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (opened) {
+        b->file = ngx_pcalloc(r->pool, sizeof(ngx_file_t));
+        if (b->file == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    if (b->file) {
+        b->file_pos = start;
+        b->file_last = end + 1;
+        b->in_file = 1;
+
+        b->file->fd = of.fd;
+        b->file->name = fname;
+        b->file->log = r->connection->log;
+        b->file->directio = of.is_directio;
+    }
+
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+static ngx_http_s3_err_e
+ngx_http_s3_get_conditions(ngx_http_request_t *r, ngx_http_s3_object_t *o,
+    const char **condition)
+{
+    time_t            mtime, t;
+    ngx_table_elt_t  *h;
+
+    mtime = (time_t) (o->mtime / 1000);
+
+    /* If-Match decides alone when present; else If-Unmodified-Since */
+
+    h = r->headers_in.if_match;
+
+    if (h) {
+        if (!ngx_http_s3_etag_match(&h->value, &o->etag, 0)) {
+            *condition = "If-Match";
+            return NGX_HTTP_S3_ERR_PRECONDITION_FAILED;
+        }
+
+    } else {
+        h = r->headers_in.if_unmodified_since;
+
+        if (h) {
+            t = ngx_parse_http_time(h->value.data, h->value.len);
+
+            if (t != NGX_ERROR && mtime > t) {
+                *condition = "If-Unmodified-Since";
+                return NGX_HTTP_S3_ERR_PRECONDITION_FAILED;
+            }
+        }
+    }
+
+    /* If-None-Match decides alone when present; else If-Modified-Since */
+
+    h = r->headers_in.if_none_match;
+
+    if (h) {
+        if (ngx_http_s3_etag_match(&h->value, &o->etag, 1)) {
+            return NGX_HTTP_S3_ERR_NOT_MODIFIED;
+        }
+
+        return NGX_HTTP_S3_OK;
+    }
+
+    h = r->headers_in.if_modified_since;
+
+    if (h) {
+        t = ngx_parse_http_time(h->value.data, h->value.len);
+
+        if (t != NGX_ERROR && mtime <= t) {
+            return NGX_HTTP_S3_ERR_NOT_MODIFIED;
+        }
+    }
+
+    return NGX_HTTP_S3_OK;
+}
+
+
+/*
+ * "*", or a list of entity tags, quoted or not (clients send back what
+ * they got, some without the quotes); weak tags match only with weak
+ * comparison (If-None-Match)
+ */
+
+static ngx_uint_t
+ngx_http_s3_etag_match(ngx_str_t *list, ngx_str_t *etag, ngx_uint_t weak)
+{
+    u_char      *p, *last, *start;
+    size_t       len;
+    ngx_uint_t   w;
+
+    p = list->data;
+    last = p + list->len;
+
+    for ( ;; ) {
+
+        while (p < last && (*p == ' ' || *p == '\t' || *p == ',')) {
+            p++;
+        }
+
+        if (p == last) {
+            return 0;
+        }
+
+        if (*p == '*') {
+            return 1;
+        }
+
+        w = 0;
+
+        if (last - p > 2 && p[0] == 'W' && p[1] == '/') {
+            w = 1;
+            p += 2;
+        }
+
+        if (*p == '"') {
+            start = ++p;
+
+            while (p < last && *p != '"') {
+                p++;
+            }
+
+            len = p - start;
+
+            if (p < last) {
+                p++;
+            }
+
+        } else {
+            start = p;
+
+            while (p < last && *p != ',' && *p != ' ' && *p != '\t') {
+                p++;
+            }
+
+            len = p - start;
+        }
+
+        if ((weak || !w)
+            && len == etag->len
+            && ngx_strncmp(start, etag->data, len) == 0)
+        {
+            return 1;
+        }
+    }
+}
+
+
+/* the stored content headers, each with its response-* override */
+
+typedef struct {
+    size_t                     field;   /* in ngx_http_s3_object_t */
+    const char                *arg;
+    const char                *name;
+    size_t                     out;     /* in ngx_http_headers_out_t, or 0 */
+} ngx_http_s3_stored_header_t;
+
+
+static ngx_http_s3_stored_header_t  ngx_http_s3_stored_headers[] = {
+
+    { offsetof(ngx_http_s3_object_t, content_encoding),
+      "response-content-encoding", "Content-Encoding",
+      offsetof(ngx_http_headers_out_t, content_encoding) },
+
+    { offsetof(ngx_http_s3_object_t, content_disposition),
+      "response-content-disposition", "Content-Disposition", 0 },
+
+    { offsetof(ngx_http_s3_object_t, content_language),
+      "response-content-language", "Content-Language", 0 },
+
+    { offsetof(ngx_http_s3_object_t, cache_control),
+      "response-cache-control", "Cache-Control", 0 },
+
+    { offsetof(ngx_http_s3_object_t, expires),
+      "response-expires", "Expires",
+      offsetof(ngx_http_headers_out_t, expires) },
+
+    { 0, NULL, NULL, 0 }
+};
+
+
+static ngx_int_t
+ngx_http_s3_object_headers(ngx_http_request_t *r, ngx_http_s3_object_t *o,
+    ngx_str_t *etag)
+{
+    u_char                        *p;
+    ngx_str_t                      v, name;
+    ngx_uint_t                     i, overrides;
+    ngx_table_elt_t               *h;
+    ngx_http_s3_pair_t            *pair;
+    ngx_http_s3_stored_header_t   *sh;
+
+    /* most requests have none: one look instead of six */
+
+    overrides = (r->args.len
+                 && memmem(r->args.data, r->args.len, "response-",
+                           sizeof("response-") - 1)
+                    != NULL);
+
+    r->headers_out.etag = ngx_http_s3_push_header(r, "ETag", etag);
+    if (r->headers_out.etag == NULL) {
+        return NGX_ERROR;
+    }
+
+    r->headers_out.last_modified_time = (time_t) (o->mtime / 1000);
+
+    /* the response-* query arguments of a signed request override */
+
+    v = o->content_type;
+
+    if (overrides
+        && ngx_http_s3_override(r, "response-content-type", &v) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (v.len == 0) {
+        ngx_str_set(&v, "binary/octet-stream");
+    }
+
+    r->headers_out.content_type = v;
+    r->headers_out.content_type_len = v.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    for (sh = ngx_http_s3_stored_headers; sh->name; sh++) {
+
+        v = *(ngx_str_t *) ((u_char *) o + sh->field);
+
+        if (overrides && ngx_http_s3_override(r, sh->arg, &v) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (v.len == 0) {
+            continue;
+        }
+
+        h = ngx_http_s3_push_header(r, sh->name, &v);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        /* Content-Encoding also tells gzip the body is encoded already */
+
+        if (sh->out) {
+            *(ngx_table_elt_t **) ((u_char *) &r->headers_out + sh->out) = h;
+        }
+    }
+
+    if (o->meta) {
+        pair = o->meta->elts;
+
+        for (i = 0; i < o->meta->nelts; i++) {
+            name.len = sizeof("x-amz-meta-") - 1 + pair[i].name.len;
+            name.data = ngx_pnalloc(r->pool, name.len + 1);
+            if (name.data == NULL) {
+                return NGX_ERROR;
+            }
+
+            p = ngx_cpymem(name.data, "x-amz-meta-",
+                           sizeof("x-amz-meta-") - 1);
+            p = ngx_cpymem(p, pair[i].name.data, pair[i].name.len);
+            *p = '\0';
+
+            if (ngx_http_s3_push_header(r, (char *) name.data, &pair[i].value)
+                == NULL)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    ngx_str_set(&v, "bytes");
+
+    if (ngx_http_s3_push_header(r, "Accept-Ranges", &v) == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* x-amz-checksum-<algorithm> and x-amz-checksum-type of a stored object */
+
+ngx_int_t
+ngx_http_s3_checksum_out(ngx_http_request_t *r, ngx_uint_t alg,
+    ngx_str_t *digest)
+{
+    ngx_str_t   v, *name;
+
+    if (digest->len == 0 || digest->len != ngx_http_s3_checksum_size(alg)) {
+        /* a record of a newer algorithm: say nothing */
+        return NGX_OK;
+    }
+
+    name = ngx_http_s3_checksum_header(alg);
+
+    v.data = ngx_pnalloc(r->pool, NGX_HTTP_S3_CHECKSUM_MAX_BASE64);
+    if (v.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    v.len = ngx_http_s3_checksum_encode(alg, digest->data, v.data);
+
+    if (ngx_http_s3_push_header(r, (const char *) name->data, &v) == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_str_set(&v, "FULL_OBJECT");
+
+    if (ngx_http_s3_push_header(r, "x-amz-checksum-type", &v) == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a response-* query argument, percent-decoded, replaces *value */
+
+static ngx_int_t
+ngx_http_s3_override(ngx_http_request_t *r, const char *arg,
+    ngx_str_t *value)
+{
+    u_char     *p;
+    size_t      len;
+    ngx_str_t   raw;
+
+    if (ngx_http_s3_arg(r, arg, &raw) != NGX_OK) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, raw.len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = raw.len;
+
+    if (ngx_http_s3_uri_decode(p, &len, raw.data, raw.len) != NGX_OK) {
+        ngx_memcpy(p, raw.data, raw.len);
+        len = raw.len;
+    }
+
+    /* no header splitting through a query argument */
+
+    if (ngx_strlchr(p, p + len, CR) || ngx_strlchr(p, p + len, LF)
+        || ngx_strlchr(p, p + len, '\0'))
+    {
+        return NGX_OK;
+    }
+
+    value->data = p;
+    value->len = len;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_s3_quote_etag(ngx_pool_t *pool, ngx_str_t *etag, ngx_str_t *quoted)
+{
+    u_char  *p;
+
+    quoted->len = etag->len + 2;
+    quoted->data = ngx_pnalloc(pool, quoted->len);
+    if (quoted->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = quoted->data;
+    *p++ = '"';
+    p = ngx_cpymem(p, etag->data, etag->len);
+    *p = '"';
+
+    return NGX_OK;
+}

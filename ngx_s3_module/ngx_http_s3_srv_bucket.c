@@ -1,0 +1,200 @@
+
+/*
+ * Copyright (C) ngx_s3 authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_s3.h"
+#include "ngx_http_s3_srv.h"
+
+
+/* the metadata side of the bucket operations */
+
+
+ngx_uint_t
+ngx_http_s3_op_bucket_create(ngx_http_s3_exec_t *ex)
+{
+    ngx_int_t  rc;
+    ngx_str_t  name, rec, k, v;
+
+    ngx_http_s3_wire_get_str(&ex->req, &name);
+    ngx_http_s3_wire_get_str(&ex->req, &rec);
+
+    if (ex->req.error || name.len == 0) {
+        return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
+    }
+
+    if (ngx_http_s3_srv_key(ex, &k, 'B', &name, NULL) != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    rc = ngx_http_s3_engine_get(ex->log, &k, &v);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    if (rc == NGX_OK) {
+        /* the same record again is a replay of a request that succeeded */
+
+        if (v.len == rec.len && ngx_memcmp(v.data, rec.data, v.len) == 0) {
+            ngx_http_s3_engine_free(&v);
+            return NGX_HTTP_S3_WIRE_ST_OK;
+        }
+
+        ngx_http_s3_wire_put_raw(ex->out, v.data, v.len);
+        ngx_http_s3_engine_free(&v);
+
+        return NGX_HTTP_S3_WIRE_ST_EXISTS;
+    }
+
+    ngx_http_s3_engine_put(&k, &rec);
+
+    if (ngx_http_s3_engine_commit(ex->log) != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    return NGX_HTTP_S3_WIRE_ST_OK;
+}
+
+
+ngx_uint_t
+ngx_http_s3_op_bucket_get(ngx_http_s3_exec_t *ex)
+{
+    ngx_int_t  rc;
+    ngx_str_t  name, k, v;
+
+    ngx_http_s3_wire_get_str(&ex->req, &name);
+
+    if (ex->req.error) {
+        return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
+    }
+
+    if (ngx_http_s3_srv_key(ex, &k, 'B', &name, NULL) != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    rc = ngx_http_s3_engine_get(ex->log, &k, &v);
+
+    if (rc == NGX_DECLINED) {
+        return NGX_HTTP_S3_WIRE_ST_NO_BUCKET;
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    ngx_http_s3_wire_put_raw(ex->out, v.data, v.len);
+    ngx_http_s3_engine_free(&v);
+
+    return NGX_HTTP_S3_WIRE_ST_OK;
+}
+
+
+ngx_uint_t
+ngx_http_s3_op_bucket_delete(ngx_http_s3_exec_t *ex)
+{
+    ngx_str_t            name, k, p, ik;
+    ngx_uint_t           st, empty;
+    ngx_http_s3_iter_t  *it;
+
+    ngx_http_s3_wire_get_str(&ex->req, &name);
+
+    if (ex->req.error) {
+        return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
+    }
+
+    st = ngx_http_s3_srv_bucket_exists(ex, &name);
+
+    if (st != NGX_HTTP_S3_WIRE_ST_OK) {
+        return st;
+    }
+
+    /* any object of the bucket: "O<bucket>\0" is its prefix */
+
+    ngx_str_set(&ik, "");
+
+    if (ngx_http_s3_srv_key(ex, &p, 'O', &name, &ik) != NGX_OK
+        || ngx_http_s3_srv_key(ex, &k, 'B', &name, NULL) != NGX_OK)
+    {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    it = ngx_http_s3_engine_iter();
+    ngx_http_s3_iter_seek(it, p.data, p.len);
+
+    empty = 1;
+
+    if (ngx_http_s3_iter_valid(it)) {
+        ngx_http_s3_iter_key(it, &ik);
+
+        if (ik.len >= p.len && ngx_memcmp(ik.data, p.data, p.len) == 0) {
+            empty = 0;
+        }
+    }
+
+    ngx_http_s3_iter_destroy(it);
+
+    if (!empty) {
+        return NGX_HTTP_S3_WIRE_ST_NOT_EMPTY;
+    }
+
+    ngx_http_s3_engine_delete(&k);
+
+    if (ngx_http_s3_engine_commit(ex->log) != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    return NGX_HTTP_S3_WIRE_ST_OK;
+}
+
+
+ngx_uint_t
+ngx_http_s3_op_bucket_list(ngx_http_s3_exec_t *ex)
+{
+    size_t               count_at;
+    u_char              *p;
+    uint32_t             n;
+    ngx_str_t            k, v;
+    ngx_http_s3_iter_t  *it;
+
+    count_at = ex->out->pos - ex->out->start;
+    ngx_http_s3_wire_put_u32(ex->out, 0);
+
+    n = 0;
+
+    it = ngx_http_s3_engine_iter();
+
+    for (ngx_http_s3_iter_seek(it, (u_char *) "B", 1);
+         ngx_http_s3_iter_valid(it);
+         ngx_http_s3_iter_next(it))
+    {
+        ngx_http_s3_iter_key(it, &k);
+
+        if (k.len == 0 || k.data[0] != 'B') {
+            break;
+        }
+
+        ngx_http_s3_iter_value(it, &v);
+        ngx_http_s3_wire_put_str(ex->out, &v);
+        n++;
+    }
+
+    ngx_http_s3_iter_destroy(it);
+
+    if (ex->out->error) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    p = ex->out->start + count_at;
+    p[0] = (u_char) (n >> 24);
+    p[1] = (u_char) (n >> 16);
+    p[2] = (u_char) (n >> 8);
+    p[3] = (u_char) n;
+
+    return NGX_HTTP_S3_WIRE_ST_OK;
+}

@@ -1,0 +1,175 @@
+
+/*
+ * Copyright (C) ngx_s3 authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_s3.h"
+#include "ngx_http_s3_srv.h"
+
+
+/* the metadata side of PutObject, GetObject/HeadObject, DeleteObject */
+
+
+ngx_uint_t
+ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
+{
+    ngx_int_t             rc;
+    ngx_str_t             bucket, key, rec, etag, k, old;
+    ngx_uint_t            cond, st;
+    ngx_http_s3_object_t  o, prev;
+
+    ngx_http_s3_wire_get_str(&ex->req, &bucket);
+    ngx_http_s3_wire_get_str(&ex->req, &key);
+    ngx_http_s3_wire_get_str(&ex->req, &rec);
+    cond = ngx_http_s3_wire_get_u8(&ex->req);
+    ngx_http_s3_wire_get_str(&ex->req, &etag);
+
+    if (ex->req.error
+        || ngx_http_s3_object_decode(&rec, &o, NULL) != NGX_OK)
+    {
+        return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
+    }
+
+    st = ngx_http_s3_srv_bucket_exists(ex, &bucket);
+
+    if (st != NGX_HTTP_S3_WIRE_ST_OK) {
+        return st;
+    }
+
+    if (ngx_http_s3_srv_key(ex, &k, 'O', &bucket, &key) != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    rc = ngx_http_s3_engine_get(ex->log, &k, &old);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    if (rc == NGX_OK) {
+        if (ngx_http_s3_object_decode(&old, &prev, NULL) != NGX_OK) {
+            ngx_memzero(&prev, sizeof(ngx_http_s3_object_t));
+        }
+
+        /* a replay: this very body is already committed */
+
+        if (prev.body.len == o.body.len && o.body.len
+            && ngx_memcmp(prev.body.data, o.body.data, o.body.len) == 0)
+        {
+            ngx_http_s3_engine_free(&old);
+            return NGX_HTTP_S3_WIRE_ST_OK;
+        }
+
+        if (cond == NGX_HTTP_S3_WIRE_COND_IF_NONE_MATCH
+            || (cond == NGX_HTTP_S3_WIRE_COND_IF_MATCH
+                && (prev.etag.len != etag.len
+                    || ngx_memcmp(prev.etag.data, etag.data, etag.len) != 0)))
+        {
+            ngx_http_s3_engine_free(&old);
+            return NGX_HTTP_S3_WIRE_ST_PRECONDITION;
+        }
+
+    } else if (cond == NGX_HTTP_S3_WIRE_COND_IF_MATCH) {
+        return NGX_HTTP_S3_WIRE_ST_NO_KEY;
+    }
+
+    ngx_http_s3_engine_put(&k, &rec);
+
+    if (ngx_http_s3_engine_commit(ex->log) != NGX_OK) {
+        if (rc == NGX_OK) {
+            ngx_http_s3_engine_free(&old);
+        }
+
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    if (rc == NGX_OK) {
+        ngx_http_s3_srv_unlink_body(ex, &old);
+        ngx_http_s3_engine_free(&old);
+    }
+
+    return NGX_HTTP_S3_WIRE_ST_OK;
+}
+
+
+ngx_uint_t
+ngx_http_s3_op_object_get(ngx_http_s3_exec_t *ex)
+{
+    ngx_int_t  rc;
+    ngx_str_t  bucket, key, k, v;
+
+    ngx_http_s3_wire_get_str(&ex->req, &bucket);
+    ngx_http_s3_wire_get_str(&ex->req, &key);
+
+    if (ex->req.error) {
+        return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
+    }
+
+    if (ngx_http_s3_srv_key(ex, &k, 'O', &bucket, &key) != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    rc = ngx_http_s3_engine_get(ex->log, &k, &v);
+
+    if (rc == NGX_OK) {
+        ngx_http_s3_wire_put_raw(ex->out, v.data, v.len);
+        ngx_http_s3_engine_free(&v);
+        return NGX_HTTP_S3_WIRE_ST_OK;
+    }
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    /* a miss only: is it the key or the bucket */
+
+    rc = ngx_http_s3_srv_bucket_exists(ex, &bucket);
+
+    return (rc == NGX_HTTP_S3_WIRE_ST_OK) ? NGX_HTTP_S3_WIRE_ST_NO_KEY : rc;
+}
+
+
+ngx_uint_t
+ngx_http_s3_op_object_delete(ngx_http_s3_exec_t *ex)
+{
+    ngx_int_t  rc;
+    ngx_str_t  bucket, key, k, v;
+
+    ngx_http_s3_wire_get_str(&ex->req, &bucket);
+    ngx_http_s3_wire_get_str(&ex->req, &key);
+
+    if (ex->req.error) {
+        return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
+    }
+
+    if (ngx_http_s3_srv_key(ex, &k, 'O', &bucket, &key) != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    rc = ngx_http_s3_engine_get(ex->log, &k, &v);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_s3_srv_bucket_exists(ex, &bucket);
+    }
+
+    ngx_http_s3_engine_delete(&k);
+
+    if (ngx_http_s3_engine_commit(ex->log) != NGX_OK) {
+        ngx_http_s3_engine_free(&v);
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    ngx_http_s3_srv_unlink_body(ex, &v);
+    ngx_http_s3_engine_free(&v);
+
+    return NGX_HTTP_S3_WIRE_ST_OK;
+}

@@ -1,0 +1,290 @@
+
+/*
+ * Copyright (C) ngx_s3 authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_s3.h"
+#include "ngx_http_s3_ops.h"
+
+
+/*
+ * Body files: <data>/objects/ab/cd/<id>, one per stored body, named by a
+ * random id, created with O_EXCL and never renamed or rewritten.  A new
+ * file belongs to its request until the request marks it kept (its record
+ * is committed, or may be): a file not kept is removed with the request.
+ */
+
+
+static ngx_int_t ngx_http_s3_store_dirs(ngx_http_request_t *r,
+    ngx_http_s3_store_file_t *sf);
+static ngx_int_t ngx_http_s3_store_fsync_dir(ngx_http_request_t *r,
+    u_char *path, u_char *end);
+static void ngx_http_s3_store_cleanup(void *data);
+
+
+ngx_int_t
+ngx_http_s3_store_create(ngx_http_request_t *r, ngx_http_s3_store_file_t *sf)
+{
+    u_char                   *path;
+    ngx_err_t                 err;
+    ngx_uint_t                dirs;
+    ngx_pool_cleanup_t       *cln;
+    ngx_http_s3_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_s3_module);
+
+    ngx_memzero(sf, sizeof(ngx_http_s3_store_file_t));
+    sf->file.fd = NGX_INVALID_FILE;
+    sf->file.log = r->connection->log;
+
+    sf->id.len = NGX_HTTP_S3_BODY_ID_LEN;
+    sf->id.data = ngx_pnalloc(r->pool, NGX_HTTP_S3_BODY_ID_LEN);
+    path = ngx_pnalloc(r->pool, smcf->data.len + 48);
+
+    if (sf->id.data == NULL || path == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_s3_random_hex(sf->id.data, NGX_HTTP_S3_BODY_ID_LEN / 2)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "s3: no random bytes for a body id");
+        return NGX_ERROR;
+    }
+
+    ngx_http_s3_body_path(smcf, path, &sf->id);
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_s3_store_cleanup;
+    cln->data = sf;
+
+    for (dirs = 0; /* void */; dirs++) {
+
+        sf->file.fd = ngx_open_file(path, NGX_FILE_WRONLY,
+                                    NGX_FILE_CREATE_OR_OPEN|O_EXCL,
+                                    NGX_FILE_DEFAULT_ACCESS);
+
+        if (sf->file.fd != NGX_INVALID_FILE) {
+            break;
+        }
+
+        err = ngx_errno;
+
+        if (err == NGX_ENOENT && dirs == 0) {
+            /* the fan-out directories of a new prefix */
+
+            sf->file.name.data = path;
+            sf->file.name.len = ngx_strlen(path);
+
+            if (ngx_http_s3_store_dirs(r, sf) != NGX_OK) {
+                /* nothing to unlink: it was never created */
+                sf->file.name.len = 0;
+                return NGX_ERROR;
+            }
+
+            sf->file.name.len = 0;
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_CRIT, r->connection->log, err,
+                      ngx_open_file_n " \"%s\" failed", path);
+
+        return NGX_ERROR;
+    }
+
+    /* from here on the file is ours: the cleanup removes it unless kept */
+
+    sf->file.name.data = path;
+    sf->file.name.len = ngx_strlen(path);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "s3 body file: \"%s\" fd:%d", path, sf->file.fd);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_s3_store_write(ngx_http_s3_store_file_t *sf, u_char *p, size_t len)
+{
+    if (ngx_write_file(&sf->file, p, len, sf->file.offset) == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* all written: durable by the s3_fsync policy, then closed */
+
+ngx_int_t
+ngx_http_s3_store_close(ngx_http_request_t *r, ngx_http_s3_store_file_t *sf)
+{
+    ngx_fd_t                  fd;
+    ngx_str_t                *name;
+    ngx_http_s3_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_s3_module);
+
+    fd = sf->file.fd;
+    name = &sf->file.name;
+
+    if (smcf->fsync == NGX_HTTP_S3_FSYNC_ON) {
+
+        if (fsync(fd) == -1) {
+            ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
+                          "fsync(\"%s\") failed", name->data);
+            return NGX_ERROR;
+        }
+
+        /* and the new name in its directory, before a record names it */
+
+        if (ngx_http_s3_store_fsync_dir(r, name->data,
+                                        name->data + name->len
+                                        - NGX_HTTP_S3_BODY_ID_LEN - 1)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    sf->file.fd = NGX_INVALID_FILE;
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
+                      ngx_close_file_n " \"%s\" failed", name->data);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a refused body: its file goes now, not when the connection lets go */
+
+void
+ngx_http_s3_store_discard(ngx_http_s3_store_file_t *sf)
+{
+    sf->keep = 0;
+
+    ngx_http_s3_store_cleanup(sf);
+
+    sf->file.name.len = 0;
+}
+
+
+static ngx_int_t
+ngx_http_s3_store_dirs(ngx_http_request_t *r, ngx_http_s3_store_file_t *sf)
+{
+    u_char                   *path, *d1, *d2;
+    ngx_err_t                 err;
+    ngx_http_s3_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_s3_module);
+
+    path = sf->file.name.data;
+
+    err = ngx_create_full_path(path, 0700);
+
+    if (err) {
+        ngx_log_error(NGX_LOG_CRIT, r->connection->log, err,
+                      ngx_create_dir_n " \"%s\" failed", path);
+        return NGX_ERROR;
+    }
+
+    if (smcf->fsync != NGX_HTTP_S3_FSYNC_ON) {
+        return NGX_OK;
+    }
+
+    /*
+     * <data>/objects/ab/cd/<id>: the new entries "ab" and "cd" become
+     * durable with their parent directories
+     */
+
+    d2 = path + sf->file.name.len - NGX_HTTP_S3_BODY_ID_LEN - 1;
+    d1 = d2 - 3;
+
+    if (ngx_http_s3_store_fsync_dir(r, path, d1) != NGX_OK
+        || ngx_http_s3_store_fsync_dir(r, path, d1 - 3) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* fsync the directory path[0..end) */
+
+static ngx_int_t
+ngx_http_s3_store_fsync_dir(ngx_http_request_t *r, u_char *path, u_char *end)
+{
+    u_char    c;
+    ngx_fd_t  fd;
+
+    c = *end;
+    *end = '\0';
+
+    fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
+                      ngx_open_file_n " \"%s\" failed", path);
+        *end = c;
+        return NGX_ERROR;
+    }
+
+    if (fsync(fd) == -1) {
+        ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
+                      "fsync(\"%s\") failed", path);
+        (void) ngx_close_file(fd);
+        *end = c;
+        return NGX_ERROR;
+    }
+
+    (void) ngx_close_file(fd);
+    *end = c;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_s3_store_cleanup(void *data)
+{
+    ngx_http_s3_store_file_t  *sf = data;
+
+    if (sf->file.fd != NGX_INVALID_FILE) {
+        if (ngx_close_file(sf->file.fd) == NGX_FILE_ERROR) {
+            ngx_log_error(NGX_LOG_ALERT, sf->file.log, ngx_errno,
+                          ngx_close_file_n " \"%s\" failed",
+                          sf->file.name.data);
+        }
+
+        sf->file.fd = NGX_INVALID_FILE;
+    }
+
+    if (sf->keep || sf->file.name.len == 0) {
+        return;
+    }
+
+    /* failed or aborted: the body is nobody's */
+
+    if (ngx_delete_file(sf->file.name.data) == NGX_FILE_ERROR
+        && ngx_errno != NGX_ENOENT)
+    {
+        ngx_log_error(NGX_LOG_CRIT, sf->file.log, ngx_errno,
+                      ngx_delete_file_n " \"%s\" failed",
+                      sf->file.name.data);
+    }
+}
