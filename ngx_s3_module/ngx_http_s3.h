@@ -279,10 +279,15 @@ void ngx_http_s3_engine_close(void);
 ngx_int_t ngx_http_s3_engine_get(ngx_log_t *log, ngx_str_t *key,
     ngx_str_t *value);
 void ngx_http_s3_engine_free(ngx_str_t *value);
-/* a write batch, applied atomically by commit */
-void ngx_http_s3_engine_put(ngx_str_t *key, ngx_str_t *value);
-void ngx_http_s3_engine_delete(ngx_str_t *key);
-ngx_int_t ngx_http_s3_engine_commit(ngx_log_t *log);
+/* a write batch, destroyed with the pool; applied atomically by write */
+typedef struct ngx_http_s3_batch_s  ngx_http_s3_batch_t;
+
+ngx_http_s3_batch_t *ngx_http_s3_engine_batch(ngx_pool_t *pool);
+void ngx_http_s3_batch_put(ngx_http_s3_batch_t *b, ngx_str_t *key,
+    ngx_str_t *value);
+void ngx_http_s3_batch_delete(ngx_http_s3_batch_t *b, ngx_str_t *key);
+ngx_int_t ngx_http_s3_engine_write(ngx_log_t *log, ngx_http_s3_batch_t *b,
+    const char *what);
 ngx_http_s3_iter_t *ngx_http_s3_engine_iter(void);
 void ngx_http_s3_iter_seek(ngx_http_s3_iter_t *it, u_char *key, size_t len);
 ngx_uint_t ngx_http_s3_iter_valid(ngx_http_s3_iter_t *it);
@@ -290,6 +295,8 @@ void ngx_http_s3_iter_key(ngx_http_s3_iter_t *it, ngx_str_t *key);
 void ngx_http_s3_iter_value(ngx_http_s3_iter_t *it, ngx_str_t *value);
 void ngx_http_s3_iter_next(ngx_http_s3_iter_t *it);
 void ngx_http_s3_iter_destroy(ngx_http_s3_iter_t *it);
+/* when a loop ends: NGX_OK at the end, NGX_ERROR (logged) on a failure */
+ngx_int_t ngx_http_s3_iter_status(ngx_log_t *log, ngx_http_s3_iter_t *it);
 
 
 /* ngx_http_s3_server.c: the helper process side */

@@ -24,7 +24,6 @@ static leveldb_t               *ngx_http_s3_db;
 static leveldb_options_t       *ngx_http_s3_db_options;
 static leveldb_readoptions_t   *ngx_http_s3_db_read;
 static leveldb_writeoptions_t  *ngx_http_s3_db_write;
-static leveldb_writebatch_t    *ngx_http_s3_db_batch;
 static leveldb_cache_t         *ngx_http_s3_db_cache;
 static leveldb_filterpolicy_t  *ngx_http_s3_db_filter;
 
@@ -65,7 +64,6 @@ ngx_http_s3_engine_open(ngx_log_t *log, ngx_str_t *dir, ngx_uint_t sync)
 
         ngx_http_s3_db_read = leveldb_readoptions_create();
         ngx_http_s3_db_write = leveldb_writeoptions_create();
-        ngx_http_s3_db_batch = leveldb_writebatch_create();
     }
 
     leveldb_writeoptions_set_sync(ngx_http_s3_db_write, sync ? 1 : 0);
@@ -151,36 +149,66 @@ ngx_http_s3_engine_free(ngx_str_t *value)
 }
 
 
-void
-ngx_http_s3_engine_put(ngx_str_t *key, ngx_str_t *value)
+static void
+ngx_http_s3_batch_cleanup(void *data)
 {
-    leveldb_writebatch_put(ngx_http_s3_db_batch, (const char *) key->data,
-                           key->len, (const char *) value->data, value->len);
+    leveldb_writebatch_destroy(data);
+}
+
+
+/* a write batch, destroyed with the pool */
+
+ngx_http_s3_batch_t *
+ngx_http_s3_engine_batch(ngx_pool_t *pool)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->data = leveldb_writebatch_create();
+    cln->handler = ngx_http_s3_batch_cleanup;
+
+    return cln->data;
 }
 
 
 void
-ngx_http_s3_engine_delete(ngx_str_t *key)
+ngx_http_s3_batch_put(ngx_http_s3_batch_t *b, ngx_str_t *key,
+    ngx_str_t *value)
 {
-    leveldb_writebatch_delete(ngx_http_s3_db_batch, (const char *) key->data,
-                              key->len);
+    leveldb_writebatch_put((leveldb_writebatch_t *) b,
+                           (const char *) key->data, key->len,
+                           (const char *) value->data, value->len);
 }
 
+
+void
+ngx_http_s3_batch_delete(ngx_http_s3_batch_t *b, ngx_str_t *key)
+{
+    leveldb_writebatch_delete((leveldb_writebatch_t *) b,
+                              (const char *) key->data, key->len);
+}
+
+
+/* applied atomically; a failure is logged with what it was for */
 
 ngx_int_t
-ngx_http_s3_engine_commit(ngx_log_t *log)
+ngx_http_s3_engine_write(ngx_log_t *log, ngx_http_s3_batch_t *b,
+    const char *what)
 {
     char  *err;
 
     err = NULL;
 
-    leveldb_write(ngx_http_s3_db, ngx_http_s3_db_write, ngx_http_s3_db_batch,
-                  &err);
-    leveldb_writebatch_clear(ngx_http_s3_db_batch);
+    leveldb_write(ngx_http_s3_db, ngx_http_s3_db_write,
+                  (leveldb_writebatch_t *) b, &err);
 
     if (err) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
-                      "s3 metadata write failed: %s", err);
+                      "s3 metadata write failed (%s): %s", what, err);
         leveldb_free(err);
         return NGX_ERROR;
     }
@@ -243,4 +271,29 @@ void
 ngx_http_s3_iter_destroy(ngx_http_s3_iter_t *it)
 {
     leveldb_iter_destroy((leveldb_iterator_t *) it);
+}
+
+
+/*
+ * After a loop ends (the iterator is not valid): NGX_OK if it reached the
+ * end, NGX_ERROR (logged) if a read failed and what it gave is short.
+ */
+
+ngx_int_t
+ngx_http_s3_iter_status(ngx_log_t *log, ngx_http_s3_iter_t *it)
+{
+    char  *err;
+
+    err = NULL;
+
+    leveldb_iter_get_error((leveldb_iterator_t *) it, &err);
+
+    if (err) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "s3 metadata scan failed: %s", err);
+        leveldb_free(err);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }

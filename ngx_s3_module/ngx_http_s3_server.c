@@ -105,9 +105,10 @@ static ngx_event_t               ngx_http_s3_trash_ev;
 ngx_int_t
 ngx_http_s3_server_open(ngx_cycle_t *cycle, ngx_http_s3_main_conf_t *smcf)
 {
-    ngx_int_t           rc;
-    ngx_str_t           key, value;
-    ngx_http_s3_exec_t  ex;
+    ngx_int_t             rc;
+    ngx_str_t             key, value;
+    ngx_http_s3_exec_t    ex;
+    ngx_http_s3_batch_t  *b;
 
     ngx_http_s3_server_conf = smcf;
 
@@ -126,9 +127,15 @@ ngx_http_s3_server_open(ngx_cycle_t *cycle, ngx_http_s3_main_conf_t *smcf)
     rc = ngx_http_s3_engine_get(ex.log, &key, &value);
 
     if (rc == NGX_DECLINED) {
+        b = ngx_http_s3_engine_batch(cycle->pool);
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
+
         ngx_str_set(&value, NGX_HTTP_S3_FORMAT_VERSION);
-        ngx_http_s3_engine_put(&key, &value);
-        return ngx_http_s3_engine_commit(ex.log);
+        ngx_http_s3_batch_put(b, &key, &value);
+
+        return ngx_http_s3_engine_write(ex.log, b, "format version");
     }
 
     if (rc != NGX_OK) {
@@ -731,6 +738,12 @@ ngx_http_s3_server_execute(ngx_log_t *log, uint32_t op, ngx_str_t *req,
     ex.out = out;
     ex.pool = ngx_create_pool(2048, log);
     if (ex.pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    ex.batch = ngx_http_s3_engine_batch(ex.pool);
+    if (ex.batch == NULL) {
+        ngx_destroy_pool(ex.pool);
         return NGX_ERROR;
     }
 

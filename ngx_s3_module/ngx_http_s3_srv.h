@@ -29,6 +29,7 @@ typedef struct {
     ngx_pool_t                *pool;        /* freed after the request */
     ngx_http_s3_rbuf_t         req;
     ngx_http_s3_wbuf_t        *out;
+    ngx_http_s3_batch_t       *batch;       /* applied by ngx_..._write */
 } ngx_http_s3_exec_t;
 
 

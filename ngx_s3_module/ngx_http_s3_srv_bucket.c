@@ -52,9 +52,11 @@ ngx_http_s3_op_bucket_create(ngx_http_s3_exec_t *ex)
         return NGX_HTTP_S3_WIRE_ST_EXISTS;
     }
 
-    ngx_http_s3_engine_put(&k, &rec);
+    ngx_http_s3_batch_put(ex->batch, &k, &rec);
 
-    if (ngx_http_s3_engine_commit(ex->log) != NGX_OK) {
+    if (ngx_http_s3_engine_write(ex->log, ex->batch, "CreateBucket")
+        != NGX_OK)
+    {
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 
@@ -135,6 +137,11 @@ ngx_http_s3_op_bucket_delete(ngx_http_s3_exec_t *ex)
         if (ik.len >= p.len && ngx_memcmp(ik.data, p.data, p.len) == 0) {
             empty = 0;
         }
+
+    } else if (ngx_http_s3_iter_status(ex->log, it) != NGX_OK) {
+        /* a failed read is not an empty bucket */
+        ngx_http_s3_iter_destroy(it);
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 
     ngx_http_s3_iter_destroy(it);
@@ -143,9 +150,11 @@ ngx_http_s3_op_bucket_delete(ngx_http_s3_exec_t *ex)
         return NGX_HTTP_S3_WIRE_ST_NOT_EMPTY;
     }
 
-    ngx_http_s3_engine_delete(&k);
+    ngx_http_s3_batch_delete(ex->batch, &k);
 
-    if (ngx_http_s3_engine_commit(ex->log) != NGX_OK) {
+    if (ngx_http_s3_engine_write(ex->log, ex->batch, "DeleteBucket")
+        != NGX_OK)
+    {
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 
@@ -182,6 +191,13 @@ ngx_http_s3_op_bucket_list(ngx_http_s3_exec_t *ex)
         ngx_http_s3_iter_value(it, &v);
         ngx_http_s3_wire_put_str(ex->out, &v);
         n++;
+    }
+
+    if (!ngx_http_s3_iter_valid(it)
+        && ngx_http_s3_iter_status(ex->log, it) != NGX_OK)
+    {
+        ngx_http_s3_iter_destroy(it);
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 
     ngx_http_s3_iter_destroy(it);

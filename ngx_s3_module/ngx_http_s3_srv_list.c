@@ -183,6 +183,15 @@ ngx_http_s3_op_list(ngx_http_s3_exec_t *ex)
         ngx_http_s3_iter_seek(it, p, seek_len);
     }
 
+    /* a listing that stopped on a failed read is not a short page */
+
+    if (!ngx_http_s3_iter_valid(it)
+        && ngx_http_s3_iter_status(ex->log, it) != NGX_OK)
+    {
+        ngx_http_s3_iter_destroy(it);
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
     ngx_http_s3_iter_destroy(it);
 
     if (entries.error) {

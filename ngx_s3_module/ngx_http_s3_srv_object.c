@@ -78,9 +78,9 @@ ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
         return NGX_HTTP_S3_WIRE_ST_NO_KEY;
     }
 
-    ngx_http_s3_engine_put(&k, &rec);
+    ngx_http_s3_batch_put(ex->batch, &k, &rec);
 
-    if (ngx_http_s3_engine_commit(ex->log) != NGX_OK) {
+    if (ngx_http_s3_engine_write(ex->log, ex->batch, "PutObject") != NGX_OK) {
         if (rc == NGX_OK) {
             ngx_http_s3_engine_free(&old);
         }
@@ -161,9 +161,11 @@ ngx_http_s3_op_object_delete(ngx_http_s3_exec_t *ex)
         return ngx_http_s3_srv_bucket_exists(ex, &bucket);
     }
 
-    ngx_http_s3_engine_delete(&k);
+    ngx_http_s3_batch_delete(ex->batch, &k);
 
-    if (ngx_http_s3_engine_commit(ex->log) != NGX_OK) {
+    if (ngx_http_s3_engine_write(ex->log, ex->batch, "DeleteObject")
+        != NGX_OK)
+    {
         ngx_http_s3_engine_free(&v);
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
