@@ -1028,3 +1028,49 @@ ngx_http_s3_xml_body_done(ngx_http_s3_body_t *bd)
 
     xb->handler(bd->request, &body);
 }
+
+
+/*
+ * A client that waits for "100 Continue" has not sent its body, and may
+ * send it after a while without the 100: no 100 is sent, and the
+ * connection closes after the answer ("Connection: close", with a
+ * lingering close that drops whatever comes).  Any other client sends
+ * its body anyway: nginx reads and drops it (without a 100, as
+ * ngx_http_special_response_handler() does), and the connection stays.
+ * A body that is being read (r->request_body) ends in a lingering close.
+ */
+
+void
+ngx_http_s3_body_discard(ngx_http_request_t *r)
+{
+    ngx_table_elt_t  *h;
+
+    if (r != r->main || r->request_body || r->discard_body
+        || !r->keepalive)
+    {
+        return;
+    }
+
+    if (r->headers_in.content_length_n <= 0 && !r->headers_in.chunked) {
+        return;
+    }
+
+    h = r->headers_in.expect;
+
+    if (h && !r->expect_tested && r->http_version == NGX_HTTP_VERSION_11
+        && h->value.len == sizeof("100-continue") - 1
+        && ngx_strncasecmp(h->value.data, (u_char *) "100-continue",
+                           h->value.len) == 0)
+    {
+        r->expect_tested = 1;
+        r->keepalive = 0;
+        r->lingering_close = 1;
+        return;
+    }
+
+    r->expect_tested = 1;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+}

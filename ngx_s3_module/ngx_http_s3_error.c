@@ -341,20 +341,7 @@ ngx_http_s3_send_error_extra(ngx_http_request_t *r, ngx_http_s3_err_e err,
         return NGX_ERROR;
     }
 
-    /*
-     * The request body is of no use now.  Unless it is being read
-     * (unbuffered: r->request_body is set, and nginx closes with a
-     * lingering close), throw it away without a "100 Continue", as
-     * ngx_http_special_response_handler() does.
-     */
-
-    if (r->request_body == NULL) {
-        r->expect_tested = 1;
-
-        if (ngx_http_discard_request_body(r) != NGX_OK) {
-            r->keepalive = 0;
-        }
-    }
+    ngx_http_s3_body_discard(r);
 
     r->headers_out.status = status;
     r->headers_out.content_length_n = 0;
@@ -521,6 +508,8 @@ ngx_http_s3_send_chain(ngx_http_request_t *r, ngx_chain_t *body)
 
     r->headers_out.content_length_n = len;
 
+    ngx_http_s3_body_discard(r);
+
     /* preconditions are S3's: nginx's not_modified filter stays out */
     r->disable_not_modified = 1;
 
@@ -553,6 +542,8 @@ ngx_http_s3_send_empty(ngx_http_request_t *r, ngx_uint_t status)
         r->headers_out.content_length->hash = 0;
         r->headers_out.content_length = NULL;
     }
+
+    ngx_http_s3_body_discard(r);
 
     rc = ngx_http_send_header(r);
 

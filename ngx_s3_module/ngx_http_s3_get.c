@@ -413,6 +413,8 @@ ngx_http_s3_get_send(ngx_http_s3_get_t *g, ngx_http_s3_object_t *o)
         }
     }
 
+    ngx_http_s3_body_discard(r);
+
     rc = ngx_http_send_header(r);
 
     if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {

@@ -141,6 +141,12 @@ typedef void (*ngx_http_s3_xml_body_pt)(ngx_http_request_t *r,
 ngx_int_t ngx_http_s3_read_xml_body(ngx_http_request_t *r,
     ngx_http_s3_xml_body_pt handler);
 
+/*
+ * Before a final answer: a body that was not read must not be taken for
+ * the next request on the connection.  Every response goes through it.
+ */
+void ngx_http_s3_body_discard(ngx_http_request_t *r);
+
 
 /*
  * ngx_http_s3_meta.c: a metadata request with an encoded body; NGX_OK

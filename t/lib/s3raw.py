@@ -193,3 +193,81 @@ def client_error(status, code):
     else:
         raise AssertionError('want %d %s, the call succeeded'
                              % (status, code))
+
+
+class KeepAlive:
+    """One HTTP/1.1 connection used for several requests, byte by byte,
+    so that a test controls when the body goes (after a 100, or never)."""
+
+    def __init__(self, server, timeout=10):
+        self.server = server
+        self.sock = socket.create_connection(('127.0.0.1', server.port),
+                                             timeout=timeout)
+        self.buf = b''
+
+    def close(self):
+        self.sock.close()
+
+    def head(self, method, path, query=(), headers=None, body=b'',
+             sign=True, payload_hash=None):
+        """The request line and headers, signed as request() does."""
+
+        headers = dict(headers or {})
+        host = self.server.host
+        if sign:
+            headers = sigv4.sign_headers(
+                method, host, path, list(query), headers, body,
+                self.server.access_key, self.server.secret_key,
+                self.server.region, payload_hash=payload_hash)
+        url = path
+        if query:
+            url += '?' + sigv4.wire_query(list(query))
+        lines = ['%s %s HTTP/1.1' % (method, url), 'Host: %s' % host]
+        lines += ['%s: %s' % (k, v) for k, v in headers.items()]
+        if body or method in ('PUT', 'POST'):
+            lines.append('Content-Length: %d' % len(body))
+        return ('\r\n'.join(lines) + '\r\n\r\n').encode('utf-8')
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def _fill(self):
+        b = self.sock.recv(65536)
+        if not b:
+            raise ConnectionError('closed by the server')
+        self.buf += b
+
+    def response(self, method='GET'):
+        """One response (a 100 Continue is returned like any other)."""
+
+        while b'\r\n\r\n' not in self.buf:
+            self._fill()
+        head, self.buf = self.buf.split(b'\r\n\r\n', 1)
+        lines = head.decode('latin-1').split('\r\n')
+        status = int(lines[0].split()[1])
+        hdrs = http.client.HTTPMessage()
+        for ln in lines[1:]:
+            k, v = ln.split(':', 1)
+            hdrs[k.strip()] = v.strip()
+        n = 0
+        if status >= 200 and status not in (204, 304) and method != 'HEAD':
+            n = int(hdrs.get('Content-Length', '0'))
+        while len(self.buf) < n:
+            self._fill()
+        body, self.buf = self.buf[:n], self.buf[n:]
+        return Resp(status, '', hdrs, body, method)
+
+    def closed(self, wait=2.0):
+        """True if the server closed the connection (nothing else came)."""
+
+        self.sock.settimeout(wait)
+        try:
+            b = self.sock.recv(65536)
+        except socket.timeout:
+            return False
+        except ConnectionError:
+            return True
+        if b:
+            self.buf += b
+            return False
+        return True
