@@ -35,8 +35,6 @@ static ngx_int_t ngx_http_s3_get_send(ngx_http_s3_get_t *g,
     ngx_http_s3_object_t *o);
 static ngx_http_s3_err_e ngx_http_s3_get_conditions(ngx_http_request_t *r,
     ngx_http_s3_object_t *o, const char **condition);
-static ngx_uint_t ngx_http_s3_etag_match(ngx_str_t *list, ngx_str_t *etag,
-    ngx_uint_t weak);
 static ngx_int_t ngx_http_s3_object_headers(ngx_http_request_t *r,
     ngx_http_s3_object_t *o, ngx_str_t *etag);
 static ngx_int_t ngx_http_s3_override(ngx_http_request_t *r,
@@ -497,76 +495,6 @@ ngx_http_s3_get_conditions(ngx_http_request_t *r, ngx_http_s3_object_t *o,
     }
 
     return NGX_HTTP_S3_OK;
-}
-
-
-/*
- * "*", or a list of entity tags, quoted or not (clients send back what
- * they got, some without the quotes); weak tags match only with weak
- * comparison (If-None-Match)
- */
-
-static ngx_uint_t
-ngx_http_s3_etag_match(ngx_str_t *list, ngx_str_t *etag, ngx_uint_t weak)
-{
-    u_char      *p, *last, *start;
-    size_t       len;
-    ngx_uint_t   w;
-
-    p = list->data;
-    last = p + list->len;
-
-    for ( ;; ) {
-
-        while (p < last && (*p == ' ' || *p == '\t' || *p == ',')) {
-            p++;
-        }
-
-        if (p == last) {
-            return 0;
-        }
-
-        if (*p == '*') {
-            return 1;
-        }
-
-        w = 0;
-
-        if (last - p > 2 && p[0] == 'W' && p[1] == '/') {
-            w = 1;
-            p += 2;
-        }
-
-        if (*p == '"') {
-            start = ++p;
-
-            while (p < last && *p != '"') {
-                p++;
-            }
-
-            len = p - start;
-
-            if (p < last) {
-                p++;
-            }
-
-        } else {
-            start = p;
-
-            while (p < last && *p != ',' && *p != ' ' && *p != '\t') {
-                p++;
-            }
-
-            len = p - start;
-        }
-
-        if ((weak || !w)
-            && len == etag->len
-            && ngx_strncmp(start, etag->data, len) == 0)
-        {
-            return 1;
-        }
-    }
 }
 
 

@@ -182,6 +182,11 @@ ngx_int_t ngx_http_s3_store_close(ngx_http_request_t *r,
 void ngx_http_s3_store_discard(ngx_http_s3_store_file_t *sf);
 
 
+/* ngx_http_s3_put.c: If-Match / If-None-Match of a write, as sent */
+void ngx_http_s3_write_conditions(ngx_http_request_t *r,
+    ngx_http_s3_write_cond_t *wc);
+
+
 /* ngx_http_s3_get.c */
 
 /* versionId absent or "null": NGX_OK; else NGX_DECLINED */

@@ -25,8 +25,7 @@ typedef struct {
     ngx_http_request_t        *request;
     ngx_http_s3_store_file_t   file;
     ngx_http_s3_object_t       object;
-    ngx_uint_t                 cond;
-    ngx_str_t                  cond_etag;
+    ngx_http_s3_write_cond_t   cond;
     u_char                     etag[2 + 32];
 } ngx_http_s3_put_t;
 
@@ -35,8 +34,6 @@ static ngx_http_s3_err_e ngx_http_s3_put_headers(ngx_http_request_t *r,
     ngx_http_s3_put_t *put, const char **message);
 static ngx_int_t ngx_http_s3_content_encoding(ngx_pool_t *pool,
     ngx_str_t *value);
-static ngx_http_s3_err_e ngx_http_s3_put_conditions(ngx_http_request_t *r,
-    ngx_http_s3_put_t *put, const char **message);
 static void ngx_http_s3_put_bucket_handler(ngx_http_s3_meta_req_t *mr);
 static ngx_int_t ngx_http_s3_put_start(ngx_http_s3_put_t *put);
 static ngx_int_t ngx_http_s3_put_write(ngx_http_s3_body_t *bd, u_char *p,
@@ -92,9 +89,7 @@ ngx_http_s3_put_object(ngx_http_request_t *r)
 
     err = ngx_http_s3_put_headers(r, put, &message);
 
-    if (err == NGX_HTTP_S3_OK) {
-        err = ngx_http_s3_put_conditions(r, put, &message);
-    }
+    ngx_http_s3_write_conditions(r, &put->cond);
 
     if (err != NGX_HTTP_S3_OK) {
         return ngx_http_s3_send_error(r, err, message);
@@ -443,63 +438,26 @@ ngx_http_s3_content_encoding(ngx_pool_t *pool, ngx_str_t *value)
 
 
 /*
- * Conditional writes, decided by the metadata process in one step:
- * If-None-Match: * (only "*", as S3) and If-Match: <etag>.
+ * If-Match and If-None-Match of a write ("*" or entity tags), decided
+ * by the metadata process against the current object in the same step
+ * as the commit
  */
 
-static ngx_http_s3_err_e
-ngx_http_s3_put_conditions(ngx_http_request_t *r, ngx_http_s3_put_t *put,
-    const char **message)
+void
+ngx_http_s3_write_conditions(ngx_http_request_t *r,
+    ngx_http_s3_write_cond_t *wc)
 {
-    ngx_str_t         v;
-    ngx_table_elt_t  *inm, *im;
+    ngx_memzero(wc, sizeof(ngx_http_s3_write_cond_t));
 
-    inm = r->headers_in.if_none_match;
-    im = r->headers_in.if_match;
-
-    if (inm && im) {
-        *message = "Multiple conditional request headers are not "
-                   "supported.";
-        return NGX_HTTP_S3_ERR_NOT_IMPLEMENTED;
+    if (r->headers_in.if_match) {
+        wc->cond |= NGX_HTTP_S3_WIRE_COND_IF_MATCH;
+        wc->match = r->headers_in.if_match->value;
     }
 
-    if (inm) {
-        if (inm->value.len != 1 || inm->value.data[0] != '*') {
-            *message = "If-None-Match on a write supports only \"*\".";
-            return NGX_HTTP_S3_ERR_NOT_IMPLEMENTED;
-        }
-
-        put->cond = NGX_HTTP_S3_WIRE_COND_IF_NONE_MATCH;
-        return NGX_HTTP_S3_OK;
+    if (r->headers_in.if_none_match) {
+        wc->cond |= NGX_HTTP_S3_WIRE_COND_IF_NONE_LIST;
+        wc->none_match = r->headers_in.if_none_match->value;
     }
-
-    if (im) {
-        v = im->value;
-
-        while (v.len && v.data[0] == ' ') {
-            v.data++;
-            v.len--;
-        }
-
-        while (v.len && v.data[v.len - 1] == ' ') {
-            v.len--;
-        }
-
-        if (v.len >= 2 && v.data[0] == '"' && v.data[v.len - 1] == '"') {
-            v.data++;
-            v.len -= 2;
-        }
-
-        if (v.len == 0 || ngx_strlchr(v.data, v.data + v.len, ',')) {
-            *message = "If-Match on a write takes one ETag.";
-            return NGX_HTTP_S3_ERR_NOT_IMPLEMENTED;
-        }
-
-        put->cond = NGX_HTTP_S3_WIRE_COND_IF_MATCH;
-        put->cond_etag = v;
-    }
-
-    return NGX_HTTP_S3_OK;
 }
 
 
@@ -597,7 +555,8 @@ ngx_http_s3_put_done(ngx_http_s3_body_t *bd)
 
     if (ngx_http_s3_wbuf_init(&b, r->pool, 32 + ctx->bucket.len
                                            + ctx->key.len + rec.len
-                                           + put->cond_etag.len)
+                                           + put->cond.match.len
+                                           + put->cond.none_match.len)
         != NGX_OK)
     {
         goto failed;
@@ -606,8 +565,7 @@ ngx_http_s3_put_done(ngx_http_s3_body_t *bd)
     ngx_http_s3_wire_put_str(&b, &ctx->bucket);
     ngx_http_s3_wire_put_str(&b, &ctx->key);
     ngx_http_s3_wire_put_str(&b, &rec);
-    ngx_http_s3_wire_put_u8(&b, (uint8_t) put->cond);
-    ngx_http_s3_wire_put_str(&b, &put->cond_etag);
+    ngx_http_s3_wire_put_cond(&b, &put->cond);
 
     if (ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_OBJECT_PUT, &b,
                               ngx_http_s3_put_handler, put)

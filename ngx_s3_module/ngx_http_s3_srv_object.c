@@ -18,16 +18,16 @@
 ngx_uint_t
 ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
 {
-    ngx_int_t             rc;
-    ngx_str_t             bucket, key, rec, etag, k, old;
-    ngx_uint_t            cond, st;
-    ngx_http_s3_object_t  o, prev;
+    ngx_int_t                 rc;
+    ngx_str_t                 bucket, key, rec, k, old;
+    ngx_uint_t                st;
+    ngx_http_s3_object_t      o, prev;
+    ngx_http_s3_write_cond_t  wc;
 
     ngx_http_s3_wire_get_str(&ex->req, &bucket);
     ngx_http_s3_wire_get_str(&ex->req, &key);
     ngx_http_s3_wire_get_str(&ex->req, &rec);
-    cond = ngx_http_s3_wire_get_u8(&ex->req);
-    ngx_http_s3_wire_get_str(&ex->req, &etag);
+    ngx_http_s3_wire_get_cond(&ex->req, &wc);
 
     if (ex->req.error
         || ngx_http_s3_object_decode(&rec, &o, NULL) != NGX_OK)
@@ -65,17 +65,19 @@ ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
             return NGX_HTTP_S3_WIRE_ST_OK;
         }
 
-        if (cond == NGX_HTTP_S3_WIRE_COND_IF_NONE_MATCH
-            || (cond == NGX_HTTP_S3_WIRE_COND_IF_MATCH
-                && (prev.etag.len != etag.len
-                    || ngx_memcmp(prev.etag.data, etag.data, etag.len) != 0)))
-        {
+        st = ngx_http_s3_write_cond_check(&wc, &prev.etag);
+
+        if (st != NGX_HTTP_S3_WIRE_ST_OK) {
             ngx_http_s3_engine_free(&old);
-            return NGX_HTTP_S3_WIRE_ST_PRECONDITION;
+            return st;
         }
 
-    } else if (cond == NGX_HTTP_S3_WIRE_COND_IF_MATCH) {
-        return NGX_HTTP_S3_WIRE_ST_NO_KEY;
+    } else {
+        st = ngx_http_s3_write_cond_check(&wc, NULL);
+
+        if (st != NGX_HTTP_S3_WIRE_ST_OK) {
+            return st;
+        }
     }
 
     ngx_http_s3_batch_put(ex->batch, &k, &rec);

@@ -73,5 +73,13 @@ ngx_int_t ngx_http_s3_base64_value(u_char c);
 /* base64 of 16 bytes (Content-MD5): NGX_OK and md5 filled, or NGX_ERROR */
 ngx_int_t ngx_http_s3_decode_md5(ngx_str_t *b64, u_char md5[16]);
 
+/*
+ * An If-Match / If-None-Match value ("*", or entity tags, quoted or not)
+ * against an ETag (hex, unquoted): 1 if it matches; weak tags (W/"...")
+ * match only with weak comparison
+ */
+ngx_uint_t ngx_http_s3_etag_match(ngx_str_t *list, ngx_str_t *etag,
+    ngx_uint_t weak);
+
 
 #endif /* _NGX_HTTP_S3_UTIL_H_INCLUDED_ */

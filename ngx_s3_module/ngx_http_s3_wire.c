@@ -8,6 +8,7 @@
 #include <ngx_core.h>
 
 #include "ngx_http_s3_wire.h"
+#include "ngx_http_s3_util.h"
 
 
 /* record field tags: never reuse a number, only add */
@@ -325,6 +326,65 @@ ngx_http_s3_wire_get_str(ngx_http_s3_rbuf_t *b, ngx_str_t *s)
     s->len = len;
     s->data = b->pos;
     b->pos += len;
+}
+
+
+void
+ngx_http_s3_wire_put_cond(ngx_http_s3_wbuf_t *b, ngx_http_s3_write_cond_t *wc)
+{
+    ngx_http_s3_wire_put_u8(b, (uint8_t) wc->cond);
+    ngx_http_s3_wire_put_str(b, &wc->match);
+
+    if (wc->cond & NGX_HTTP_S3_WIRE_COND_IF_NONE_LIST) {
+        ngx_http_s3_wire_put_str(b, &wc->none_match);
+    }
+}
+
+
+void
+ngx_http_s3_wire_get_cond(ngx_http_s3_rbuf_t *b, ngx_http_s3_write_cond_t *wc)
+{
+    wc->cond = ngx_http_s3_wire_get_u8(b);
+    ngx_http_s3_wire_get_str(b, &wc->match);
+
+    if (wc->cond & NGX_HTTP_S3_WIRE_COND_IF_NONE_LIST) {
+        ngx_http_s3_wire_get_str(b, &wc->none_match);
+
+    } else if (wc->cond & NGX_HTTP_S3_WIRE_COND_IF_NONE_MATCH) {
+        /* format 1: If-None-Match: * */
+        ngx_str_set(&wc->none_match, "*");
+        wc->cond |= NGX_HTTP_S3_WIRE_COND_IF_NONE_LIST;
+
+    } else {
+        ngx_str_null(&wc->none_match);
+    }
+}
+
+
+/* RFC 9110 13.2.2: If-Match first, then If-None-Match (weak compare) */
+
+ngx_uint_t
+ngx_http_s3_write_cond_check(ngx_http_s3_write_cond_t *wc, ngx_str_t *etag)
+{
+    if (wc->cond & NGX_HTTP_S3_WIRE_COND_IF_MATCH) {
+
+        if (etag == NULL) {
+            return NGX_HTTP_S3_WIRE_ST_NO_KEY;
+        }
+
+        if (!ngx_http_s3_etag_match(&wc->match, etag, 0)) {
+            return NGX_HTTP_S3_WIRE_ST_PRECONDITION;
+        }
+    }
+
+    if ((wc->cond & NGX_HTTP_S3_WIRE_COND_IF_NONE_LIST)
+        && etag != NULL
+        && ngx_http_s3_etag_match(&wc->none_match, etag, 1))
+    {
+        return NGX_HTTP_S3_WIRE_ST_PRECONDITION;
+    }
+
+    return NGX_HTTP_S3_WIRE_ST_OK;
 }
 
 

@@ -35,9 +35,11 @@
  * BUCKET_GET      str name                   OK: record | NO_BUCKET
  * BUCKET_DELETE   str name                   OK | NO_BUCKET | NOT_EMPTY
  * BUCKET_LIST     -                          OK: u32 n, n x str record
- * OBJECT_PUT      str bucket, str key, str object record, u8 cond,
- *                 str etag (for COND_IF_MATCH)
+ * OBJECT_PUT      str bucket, str key, str object record, cond
+ *                 (u8 bits, str If-Match value, and with
+ *                 COND_IF_NONE_LIST str If-None-Match value)
  *                                            OK | NO_BUCKET | PRECONDITION
+ *                                            | NO_KEY (If-Match, no object)
  *                 the replaced version's body file is unlinked by the
  *                 metadata process after the commit; a replay of the same
  *                 record (same body id) is answered OK and changes nothing
@@ -84,11 +86,15 @@
 #define NGX_HTTP_S3_WIRE_ST_ERROR            7
 #define NGX_HTTP_S3_WIRE_ST_UNAVAILABLE      8   /* transport, never sent */
 
-/* conditions of OBJECT_PUT */
+/*
+ * conditions of a write (OBJECT_PUT), bits: each present header's value
+ * is a str, If-Match's first; "*" or entity tags, as sent
+ */
 
 #define NGX_HTTP_S3_WIRE_COND_NONE           0
-#define NGX_HTTP_S3_WIRE_COND_IF_NONE_MATCH  1   /* If-None-Match: * */
-#define NGX_HTTP_S3_WIRE_COND_IF_MATCH       2   /* If-Match: etag */
+#define NGX_HTTP_S3_WIRE_COND_IF_NONE_MATCH  1   /* format 1: "*" only */
+#define NGX_HTTP_S3_WIRE_COND_IF_MATCH       2
+#define NGX_HTTP_S3_WIRE_COND_IF_NONE_LIST   8
 
 /* kinds of LIST entries */
 
@@ -188,6 +194,25 @@ uint8_t ngx_http_s3_wire_get_u8(ngx_http_s3_rbuf_t *b);
 uint32_t ngx_http_s3_wire_get_u32(ngx_http_s3_rbuf_t *b);
 uint64_t ngx_http_s3_wire_get_u64(ngx_http_s3_rbuf_t *b);
 void ngx_http_s3_wire_get_str(ngx_http_s3_rbuf_t *b, ngx_str_t *s);
+
+/* the conditions of a write: If-Match and If-None-Match, as sent */
+
+typedef struct {
+    ngx_uint_t                 cond;        /* NGX_HTTP_S3_WIRE_COND_* */
+    ngx_str_t                  match;
+    ngx_str_t                  none_match;
+} ngx_http_s3_write_cond_t;
+
+void ngx_http_s3_wire_put_cond(ngx_http_s3_wbuf_t *b,
+    ngx_http_s3_write_cond_t *wc);
+void ngx_http_s3_wire_get_cond(ngx_http_s3_rbuf_t *b,
+    ngx_http_s3_write_cond_t *wc);
+/*
+ * decided against the current ETag (NULL: no object): WIRE_ST_OK,
+ * WIRE_ST_PRECONDITION, or WIRE_ST_NO_KEY (If-Match and no object)
+ */
+ngx_uint_t ngx_http_s3_write_cond_check(ngx_http_s3_write_cond_t *wc,
+    ngx_str_t *etag);
 
 /*
  * parse a frame header at p (n bytes available): NGX_AGAIN if incomplete,

@@ -1,4 +1,4 @@
-/* sources: ngx_http_s3_wire.c */
+/* sources: ngx_http_s3_wire.c ngx_http_s3_util.c */
 
 /*
  * Copyright (C) ngx_s3 authors
@@ -24,6 +24,7 @@ static void test_frames(void);
 static void test_object(void);
 static void test_object_hostile(void);
 static void test_bucket(void);
+static void test_write_cond(void);
 static ngx_uint_t str_eq(ngx_str_t *a, ngx_str_t *b);
 static ngx_str_t wbuf_str(ngx_http_s3_wbuf_t *b);
 
@@ -45,6 +46,7 @@ main(void)
     test_object();
     test_object_hostile();
     test_bucket();
+    test_write_cond();
 
     ngx_destroy_pool(pool);
 
@@ -518,6 +520,101 @@ test_bucket(void)
     ngx_tap_ok(ngx_http_s3_bucket_decode(&in, &d) == NGX_OK
                && d.name.len == 0 && d.created == 0,
                "empty bucket record");
+}
+
+
+/* If-Match / If-None-Match of a write (RFC 9110 13.2.2, S3's rules) */
+
+static void
+test_write_cond(void)
+{
+    ngx_str_t                 in, etag, *none;
+    ngx_http_s3_rbuf_t        rb;
+    ngx_http_s3_wbuf_t        wb;
+    ngx_http_s3_write_cond_t  wc, d;
+
+    ngx_str_set(&etag, "0cc175b9c0f1b6a831c399e269772661");
+    none = NULL;
+
+    ngx_memzero(&wc, sizeof(wc));
+    ngx_tap_ok(ngx_http_s3_write_cond_check(&wc, &etag)
+               == NGX_HTTP_S3_WIRE_ST_OK
+               && ngx_http_s3_write_cond_check(&wc, none)
+                  == NGX_HTTP_S3_WIRE_ST_OK, "no condition");
+
+    wc.cond = NGX_HTTP_S3_WIRE_COND_IF_MATCH;
+    ngx_str_set(&wc.match, "*");
+    ngx_tap_ok(ngx_http_s3_write_cond_check(&wc, &etag)
+               == NGX_HTTP_S3_WIRE_ST_OK, "If-Match: * and an object");
+    ngx_tap_ok(ngx_http_s3_write_cond_check(&wc, none)
+               == NGX_HTTP_S3_WIRE_ST_NO_KEY, "If-Match: * and none: 404");
+
+    ngx_str_set(&wc.match, "\"0cc175b9c0f1b6a831c399e269772661\"");
+    ngx_tap_ok(ngx_http_s3_write_cond_check(&wc, &etag)
+               == NGX_HTTP_S3_WIRE_ST_OK, "If-Match: the etag, quoted");
+    ngx_str_set(&wc.match, "\"aa\", 0cc175b9c0f1b6a831c399e269772661");
+    ngx_tap_ok(ngx_http_s3_write_cond_check(&wc, &etag)
+               == NGX_HTTP_S3_WIRE_ST_OK, "If-Match: a list with it");
+    ngx_str_set(&wc.match, "\"aa\"");
+    ngx_tap_ok(ngx_http_s3_write_cond_check(&wc, &etag)
+               == NGX_HTTP_S3_WIRE_ST_PRECONDITION, "If-Match: another: 412");
+    ngx_str_set(&wc.match, "W/\"0cc175b9c0f1b6a831c399e269772661\"");
+    ngx_tap_ok(ngx_http_s3_write_cond_check(&wc, &etag)
+               == NGX_HTTP_S3_WIRE_ST_PRECONDITION,
+               "If-Match: a weak tag never matches");
+
+    wc.cond = NGX_HTTP_S3_WIRE_COND_IF_NONE_LIST;
+    ngx_str_set(&wc.none_match, "*");
+    ngx_tap_ok(ngx_http_s3_write_cond_check(&wc, &etag)
+               == NGX_HTTP_S3_WIRE_ST_PRECONDITION
+               && ngx_http_s3_write_cond_check(&wc, none)
+                  == NGX_HTTP_S3_WIRE_ST_OK, "If-None-Match: *");
+    ngx_str_set(&wc.none_match, "\"0cc175b9c0f1b6a831c399e269772661\"");
+    ngx_tap_ok(ngx_http_s3_write_cond_check(&wc, &etag)
+               == NGX_HTTP_S3_WIRE_ST_PRECONDITION
+               && ngx_http_s3_write_cond_check(&wc, none)
+                  == NGX_HTTP_S3_WIRE_ST_OK,
+               "If-None-Match: the etag: 412; no object: OK");
+    ngx_str_set(&wc.none_match, "\"aa\"");
+    ngx_tap_ok(ngx_http_s3_write_cond_check(&wc, &etag)
+               == NGX_HTTP_S3_WIRE_ST_OK, "If-None-Match: another etag");
+
+    wc.cond = NGX_HTTP_S3_WIRE_COND_IF_MATCH
+              | NGX_HTTP_S3_WIRE_COND_IF_NONE_LIST;
+    ngx_str_set(&wc.match, "*");
+    ngx_str_set(&wc.none_match, "\"0cc175b9c0f1b6a831c399e269772661\"");
+    ngx_tap_ok(ngx_http_s3_write_cond_check(&wc, &etag)
+               == NGX_HTTP_S3_WIRE_ST_PRECONDITION, "both, None fails");
+
+    ngx_http_s3_wbuf_init(&wb, pool, 16);
+    ngx_http_s3_wire_put_cond(&wb, &wc);
+    in = wbuf_str(&wb);
+    ngx_http_s3_rbuf_init(&rb, &in);
+    ngx_http_s3_wire_get_cond(&rb, &d);
+    ngx_tap_ok(!rb.error && rb.pos == rb.last && d.cond == wc.cond
+               && str_eq(&d.match, &wc.match)
+               && str_eq(&d.none_match, &wc.none_match),
+               "conditions round trip");
+
+    /* what a format-1 worker sends: If-None-Match: * */
+
+    ngx_http_s3_wbuf_init(&wb, pool, 16);
+    ngx_http_s3_wire_put_u8(&wb, NGX_HTTP_S3_WIRE_COND_IF_NONE_MATCH);
+    ngx_str_null(&in);
+    ngx_http_s3_wire_put_str(&wb, &in);
+    in = wbuf_str(&wb);
+    ngx_http_s3_rbuf_init(&rb, &in);
+    ngx_http_s3_wire_get_cond(&rb, &d);
+    ngx_tap_ok(!rb.error
+               && ngx_http_s3_write_cond_check(&d, &etag)
+                  == NGX_HTTP_S3_WIRE_ST_PRECONDITION
+               && ngx_http_s3_write_cond_check(&d, none)
+                  == NGX_HTTP_S3_WIRE_ST_OK, "format 1 If-None-Match: *");
+
+    in.len = 3;
+    ngx_http_s3_rbuf_init(&rb, &in);
+    ngx_http_s3_wire_get_cond(&rb, &d);
+    ngx_tap_ok(rb.error, "conditions cut short: error");
 }
 
 
