@@ -614,3 +614,49 @@ def test_concurrent_overwrites_are_atomic(server, bucket):
     assert bad == []
     r = assert_ok(request(server, 'GET', path))
     assert etags[r.header('ETag')] == r.body
+
+
+def test_user_metadata_bytes_round_trip(server, s3, bucket, monkeypatch):
+    """x-amz-meta-* values come back byte for byte: a Latin-1 byte (0xE9)
+    stays one byte, UTF-8 stays UTF-8, on GET and HEAD."""
+
+    import http.client
+    import hashlib
+    import sigv4
+
+    # http.client sends str header values as Latin-1: sign those bytes
+    def sts(amz_date, scope, creq):
+        return '\n'.join([sigv4.ALGORITHM, amz_date, scope,
+                          hashlib.sha256(creq.encode('latin-1'))
+                          .hexdigest()])
+    monkeypatch.setattr(sigv4, 'string_to_sign', sts)
+
+    values = {'latin': b'caf\xe9', 'utf8': 'café ✓'.encode('utf-8'),
+              'ctl': b'a\tb'}
+    hdrs = {'x-amz-meta-' + k: v.decode('latin-1')
+            for k, v in values.items()}
+    path = '/%s/meta-bytes' % bucket
+    for method in ('PUT', 'GET', 'HEAD'):
+        h = sigv4.sign_headers(method, server.host, path, [],
+                               hdrs if method == 'PUT' else {},
+                               b'x' if method == 'PUT' else b'',
+                               server.access_key, server.secret_key,
+                               server.region)
+        c = http.client.HTTPConnection('127.0.0.1', server.port, timeout=10)
+        c.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        c.putheader('Host', server.host)
+        for k, v in h.items():
+            c.putheader(k, v)
+        if method == 'PUT':
+            c.putheader('Content-Length', '1')
+        c.endheaders()
+        if method == 'PUT':
+            c.send(b'x')
+        r = c.getresponse()
+        r.read()
+        c.close()
+        assert r.status == 200, (method, r.status)
+        if method != 'PUT':
+            for k, v in values.items():
+                got = r.headers.get('x-amz-meta-' + k).encode('latin-1')
+                assert got == v, (method, k, got, v)
