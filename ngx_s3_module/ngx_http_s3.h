@@ -14,6 +14,7 @@
 
 #include "ngx_http_s3_util.h"
 #include "ngx_http_s3_wire.h"
+#include "ngx_http_s3_sigv2.h"
 #include "ngx_http_s3_sigv4.h"
 #include "ngx_http_s3_xml.h"
 
@@ -116,6 +117,7 @@ typedef struct {
     ngx_uint_t                 fsync;
     ngx_msec_t                 meta_timeout;
     time_t                     max_skew;
+    ngx_flag_t                 sigv2;       /* accept Signature Version 2 */
     ngx_path_t                *path;        /* registered with a manager */
     ngx_flag_t                 enabled;     /* some location uses s3 */
 } ngx_http_s3_main_conf_t;
@@ -132,9 +134,17 @@ typedef struct {
 typedef enum {
     NGX_HTTP_S3_PAYLOAD_NONE = 0,      /* anonymous, no auth */
     NGX_HTTP_S3_PAYLOAD_SIGNED,        /* x-amz-content-sha256: <hex> */
-    NGX_HTTP_S3_PAYLOAD_UNSIGNED,      /* UNSIGNED-PAYLOAD, presigned */
+    NGX_HTTP_S3_PAYLOAD_UNSIGNED,      /* UNSIGNED-PAYLOAD, presigned, SigV2 */
     NGX_HTTP_S3_PAYLOAD_STREAMING      /* STREAMING-*: aws-chunked */
 } ngx_http_s3_payload_e;
+
+
+/* an element of an error body after <Message>, as S3 adds for some codes */
+
+typedef struct {
+    const char                *name;
+    ngx_str_t                  value;
+} ngx_http_s3_err_extra_t;
 
 
 typedef struct {
@@ -142,6 +152,8 @@ typedef struct {
     ngx_http_s3_payload_e      payload;
     u_char                     sha256[32];  /* for PAYLOAD_SIGNED */
     const char                *message;     /* why it failed, for the reply */
+    ngx_http_s3_err_extra_t   *extra;       /* and what S3 adds to it */
+    ngx_uint_t                 nextra;
 
     /* for PAYLOAD_STREAMING: what aws-chunked signatures chain from */
     ngx_str_t                  content_sha256;  /* the header's value */

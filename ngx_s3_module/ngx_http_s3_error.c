@@ -20,6 +20,7 @@ typedef struct {
 
 
 static ngx_uint_t ngx_http_s3_xml_safe(ngx_str_t *s);
+static ngx_uint_t ngx_http_s3_xml_text_safe(ngx_str_t *s);
 static ngx_int_t ngx_http_s3_send_chain(ngx_http_request_t *r,
     ngx_chain_t *body);
 
@@ -269,6 +270,13 @@ ngx_http_s3_send_error(ngx_http_request_t *r, ngx_http_s3_err_e err,
     n = 0;
     ctx = ngx_http_s3_get_ctx(r);
 
+    /* a failed authentication: what S3 adds (AWSAccessKeyId, ...) */
+
+    if (ctx && ctx->auth.nextra) {
+        return ngx_http_s3_send_error_extra(r, err, message, ctx->auth.extra,
+                                            ctx->auth.nextra);
+    }
+
     /* names that XML 1.0 cannot carry would make the whole body unreadable */
 
     if (ctx && ngx_http_s3_xml_safe(&ctx->bucket)
@@ -377,6 +385,13 @@ ngx_http_s3_send_error_extra(ngx_http_request_t *r, ngx_http_s3_err_e err,
     ngx_http_s3_xml_cstr(&w, "Message", message);
 
     for (i = 0; i < nextra; i++) {
+
+        /* values from the request: left out if XML 1.0 cannot carry them */
+
+        if (!ngx_http_s3_xml_text_safe(&extra[i].value)) {
+            continue;
+        }
+
         ngx_http_s3_xml_text(&w, extra[i].name, extra[i].value.data,
                              extra[i].value.len);
     }
@@ -453,13 +468,26 @@ ngx_http_s3_send_error_extra(ngx_http_request_t *r, ngx_http_s3_err_e err,
 static ngx_uint_t
 ngx_http_s3_xml_safe(ngx_str_t *s)
 {
-    u_char  *p, *last;
-
     if (s->len == 0) {
         return 1;
     }
 
     if (ngx_http_s3_valid_key(s) != NGX_OK) {
+        return 0;
+    }
+
+    return ngx_http_s3_xml_text_safe(s);
+}
+
+
+/* the same for any length */
+
+static ngx_uint_t
+ngx_http_s3_xml_text_safe(ngx_str_t *s)
+{
+    u_char  *p, *last;
+
+    if (!ngx_http_s3_valid_utf8(s->data, s->len)) {
         return 0;
     }
 

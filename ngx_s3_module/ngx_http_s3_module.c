@@ -119,6 +119,13 @@ static ngx_command_t  ngx_http_s3_commands[] = {
       offsetof(ngx_http_s3_main_conf_t, max_skew),
       NULL },
 
+    { ngx_string("s3_sigv2"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_s3_main_conf_t, sigv2),
+      NULL },
+
       ngx_null_command
 };
 
@@ -798,6 +805,7 @@ ngx_http_s3_create_main_conf(ngx_conf_t *cf)
     smcf->fsync = NGX_CONF_UNSET_UINT;
     smcf->meta_timeout = NGX_CONF_UNSET_MSEC;
     smcf->max_skew = NGX_CONF_UNSET;
+    smcf->sigv2 = NGX_CONF_UNSET;
     smcf->keys = NGX_CONF_UNSET_PTR;
 
     return smcf;
@@ -812,6 +820,7 @@ ngx_http_s3_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(smcf->fsync, NGX_HTTP_S3_FSYNC_ON);
     ngx_conf_init_msec_value(smcf->meta_timeout, 30000);
     ngx_conf_init_value(smcf->max_skew, 900);
+    ngx_conf_init_value(smcf->sigv2, 1);
     ngx_conf_init_ptr_value(smcf->keys, NULL);
 
     if (smcf->region.len == 0) {

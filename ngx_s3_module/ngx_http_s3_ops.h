@@ -27,11 +27,6 @@
 
 /* ngx_http_s3_error.c */
 
-typedef struct {
-    const char                *name;
-    ngx_str_t                  value;
-} ngx_http_s3_err_extra_t;
-
 /* an error with more elements after <Message>, as S3 adds for some codes */
 ngx_int_t ngx_http_s3_send_error_extra(ngx_http_request_t *r,
     ngx_http_s3_err_e err, const char *message,
