@@ -188,7 +188,8 @@ ngx_table_elt_t *ngx_http_s3_push_header(ngx_http_request_t *r,
 void ngx_http_s3_finalize(ngx_http_request_t *r, ngx_int_t rc);
 /*
  * <data>/objects/ab/cd/<id>: the body file of an object version, named by
- * its random id; buf must hold smcf->data.len + 48 bytes; NUL-terminated
+ * its random id; buf must hold smcf->data.len + 48 bytes; NUL-terminated.
+ * NULL if id is not a valid body id (ngx_http_s3_valid_body_id())
  */
 u_char *ngx_http_s3_body_path(ngx_http_s3_main_conf_t *smcf, u_char *buf,
     ngx_str_t *id);

@@ -714,25 +714,29 @@ ngx_http_s3_get_ctx(ngx_http_request_t *r)
 }
 
 
+/* no id ever names a file outside <data>/objects */
+
 u_char *
 ngx_http_s3_body_path(ngx_http_s3_main_conf_t *smcf, u_char *buf,
     ngx_str_t *id)
 {
     u_char  *p;
 
+    if (!ngx_http_s3_valid_body_id(id)) {
+        return NULL;
+    }
+
     p = ngx_cpymem(buf, smcf->data.data, smcf->data.len);
     p = ngx_cpymem(p, "/objects/", sizeof("/objects/") - 1);
 
-    if (id->len >= 4) {
-        *p++ = id->data[0];
-        *p++ = id->data[1];
-        *p++ = '/';
-        *p++ = id->data[2];
-        *p++ = id->data[3];
-        *p++ = '/';
-    }
+    *p++ = id->data[0];
+    *p++ = id->data[1];
+    *p++ = '/';
+    *p++ = id->data[2];
+    *p++ = id->data[3];
+    *p++ = '/';
 
-    p = ngx_cpymem(p, id->data, ngx_min(id->len, 32));
+    p = ngx_cpymem(p, id->data, NGX_HTTP_S3_BODY_ID_LEN);
     *p = '\0';
 
     return buf;

@@ -824,8 +824,10 @@ ngx_http_s3_srv_unlink_body(ngx_http_s3_exec_t *ex, ngx_str_t *rec)
 
     smcf = ngx_http_s3_server_conf;
 
+    /* the decoder refuses a body id of another format */
+
     if (ngx_http_s3_object_decode(rec, &o, NULL) != NGX_OK
-        || o.body.len != NGX_HTTP_S3_BODY_ID_LEN)
+        || o.body.len == 0)
     {
         return;
     }
@@ -837,8 +839,12 @@ ngx_http_s3_srv_unlink_body(ngx_http_s3_exec_t *ex, ngx_str_t *rec)
         return;
     }
 
+    if (ngx_http_s3_body_path(smcf, t->path, &o.body) == NULL) {
+        ngx_free(t);
+        return;
+    }
+
     t->when = ngx_current_msec + NGX_HTTP_S3_UNLINK_DELAY;
-    ngx_http_s3_body_path(smcf, t->path, &o.body);
 
     if (ngx_http_s3_trash_ev.handler == NULL) {
         ngx_queue_init(&ngx_http_s3_trash);
