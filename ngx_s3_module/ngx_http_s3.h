@@ -102,6 +102,14 @@ typedef enum {
 } ngx_http_s3_op_e;
 
 
+/*
+ * the metadata socket, in a directory of its own that only nginx's user
+ * may enter (the metadata process creates both, 0700 and 0600)
+ */
+#define NGX_HTTP_S3_SOCKET_DIR     "run"
+#define NGX_HTTP_S3_SOCKET         "/" NGX_HTTP_S3_SOCKET_DIR "/meta.sock"
+
+
 typedef struct {
     ngx_str_t                  access_key;
     ngx_str_t                  secret_key;
@@ -110,7 +118,7 @@ typedef struct {
 
 typedef struct {
     ngx_str_t                  data;        /* data directory, absolute */
-    ngx_str_t                  socket;      /* <data>/meta.sock */
+    ngx_str_t                  socket;      /* <data>/run/meta.sock */
     ngx_str_t                  region;
     ngx_array_t               *keys;        /* ngx_http_s3_key_t */
     ngx_uint_t                 fsync;

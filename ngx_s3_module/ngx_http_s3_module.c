@@ -917,14 +917,14 @@ ngx_http_s3_data(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    smcf->socket.len = smcf->data.len + sizeof("/meta.sock") - 1;
+    smcf->socket.len = smcf->data.len + sizeof(NGX_HTTP_S3_SOCKET) - 1;
     smcf->socket.data = ngx_pnalloc(cf->pool, smcf->socket.len + 1);
     if (smcf->socket.data == NULL) {
         return NGX_CONF_ERROR;
     }
 
     p = ngx_cpymem(smcf->socket.data, smcf->data.data, smcf->data.len);
-    p = ngx_cpymem(p, "/meta.sock", sizeof("/meta.sock") - 1);
+    p = ngx_cpymem(p, NGX_HTTP_S3_SOCKET, sizeof(NGX_HTTP_S3_SOCKET) - 1);
     *p = '\0';
 
     if (smcf->socket.len >= sizeof(((struct sockaddr_un *) 0)->sun_path)) {
