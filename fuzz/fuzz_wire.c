@@ -4,7 +4,10 @@
  * The metadata protocol on any input: frame headers are accepted only
  * when consistent; object and bucket records decode without reading out
  * of bounds, and what decodes re-encodes to a record that decodes to the
- * same values (unknown fields aside).
+ * same values (unknown fields aside).  The input is also read as the body
+ * of a hostile OBJECT_PUT frame, as the metadata process reads it: a
+ * record that decodes never has a body id that could name a file outside
+ * the body directory.
  */
 
 
@@ -20,6 +23,8 @@ static void fuzz_frame(u_char *p, size_t n);
 static void fuzz_reads(u_char *p, size_t n);
 static void fuzz_object(ngx_pool_t *pool, u_char *p, size_t n);
 static void fuzz_bucket(ngx_pool_t *pool, u_char *p, size_t n);
+static void fuzz_put(u_char *p, size_t n);
+static void safe_body(ngx_http_s3_object_t *o);
 static void same_str(ngx_str_t *a, ngx_str_t *b);
 
 
@@ -44,6 +49,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_reads(p, size);
     fuzz_object(pool, p, size);
     fuzz_bucket(pool, p, size);
+    fuzz_put(p, size);
 
     ngx_destroy_pool(pool);
 
@@ -134,11 +140,15 @@ fuzz_object(ngx_pool_t *pool, u_char *p, size_t n)
 
     /* without a pool metadata is skipped */
 
-    (void) ngx_http_s3_object_decode(&in, &o, NULL);
+    if (ngx_http_s3_object_decode(&in, &o, NULL) == NGX_OK) {
+        safe_body(&o);
+    }
 
     if (ngx_http_s3_object_decode(&in, &o, pool) != NGX_OK) {
         return;
     }
+
+    safe_body(&o);
 
     if (ngx_http_s3_wbuf_init(&wb, pool, 64) != NGX_OK) {
         abort();
@@ -240,6 +250,66 @@ fuzz_bucket(ngx_pool_t *pool, u_char *p, size_t n)
         || d.object_lock != bk.object_lock)
     {
         abort();
+    }
+}
+
+
+/* OBJECT_PUT: str bucket, str key, str record, u8 cond, str etag */
+
+static void
+fuzz_put(u_char *p, size_t n)
+{
+    ngx_str_t             in, bucket, key, rec, etag;
+    ngx_http_s3_rbuf_t    rb;
+    ngx_http_s3_object_t  o;
+
+    in.data = p;
+    in.len = n;
+
+    ngx_http_s3_rbuf_init(&rb, &in);
+
+    ngx_http_s3_wire_get_str(&rb, &bucket);
+    ngx_http_s3_wire_get_str(&rb, &key);
+    ngx_http_s3_wire_get_str(&rb, &rec);
+    (void) ngx_http_s3_wire_get_u8(&rb);
+    ngx_http_s3_wire_get_str(&rb, &etag);
+
+    if (rb.pos > rb.last) {
+        abort();
+    }
+
+    if (rb.error) {
+        return;
+    }
+
+    if (ngx_http_s3_object_decode(&rec, &o, NULL) == NGX_OK) {
+        safe_body(&o);
+    }
+}
+
+
+/* what the metadata process may unlink: nothing but <objects>/ab/cd/id */
+
+static void
+safe_body(ngx_http_s3_object_t *o)
+{
+    size_t  i;
+    u_char  c;
+
+    if (o->body.len == 0) {
+        return;
+    }
+
+    if (o->body.len != 32 || !ngx_http_s3_valid_body_id(&o->body)) {
+        abort();
+    }
+
+    for (i = 0; i < o->body.len; i++) {
+        c = o->body.data[i];
+
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            abort();
+        }
     }
 }
 

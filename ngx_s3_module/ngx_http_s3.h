@@ -103,6 +103,14 @@ typedef enum {
 } ngx_http_s3_op_e;
 
 
+/*
+ * the metadata socket, in a directory of its own that only nginx's user
+ * may enter (the metadata process creates both, 0700 and 0600)
+ */
+#define NGX_HTTP_S3_SOCKET_DIR     "run"
+#define NGX_HTTP_S3_SOCKET         "/" NGX_HTTP_S3_SOCKET_DIR "/meta.sock"
+
+
 typedef struct {
     ngx_str_t                  access_key;
     ngx_str_t                  secret_key;
@@ -111,7 +119,7 @@ typedef struct {
 
 typedef struct {
     ngx_str_t                  data;        /* data directory, absolute */
-    ngx_str_t                  socket;      /* <data>/meta.sock */
+    ngx_str_t                  socket;      /* <data>/run/meta.sock */
     ngx_str_t                  region;
     ngx_array_t               *keys;        /* ngx_http_s3_key_t */
     ngx_uint_t                 fsync;
@@ -200,7 +208,8 @@ ngx_table_elt_t *ngx_http_s3_push_header(ngx_http_request_t *r,
 void ngx_http_s3_finalize(ngx_http_request_t *r, ngx_int_t rc);
 /*
  * <data>/objects/ab/cd/<id>: the body file of an object version, named by
- * its random id; buf must hold smcf->data.len + 48 bytes; NUL-terminated
+ * its random id; buf must hold smcf->data.len + 48 bytes; NUL-terminated.
+ * NULL if id is not a valid body id (ngx_http_s3_valid_body_id())
  */
 u_char *ngx_http_s3_body_path(ngx_http_s3_main_conf_t *smcf, u_char *buf,
     ngx_str_t *id);

@@ -288,7 +288,13 @@ ngx_http_s3_get_send(ngx_http_s3_get_t *g, ngx_http_s3_object_t *o)
             return NGX_ERROR;
         }
 
-        ngx_http_s3_body_path(smcf, path, &o->body);
+        if (ngx_http_s3_body_path(smcf, path, &o->body) == NULL) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "the record of \"%V/%V\" has %O bytes but no "
+                          "body file", &ctx->bucket, &ctx->key, size);
+
+            return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
+        }
 
         fname.data = path;
         fname.len = ngx_strlen(path);

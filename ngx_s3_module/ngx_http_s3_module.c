@@ -721,25 +721,29 @@ ngx_http_s3_get_ctx(ngx_http_request_t *r)
 }
 
 
+/* no id ever names a file outside <data>/objects */
+
 u_char *
 ngx_http_s3_body_path(ngx_http_s3_main_conf_t *smcf, u_char *buf,
     ngx_str_t *id)
 {
     u_char  *p;
 
+    if (!ngx_http_s3_valid_body_id(id)) {
+        return NULL;
+    }
+
     p = ngx_cpymem(buf, smcf->data.data, smcf->data.len);
     p = ngx_cpymem(p, "/objects/", sizeof("/objects/") - 1);
 
-    if (id->len >= 4) {
-        *p++ = id->data[0];
-        *p++ = id->data[1];
-        *p++ = '/';
-        *p++ = id->data[2];
-        *p++ = id->data[3];
-        *p++ = '/';
-    }
+    *p++ = id->data[0];
+    *p++ = id->data[1];
+    *p++ = '/';
+    *p++ = id->data[2];
+    *p++ = id->data[3];
+    *p++ = '/';
 
-    p = ngx_cpymem(p, id->data, ngx_min(id->len, 32));
+    p = ngx_cpymem(p, id->data, NGX_HTTP_S3_BODY_ID_LEN);
     *p = '\0';
 
     return buf;
@@ -922,14 +926,14 @@ ngx_http_s3_data(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    smcf->socket.len = smcf->data.len + sizeof("/meta.sock") - 1;
+    smcf->socket.len = smcf->data.len + sizeof(NGX_HTTP_S3_SOCKET) - 1;
     smcf->socket.data = ngx_pnalloc(cf->pool, smcf->socket.len + 1);
     if (smcf->socket.data == NULL) {
         return NGX_CONF_ERROR;
     }
 
     p = ngx_cpymem(smcf->socket.data, smcf->data.data, smcf->data.len);
-    p = ngx_cpymem(p, "/meta.sock", sizeof("/meta.sock") - 1);
+    p = ngx_cpymem(p, NGX_HTTP_S3_SOCKET, sizeof(NGX_HTTP_S3_SOCKET) - 1);
     *p = '\0';
 
     if (smcf->socket.len >= sizeof(((struct sockaddr_un *) 0)->sun_path)) {

@@ -15,9 +15,14 @@
 /*
  * The metadata process.  nginx's cache manager runs the manager callback
  * of the data directory's path; on the first call it opens LevelDB and
- * listens on <data>/meta.sock.  Requests are executed one at a time, in
- * order, each decided in one step against the database (compare and set
- * happens here, never in a worker).
+ * listens on <data>/run/meta.sock.  Requests are executed one at a time,
+ * in order, each decided in one step against the database (compare and
+ * set happens here, never in a worker).
+ *
+ * Only nginx's user may talk to it: the socket's directory is 0700, the
+ * socket 0600, and a peer of another uid is refused (SO_PEERCRED).  Every
+ * frame is still treated as hostile: the record decoder accepts only body
+ * ids of the exact format, and no file name is ever taken from the wire.
  *
  * Told to quit, the process keeps serving until every worker has closed
  * its connection, so a graceful stop finishes the requests it accepted;
@@ -56,9 +61,12 @@ typedef struct {
 } ngx_http_s3_server_conn_t;
 
 
+static ngx_int_t ngx_http_s3_server_dir(ngx_log_t *log, ngx_str_t *data,
+    char *name);
 static ngx_int_t ngx_http_s3_server_listen(ngx_cycle_t *cycle,
     ngx_http_s3_main_conf_t *smcf);
 static void ngx_http_s3_server_accept(ngx_event_t *ev);
+static ngx_int_t ngx_http_s3_server_peer(ngx_socket_t s, ngx_log_t *log);
 static void ngx_http_s3_server_read(ngx_event_t *ev);
 static void ngx_http_s3_server_write(ngx_event_t *ev);
 static ngx_int_t ngx_http_s3_server_flush(ngx_http_s3_server_conn_t *sc);
@@ -111,6 +119,13 @@ ngx_http_s3_server_open(ngx_cycle_t *cycle, ngx_http_s3_main_conf_t *smcf)
     ngx_http_s3_batch_t  *b;
 
     ngx_http_s3_server_conf = smcf;
+
+    if (ngx_http_s3_server_dir(cycle->log, &smcf->data, "db") != NGX_OK
+        || ngx_http_s3_server_dir(cycle->log, &smcf->data, "objects")
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     rc = ngx_http_s3_engine_open(cycle->log, &smcf->data, smcf->fsync);
 
@@ -199,6 +214,13 @@ ngx_http_s3_server_manager(void *data)
         return ngx_http_s3_server_quitting ? 1000 : 10000;
     }
 
+    /*
+     * what this process creates is for nginx's user alone: LevelDB's
+     * files (it creates them 0644 less the umask), the socket
+     */
+
+    (void) umask(077);
+
     rc = ngx_http_s3_server_open((ngx_cycle_t *) ngx_cycle, smcf);
 
     if (rc == NGX_AGAIN) {
@@ -241,9 +263,85 @@ ngx_http_s3_server_manager(void *data)
 }
 
 
+/*
+ * <data>/<name>: a directory of nginx's user, 0700 (made so if it was
+ * not: older versions left db/ 0755); anything else is fatal and loud
+ */
+
+static ngx_int_t
+ngx_http_s3_server_dir(ngx_log_t *log, ngx_str_t *data, char *name)
+{
+    u_char           *p, path[NGX_MAX_PATH];
+    ngx_uid_t         uid;
+    ngx_file_info_t   fi;
+
+    if (data->len + 1 + ngx_strlen(name) >= NGX_MAX_PATH) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0, "s3 data path too long");
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(path, data->data, data->len);
+    *p++ = '/';
+    p = ngx_cpymem(p, name, ngx_strlen(name));
+    *p = '\0';
+
+    if (ngx_create_dir(path, 0700) == NGX_FILE_ERROR
+        && ngx_errno != NGX_EEXIST)
+    {
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      ngx_create_dir_n " \"%s\" failed", path);
+        return NGX_ERROR;
+    }
+
+    /* it may be a symbolic link to another disk: follow it */
+
+    if (ngx_file_info(path, &fi) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      ngx_file_info_n " \"%s\" failed", path);
+        return NGX_ERROR;
+    }
+
+    if (!ngx_is_dir(&fi)) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "s3 data: \"%s\" is not a directory", path);
+        return NGX_ERROR;
+    }
+
+    uid = geteuid();
+
+    if (fi.st_uid != uid) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "s3 data: \"%s\" belongs to uid %d, not to nginx's "
+                      "user (uid %d): chown -R the data directory to "
+                      "nginx's user", path, (int) fi.st_uid, (int) uid);
+        return NGX_ERROR;
+    }
+
+    if (ngx_file_access(&fi) & 077) {
+        if (chmod((char *) path, 0700) == -1) {
+            ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                          "chmod(\"%s\", 0700) failed", path);
+            return NGX_ERROR;
+        }
+
+        /* ngx_sprintf() has no octal */
+
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "s3 data: \"%s\" was mode 0%ui%ui%ui, now 0700", path,
+                      (ngx_uint_t) (ngx_file_access(&fi) >> 6) & 7,
+                      (ngx_uint_t) (ngx_file_access(&fi) >> 3) & 7,
+                      (ngx_uint_t) ngx_file_access(&fi) & 7);
+    }
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_s3_server_listen(ngx_cycle_t *cycle, ngx_http_s3_main_conf_t *smcf)
 {
+    int                  rc;
+    mode_t               mask;
     ngx_socket_t         s;
     ngx_connection_t    *c;
     struct sockaddr_un   sun;
@@ -252,6 +350,15 @@ ngx_http_s3_server_listen(ngx_cycle_t *cycle, ngx_http_s3_main_conf_t *smcf)
 
     if (listening) {
         return NGX_OK;
+    }
+
+    /* the socket's directory keeps out every other user */
+
+    if (ngx_http_s3_server_dir(cycle->log, &smcf->data,
+                               NGX_HTTP_S3_SOCKET_DIR)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     ngx_memzero(&sun, sizeof(struct sockaddr_un));
@@ -272,9 +379,13 @@ ngx_http_s3_server_listen(ngx_cycle_t *cycle, ngx_http_s3_main_conf_t *smcf)
                       "unlink(\"%s\") failed", smcf->socket.data);
     }
 
-    if (bind(s, (struct sockaddr *) &sun, sizeof(struct sockaddr_un)) == -1
-        || listen(s, 511) == -1)
-    {
+    /* the socket itself: 0600, whatever the process's umask */
+
+    mask = umask(0177);
+    rc = bind(s, (struct sockaddr *) &sun, sizeof(struct sockaddr_un));
+    (void) umask(mask);
+
+    if (rc == -1 || listen(s, 511) == -1) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_socket_errno,
                       "s3 metadata socket \"%s\" failed", smcf->socket.data);
         ngx_close_socket(s);
@@ -335,6 +446,11 @@ ngx_http_s3_server_accept(ngx_event_t *ev)
             return;
         }
 
+        if (ngx_http_s3_server_peer(s, ev->log) != NGX_OK) {
+            ngx_close_socket(s);
+            continue;
+        }
+
         sc = ngx_calloc(sizeof(ngx_http_s3_server_conn_t), ev->log);
         if (sc == NULL) {
             ngx_close_socket(s);
@@ -391,6 +507,60 @@ ngx_http_s3_server_accept(ngx_event_t *ev)
         /* the worker may have written already */
         ngx_post_event(c->read, &ngx_posted_events);
     }
+}
+
+
+/*
+ * Only nginx's user (the workers, a successor metadata process) may
+ * talk to the metadata process: the directory's mode keeps others out,
+ * and this check holds even if someone loosened it.
+ */
+
+static ngx_int_t
+ngx_http_s3_server_peer(ngx_socket_t s, ngx_log_t *log)
+{
+    ngx_uid_t       uid;
+    ngx_pid_t       pid;
+
+#if (NGX_LINUX)
+
+    socklen_t       len;
+    struct ucred    cred;
+
+    len = sizeof(struct ucred);
+
+    if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+        ngx_log_error(NGX_LOG_ALERT, log, ngx_socket_errno,
+                      "s3 metadata getsockopt(SO_PEERCRED) failed");
+        return NGX_ERROR;
+    }
+
+    uid = cred.uid;
+    pid = cred.pid;
+
+#else
+
+    gid_t           gid;
+
+    if (getpeereid(s, &uid, &gid) == -1) {
+        ngx_log_error(NGX_LOG_ALERT, log, ngx_socket_errno,
+                      "s3 metadata getpeereid() failed");
+        return NGX_ERROR;
+    }
+
+    pid = -1;
+
+#endif
+
+    if (uid != geteuid()) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "s3 metadata process refused a connection from "
+                      "uid %d (pid %P): only nginx's user (uid %d) may "
+                      "connect", (int) uid, pid, (int) geteuid());
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -824,8 +994,10 @@ ngx_http_s3_srv_unlink_body(ngx_http_s3_exec_t *ex, ngx_str_t *rec)
 
     smcf = ngx_http_s3_server_conf;
 
+    /* the decoder refuses a body id of another format */
+
     if (ngx_http_s3_object_decode(rec, &o, NULL) != NGX_OK
-        || o.body.len != NGX_HTTP_S3_BODY_ID_LEN)
+        || o.body.len == 0)
     {
         return;
     }
@@ -837,8 +1009,12 @@ ngx_http_s3_srv_unlink_body(ngx_http_s3_exec_t *ex, ngx_str_t *rec)
         return;
     }
 
+    if (ngx_http_s3_body_path(smcf, t->path, &o.body) == NULL) {
+        ngx_free(t);
+        return;
+    }
+
     t->when = ngx_current_msec + NGX_HTTP_S3_UNLINK_DELAY;
-    ngx_http_s3_body_path(smcf, t->path, &o.body);
 
     if (ngx_http_s3_trash_ev.handler == NULL) {
         ngx_queue_init(&ngx_http_s3_trash);

@@ -70,9 +70,10 @@ ngx_http_s3_store_create(ngx_http_request_t *r, ngx_http_s3_store_file_t *sf)
 
     for (dirs = 0; /* void */; dirs++) {
 
+        /* for nginx's user alone, as the directories (0700) */
+
         sf->file.fd = ngx_open_file(path, NGX_FILE_WRONLY,
-                                    NGX_FILE_CREATE_OR_OPEN|O_EXCL,
-                                    NGX_FILE_DEFAULT_ACCESS);
+                                    NGX_FILE_CREATE_OR_OPEN|O_EXCL, 0600);
 
         if (sf->file.fd != NGX_INVALID_FILE) {
             break;

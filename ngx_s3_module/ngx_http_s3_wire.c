@@ -7,6 +7,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include "ngx_http_s3_util.h"
 #include "ngx_http_s3_wire.h"
 #include "ngx_http_s3_util.h"
 
@@ -537,6 +538,13 @@ ngx_http_s3_object_decode(ngx_str_t *in, ngx_http_s3_object_t *o,
             break;
 
         case NGX_HTTP_S3_TAG_BODY:
+
+            /* it names a file: nothing but an id of the exact format */
+
+            if (!ngx_http_s3_valid_body_id(&v)) {
+                return NGX_ERROR;
+            }
+
             dst = &o->body;
             break;
 
@@ -623,6 +631,34 @@ ngx_http_s3_object_decode(ngx_str_t *in, ngx_http_s3_object_t *o,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * A body id names a file under <data>/objects: exactly
+ * NGX_HTTP_S3_BODY_ID_LEN lowercase hex characters, so that no record
+ * can name a file anywhere else ("..", "/", NUL, ...)
+ */
+
+ngx_uint_t
+ngx_http_s3_valid_body_id(ngx_str_t *id)
+{
+    size_t  i;
+    u_char  c;
+
+    if (id->len != NGX_HTTP_S3_BODY_ID_LEN) {
+        return 0;
+    }
+
+    for (i = 0; i < id->len; i++) {
+        c = id->data[i];
+
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 

@@ -134,7 +134,8 @@ typedef struct {
     uint64_t                   size;
     uint64_t                   mtime;     /* milliseconds since the epoch */
     ngx_str_t                  etag;      /* hex md5, or hex-N */
-    ngx_str_t                  body;      /* body file id, 32 hex */
+    ngx_str_t                  body;      /* body file id, 32 lowercase
+                                             hex; empty: no body file */
     ngx_str_t                  version;   /* "null" when unversioned */
     ngx_str_t                  content_type;
     ngx_str_t                  content_encoding;
@@ -221,7 +222,11 @@ ngx_uint_t ngx_http_s3_write_cond_check(ngx_http_s3_write_cond_t *wc,
 ngx_int_t ngx_http_s3_wire_frame_parse(u_char *p, size_t n, size_t *len,
     uint32_t *id, uint8_t *code);
 
-/* records; decoded strings point into the input */
+/*
+ * records; decoded strings point into the input.  A record from the wire
+ * or the database is hostile: the object decoder refuses (NGX_ERROR) a
+ * body id that ngx_http_s3_valid_body_id() refuses
+ */
 
 void ngx_http_s3_object_encode(ngx_http_s3_wbuf_t *b,
     ngx_http_s3_object_t *o);
@@ -230,6 +235,9 @@ ngx_int_t ngx_http_s3_object_decode(ngx_str_t *in, ngx_http_s3_object_t *o,
 void ngx_http_s3_bucket_encode(ngx_http_s3_wbuf_t *b,
     ngx_http_s3_bucket_t *bk);
 ngx_int_t ngx_http_s3_bucket_decode(ngx_str_t *in, ngx_http_s3_bucket_t *bk);
+
+/* 1 if id is NGX_HTTP_S3_BODY_ID_LEN lowercase hex characters, else 0 */
+ngx_uint_t ngx_http_s3_valid_body_id(ngx_str_t *id);
 
 
 #endif /* _NGX_HTTP_S3_WIRE_H_INCLUDED_ */

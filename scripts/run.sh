@@ -4,7 +4,18 @@
 #   scripts/run.sh start|stop
 # S3_LISTEN (default 127.0.0.1:9000), S3_DATA (default <repo>/var),
 # S3_REGION (default us-east-1), S3_DOMAIN (virtual-hosted base domain,
-# default s3.localhost).
+# default s3.localhost), S3_USER (the workers' user when started as root,
+# default www-data).
+#
+# $S3_DATA/
+#   store/        s3_data: database, bodies, socket; nginx's worker user's
+#   nginx/        nginx.conf, logs, temporary files, pid
+#   keys.conf     the root access key (0600)
+#   credentials   the same for a shell (0600)
+#
+# Started as root, the workers and the metadata process run as S3_USER,
+# which owns store/ alone; what root's master reads (nginx.conf,
+# keys.conf) is not in a directory that user may write.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,6 +30,7 @@ mkdir -p "$data"
 data=$(cd "$data" && pwd)
 run=$data/nginx
 conf=$run/nginx.conf
+store=$data/store
 
 stop() {
     if [ -f "$run/nginx.pid" ] && kill -0 "$(cat "$run/nginx.pid")" 2>/dev/null
@@ -45,7 +57,66 @@ if [ ! -f "$module" ]; then
     exit 1
 fi
 
-mkdir -p "$run/logs" "$run/tmp"
+# who the workers are: never root
+
+if [ "$(id -u)" = 0 ]; then
+    user=${S3_USER:-www-data}
+    if ! id -u "$user" >/dev/null 2>&1; then
+        echo "run: user $user does not exist: create it" \
+             "(useradd --system $user) or set S3_USER" >&2
+        exit 1
+    fi
+    if [ "$(id -u "$user")" = 0 ]; then
+        echo "run: S3_USER must not be root" >&2
+        exit 1
+    fi
+    group=$(id -gn "$user")
+    userline="user $user $group;"
+    # the workers pass through $data to store/ and nginx/tmp/
+    chmod 0711 "$data"
+else
+    user=$(id -un)
+    userline=
+    chmod 0700 "$data"
+fi
+
+# the layout before store/: the data was $data itself (moved once, stopped)
+
+if [ -d "$data/db" ] && [ ! -e "$store" ]; then
+    stop
+    mkdir "$store"
+    for d in db objects; do
+        if [ -e "$data/$d" ]; then
+            mv "$data/$d" "$store/$d"
+        fi
+    done
+    rm -f "$data/meta.sock"
+    echo "ngx_s3: moved the data of an older version into $store"
+fi
+
+mkdir -p "$run/logs" "$run/tmp" "$store"
+chmod 0700 "$store"
+
+# store/ is the workers' alone (nginx chowns store/ itself at start, not
+# what is in it: after a run as another user, everything)
+
+if [ "$(id -u)" = 0 ]; then
+    for f in "$store" "$store/db" "$store/objects" "$store/run"; do
+        if [ -e "$f" ] && [ "$(stat -c %U "$f")" != "$user" ]; then
+            chown -R "$user:$group" "$store"
+            break
+        fi
+    done
+    # shellcheck disable=SC2016
+    if ! setpriv --reuid="$user" --regid="$group" --clear-groups \
+            sh -c 'cd "$1"' sh "$store" 2>/dev/null
+    then
+        echo "run: user $user cannot reach $store (a parent directory" \
+             "is closed to it, as /root is): choose another place," \
+             "for example S3_DATA=/var/lib/ngx_s3 make run" >&2
+        exit 1
+    fi
+fi
 
 # root credentials: made once, kept with the data
 
@@ -56,6 +127,7 @@ if [ ! -f "$data/keys.conf" ]; then
     printf 's3_access_key %s %s;\n' "$ak" "$sk" > "$data/keys.conf"
     umask 022
 fi
+chmod 0600 "$data/keys.conf"
 
 ak=$(awk '{print $2; exit}' "$data/keys.conf")
 sk=$(awk '{sub(";", "", $3); print $3; exit}' "$data/keys.conf")
@@ -63,11 +135,6 @@ sk=$(awk '{sub(";", "", $3); print $3; exit}' "$data/keys.conf")
 # worker_processes auto, but never fewer than two workers
 workers=$(nproc 2>/dev/null || echo 2)
 [ "$workers" -ge 2 ] || workers=2
-
-user=$(id -un)
-group=$(id -gn)
-userline=
-[ "$(id -u)" = 0 ] && userline="user $user $group;"
 
 cat > "$conf" <<CONF
 # written by scripts/run.sh: edit the script, not this file
@@ -94,7 +161,7 @@ http {
     open_file_cache max=10000 inactive=30s;
     client_max_body_size 0;
 
-    s3_data $data;
+    s3_data $store;
     s3_region $region;
     include $data/keys.conf;
 
@@ -118,6 +185,13 @@ export AWS_DEFAULT_REGION=$region
 export AWS_ENDPOINT_URL=http://$listen
 CRED
 umask 022
+chmod 0600 "$data/credentials"
+# with sudo, the invoking user may read it (only by its path)
+if [ "$(id -u)" = 0 ] && [ -n "${SUDO_USER:-}" ] \
+   && id -u "$SUDO_USER" >/dev/null 2>&1
+then
+    chown "$SUDO_USER" "$data/credentials"
+fi
 
 # a reload keeps the module that is loaded (dlopen of the same path):
 # a rebuilt module needs a restart
@@ -151,7 +225,7 @@ ngx_s3 is running
   endpoint:   http://$listen  (region $region)
   access key: $ak
   secret key: $sk
-  data:       $data
+  data:       $store  (workers run as $user)
   logs:       $run/logs/
 Use it:  . $data/credentials
          aws --endpoint-url \$AWS_ENDPOINT_URL s3 ls

@@ -61,3 +61,16 @@ def test_database_path_not_a_directory(fresh_server):
     with open(db, 'w') as f:
         f.write('not a database\n')
     _check_broken(srv, 'db is a file')
+
+
+def test_database_of_another_user(fresh_server):
+    """db/ must belong to nginx's user (after running nginx as another
+    user, chown -R the data directory): said loudly, with the fix."""
+
+    srv = fresh_server
+    srv.stop()
+    db = os.path.join(srv.data, 'db')
+    os.chown(db, 65534, 65534)
+    loud = _check_broken(srv, 'db of another user')
+    assert any('belongs to uid 65534' in line and 'chown' in line
+               for line in loud), loud

@@ -166,12 +166,16 @@ class S3Server:
     """One nginx with the module in its own temporary directory.
 
     extra directives: main_extra (main context), http_extra, server_extra.
+    user: the `user` of the workers and the metadata process when the
+    tests run as root (default: root, so that tests read the data
+    directory as the workers' own user); another user, for example
+    'www-data', gets a temporary directory it can traverse.
     """
 
     def __init__(self, main_extra='', http_extra='', server_extra='',
                  region=REGION, fsync='on', workers=2,
                  log_level=os.environ.get('S3_TEST_LOG_LEVEL', 'info'),
-                 tmp=None, name='s3'):
+                 tmp=None, name='s3', user=None):
         self.module = module_path()
         self.region = region
         self.access_key = ACCESS_KEY
@@ -185,6 +189,7 @@ class S3Server:
         self.fsync = fsync
         self.workers = workers
         self.log_level = log_level
+        self.user = user
         self.own_tmp = tmp is None
         self.tmp = tmp or tempfile.mkdtemp(prefix='ngx_s3_%s_' % name)
         self.tag = os.path.basename(self.tmp.rstrip('/'))
@@ -219,7 +224,12 @@ class S3Server:
     # config and process
 
     def write_conf(self):
-        user = 'user root root;' if os.geteuid() == 0 else ''
+        user = ''
+        if os.geteuid() == 0:
+            user = 'user %s;' % (self.user or 'root root')
+            if self.user:
+                # the workers reach <tmp>/data (nginx makes it theirs)
+                os.chmod(self.tmp, 0o711)
         text = CONF.format(
             module=self.module, user=user, workers=self.workers,
             tmp=self.tmp, log_level=self.log_level,

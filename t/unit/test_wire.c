@@ -23,6 +23,7 @@ static void test_limits(void);
 static void test_frames(void);
 static void test_object(void);
 static void test_object_hostile(void);
+static void test_body_id(void);
 static void test_bucket(void);
 static void test_write_cond(void);
 static ngx_uint_t str_eq(ngx_str_t *a, ngx_str_t *b);
@@ -45,6 +46,7 @@ main(void)
     test_frames();
     test_object();
     test_object_hostile();
+    test_body_id();
     test_bucket();
     test_write_cond();
 
@@ -482,6 +484,96 @@ test_object_hostile(void)
     in.len = sizeof(bad_meta) - 1;
     ngx_tap_ok(ngx_http_s3_object_decode(&in, &d, pool) == NGX_ERROR,
                "metadata pair cut short: error");
+}
+
+
+/*
+ * A body id names a file: the decoder refuses every record whose id is
+ * not 32 lowercase hex characters (the attack of issue 5 committed
+ * "././../../victim///////////t.txt" and had it unlinked)
+ */
+
+static void
+test_body_id(void)
+{
+    ngx_str_t             id, in;
+    ngx_uint_t            i;
+    ngx_http_s3_wbuf_t    wb;
+    ngx_http_s3_object_t  o, d;
+
+    static ngx_str_t  good[] = {
+        S("0123456789abcdef0123456789abcdef"),
+        S("ffffffffffffffffffffffffffffffff"),
+        S("00000000000000000000000000000000")
+    };
+
+    static ngx_str_t  bad[] = {
+        S("././../../victim///////////t.txt"),
+        S("../../../../../../../../victim/t"),
+        S("0123456789ABCDEF0123456789ABCDEF"),
+        S("0123456789abcdef0123456789abcde"),
+        S("0123456789abcdef0123456789abcdef0"),
+        S("0123456789abcdef\0" "123456789abcdef"),
+        S("0123456789abcdef0123456789abcde/"),
+        S("0123456789abcdef0123456789abcde."),
+        S("0123456789abcdef0123456789abcdeg"),
+        S("0123456789abcdef 123456789abcdef"),
+        S("\xff" "123456789abcdef0123456789abcdef"),
+        S("")
+    };
+
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        ngx_tap_ok(ngx_http_s3_valid_body_id(&good[i]),
+                   "body id %.*s is valid", (int) good[i].len,
+                   (char *) good[i].data);
+
+        ngx_memzero(&o, sizeof(o));
+        o.body = good[i];
+
+        ngx_http_s3_wbuf_init(&wb, pool, 64);
+        ngx_http_s3_object_encode(&wb, &o);
+        in = wbuf_str(&wb);
+
+        ngx_tap_ok(ngx_http_s3_object_decode(&in, &d, NULL) == NGX_OK
+                   && str_eq(&d.body, &good[i]),
+                   "record with body id %.*s decodes", (int) good[i].len,
+                   (char *) good[i].data);
+    }
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        id = bad[i];
+
+        ngx_tap_ok(!ngx_http_s3_valid_body_id(&id),
+                   "bad body id #%lu (%lu bytes) is refused",
+                   (unsigned long) i, (unsigned long) id.len);
+
+        /* the field written by hand: the encoder skips empty strings */
+
+        ngx_http_s3_wbuf_init(&wb, pool, 64);
+        ngx_http_s3_wire_put_u8(&wb, 1);
+        ngx_http_s3_wire_put_u32(&wb, 8);
+        ngx_http_s3_wire_put_u64(&wb, 5);
+        ngx_http_s3_wire_put_u8(&wb, 4);
+        ngx_http_s3_wire_put_str(&wb, &id);
+        in = wbuf_str(&wb);
+
+        ngx_tap_ok(ngx_http_s3_object_decode(&in, &d, pool) == NGX_ERROR
+                   && ngx_http_s3_object_decode(&in, &d, NULL) == NGX_ERROR,
+                   "record with bad body id #%lu: NGX_ERROR",
+                   (unsigned long) i);
+    }
+
+    /* a record without a body id (a delete marker) is fine */
+
+    ngx_memzero(&o, sizeof(o));
+    o.flags = NGX_HTTP_S3_OBJECT_DELETE_MARKER;
+
+    ngx_http_s3_wbuf_init(&wb, pool, 64);
+    ngx_http_s3_object_encode(&wb, &o);
+    in = wbuf_str(&wb);
+
+    ngx_tap_ok(ngx_http_s3_object_decode(&in, &d, NULL) == NGX_OK
+               && d.body.len == 0, "record without a body id decodes");
 }
 
 
