@@ -2,7 +2,8 @@
 # Start or stop an nginx that serves S3 with the module, using an embedded
 # default configuration.
 #   scripts/run.sh start|stop
-# S3_LISTEN (default 127.0.0.1:9000), S3_DATA (default <repo>/var),
+# S3_LISTEN (default 127.0.0.1:9000), S3_DATA (default <repo>/var, or
+# /var/lib/ngx_s3 for root when the workers' user cannot reach <repo>),
 # S3_REGION (default us-east-1), S3_DOMAIN (virtual-hosted base domain,
 # default s3.localhost), S3_USER (the workers' user when started as root,
 # default www-data).
@@ -21,6 +22,21 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 listen=${S3_LISTEN:-127.0.0.1:9000}
 data=${S3_DATA:-$top/var}
+
+# started as root from a checkout the workers' user cannot reach (under
+# /root, say), the default data directory is where packaged services keep
+# theirs
+if [ -z "${S3_DATA:-}" ] && [ "$(id -u)" = 0 ] \
+   && id -u "${S3_USER:-www-data}" >/dev/null 2>&1
+then
+    u=${S3_USER:-www-data}
+    # shellcheck disable=SC2016
+    if ! setpriv --reuid="$u" --regid="$(id -gn "$u")" --clear-groups \
+            sh -c 'cd "$1"' sh "$top" 2>/dev/null
+    then
+        data=/var/lib/ngx_s3
+    fi
+fi
 region=${S3_REGION:-us-east-1}
 domain=${S3_DOMAIN:-s3.localhost}
 module=$top/build/ngx_http_s3_module.so
