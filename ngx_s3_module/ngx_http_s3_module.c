@@ -269,12 +269,25 @@ ngx_http_s3_handler(ngx_http_request_t *r)
 {
     ngx_int_t                 rc;
     ngx_str_t                 v;
-    ngx_uint_t                known;
+    ngx_uint_t                known, status;
     ngx_table_elt_t          *h;
     ngx_http_s3_ctx_t        *ctx;
     ngx_http_s3_err_e         err;
     ngx_http_s3_route_t      *route;
     ngx_http_s3_loc_conf_t   *slcf;
+
+    /*
+     * An error_page redirect (without "="): nginx refused the request
+     * before any module ran, or a handler returned a bare status.  The
+     * header lines of an earlier pass go, the error is answered as S3's.
+     */
+
+    status = r->err_status;
+
+    if (status) {
+        ngx_http_s3_clear_headers_out(r);
+        r->err_status = 0;
+    }
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_s3_ctx_t));
     if (ctx == NULL) {
@@ -297,6 +310,21 @@ ngx_http_s3_handler(ngx_http_request_t *r)
     }
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_s3_module);
+
+    if (status) {
+
+        /* the resource, if the request line got that far */
+
+        if (ngx_http_s3_parse(r, ctx, slcf) != NGX_OK) {
+            ngx_str_null(&ctx->bucket);
+            ngx_str_null(&ctx->key);
+
+        } else if (ngx_http_s3_set_resource(r, ctx) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_s3_send_status_error(r, status);
+    }
 
     if (ngx_http_s3_parse(r, ctx, slcf) != NGX_OK) {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_URI,
