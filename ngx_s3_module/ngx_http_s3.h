@@ -77,6 +77,7 @@ typedef enum {
     NGX_HTTP_S3_ERR_INVALID_STORAGE_CLASS,
     NGX_HTTP_S3_ERR_UNEXPECTED_CONTENT,
     NGX_HTTP_S3_ERR_MALFORMED_TRAILER,
+    NGX_HTTP_S3_ERR_HEADER_TOO_LARGE,
     NGX_HTTP_S3_ERR_LAST
 } ngx_http_s3_err_e;
 
@@ -223,6 +224,15 @@ const char *ngx_http_s3_err_code(ngx_http_s3_err_e err);
 ngx_uint_t ngx_http_s3_err_status(ngx_http_s3_err_e err);
 ngx_int_t ngx_http_s3_send_xml(ngx_http_request_t *r, ngx_uint_t status,
     ngx_chain_t *body);
+/*
+ * the S3 error for a status nginx gave the request (r->err_status of an
+ * error_page redirect): 400 InvalidURI, 494 RequestHeaderSectionTooLarge,
+ * 413 EntityTooLarge, 503 SlowDown, ...
+ */
+ngx_int_t ngx_http_s3_send_status_error(ngx_http_request_t *r,
+    ngx_uint_t status);
+/* drops the response header lines and fields an earlier pass had set */
+void ngx_http_s3_clear_headers_out(ngx_http_request_t *r);
 
 /* ngx_http_s3_auth.c: NGX_HTTP_S3_OK or an error; fills ctx->auth */
 

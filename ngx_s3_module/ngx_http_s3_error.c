@@ -226,7 +226,11 @@ static ngx_http_s3_err_info_t  ngx_http_s3_errors[] = {
     /* NGX_HTTP_S3_ERR_MALFORMED_TRAILER */
     { ngx_string("MalformedTrailerError"), NGX_HTTP_BAD_REQUEST,
       "The request contained trailing data that was not well-formed or "
-      "did not conform to our published schema." }
+      "did not conform to our published schema." },
+
+    /* NGX_HTTP_S3_ERR_HEADER_TOO_LARGE */
+    { ngx_string("RequestHeaderSectionTooLarge"), NGX_HTTP_BAD_REQUEST,
+      "Your request header section exceeds the maximum allowed size." }
 };
 
 
@@ -461,8 +465,168 @@ ngx_http_s3_send_error_extra(ngx_http_request_t *r, ngx_http_s3_err_e err,
 
 
 /*
+ * Requests nginx refused before the module ran reach it through
+ * error_page (see docs/directives.md): r->err_status was the status
+ * nginx chose.  nginx closes the connection after most of them.
+ */
+
+ngx_int_t
+ngx_http_s3_send_status_error(ngx_http_request_t *r, ngx_uint_t status)
+{
+    u_char                    *p;
+    ngx_uint_t                 n;
+    const char                *message;
+    ngx_table_elt_t           *h;
+    ngx_http_s3_err_e          err;
+    ngx_http_s3_err_extra_t    extra[2];
+    ngx_http_core_srv_conf_t  *cscf;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "s3 error page for status %ui", status);
+
+    n = 0;
+    message = NULL;
+
+    switch (status) {
+
+    case NGX_HTTP_BAD_REQUEST:
+
+        /*
+         * a request line that parsed (the parser sets r->request_end at
+         * its end), with a URI nginx refused (a bad escape, %00, ".."
+         * above the root): r->unparsed_uri is set once the URI passed
+         */
+
+        if (r->request_end && r->unparsed_uri.len == 0) {
+            err = NGX_HTTP_S3_ERR_INVALID_URI;
+
+        } else {
+            err = NGX_HTTP_S3_ERR_INVALID_REQUEST;
+            message = "The request line or a header line is malformed, or "
+                      "a header that may appear once is repeated.";
+        }
+
+        break;
+
+    case NGX_HTTP_FORBIDDEN:
+        err = NGX_HTTP_S3_ERR_ACCESS_DENIED;
+        break;
+
+    case NGX_HTTP_NOT_ALLOWED:
+        err = NGX_HTTP_S3_ERR_METHOD_NOT_ALLOWED;
+        break;
+
+    case NGX_HTTP_LENGTH_REQUIRED:
+        err = NGX_HTTP_S3_ERR_MISSING_CONTENT_LENGTH;
+        break;
+
+    case NGX_HTTP_REQUEST_ENTITY_TOO_LARGE:
+        err = NGX_HTTP_S3_ERR_ENTITY_TOO_LARGE;
+
+        clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+        p = ngx_pnalloc(r->pool, NGX_OFF_T_LEN);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        /* content_length_n counts down while nginx discards the body */
+
+        h = r->headers_in.content_length;
+
+        if (h && ngx_atoof(h->value.data, h->value.len) >= 0) {
+            extra[n].name = "ProposedSize";
+            extra[n].value = h->value;
+            n++;
+        }
+
+        extra[n].name = "MaxSizeAllowed";
+        extra[n].value.data = p;
+        extra[n].value.len = ngx_sprintf(p, "%O",
+                                         clcf->client_max_body_size) - p;
+        n++;
+        break;
+
+    case NGX_HTTP_REQUEST_URI_TOO_LARGE:
+    case NGX_HTTP_REQUEST_HEADER_TOO_LARGE:
+
+        /* S3 counts the request line in the header section too */
+
+        err = NGX_HTTP_S3_ERR_HEADER_TOO_LARGE;
+
+        cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+
+        p = ngx_pnalloc(r->pool, NGX_SIZE_T_LEN);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        extra[0].name = "MaxSizeAllowed";
+        extra[0].value.data = p;
+        extra[0].value.len = ngx_sprintf(p, "%uz",
+                                   cscf->large_client_header_buffers.size)
+                             - p;
+        n = 1;
+        break;
+
+    case NGX_HTTP_NOT_IMPLEMENTED:
+        err = NGX_HTTP_S3_ERR_NOT_IMPLEMENTED;
+        break;
+
+    case NGX_HTTP_SERVICE_UNAVAILABLE:
+        /* limit_req and limit_conn: S3's answer to "too fast" */
+        err = NGX_HTTP_S3_ERR_SLOW_DOWN;
+        break;
+
+    default:
+        err = (status < NGX_HTTP_INTERNAL_SERVER_ERROR)
+              ? NGX_HTTP_S3_ERR_INVALID_REQUEST : NGX_HTTP_S3_ERR_INTERNAL;
+        break;
+    }
+
+    return ngx_http_s3_send_error_extra(r, err, message, extra, n);
+}
+
+
+void
+ngx_http_s3_clear_headers_out(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_out.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        h[i].hash = 0;
+    }
+
+    r->headers_out.location = NULL;
+    r->headers_out.content_length = NULL;
+    r->headers_out.content_range = NULL;
+    r->headers_out.last_modified = NULL;
+    r->headers_out.etag = NULL;
+    r->headers_out.last_modified_time = -1;
+    r->headers_out.content_length_n = -1;
+}
+
+
+/*
  * Valid UTF-8 without C0 controls other than tab, CR and LF: what an XML
- * 1.0 parser accepts (a character reference such as &#x01; is not).
+ * 1.0 parser accepts (a character reference such as &#x1; is not).
  */
 
 static ngx_uint_t

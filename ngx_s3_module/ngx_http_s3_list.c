@@ -146,8 +146,10 @@ ngx_http_s3_list_args(ngx_http_s3_list_t *l, const char **message)
     ngx_http_s3_list_get("prefix", &l->prefix);
     l->has_prefix = (rc == NGX_OK);
 
+    /* as S3: an empty delimiter is no delimiter */
+
     ngx_http_s3_list_get("delimiter", &l->delimiter);
-    l->has_delimiter = (rc == NGX_OK);
+    l->has_delimiter = (rc == NGX_OK && l->delimiter.len != 0);
 
     ngx_http_s3_list_get("max-keys", &v);
 
@@ -193,9 +195,11 @@ ngx_http_s3_list_args(ngx_http_s3_list_t *l, const char **message)
         ngx_http_s3_list_get("start-after", &l->start_after);
         l->has_start_after = (rc == NGX_OK);
 
+        /* an empty token is no token: the listing starts at the top */
+
         ngx_http_s3_list_get("continuation-token", &l->token);
 
-        if (rc == NGX_OK) {
+        if (rc == NGX_OK && l->token.len != 0) {
             l->has_token = 1;
 
             p = ngx_pnalloc(r->pool, ngx_base64_decoded_length(l->token.len));
@@ -205,8 +209,7 @@ ngx_http_s3_list_args(ngx_http_s3_list_t *l, const char **message)
 
             decoded.data = p;
 
-            if (l->token.len == 0
-                || ngx_decode_base64url(&decoded, &l->token) != NGX_OK
+            if (ngx_decode_base64url(&decoded, &l->token) != NGX_OK
                 || decoded.len == 0
                 || decoded.data[0] != NGX_HTTP_S3_TOKEN_V1
                 || decoded.len - 1 > 2 * NGX_HTTP_S3_MAX_KEY_LEN)
@@ -622,7 +625,10 @@ ngx_http_s3_list_owner(ngx_http_s3_xml_t *w, ngx_str_t *owner)
 }
 
 
-/* a key-like element, URL-encoded with encoding-type=url */
+/*
+ * a key-like element (Key, Prefix, Delimiter, Marker, StartAfter, ...),
+ * URL-encoded as S3 does with encoding-type=url
+ */
 
 static void
 ngx_http_s3_list_text(ngx_http_s3_list_t *l, ngx_http_s3_xml_t *w,
@@ -636,7 +642,7 @@ ngx_http_s3_list_text(ngx_http_s3_list_t *l, ngx_http_s3_xml_t *w,
         return;
     }
 
-    len = ngx_http_s3_uri_encode(NULL, value->data, value->len, 0);
+    len = ngx_http_s3_form_encode(NULL, value->data, value->len);
 
     p = ngx_pnalloc(w->pool, len);
     if (p == NULL) {
@@ -644,7 +650,7 @@ ngx_http_s3_list_text(ngx_http_s3_list_t *l, ngx_http_s3_xml_t *w,
         return;
     }
 
-    len = ngx_http_s3_uri_encode(p, value->data, value->len, 0);
+    len = ngx_http_s3_form_encode(p, value->data, value->len);
 
     ngx_http_s3_xml_text(w, name, p, len);
 }

@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_s3.h"
+#include "ngx_http_s3_ops.h"
 
 
 /*
@@ -22,6 +23,9 @@
 #define NGX_HTTP_S3_BUCKET      1
 #define NGX_HTTP_S3_KEY         2
 
+/* route flags: request headers checked here for every such operation */
+#define NGX_HTTP_S3_ACL         0x01    /* x-amz-acl is a canned ACL */
+
 
 typedef struct {
     ngx_uint_t                 method;
@@ -29,16 +33,21 @@ typedef struct {
     const char                *sub;
     ngx_http_s3_op_e           op;
     ngx_int_t                (*handler)(ngx_http_request_t *r);
+    ngx_uint_t                 flags;
 } ngx_http_s3_route_t;
 
 
 static ngx_int_t ngx_http_s3_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_s3_parse(ngx_http_request_t *r,
     ngx_http_s3_ctx_t *ctx, ngx_http_s3_loc_conf_t *slcf);
+static ngx_int_t ngx_http_s3_decode_part(ngx_http_request_t *r, u_char *p,
+    u_char *last, ngx_str_t *out);
 static ngx_http_s3_route_t *ngx_http_s3_route(ngx_http_request_t *r,
     ngx_http_s3_ctx_t *ctx, ngx_uint_t *known_sub);
 static ngx_int_t ngx_http_s3_set_resource(ngx_http_request_t *r,
     ngx_http_s3_ctx_t *ctx);
+static ngx_int_t ngx_http_s3_send_bad_acl(ngx_http_request_t *r,
+    ngx_str_t *value);
 
 static void *ngx_http_s3_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_s3_init_main_conf(ngx_conf_t *cf, void *conf);
@@ -204,49 +213,51 @@ static ngx_str_t  ngx_http_s3_subresources[] = {
 static ngx_http_s3_route_t  ngx_http_s3_routes[] = {
 
     { NGX_HTTP_GET, NGX_HTTP_S3_NO_BUCKET, NULL,
-      NGX_HTTP_S3_OP_LIST_BUCKETS, ngx_http_s3_list_buckets },
+      NGX_HTTP_S3_OP_LIST_BUCKETS, ngx_http_s3_list_buckets, 0 },
 
     { NGX_HTTP_PUT, NGX_HTTP_S3_BUCKET, NULL,
-      NGX_HTTP_S3_OP_CREATE_BUCKET, ngx_http_s3_create_bucket },
+      NGX_HTTP_S3_OP_CREATE_BUCKET, ngx_http_s3_create_bucket,
+      NGX_HTTP_S3_ACL },
 
     { NGX_HTTP_DELETE, NGX_HTTP_S3_BUCKET, NULL,
-      NGX_HTTP_S3_OP_DELETE_BUCKET, ngx_http_s3_delete_bucket },
+      NGX_HTTP_S3_OP_DELETE_BUCKET, ngx_http_s3_delete_bucket, 0 },
 
     { NGX_HTTP_HEAD, NGX_HTTP_S3_BUCKET, NULL,
-      NGX_HTTP_S3_OP_HEAD_BUCKET, ngx_http_s3_head_bucket },
+      NGX_HTTP_S3_OP_HEAD_BUCKET, ngx_http_s3_head_bucket, 0 },
 
     { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "location",
-      NGX_HTTP_S3_OP_GET_BUCKET_LOCATION, ngx_http_s3_get_bucket_location },
+      NGX_HTTP_S3_OP_GET_BUCKET_LOCATION, ngx_http_s3_get_bucket_location, 0 },
 
     { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "versioning",
       NGX_HTTP_S3_OP_GET_BUCKET_VERSIONING,
-      ngx_http_s3_get_bucket_versioning },
+      ngx_http_s3_get_bucket_versioning, 0 },
 
     { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, NULL,
-      NGX_HTTP_S3_OP_LIST_OBJECTS, ngx_http_s3_list_objects },
+      NGX_HTTP_S3_OP_LIST_OBJECTS, ngx_http_s3_list_objects, 0 },
 
     { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "list-type",
-      NGX_HTTP_S3_OP_LIST_OBJECTS_V2, ngx_http_s3_list_objects },
+      NGX_HTTP_S3_OP_LIST_OBJECTS_V2, ngx_http_s3_list_objects, 0 },
 
     { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "versions",
-      NGX_HTTP_S3_OP_LIST_OBJECT_VERSIONS, ngx_http_s3_list_objects },
+      NGX_HTTP_S3_OP_LIST_OBJECT_VERSIONS, ngx_http_s3_list_objects, 0 },
 
     { NGX_HTTP_POST, NGX_HTTP_S3_BUCKET, "delete",
-      NGX_HTTP_S3_OP_DELETE_OBJECTS, ngx_http_s3_delete_objects },
+      NGX_HTTP_S3_OP_DELETE_OBJECTS, ngx_http_s3_delete_objects, 0 },
 
     { NGX_HTTP_PUT, NGX_HTTP_S3_KEY, NULL,
-      NGX_HTTP_S3_OP_PUT_OBJECT, ngx_http_s3_put_object },
+      NGX_HTTP_S3_OP_PUT_OBJECT, ngx_http_s3_put_object,
+      NGX_HTTP_S3_ACL },
 
     { NGX_HTTP_GET, NGX_HTTP_S3_KEY, NULL,
-      NGX_HTTP_S3_OP_GET_OBJECT, ngx_http_s3_get_object },
+      NGX_HTTP_S3_OP_GET_OBJECT, ngx_http_s3_get_object, 0 },
 
     { NGX_HTTP_HEAD, NGX_HTTP_S3_KEY, NULL,
-      NGX_HTTP_S3_OP_HEAD_OBJECT, ngx_http_s3_get_object },
+      NGX_HTTP_S3_OP_HEAD_OBJECT, ngx_http_s3_get_object, 0 },
 
     { NGX_HTTP_DELETE, NGX_HTTP_S3_KEY, NULL,
-      NGX_HTTP_S3_OP_DELETE_OBJECT, ngx_http_s3_delete_object },
+      NGX_HTTP_S3_OP_DELETE_OBJECT, ngx_http_s3_delete_object, 0 },
 
-    { 0, 0, NULL, NGX_HTTP_S3_OP_NONE, NULL }
+    { 0, 0, NULL, NGX_HTTP_S3_OP_NONE, NULL, 0 }
 };
 
 
@@ -258,11 +269,25 @@ ngx_http_s3_handler(ngx_http_request_t *r)
 {
     ngx_int_t                 rc;
     ngx_str_t                 v;
-    ngx_uint_t                known;
+    ngx_uint_t                known, status;
+    ngx_table_elt_t          *h;
     ngx_http_s3_ctx_t        *ctx;
     ngx_http_s3_err_e         err;
     ngx_http_s3_route_t      *route;
     ngx_http_s3_loc_conf_t   *slcf;
+
+    /*
+     * An error_page redirect (without "="): nginx refused the request
+     * before any module ran, or a handler returned a bare status.  The
+     * header lines of an earlier pass go, the error is answered as S3's.
+     */
+
+    status = r->err_status;
+
+    if (status) {
+        ngx_http_s3_clear_headers_out(r);
+        r->err_status = 0;
+    }
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_s3_ctx_t));
     if (ctx == NULL) {
@@ -285,6 +310,21 @@ ngx_http_s3_handler(ngx_http_request_t *r)
     }
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_s3_module);
+
+    if (status) {
+
+        /* the resource, if the request line got that far */
+
+        if (ngx_http_s3_parse(r, ctx, slcf) != NGX_OK) {
+            ngx_str_null(&ctx->bucket);
+            ngx_str_null(&ctx->key);
+
+        } else if (ngx_http_s3_set_resource(r, ctx) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_s3_send_status_error(r, status);
+    }
 
     if (ngx_http_s3_parse(r, ctx, slcf) != NGX_OK) {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_URI,
@@ -355,6 +395,14 @@ ngx_http_s3_handler(ngx_http_request_t *r)
                                       "Invalid list type");
     }
 
+    if (route->flags & NGX_HTTP_S3_ACL) {
+        h = ngx_http_s3_header_in(r, "x-amz-acl");
+
+        if (h && !ngx_http_s3_canned_acl(&h->value)) {
+            return ngx_http_s3_send_bad_acl(r, &h->value);
+        }
+    }
+
     ctx->op = route->op;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -375,8 +423,7 @@ static ngx_int_t
 ngx_http_s3_parse(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx,
     ngx_http_s3_loc_conf_t *slcf)
 {
-    u_char     *p, *last, *slash, *dst;
-    size_t      len;
+    u_char     *p, *last, *slash;
     ngx_str_t   host, path;
 
     path.data = r->unparsed_uri.data;
@@ -391,20 +438,8 @@ ngx_http_s3_parse(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    /* decode the whole path once; '/' cannot come from an escape of it */
-
-    dst = ngx_pnalloc(r->pool, path.len);
-    if (dst == NULL) {
-        return NGX_ERROR;
-    }
-
-    len = path.len;
-    if (ngx_http_s3_uri_decode(dst, &len, path.data, path.len) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    p = dst + 1;
-    last = dst + len;
+    p = path.data + 1;
+    last = path.data + path.len;
 
     /* virtual-hosted style: <bucket>.<s3_domain> */
 
@@ -417,30 +452,62 @@ ngx_http_s3_parse(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx,
     {
         ctx->bucket.data = host.data;
         ctx->bucket.len = host.len - slcf->domain.len - 1;
-        ctx->key.data = p;
-        ctx->key.len = last - p;
 
-        return NGX_OK;
+        return ngx_http_s3_decode_part(r, p, last, &ctx->key);
     }
 
-    /* path style: /<bucket>/<key> */
+    /*
+     * path style: /<bucket>/<key>, split at the first '/' as sent, then
+     * each part decoded: "%2F" in the bucket part is no separator (and
+     * makes no valid bucket name), in the key it is a '/' of the key
+     */
 
     slash = ngx_strlchr(p, last, '/');
 
     if (slash == NULL) {
-        ctx->bucket.data = p;
-        ctx->bucket.len = last - p;
+        return ngx_http_s3_decode_part(r, p, last, &ctx->bucket);
+    }
+
+    if (slash == p) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_s3_decode_part(r, p, slash, &ctx->bucket) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_s3_decode_part(r, slash + 1, last, &ctx->key);
+}
+
+
+/* a percent-decoded copy of [p, last) in the request pool */
+
+static ngx_int_t
+ngx_http_s3_decode_part(ngx_http_request_t *r, u_char *p, u_char *last,
+    ngx_str_t *out)
+{
+    size_t   len;
+    u_char  *dst;
+
+    len = last - p;
+
+    if (len == 0) {
+        out->data = p;
+        out->len = 0;
         return NGX_OK;
     }
 
-    ctx->bucket.data = p;
-    ctx->bucket.len = slash - p;
-    ctx->key.data = slash + 1;
-    ctx->key.len = last - slash - 1;
-
-    if (ctx->bucket.len == 0) {
+    dst = ngx_pnalloc(r->pool, len);
+    if (dst == NULL) {
         return NGX_ERROR;
     }
+
+    if (ngx_http_s3_uri_decode(dst, &len, p, len) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    out->data = dst;
+    out->len = len;
 
     return NGX_OK;
 }
@@ -470,6 +537,36 @@ ngx_http_s3_set_resource(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx)
     }
 
     return NGX_OK;
+}
+
+
+/* as S3: 400 InvalidArgument naming the header and, if printable, its value */
+
+static ngx_int_t
+ngx_http_s3_send_bad_acl(ngx_http_request_t *r, ngx_str_t *value)
+{
+    size_t                    i;
+    ngx_uint_t                n;
+    ngx_http_s3_err_extra_t   extra[2];
+
+    extra[0].name = "ArgumentName";
+    ngx_str_set(&extra[0].value, "x-amz-acl");
+    n = 1;
+
+    for (i = 0; i < value->len; i++) {
+        if (value->data[i] < 0x20 || value->data[i] > 0x7e) {
+            break;
+        }
+    }
+
+    if (i == value->len) {
+        extra[1].name = "ArgumentValue";
+        extra[1].value = *value;
+        n = 2;
+    }
+
+    return ngx_http_s3_send_error_extra(r, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
+                                        "Unknown canned ACL.", extra, n);
 }
 
 

@@ -217,6 +217,60 @@ ngx_http_s3_uri_encode(u_char *dst, u_char *src, size_t len,
 }
 
 
+/*
+ * What S3 writes for encoding-type=url, as measured against AWS: the
+ * form encoding of Java's URLEncoder (A-Za-z0-9 . - * _ as they are, a
+ * space as '+', every other byte %XX in uppercase), '/' kept.
+ */
+
+size_t
+ngx_http_s3_form_encode(u_char *dst, u_char *src, size_t len)
+{
+    u_char         c, *p, *last;
+    size_t         n;
+
+    static u_char  hex[] = "0123456789ABCDEF";
+
+    last = src + len;
+    n = 0;
+
+    for (p = src; p < last; p++) {
+        c = *p;
+
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+            || (c >= '0' && c <= '9')
+            || c == '-' || c == '.' || c == '_' || c == '*' || c == '/')
+        {
+            if (dst) {
+                *dst++ = c;
+            }
+
+            n++;
+            continue;
+        }
+
+        if (c == ' ') {
+            if (dst) {
+                *dst++ = '+';
+            }
+
+            n++;
+            continue;
+        }
+
+        if (dst) {
+            *dst++ = '%';
+            *dst++ = hex[c >> 4];
+            *dst++ = hex[c & 0x0f];
+        }
+
+        n += 3;
+    }
+
+    return n;
+}
+
+
 ngx_int_t
 ngx_http_s3_uri_decode(u_char *dst, size_t *dst_len, u_char *src,
     size_t len)
@@ -268,6 +322,37 @@ ngx_http_s3_uri_decode(u_char *dst, size_t *dst_len, u_char *src,
     *dst_len = d - dst;
 
     return NGX_OK;
+}
+
+
+/* the canned ACLs of S3's documentation, for buckets and objects */
+
+ngx_uint_t
+ngx_http_s3_canned_acl(ngx_str_t *value)
+{
+    ngx_uint_t  i;
+
+    static ngx_str_t  acls[] = {
+        ngx_string("private"),
+        ngx_string("public-read"),
+        ngx_string("public-read-write"),
+        ngx_string("aws-exec-read"),
+        ngx_string("authenticated-read"),
+        ngx_string("bucket-owner-read"),
+        ngx_string("bucket-owner-full-control"),
+        ngx_string("log-delivery-write"),
+        ngx_null_string
+    };
+
+    for (i = 0; acls[i].len; i++) {
+        if (value->len == acls[i].len
+            && ngx_strncasecmp(value->data, acls[i].data, value->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

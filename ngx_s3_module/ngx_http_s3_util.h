@@ -43,11 +43,24 @@ size_t ngx_http_s3_uri_encode(u_char *dst, u_char *src, size_t len,
     ngx_uint_t encode_slash);
 
 /*
+ * encoding-type=url of S3 listings: A-Za-z0-9 - . _ * and '/' kept, a
+ * space as '+', everything else %XX uppercase.  dst == NULL: returns the
+ * length needed.  Returns the length written.
+ */
+size_t ngx_http_s3_form_encode(u_char *dst, u_char *src, size_t len);
+
+/*
  * percent-decoding ('+' is not a space); NGX_ERROR on a bad escape; dst
  * needs len bytes and may be src (decoding in place); *dst_len is set
  */
 ngx_int_t ngx_http_s3_uri_decode(u_char *dst, size_t *dst_len,
     u_char *src, size_t len);
+
+/*
+ * x-amz-acl: 1 if the value is one of S3's canned ACLs (private,
+ * public-read, ...; compared case-insensitively), 0 if not
+ */
+ngx_uint_t ngx_http_s3_canned_acl(ngx_str_t *value);
 
 /* 2006-02-03T16:45:09.000Z from milliseconds; writes 24 bytes */
 u_char *ngx_http_s3_time_iso8601(u_char *buf, uint64_t msec);

@@ -205,14 +205,20 @@ ngx_http_s3_xml_escape(u_char *dst, u_char *src, size_t len)
 
 /*
  * NULL if c stands for itself in XML text and attribute values; else the
- * escape and its length.  C0 controls, which XML 1.0 cannot carry as
- * such, become character references, as S3 writes them (&#x0D;).
+ * escape and its length.  C0 controls become character references in the
+ * shortest lowercase hex S3 writes (&#x1; &#x1b;).  Tab, LF and CR so
+ * keep their exact byte through a parser's end-of-line and attribute
+ * normalization; the others are not XML 1.0 characters at all, and a
+ * strict parser rejects the document, as with S3: listings of such keys
+ * need encoding-type=url.
  */
 
 static u_char *
 ngx_http_s3_xml_escape_char(u_char c, u_char *buf, size_t *len)
 {
-    static u_char  hex[] = "0123456789ABCDEF";
+    u_char         *p;
+
+    static u_char   hex[] = "0123456789abcdef";
 
     switch (c) {
 
@@ -242,13 +248,20 @@ ngx_http_s3_xml_escape_char(u_char c, u_char *buf, size_t *len)
             return NULL;
         }
 
-        buf[0] = '&';
-        buf[1] = '#';
-        buf[2] = 'x';
-        buf[3] = hex[c >> 4];
-        buf[4] = hex[c & 0x0f];
-        buf[5] = ';';
-        *len = 6;
+        p = buf;
+
+        *p++ = '&';
+        *p++ = '#';
+        *p++ = 'x';
+
+        if (c >= 0x10) {
+            *p++ = hex[c >> 4];
+        }
+
+        *p++ = hex[c & 0x0f];
+        *p++ = ';';
+
+        *len = p - buf;
 
         return buf;
     }

@@ -186,6 +186,11 @@ http {
         server_name _;
         s3_domain $domain;
 
+        # what nginx refuses before the module runs (a bad request line
+        # or header, too large, limit_req...) as S3 XML errors
+        error_page 400 403 405 411 413 414 500 501 503 /.s3-error;
+        error_page 494 =494 /.s3-error;
+
         location / {
             s3;
         }

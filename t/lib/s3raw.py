@@ -231,6 +231,20 @@ class KeepAlive:
     def send(self, data):
         self.sock.sendall(data)
 
+    def request(self, method, path, query=(), headers=None, body=b'',
+                sign=True):
+        """A whole request (signed as request() does) and its response,
+        on this connection: ConnectionError if the server closed it."""
+
+        self.send(self.head(method, path, query, headers, body, sign) + body)
+        return self.response(method)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
     def _fill(self):
         b = self.sock.recv(65536)
         if not b:

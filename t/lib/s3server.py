@@ -76,6 +76,11 @@ http {{
     server {{
         listen 127.0.0.1:{port};
         s3_domain {domain};
+
+        # the README's snippet: what nginx refuses before the module runs
+        # is answered as S3 XML errors by the s3 location
+        error_page 400 403 405 411 413 414 500 501 503 /.s3-error;
+        error_page 494 =494 /.s3-error;
 {server_extra}
         location / {{
             s3;

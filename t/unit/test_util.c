@@ -40,6 +40,8 @@ typedef struct {
 static void test_bucket_names(void);
 static void test_keys(void);
 static void test_uri_encode(void);
+static void test_form_encode(void);
+static void test_canned_acl(void);
 static void test_uri_decode(void);
 static void test_iso8601(void);
 static void test_random_hex(void);
@@ -54,6 +56,8 @@ main(void)
     test_bucket_names();
     test_keys();
     test_uri_encode();
+    test_form_encode();
+    test_canned_acl();
     test_uri_decode();
     test_iso8601();
     test_random_hex();
@@ -209,6 +213,72 @@ test_uri_encode(void)
 
     ngx_tap_ok(ngx_http_s3_uri_encode(NULL, (u_char *) "", 0, 1) == 0,
                "empty");
+}
+
+
+static void
+test_form_encode(void)
+{
+    u_char   buf[256];
+    size_t   n;
+
+    static u_char  kept[] = "AZaz09-._*/";
+
+    n = ngx_http_s3_form_encode(buf, kept, sizeof(kept) - 1);
+    ngx_tap_is_str(buf, n, "AZaz09-._*/", "form: A-Za-z0-9 - . _ * / kept");
+
+    n = ngx_http_s3_form_encode(buf, (u_char *) "a b.txt", 7);
+    ngx_tap_is_str(buf, n, "a+b.txt", "form: space is +");
+
+    n = ngx_http_s3_form_encode(buf, (u_char *) "a+b%c~d", 7);
+    ngx_tap_is_str(buf, n, "a%2Bb%25c%7Ed", "form: + % ~ encoded");
+
+    n = ngx_http_s3_form_encode(buf, (u_char *) "\x01\t\n\r\x7f", 5);
+    ngx_tap_is_str(buf, n, "%01%09%0A%0D%7F", "form: controls encoded");
+
+    n = ngx_http_s3_form_encode(buf, (u_char *) "\xed\x95\x9c/x", 5);
+    ngx_tap_is_str(buf, n, "%ED%95%9C/x", "form: UTF-8 uppercase hex");
+
+    n = ngx_http_s3_form_encode(buf, (u_char *) "&<>\"'", 5);
+    ngx_tap_is_str(buf, n, "%26%3C%3E%22%27", "form: XML specials encoded");
+
+    ngx_tap_ok(ngx_http_s3_form_encode(NULL, (u_char *) "a b\x01", 4) == 6,
+               "form: length only");
+
+    ngx_tap_ok(ngx_http_s3_form_encode(NULL, (u_char *) "", 0) == 0,
+               "form: empty");
+}
+
+
+static void
+test_canned_acl(void)
+{
+    ngx_uint_t  i;
+
+    static ngx_str_t  good[] = {
+        S("private"), S("public-read"), S("public-read-write"),
+        S("aws-exec-read"), S("authenticated-read"), S("bucket-owner-read"),
+        S("bucket-owner-full-control"), S("log-delivery-write"),
+        S("Private"), S("PUBLIC-READ")
+    };
+
+    static ngx_str_t  bad[] = {
+        S("bogus"), S(""), S("privat"), S("privatee"), S("private "),
+        S(" private"), S("public_read"), S("private\0"),
+        S("bucket-owner-full-control-x")
+    };
+
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        ngx_tap_ok(ngx_http_s3_canned_acl(&good[i]) == 1,
+                   "canned ACL \"%.*s\" known", (int) good[i].len,
+                   good[i].data);
+    }
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ngx_tap_ok(ngx_http_s3_canned_acl(&bad[i]) == 0,
+                   "canned ACL \"%.*s\" unknown", (int) bad[i].len,
+                   bad[i].data);
+    }
 }
 
 
