@@ -486,6 +486,9 @@ ngx_http_s3_server_accept(ngx_event_t *ev)
         c->recv = ngx_recv;
         c->send = ngx_send;
         c->log = ev->log;
+
+        /* a peer gone (a successor's handover does not wait) is not news */
+        c->log_error = NGX_ERROR_INFO;
         c->read->log = ev->log;
         c->write->log = ev->log;
         c->read->handler = ngx_http_s3_server_read;
