@@ -124,6 +124,7 @@ typedef struct {
     ngx_str_t                  region;
     ngx_array_t               *keys;        /* ngx_http_s3_key_t */
     ngx_uint_t                 fsync;
+    off_t                      min_free;    /* kept free for metadata */
     ngx_msec_t                 meta_timeout;
     time_t                     max_skew;
     ngx_flag_t                 sigv2;       /* accept Signature Version 2 */
@@ -306,6 +307,12 @@ typedef struct ngx_http_s3_iter_s  ngx_http_s3_iter_t;
 ngx_int_t ngx_http_s3_engine_open(ngx_log_t *log, ngx_str_t *dir,
     ngx_uint_t sync);
 void ngx_http_s3_engine_close(void);
+/* the name of the operation being executed, for the log */
+void ngx_http_s3_engine_op(const char *what);
+/* a write failed since the open (no write until a reopen), or not open */
+ngx_uint_t ngx_http_s3_engine_write_failed(void);
+/* room to reopen: NGX_OK or NGX_DECLINED, with the bytes free and needed */
+ngx_int_t ngx_http_s3_engine_room(ngx_log_t *log, off_t *avail, off_t *need);
 /* NGX_OK with value (free it with ngx_http_s3_engine_free), NGX_DECLINED */
 ngx_int_t ngx_http_s3_engine_get(ngx_log_t *log, ngx_str_t *key,
     ngx_str_t *value);
@@ -319,6 +326,7 @@ void ngx_http_s3_batch_put(ngx_http_s3_batch_t *b, ngx_str_t *key,
 void ngx_http_s3_batch_delete(ngx_http_s3_batch_t *b, ngx_str_t *key);
 ngx_int_t ngx_http_s3_engine_write(ngx_log_t *log, ngx_http_s3_batch_t *b,
     const char *what);
+/* a NULL iterator (database not open) is never valid, its status an error */
 ngx_http_s3_iter_t *ngx_http_s3_engine_iter(void);
 void ngx_http_s3_iter_seek(ngx_http_s3_iter_t *it, u_char *key, size_t len);
 ngx_uint_t ngx_http_s3_iter_valid(ngx_http_s3_iter_t *it);

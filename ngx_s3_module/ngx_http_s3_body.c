@@ -1037,13 +1037,20 @@ ngx_http_s3_xml_body_done(ngx_http_s3_body_t *bd)
  * lingering close that drops whatever comes).  Any other client sends
  * its body anyway: nginx reads and drops it (without a 100, as
  * ngx_http_special_response_handler() does), and the connection stays.
- * A body that is being read (r->request_body) ends in a lingering close.
+ * A body that is being read (r->request_body) ends in a lingering close,
+ * and while some of it is still unread the answer says so.
  */
 
 void
 ngx_http_s3_body_discard(ngx_http_request_t *r)
 {
     ngx_table_elt_t  *h;
+
+    if (r == r->main && r->request_body && r->reading_body) {
+        /* an error in the middle of the body: "Connection: close" */
+        r->keepalive = 0;
+        return;
+    }
 
     if (r != r->main || r->request_body || r->discard_body
         || !r->keepalive)

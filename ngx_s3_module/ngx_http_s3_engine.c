@@ -8,16 +8,40 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <sys/statvfs.h>
+
 #include <leveldb/c.h>
 
 #include "ngx_http_s3.h"
+#include "ngx_http_s3_fault.h"
 
 
 /*
  * The storage engine: a thin layer over LevelDB's C API, the only file
  * that includes it.  Only the metadata process (or, with master_process
  * off, the single process) opens the database.
+ *
+ * Every failed read, scan or write is logged at crit with the operation
+ * and LevelDB's reason, and is an error for the caller, never a miss or a
+ * short answer.  After a failed write no write reaches LevelDB again until
+ * the database is reopened (ngx_http_s3_engine_write_failed()): the log
+ * may end in a torn record, and LevelDB itself refuses every write after a
+ * failed sync or a failed background compaction.  Reads go on meanwhile.
+ * A database that is not open (it could not be, or a reopen failed)
+ * answers every call with an error.
  */
+
+
+#define NGX_HTTP_S3_ENGINE_ERR_LEN  256
+
+
+static void ngx_http_s3_engine_log(ngx_log_t *log, const char *kind,
+    const char *what, const char *err);
+static void ngx_http_s3_engine_write_error(ngx_log_t *log, const char *what,
+    const char *err);
+#if (NGX_HTTP_S3_FAULTS)
+static char *ngx_http_s3_engine_fault(ngx_log_t *log, ngx_uint_t point);
+#endif
 
 
 static leveldb_t               *ngx_http_s3_db;
@@ -26,6 +50,20 @@ static leveldb_readoptions_t   *ngx_http_s3_db_read;
 static leveldb_writeoptions_t  *ngx_http_s3_db_write;
 static leveldb_cache_t         *ngx_http_s3_db_cache;
 static leveldb_filterpolicy_t  *ngx_http_s3_db_filter;
+static u_char                   ngx_http_s3_db_path[NGX_MAX_PATH];
+
+/* the operation being executed, for the log */
+static const char              *ngx_http_s3_db_what = "startup";
+
+/* the write error that stopped writes until a reopen; "" if none */
+static u_char                   ngx_http_s3_db_failed[
+                                    NGX_HTTP_S3_ENGINE_ERR_LEN];
+
+#if (NGX_HTTP_S3_FAULTS)
+/* the iterator whose step failed by injection, and its error */
+static ngx_http_s3_iter_t      *ngx_http_s3_fault_iter;
+static char                    *ngx_http_s3_fault_iter_err;
+#endif
 
 
 ngx_int_t
@@ -45,6 +83,7 @@ ngx_http_s3_engine_open(ngx_log_t *log, ngx_str_t *dir, ngx_uint_t sync)
     }
 
     ngx_memcpy(ngx_cpymem(path, dir->data, dir->len), "/db", sizeof("/db"));
+    ngx_memcpy(ngx_http_s3_db_path, path, sizeof(path));
 
     if (ngx_http_s3_db_options == NULL) {
         ngx_http_s3_db_options = leveldb_options_create();
@@ -75,6 +114,7 @@ ngx_http_s3_engine_open(ngx_log_t *log, ngx_str_t *dir, ngx_uint_t sync)
     if (err == NULL) {
         ngx_log_error(NGX_LOG_NOTICE, log, 0,
                       "s3 metadata database \"%s\" opened", path);
+        ngx_http_s3_db_failed[0] = '\0';
         return NGX_OK;
     }
 
@@ -110,20 +150,110 @@ ngx_http_s3_engine_close(void)
 }
 
 
+/* the name of the operation executed now, for the log */
+
+void
+ngx_http_s3_engine_op(const char *what)
+{
+    ngx_http_s3_db_what = what;
+}
+
+
+/* a write failed since the database was opened, or it is not open */
+
+ngx_uint_t
+ngx_http_s3_engine_write_failed(void)
+{
+    return ngx_http_s3_db == NULL || ngx_http_s3_db_failed[0] != '\0';
+}
+
+
+/*
+ * Is there room to reopen after a failed write?  LevelDB writes the log it
+ * recovers into a new table before it serves: the free space must exceed
+ * the size of the logs, with 1 MiB to spare.  NGX_OK or NGX_DECLINED.
+ */
+
+ngx_int_t
+ngx_http_s3_engine_room(ngx_log_t *log, off_t *avail, off_t *need)
+{
+    u_char          *p, name[NGX_MAX_PATH];
+    off_t            logs;
+    size_t           len;
+    ngx_str_t        path;
+    ngx_dir_t        dir;
+    struct statvfs   fs;
+
+    if (statvfs((char *) ngx_http_s3_db_path, &fs) == -1) {
+        ngx_log_error(NGX_LOG_CRIT, log, ngx_errno,
+                      "statvfs(\"%s\") failed", ngx_http_s3_db_path);
+        return NGX_DECLINED;
+    }
+
+    logs = 0;
+
+    path.data = ngx_http_s3_db_path;
+    path.len = ngx_strlen(ngx_http_s3_db_path);
+
+    if (ngx_open_dir(&path, &dir) == NGX_OK) {
+
+        p = ngx_cpymem(name, path.data, path.len);
+        *p++ = '/';
+
+        while (ngx_read_dir(&dir) == NGX_OK) {
+            len = ngx_de_namelen(&dir);
+
+            if (len <= 4 || p + len >= name + NGX_MAX_PATH
+                || ngx_strncmp(ngx_de_name(&dir) + len - 4, ".log", 4) != 0)
+            {
+                continue;
+            }
+
+            ngx_memcpy(p, ngx_de_name(&dir), len + 1);
+
+            if (ngx_de_info(name, &dir) != NGX_FILE_ERROR) {
+                logs += ngx_de_size(&dir);
+            }
+        }
+
+        (void) ngx_close_dir(&dir);
+    }
+
+    *avail = (off_t) fs.f_bavail * (off_t) fs.f_frsize;
+    *need = logs + 1024 * 1024;
+
+    return (*avail >= *need) ? NGX_OK : NGX_DECLINED;
+}
+
+
 ngx_int_t
 ngx_http_s3_engine_get(ngx_log_t *log, ngx_str_t *key, ngx_str_t *value)
 {
     char    *err, *v;
     size_t   len;
 
+    if (ngx_http_s3_db == NULL) {
+        ngx_http_s3_engine_log(log, "read", ngx_http_s3_db_what,
+                               "the database is not open");
+        return NGX_ERROR;
+    }
+
     err = NULL;
+
+#if (NGX_HTTP_S3_FAULTS)
+    err = ngx_http_s3_engine_fault(log, NGX_HTTP_S3_FAULT_ENGINE_READ);
+
+    if (err) {
+        ngx_http_s3_engine_log(log, "read", ngx_http_s3_db_what, err);
+        return NGX_ERROR;
+    }
+#endif
 
     v = leveldb_get(ngx_http_s3_db, ngx_http_s3_db_read,
                     (const char *) key->data, key->len, &len, &err);
 
     if (err) {
-        ngx_log_error(NGX_LOG_ALERT, log, 0,
-                      "s3 metadata read failed: %s", err);
+        ngx_http_s3_engine_log(log, "read", ngx_http_s3_db_what, err);
         leveldb_free(err);
         return NGX_ERROR;
     }
@@ -193,7 +323,10 @@ ngx_http_s3_batch_delete(ngx_http_s3_batch_t *b, ngx_str_t *key)
 }
 
 
-/* applied atomically; a failure is logged with what it was for */
+/*
+ * Applied atomically; a failure is logged with what it was for, and stops
+ * writes until the database is reopened.
+ */
 
 ngx_int_t
 ngx_http_s3_engine_write(ngx_log_t *log, ngx_http_s3_batch_t *b,
@@ -201,14 +334,36 @@ ngx_http_s3_engine_write(ngx_log_t *log, ngx_http_s3_batch_t *b,
 {
     char  *err;
 
+    if (ngx_http_s3_db == NULL) {
+        ngx_http_s3_engine_log(log, "write", what,
+                               "the database is not open");
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_s3_db_failed[0]) {
+        ngx_log_error(NGX_LOG_CRIT, log, 0,
+                      "s3 metadata write failed (%s): %s; no write until "
+                      "the database is reopened", what,
+                      ngx_http_s3_db_failed);
+        return NGX_ERROR;
+    }
+
+#if (NGX_HTTP_S3_FAULTS)
+    err = ngx_http_s3_engine_fault(log, NGX_HTTP_S3_FAULT_ENGINE_WRITE);
+
+    if (err) {
+        ngx_http_s3_engine_write_error(log, what, err);
+        return NGX_ERROR;
+    }
+#endif
+
     err = NULL;
 
     leveldb_write(ngx_http_s3_db, ngx_http_s3_db_write,
                   (leveldb_writebatch_t *) b, &err);
 
     if (err) {
-        ngx_log_error(NGX_LOG_ALERT, log, 0,
-                      "s3 metadata write failed (%s): %s", what, err);
+        ngx_http_s3_engine_write_error(log, what, err);
         leveldb_free(err);
         return NGX_ERROR;
     }
@@ -217,9 +372,31 @@ ngx_http_s3_engine_write(ngx_log_t *log, ngx_http_s3_batch_t *b,
 }
 
 
+/* logged, and kept: it stops writes until the database is reopened */
+
+static void
+ngx_http_s3_engine_write_error(ngx_log_t *log, const char *what,
+    const char *err)
+{
+    ngx_http_s3_engine_log(log, "write", what, err);
+
+    (void) ngx_cpystrn(ngx_http_s3_db_failed, (u_char *) err,
+                       NGX_HTTP_S3_ENGINE_ERR_LEN);
+}
+
+
+/*
+ * Iterators.  One of a database that is not open is NULL, and behaves as
+ * one whose first step failed: not valid, and an error for its status.
+ */
+
 ngx_http_s3_iter_t *
 ngx_http_s3_engine_iter(void)
 {
+    if (ngx_http_s3_db == NULL) {
+        return NULL;
+    }
+
     return (ngx_http_s3_iter_t *) leveldb_create_iterator(ngx_http_s3_db,
                                                        ngx_http_s3_db_read);
 }
@@ -228,6 +405,20 @@ ngx_http_s3_engine_iter(void)
 void
 ngx_http_s3_iter_seek(ngx_http_s3_iter_t *it, u_char *key, size_t len)
 {
+    if (it == NULL) {
+        return;
+    }
+
+#if (NGX_HTTP_S3_FAULTS)
+    if (ngx_http_s3_fault_iter == NULL) {
+        ngx_http_s3_fault_iter_err = ngx_http_s3_engine_fault(ngx_cycle->log,
+                                                NGX_HTTP_S3_FAULT_ENGINE_ITER);
+        if (ngx_http_s3_fault_iter_err) {
+            ngx_http_s3_fault_iter = it;
+        }
+    }
+#endif
+
     leveldb_iter_seek((leveldb_iterator_t *) it, (const char *) key, len);
 }
 
@@ -235,6 +426,16 @@ ngx_http_s3_iter_seek(ngx_http_s3_iter_t *it, u_char *key, size_t len)
 ngx_uint_t
 ngx_http_s3_iter_valid(ngx_http_s3_iter_t *it)
 {
+    if (it == NULL) {
+        return 0;
+    }
+
+#if (NGX_HTTP_S3_FAULTS)
+    if (it == ngx_http_s3_fault_iter) {
+        return 0;
+    }
+#endif
+
     return leveldb_iter_valid((leveldb_iterator_t *) it);
 }
 
@@ -263,6 +464,16 @@ ngx_http_s3_iter_value(ngx_http_s3_iter_t *it, ngx_str_t *value)
 void
 ngx_http_s3_iter_next(ngx_http_s3_iter_t *it)
 {
+#if (NGX_HTTP_S3_FAULTS)
+    if (ngx_http_s3_fault_iter == NULL) {
+        ngx_http_s3_fault_iter_err = ngx_http_s3_engine_fault(ngx_cycle->log,
+                                                NGX_HTTP_S3_FAULT_ENGINE_ITER);
+        if (ngx_http_s3_fault_iter_err) {
+            ngx_http_s3_fault_iter = it;
+        }
+    }
+#endif
+
     leveldb_iter_next((leveldb_iterator_t *) it);
 }
 
@@ -270,6 +481,16 @@ ngx_http_s3_iter_next(ngx_http_s3_iter_t *it)
 void
 ngx_http_s3_iter_destroy(ngx_http_s3_iter_t *it)
 {
+    if (it == NULL) {
+        return;
+    }
+
+#if (NGX_HTTP_S3_FAULTS)
+    if (it == ngx_http_s3_fault_iter) {
+        ngx_http_s3_fault_iter = NULL;
+    }
+#endif
+
     leveldb_iter_destroy((leveldb_iterator_t *) it);
 }
 
@@ -284,16 +505,69 @@ ngx_http_s3_iter_status(ngx_log_t *log, ngx_http_s3_iter_t *it)
 {
     char  *err;
 
+    if (it == NULL) {
+        ngx_http_s3_engine_log(log, "scan", ngx_http_s3_db_what,
+                               "the database is not open");
+        return NGX_ERROR;
+    }
+
+#if (NGX_HTTP_S3_FAULTS)
+    if (it == ngx_http_s3_fault_iter) {
+        ngx_http_s3_engine_log(log, "scan", ngx_http_s3_db_what,
+                               ngx_http_s3_fault_iter_err);
+        return NGX_ERROR;
+    }
+#endif
+
     err = NULL;
 
     leveldb_iter_get_error((leveldb_iterator_t *) it, &err);
 
     if (err) {
-        ngx_log_error(NGX_LOG_ALERT, log, 0,
-                      "s3 metadata scan failed: %s", err);
+        ngx_http_s3_engine_log(log, "scan", ngx_http_s3_db_what, err);
         leveldb_free(err);
         return NGX_ERROR;
     }
 
     return NGX_OK;
 }
+
+
+/*
+ * nginx logs a failed read or write of a file at crit: so do we, with the
+ * operation and LevelDB's reason
+ */
+
+static void
+ngx_http_s3_engine_log(ngx_log_t *log, const char *kind, const char *what,
+    const char *err)
+{
+    ngx_log_error(NGX_LOG_CRIT, log, 0, "s3 metadata %s failed (%s): %s",
+                  kind, what, err);
+}
+
+
+#if (NGX_HTTP_S3_FAULTS)
+
+/* LevelDB's own words for the error, marked as injected */
+
+static char *
+ngx_http_s3_engine_fault(ngx_log_t *log, ngx_uint_t point)
+{
+    switch (ngx_http_s3_fault(log, point)) {
+
+    case NGX_HTTP_S3_FAULT_EIO:
+        return "IO error: Input/output error (injected)";
+
+    case NGX_HTTP_S3_FAULT_ENOSPC:
+        return "IO error: No space left on device (injected)";
+
+    case NGX_HTTP_S3_FAULT_CORRUPTION:
+        return "Corruption: bad block checksum (injected)";
+
+    default:
+        return NULL;
+    }
+}
+
+#endif

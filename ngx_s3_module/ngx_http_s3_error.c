@@ -329,6 +329,8 @@ ngx_http_s3_send_error_extra(ngx_http_request_t *r, ngx_http_s3_err_e err,
     ngx_http_s3_xml_t        w;
     ngx_http_s3_err_info_t  *info;
 
+    static ngx_str_t         retry_after = ngx_string("1");
+
     if ((ngx_uint_t) err >= NGX_HTTP_S3_ERR_LAST || err == NGX_HTTP_S3_OK) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "s3 error code %d out of range", (int) err);
@@ -362,6 +364,14 @@ ngx_http_s3_send_error_extra(ngx_http_request_t *r, ngx_http_s3_err_e err,
     if (r->headers_out.content_length) {
         r->headers_out.content_length->hash = 0;
         r->headers_out.content_length = NULL;
+    }
+
+    /* a 503 (metadata process away, disk full, SlowDown) says when */
+
+    if (status == NGX_HTTP_SERVICE_UNAVAILABLE
+        && ngx_http_s3_add_header(r, "Retry-After", &retry_after) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     body = (status != NGX_HTTP_NOT_MODIFIED

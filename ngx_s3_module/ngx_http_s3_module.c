@@ -114,6 +114,13 @@ static ngx_command_t  ngx_http_s3_commands[] = {
       offsetof(ngx_http_s3_main_conf_t, fsync),
       &ngx_http_s3_fsync_modes },
 
+    { ngx_string("s3_min_free"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_off_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_s3_main_conf_t, min_free),
+      NULL },
+
     { ngx_string("s3_meta_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -904,6 +911,7 @@ ngx_http_s3_create_main_conf(ngx_conf_t *cf)
      */
 
     smcf->fsync = NGX_CONF_UNSET_UINT;
+    smcf->min_free = NGX_CONF_UNSET;
     smcf->meta_timeout = NGX_CONF_UNSET_MSEC;
     smcf->max_skew = NGX_CONF_UNSET;
     smcf->sigv2 = NGX_CONF_UNSET;
@@ -919,6 +927,7 @@ ngx_http_s3_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_http_s3_main_conf_t *smcf = conf;
 
     ngx_conf_init_uint_value(smcf->fsync, NGX_HTTP_S3_FSYNC_ON);
+    ngx_conf_init_value(smcf->min_free, 64 * 1024 * 1024);
     ngx_conf_init_msec_value(smcf->meta_timeout, 30000);
     ngx_conf_init_value(smcf->max_skew, 900);
     ngx_conf_init_value(smcf->sigv2, 1);

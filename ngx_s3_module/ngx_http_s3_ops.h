@@ -158,13 +158,15 @@ ngx_int_t ngx_http_s3_meta_named(ngx_http_request_t *r, ngx_uint_t op,
 /*
  * ngx_http_s3_store.c: body files.  create: a new file under a random id
  * (sf->id), removed when the request's pool goes unless sf->keep is set
- * by then; close: durable by the s3_fsync policy, then closed; discard:
- * close and remove at once.  NGX_OK or NGX_ERROR (logged).
+ * by then (and refused, ENOSPC, when it would leave less than s3_min_free);
+ * close: durable by the s3_fsync policy, then closed; discard: close and
+ * remove at once.  NGX_OK or NGX_ERROR (logged, sf->err set).
  */
 
 typedef struct {
     ngx_file_t                 file;        /* name: the full path */
     ngx_str_t                  id;          /* NGX_HTTP_S3_BODY_ID_LEN */
+    ngx_err_t                  err;         /* of the call that failed */
     unsigned                   keep:1;      /* a record names it, or may */
 } ngx_http_s3_store_file_t;
 
@@ -175,6 +177,8 @@ ngx_int_t ngx_http_s3_store_write(ngx_http_s3_store_file_t *sf, u_char *p,
 ngx_int_t ngx_http_s3_store_close(ngx_http_request_t *r,
     ngx_http_s3_store_file_t *sf);
 void ngx_http_s3_store_discard(ngx_http_s3_store_file_t *sf);
+/* after a failure: 503 ServiceUnavailable for a full disk, else 500 */
+ngx_http_s3_err_e ngx_http_s3_store_error(ngx_http_s3_store_file_t *sf);
 
 
 /* ngx_http_s3_put.c: If-Match / If-None-Match of a write, as sent */

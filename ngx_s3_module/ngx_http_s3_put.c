@@ -186,7 +186,8 @@ ngx_http_s3_put_start(ngx_http_s3_put_t *put)
     r = put->request;
 
     if (ngx_http_s3_store_create(r, &put->file) != NGX_OK) {
-        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
+        return ngx_http_s3_send_error(r, ngx_http_s3_store_error(&put->file),
+                                      NULL);
     }
 
     return ngx_http_s3_body_read(&put->body);
@@ -469,7 +470,7 @@ ngx_http_s3_put_write(ngx_http_s3_body_t *bd, u_char *p, size_t len)
     put = bd->data;
 
     if (ngx_http_s3_store_write(&put->file, p, len) != NGX_OK) {
-        bd->err = NGX_HTTP_S3_ERR_INTERNAL;
+        bd->err = ngx_http_s3_store_error(&put->file);
         return NGX_ERROR;
     }
 
@@ -501,6 +502,7 @@ ngx_http_s3_put_done(ngx_http_s3_body_t *bd)
     ngx_time_t               *tp;
     ngx_http_s3_put_t        *put;
     ngx_http_s3_ctx_t        *ctx;
+    ngx_http_s3_err_e         err;
     ngx_http_request_t       *r;
     ngx_http_s3_wbuf_t        b, rb;
     ngx_http_s3_object_t     *o;
@@ -509,7 +511,10 @@ ngx_http_s3_put_done(ngx_http_s3_body_t *bd)
     r = put->request;
     ctx = ngx_http_s3_get_ctx(r);
 
+    err = NGX_HTTP_S3_ERR_INTERNAL;
+
     if (ngx_http_s3_store_close(r, &put->file) != NGX_OK) {
+        err = ngx_http_s3_store_error(&put->file);
         goto failed;
     }
 
@@ -580,8 +585,9 @@ ngx_http_s3_put_done(ngx_http_s3_body_t *bd)
 
 failed:
 
-    ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
-                                        NGX_HTTP_S3_ERR_INTERNAL, NULL));
+    /* the body file goes with the request: no record names it */
+
+    ngx_http_s3_finalize(r, ngx_http_s3_send_error(r, err, NULL));
 }
 
 
@@ -636,8 +642,9 @@ ngx_http_s3_put_handler(ngx_http_s3_meta_req_t *mr)
     case NGX_HTTP_S3_WIRE_ST_ERROR:
 
         /*
-         * the commit may have happened: keep the body file; a body that
-         * no record names is an orphan for the metadata process to collect
+         * the commit may have happened: keep the body file.  On ST_ERROR
+         * the metadata process unlinks it once it sees that no record
+         * names it; after a timeout it may be left as an orphan.
          */
 
         put->file.keep = 1;

@@ -42,11 +42,24 @@
 #define NGX_HTTP_S3_SERVER_BUF      (64 * 1024)
 #define NGX_HTTP_S3_SERVER_LINGER   (10 * 60 * 1000)
 #define NGX_HTTP_S3_UNLINK_DELAY    2000
+#define NGX_HTTP_S3_DOUBT_DELAY     100
+#define NGX_HTTP_S3_DOUBT_RETRY     250
+#define NGX_HTTP_S3_REOPEN_DELAY    100
+#define NGX_HTTP_S3_REOPEN_MAX      10000
 
+
+/*
+ * A body file to unlink when it is due; or, with a key, a body in doubt:
+ * unlinked only once the database can be read and the record under the
+ * key does not name it.
+ */
 
 typedef struct {
     ngx_queue_t                queue;
     ngx_msec_t                 when;
+    ngx_str_t                  key;
+    ngx_str_t                  body;
+    ngx_uint_t                 visible;     /* readers may have opened it */
     u_char                     path[1];
 } ngx_http_s3_trash_t;
 
@@ -74,8 +87,14 @@ static void ngx_http_s3_server_close(ngx_http_s3_server_conn_t *sc);
 static void ngx_http_s3_server_hook_channel(void);
 static void ngx_http_s3_server_channel(ngx_event_t *ev);
 static void ngx_http_s3_server_handover(ngx_http_s3_main_conf_t *smcf);
+static void ngx_http_s3_reopen(ngx_log_t *log);
+static void ngx_http_s3_reopen_handler(ngx_event_t *ev);
+static ngx_http_s3_trash_t *ngx_http_s3_trash_alloc(ngx_log_t *log,
+    ngx_str_t *body, ngx_str_t *key);
+static void ngx_http_s3_trash_add(ngx_http_s3_trash_t *t, ngx_msec_t delay);
 static void ngx_http_s3_trash_handler(ngx_event_t *ev);
 static void ngx_http_s3_trash_flush(ngx_uint_t all);
+static ngx_int_t ngx_http_s3_trash_named(ngx_http_s3_trash_t *t);
 
 
 typedef ngx_uint_t (*ngx_http_s3_op_pt)(ngx_http_s3_exec_t *ex);
@@ -95,6 +114,23 @@ static ngx_http_s3_op_pt  ngx_http_s3_ops[NGX_HTTP_S3_WIRE_OP_LAST] = {
 };
 
 
+/* for the log: what failed (a missing name is "request") */
+
+static const char  *ngx_http_s3_op_names[NGX_HTTP_S3_WIRE_OP_LAST] = {
+    NULL,
+    NULL,
+    "bucket create",
+    "bucket get",
+    "bucket delete",
+    "bucket list",
+    "object put",
+    "object get",
+    "object delete",
+    "list",
+    NULL
+};
+
+
 static ngx_http_s3_main_conf_t  *ngx_http_s3_server_conf;
 static ngx_uint_t                ngx_http_s3_server_state;
 static ngx_msec_t                ngx_http_s3_server_busy_since;
@@ -104,6 +140,9 @@ static ngx_msec_t                ngx_http_s3_server_quit_since;
 static ngx_event_handler_pt      ngx_http_s3_server_channel_handler;
 static ngx_queue_t               ngx_http_s3_trash;
 static ngx_event_t               ngx_http_s3_trash_ev;
+static ngx_event_t               ngx_http_s3_reopen_ev;
+static ngx_msec_t                ngx_http_s3_reopen_delay;
+static ngx_uint_t                ngx_http_s3_reopen_waits;
 
 #define NGX_HTTP_S3_SERVER_CLOSED   0
 #define NGX_HTTP_S3_SERVER_OPEN     1
@@ -902,10 +941,10 @@ ngx_http_s3_server_execute(ngx_log_t *log, uint32_t op, ngx_str_t *req,
         return NGX_OK;
     }
 
-    if (ngx_http_s3_server_state == NGX_HTTP_S3_SERVER_BROKEN) {
-        *status = NGX_HTTP_S3_WIRE_ST_ERROR;
-        return NGX_OK;
-    }
+    /*
+     * a database that could not be opened fails every operation at its
+     * first read (logged), as one that fails does
+     */
 
     ex.log = log;
     ex.out = out;
@@ -922,11 +961,107 @@ ngx_http_s3_server_execute(ngx_log_t *log, uint32_t op, ngx_str_t *req,
 
     ngx_http_s3_rbuf_init(&ex.req, req);
 
+    ngx_http_s3_engine_op(ngx_http_s3_op_names[op] ? ngx_http_s3_op_names[op]
+                                                   : "request");
+
     *status = ngx_http_s3_ops[op](&ex);
 
     ngx_destroy_pool(ex.pool);
 
+    if (ngx_http_s3_engine_write_failed()) {
+        ngx_http_s3_reopen(log);
+    }
+
     return NGX_OK;
+}
+
+
+/*
+ * After a failed write (or a failed reopen), the database is closed and
+ * opened again a moment later: LevelDB recovers its log, drops a torn
+ * record at its end, and takes writes again.  While the disk is too full
+ * for that, the old handle is kept for reads and the reopen waits.
+ */
+
+static void
+ngx_http_s3_reopen(ngx_log_t *log)
+{
+    if (ngx_http_s3_reopen_ev.timer_set) {
+        return;
+    }
+
+    if (ngx_http_s3_reopen_ev.handler == NULL) {
+        ngx_http_s3_reopen_ev.handler = ngx_http_s3_reopen_handler;
+        ngx_http_s3_reopen_ev.log = ngx_cycle->log;
+        ngx_http_s3_reopen_ev.cancelable = 1;
+    }
+
+    if (ngx_http_s3_reopen_delay == 0) {
+        ngx_http_s3_reopen_delay = NGX_HTTP_S3_REOPEN_DELAY;
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                  "s3 metadata database is reopened in %M ms",
+                  ngx_http_s3_reopen_delay);
+
+    ngx_add_timer(&ngx_http_s3_reopen_ev, ngx_http_s3_reopen_delay);
+}
+
+
+static void
+ngx_http_s3_reopen_handler(ngx_event_t *ev)
+{
+    off_t                     avail, need;
+    ngx_int_t                 rc;
+    ngx_http_s3_main_conf_t  *smcf;
+
+    smcf = ngx_http_s3_server_conf;
+
+    if (!ngx_http_s3_engine_write_failed() || ngx_exiting || ngx_quit) {
+        ngx_http_s3_reopen_delay = 0;
+        return;
+    }
+
+    if (ngx_http_s3_engine_room(ev->log, &avail, &need) != NGX_OK) {
+
+        if (ngx_http_s3_reopen_waits++ % 60 == 0) {
+            ngx_log_error(NGX_LOG_ERR, ev->log, 0,
+                          "s3 metadata database waits for free space to "
+                          "be reopened: %O bytes free, %O needed",
+                          avail, need);
+        }
+
+        ngx_add_timer(ev, 1000);
+        return;
+    }
+
+    ngx_http_s3_reopen_waits = 0;
+
+    ngx_http_s3_engine_close();
+
+    rc = ngx_http_s3_server_open((ngx_cycle_t *) ngx_cycle, smcf);
+
+    if (rc == NGX_OK) {
+        ngx_log_error(NGX_LOG_NOTICE, ev->log, 0,
+                      "s3 metadata database reopened after a failed write");
+        ngx_http_s3_reopen_delay = 0;
+
+        /* bodies in doubt can be decided now */
+        ngx_http_s3_trash_flush(0);
+
+        return;
+    }
+
+    /* not open now: every request fails at once until this succeeds */
+
+    ngx_http_s3_reopen_delay = ngx_min(ngx_http_s3_reopen_delay * 2,
+                                       NGX_HTTP_S3_REOPEN_MAX);
+
+    ngx_log_error(NGX_LOG_ERR, ev->log, 0,
+                  "s3 metadata database not reopened, again in %M ms",
+                  ngx_http_s3_reopen_delay);
+
+    ngx_add_timer(ev, ngx_http_s3_reopen_delay);
 }
 
 
@@ -990,12 +1125,8 @@ ngx_http_s3_srv_bucket_exists(ngx_http_s3_exec_t *ex, ngx_str_t *bucket)
 void
 ngx_http_s3_srv_unlink_body(ngx_http_s3_exec_t *ex, ngx_str_t *rec)
 {
-    size_t                    len;
-    ngx_http_s3_trash_t      *t;
-    ngx_http_s3_object_t      o;
-    ngx_http_s3_main_conf_t  *smcf;
-
-    smcf = ngx_http_s3_server_conf;
+    ngx_http_s3_trash_t   *t;
+    ngx_http_s3_object_t   o;
 
     /* the decoder refuses a body id of another format */
 
@@ -1005,19 +1136,95 @@ ngx_http_s3_srv_unlink_body(ngx_http_s3_exec_t *ex, ngx_str_t *rec)
         return;
     }
 
-    len = smcf->data.len + 48;
-
-    t = ngx_alloc(sizeof(ngx_http_s3_trash_t) + len, ex->log);
+    t = ngx_http_s3_trash_alloc(ex->log, &o.body, NULL);
     if (t == NULL) {
         return;
     }
 
-    if (ngx_http_s3_body_path(smcf, t->path, &o.body) == NULL) {
-        ngx_free(t);
+    ngx_http_s3_trash_add(t, NGX_HTTP_S3_UNLINK_DELAY);
+}
+
+
+/*
+ * A write failed, or a read before it: the body of that request (and, if
+ * the write was tried, the body it replaced or deleted) is unlinked once
+ * the database can be read again and the record under key does not name
+ * it.  The worker keeps a body whose commit failed: this decides.  A body
+ * readers may have opened (visible) waits the usual delay after that.
+ */
+
+void
+ngx_http_s3_srv_doubt_body(ngx_http_s3_exec_t *ex, ngx_str_t *key,
+    ngx_str_t *body, ngx_uint_t visible)
+{
+    ngx_http_s3_trash_t  *t;
+
+    if (body->len != NGX_HTTP_S3_BODY_ID_LEN) {
         return;
     }
 
-    t->when = ngx_current_msec + NGX_HTTP_S3_UNLINK_DELAY;
+    t = ngx_http_s3_trash_alloc(ex->log, body, key);
+    if (t == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, ex->log, 0,
+                      "s3 body %V left behind", body);
+        return;
+    }
+
+    t->visible = visible;
+
+    ngx_http_s3_trash_add(t, NGX_HTTP_S3_DOUBT_DELAY);
+}
+
+
+static ngx_http_s3_trash_t *
+ngx_http_s3_trash_alloc(ngx_log_t *log, ngx_str_t *body, ngx_str_t *key)
+{
+    u_char                   *p;
+    size_t                    len;
+    ngx_http_s3_trash_t      *t;
+    ngx_http_s3_main_conf_t  *smcf;
+
+    smcf = ngx_http_s3_server_conf;
+
+    len = smcf->data.len + 48 + body->len + (key ? key->len : 0);
+
+    t = ngx_alloc(sizeof(ngx_http_s3_trash_t) + len, log);
+    if (t == NULL) {
+        return NULL;
+    }
+
+    if (ngx_http_s3_body_path(smcf, t->path, body) == NULL) {
+        ngx_free(t);
+        return NULL;
+    }
+
+    p = t->path + smcf->data.len + 48;
+
+    t->body.data = p;
+    t->body.len = body->len;
+    p = ngx_cpymem(p, body->data, body->len);
+
+    t->key.data = p;
+    t->key.len = 0;
+
+    if (key) {
+        t->key.len = key->len;
+        ngx_memcpy(p, key->data, key->len);
+    }
+
+    t->visible = 0;
+
+    return t;
+}
+
+
+/* in the order they are due */
+
+static void
+ngx_http_s3_trash_add(ngx_http_s3_trash_t *t, ngx_msec_t delay)
+{
+    ngx_queue_t          *q;
+    ngx_http_s3_trash_t  *prev;
 
     if (ngx_http_s3_trash_ev.handler == NULL) {
         ngx_queue_init(&ngx_http_s3_trash);
@@ -1026,10 +1233,25 @@ ngx_http_s3_srv_unlink_body(ngx_http_s3_exec_t *ex, ngx_str_t *rec)
         ngx_http_s3_trash_ev.cancelable = 1;
     }
 
-    ngx_queue_insert_tail(&ngx_http_s3_trash, &t->queue);
+    t->when = ngx_current_msec + delay;
 
-    if (!ngx_http_s3_trash_ev.timer_set) {
-        ngx_add_timer(&ngx_http_s3_trash_ev, NGX_HTTP_S3_UNLINK_DELAY);
+    for (q = ngx_queue_last(&ngx_http_s3_trash);
+         q != ngx_queue_sentinel(&ngx_http_s3_trash);
+         q = ngx_queue_prev(q))
+    {
+        prev = ngx_queue_data(q, ngx_http_s3_trash_t, queue);
+
+        if ((ngx_msec_int_t) (t->when - prev->when) >= 0) {
+            break;
+        }
+    }
+
+    /* after q: the last entry due before it, or the sentinel */
+
+    ngx_queue_insert_after(q, &t->queue);
+
+    if (ngx_queue_head(&ngx_http_s3_trash) == &t->queue) {
+        ngx_add_timer(&ngx_http_s3_trash_ev, delay);
     }
 }
 
@@ -1041,11 +1263,15 @@ ngx_http_s3_trash_handler(ngx_event_t *ev)
 }
 
 
-/* unlink what is due (or everything, before the process exits) */
+/*
+ * Unlink what is due (or everything, before the process exits); a body in
+ * doubt is decided, or looked at again later.
+ */
 
 static void
 ngx_http_s3_trash_flush(ngx_uint_t all)
 {
+    ngx_int_t             rc;
     ngx_queue_t          *q;
     ngx_http_s3_trash_t  *t;
 
@@ -1062,16 +1288,87 @@ ngx_http_s3_trash_flush(ngx_uint_t all)
             return;
         }
 
+        ngx_queue_remove(q);
+
+        if (t->key.len) {
+            rc = ngx_http_s3_trash_named(t);
+
+            if (rc == NGX_OK || (rc == NGX_AGAIN && all)) {
+                /* in use, or cannot tell: it stays */
+                ngx_free(t);
+                continue;
+            }
+
+            if (rc == NGX_AGAIN) {
+                ngx_http_s3_trash_add(t, NGX_HTTP_S3_DOUBT_RETRY);
+                continue;
+            }
+
+            ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                          "s3 body %V: no record names it, unlinked",
+                          &t->body);
+
+            t->key.len = 0;
+
+            if (t->visible && !all) {
+                ngx_http_s3_trash_add(t, NGX_HTTP_S3_UNLINK_DELAY);
+                continue;
+            }
+        }
+
         if (unlink((char *) t->path) == -1 && ngx_errno != NGX_ENOENT) {
             ngx_log_error(NGX_LOG_CRIT, ngx_cycle->log, ngx_errno,
                           "unlink(\"%s\") failed", t->path);
         }
 
-        ngx_queue_remove(q);
         ngx_free(t);
     }
 
     if (ngx_http_s3_trash_ev.timer_set) {
         ngx_del_timer(&ngx_http_s3_trash_ev);
     }
+}
+
+
+/*
+ * NGX_OK: the record under the key names the body; NGX_DECLINED: it does
+ * not (or there is none); NGX_AGAIN: it cannot be told now (a failed write
+ * waits for the reopen that shows whether it reached the log)
+ */
+
+static ngx_int_t
+ngx_http_s3_trash_named(ngx_http_s3_trash_t *t)
+{
+    ngx_int_t             rc;
+    ngx_str_t             v;
+    ngx_http_s3_object_t  o;
+
+    if (ngx_http_s3_engine_write_failed()) {
+        return NGX_AGAIN;
+    }
+
+    ngx_http_s3_engine_op("body check");
+
+    rc = ngx_http_s3_engine_get(ngx_cycle->log, &t->key, &v);
+
+    if (rc == NGX_DECLINED) {
+        return NGX_DECLINED;
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_AGAIN;
+    }
+
+    rc = NGX_DECLINED;
+
+    if (ngx_http_s3_object_decode(&v, &o, NULL) == NGX_OK
+        && o.body.len == t->body.len
+        && ngx_memcmp(o.body.data, t->body.data, t->body.len) == 0)
+    {
+        rc = NGX_OK;
+    }
+
+    ngx_http_s3_engine_free(&v);
+
+    return rc;
 }

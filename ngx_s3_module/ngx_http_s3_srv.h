@@ -43,6 +43,13 @@ ngx_uint_t ngx_http_s3_srv_bucket_exists(ngx_http_s3_exec_t *ex,
     ngx_str_t *bucket);
 /* unlink the body of a replaced or deleted record, a moment later */
 void ngx_http_s3_srv_unlink_body(ngx_http_s3_exec_t *ex, ngx_str_t *rec);
+/*
+ * after a failed commit: unlink the body once the record under key can be
+ * read and does not name it; visible: readers may have it open (it was
+ * the current body), so the usual delay follows
+ */
+void ngx_http_s3_srv_doubt_body(ngx_http_s3_exec_t *ex, ngx_str_t *key,
+    ngx_str_t *body, ngx_uint_t visible);
 
 
 /* ngx_http_s3_srv_bucket.c */

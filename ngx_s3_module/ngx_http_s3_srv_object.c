@@ -35,19 +35,30 @@ ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
         return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
     }
 
+    if (ngx_http_s3_srv_key(ex, &k, 'O', &bucket, &key) != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    /*
+     * From here on the worker keeps the body file when the answer is
+     * ST_ERROR, and the body is in doubt until a read shows that no
+     * record names it.
+     */
+
     st = ngx_http_s3_srv_bucket_exists(ex, &bucket);
 
     if (st != NGX_HTTP_S3_WIRE_ST_OK) {
-        return st;
-    }
+        if (st == NGX_HTTP_S3_WIRE_ST_ERROR) {
+            ngx_http_s3_srv_doubt_body(ex, &k, &o.body, 0);
+        }
 
-    if (ngx_http_s3_srv_key(ex, &k, 'O', &bucket, &key) != NGX_OK) {
-        return NGX_HTTP_S3_WIRE_ST_ERROR;
+        return st;
     }
 
     rc = ngx_http_s3_engine_get(ex->log, &k, &old);
 
     if (rc == NGX_ERROR) {
+        ngx_http_s3_srv_doubt_body(ex, &k, &o.body, 0);
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 
@@ -83,7 +94,13 @@ ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
     ngx_http_s3_batch_put(ex->batch, &k, &rec);
 
     if (ngx_http_s3_engine_write(ex->log, ex->batch, "PutObject") != NGX_OK) {
+
+        /* the write may show up when the database is reopened */
+
+        ngx_http_s3_srv_doubt_body(ex, &k, &o.body, 0);
+
         if (rc == NGX_OK) {
+            ngx_http_s3_srv_doubt_body(ex, &k, &prev.body, 1);
             ngx_http_s3_engine_free(&old);
         }
 
@@ -139,8 +156,9 @@ ngx_http_s3_op_object_get(ngx_http_s3_exec_t *ex)
 ngx_uint_t
 ngx_http_s3_op_object_delete(ngx_http_s3_exec_t *ex)
 {
-    ngx_int_t  rc;
-    ngx_str_t  bucket, key, k, v;
+    ngx_int_t             rc;
+    ngx_str_t             bucket, key, k, v;
+    ngx_http_s3_object_t  prev;
 
     ngx_http_s3_wire_get_str(&ex->req, &bucket);
     ngx_http_s3_wire_get_str(&ex->req, &key);
@@ -168,6 +186,12 @@ ngx_http_s3_op_object_delete(ngx_http_s3_exec_t *ex)
     if (ngx_http_s3_engine_write(ex->log, ex->batch, "DeleteObject")
         != NGX_OK)
     {
+        /* the delete may show up when the database is reopened */
+
+        if (ngx_http_s3_object_decode(&v, &prev, NULL) == NGX_OK) {
+            ngx_http_s3_srv_doubt_body(ex, &k, &prev.body, 1);
+        }
+
         ngx_http_s3_engine_free(&v);
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }

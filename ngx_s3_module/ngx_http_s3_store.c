@@ -8,8 +8,11 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <sys/statvfs.h>
+
 #include "ngx_http_s3.h"
 #include "ngx_http_s3_ops.h"
+#include "ngx_http_s3_fault.h"
 
 
 /*
@@ -17,13 +20,24 @@
  * random id, created with O_EXCL and never renamed or rewritten.  A new
  * file belongs to its request until the request marks it kept (its record
  * is committed, or may be): a file not kept is removed with the request.
+ *
+ * A body is not started when it would leave less than s3_min_free on the
+ * filesystem: that room is for the metadata database, so that deletes
+ * (and a reopen after a failed write) still work on a full disk.
  */
 
 
+static ngx_int_t ngx_http_s3_store_room(ngx_http_request_t *r,
+    ngx_http_s3_store_file_t *sf);
 static ngx_int_t ngx_http_s3_store_dirs(ngx_http_request_t *r,
     ngx_http_s3_store_file_t *sf);
 static ngx_int_t ngx_http_s3_store_fsync_dir(ngx_http_request_t *r,
     u_char *path, u_char *end);
+static ngx_int_t ngx_http_s3_store_fsync(ngx_log_t *log, ngx_fd_t fd,
+    u_char *name);
+#if (NGX_HTTP_S3_FAULTS)
+static ngx_err_t ngx_http_s3_store_fault(ngx_log_t *log, ngx_uint_t point);
+#endif
 static void ngx_http_s3_store_cleanup(void *data);
 
 
@@ -60,6 +74,10 @@ ngx_http_s3_store_create(ngx_http_request_t *r, ngx_http_s3_store_file_t *sf)
 
     ngx_http_s3_body_path(smcf, path, &sf->id);
 
+    if (smcf->min_free && ngx_http_s3_store_room(r, sf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     cln = ngx_pool_cleanup_add(r->pool, 0);
     if (cln == NULL) {
         return NGX_ERROR;
@@ -69,6 +87,17 @@ ngx_http_s3_store_create(ngx_http_request_t *r, ngx_http_s3_store_file_t *sf)
     cln->data = sf;
 
     for (dirs = 0; /* void */; dirs++) {
+
+#if (NGX_HTTP_S3_FAULTS)
+        err = ngx_http_s3_store_fault(r->connection->log,
+                                      NGX_HTTP_S3_FAULT_STORE_CREATE);
+        if (err) {
+            ngx_log_error(NGX_LOG_CRIT, r->connection->log, err,
+                          ngx_open_file_n " \"%s\" failed", path);
+            sf->err = err;
+            return NGX_ERROR;
+        }
+#endif
 
         /* for nginx's user alone, as the directories (0700) */
 
@@ -80,6 +109,7 @@ ngx_http_s3_store_create(ngx_http_request_t *r, ngx_http_s3_store_file_t *sf)
         }
 
         err = ngx_errno;
+        sf->err = err;
 
         if (err == NGX_ENOENT && dirs == 0) {
             /* the fan-out directories of a new prefix */
@@ -118,11 +148,38 @@ ngx_http_s3_store_create(ngx_http_request_t *r, ngx_http_s3_store_file_t *sf)
 ngx_int_t
 ngx_http_s3_store_write(ngx_http_s3_store_file_t *sf, u_char *p, size_t len)
 {
+#if (NGX_HTTP_S3_FAULTS)
+    ngx_err_t  err;
+
+    err = ngx_http_s3_store_fault(sf->file.log, NGX_HTTP_S3_FAULT_STORE_WRITE);
+    if (err) {
+        ngx_log_error(NGX_LOG_CRIT, sf->file.log, err,
+                      "pwrite() \"%s\" failed", sf->file.name.data);
+        sf->err = err;
+        return NGX_ERROR;
+    }
+#endif
+
     if (ngx_write_file(&sf->file, p, len, sf->file.offset) == NGX_ERROR) {
+        /* nginx logged it; a successful write of the log keeps errno */
+        sf->err = ngx_errno;
         return NGX_ERROR;
     }
 
     return NGX_OK;
+}
+
+
+/* a failed body: disk full is 503 ServiceUnavailable, anything else 500 */
+
+ngx_http_s3_err_e
+ngx_http_s3_store_error(ngx_http_s3_store_file_t *sf)
+{
+    if (sf->err == NGX_ENOSPC || sf->err == EDQUOT) {
+        return NGX_HTTP_S3_ERR_SERVICE_UNAVAILABLE;
+    }
+
+    return NGX_HTTP_S3_ERR_INTERNAL;
 }
 
 
@@ -142,9 +199,10 @@ ngx_http_s3_store_close(ngx_http_request_t *r, ngx_http_s3_store_file_t *sf)
 
     if (smcf->fsync == NGX_HTTP_S3_FSYNC_ON) {
 
-        if (fsync(fd) == -1) {
-            ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
-                          "fsync(\"%s\") failed", name->data);
+        if (ngx_http_s3_store_fsync(r->connection->log, fd, name->data)
+            != NGX_OK)
+        {
+            sf->err = ngx_errno;
             return NGX_ERROR;
         }
 
@@ -162,12 +220,50 @@ ngx_http_s3_store_close(ngx_http_request_t *r, ngx_http_s3_store_file_t *sf)
     sf->file.fd = NGX_INVALID_FILE;
 
     if (ngx_close_file(fd) == NGX_FILE_ERROR) {
-        ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
+        sf->err = ngx_errno;
+        ngx_log_error(NGX_LOG_CRIT, r->connection->log, sf->err,
                       ngx_close_file_n " \"%s\" failed", name->data);
         return NGX_ERROR;
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * Room for a body of the request's length, and s3_min_free after it:
+ * otherwise the body is refused before a byte is written (ENOSPC).
+ */
+
+static ngx_int_t
+ngx_http_s3_store_room(ngx_http_request_t *r, ngx_http_s3_store_file_t *sf)
+{
+    off_t                     size, avail;
+    struct statvfs            fs;
+    ngx_http_s3_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_s3_module);
+
+    if (statvfs((char *) smcf->data.data, &fs) == -1) {
+        /* not known: the writes will tell */
+        return NGX_OK;
+    }
+
+    size = ngx_max(r->headers_in.content_length_n, 0);
+    avail = (off_t) fs.f_bavail * (off_t) fs.f_frsize;
+
+    if (avail >= size + smcf->min_free) {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "s3 body of %O bytes refused: %O bytes free in \"%V\", "
+                  "s3_min_free is %O", size, avail, &smcf->data,
+                  smcf->min_free);
+
+    sf->err = NGX_ENOSPC;
+
+    return NGX_ERROR;
 }
 
 
@@ -245,9 +341,7 @@ ngx_http_s3_store_fsync_dir(ngx_http_request_t *r, u_char *path, u_char *end)
         return NGX_ERROR;
     }
 
-    if (fsync(fd) == -1) {
-        ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
-                      "fsync(\"%s\") failed", path);
+    if (ngx_http_s3_store_fsync(r->connection->log, fd, path) != NGX_OK) {
         (void) ngx_close_file(fd);
         *end = c;
         return NGX_ERROR;
@@ -258,6 +352,52 @@ ngx_http_s3_store_fsync_dir(ngx_http_request_t *r, u_char *path, u_char *end)
 
     return NGX_OK;
 }
+
+
+static ngx_int_t
+ngx_http_s3_store_fsync(ngx_log_t *log, ngx_fd_t fd, u_char *name)
+{
+    ngx_err_t  err;
+
+#if (NGX_HTTP_S3_FAULTS)
+    err = ngx_http_s3_store_fault(log, NGX_HTTP_S3_FAULT_STORE_FSYNC);
+    if (err) {
+        ngx_log_error(NGX_LOG_CRIT, log, err, "fsync(\"%s\") failed", name);
+        ngx_set_errno(err);
+        return NGX_ERROR;
+    }
+#endif
+
+    if (fsync(fd) == -1) {
+        err = ngx_errno;
+        ngx_log_error(NGX_LOG_CRIT, log, err, "fsync(\"%s\") failed", name);
+        ngx_set_errno(err);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+#if (NGX_HTTP_S3_FAULTS)
+
+static ngx_err_t
+ngx_http_s3_store_fault(ngx_log_t *log, ngx_uint_t point)
+{
+    switch (ngx_http_s3_fault(log, point)) {
+
+    case NGX_HTTP_S3_FAULT_EIO:
+        return EIO;
+
+    case NGX_HTTP_S3_FAULT_ENOSPC:
+        return NGX_ENOSPC;
+
+    default:
+        return 0;
+    }
+}
+
+#endif
 
 
 static void
