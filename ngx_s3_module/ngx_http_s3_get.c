@@ -191,7 +191,6 @@ ngx_http_s3_get_send(ngx_http_s3_get_t *g, ngx_http_s3_object_t *o)
     ngx_open_file_info_t       of;
     ngx_http_s3_err_extra_t    extra[2];
     ngx_http_s3_main_conf_t   *smcf;
-    ngx_http_core_loc_conf_t  *clcf;
 
     r = g->request;
     ctx = ngx_http_s3_get_ctx(r);
@@ -273,8 +272,6 @@ ngx_http_s3_get_send(ngx_http_s3_get_t *g, ngx_http_s3_object_t *o)
         }
     }
 
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-
     ngx_memzero(&of, sizeof(ngx_open_file_info_t));
     ngx_str_null(&fname);
     opened = 0;
@@ -299,16 +296,7 @@ ngx_http_s3_get_send(ngx_http_s3_get_t *g, ngx_http_s3_object_t *o)
         fname.data = path;
         fname.len = ngx_strlen(path);
 
-        of.read_ahead = clcf->read_ahead;
-        of.directio = clcf->directio;
-        of.valid = clcf->open_file_cache_valid;
-        of.min_uses = clcf->open_file_cache_min_uses;
-        of.errors = clcf->open_file_cache_errors;
-        of.events = clcf->open_file_cache_events;
-
-        if (ngx_open_cached_file(clcf->open_file_cache, &fname, &of, r->pool)
-            != NGX_OK)
-        {
+        if (ngx_http_s3_store_open(r, &fname, &of) != NGX_OK) {
             if (of.err == NGX_ENOENT
                 && g->tries < NGX_HTTP_S3_GET_TRIES
                 && (g->body.len != o->body.len

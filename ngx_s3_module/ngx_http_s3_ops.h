@@ -177,6 +177,12 @@ ngx_int_t ngx_http_s3_store_write(ngx_http_s3_store_file_t *sf, u_char *p,
 ngx_int_t ngx_http_s3_store_close(ngx_http_request_t *r,
     ngx_http_s3_store_file_t *sf);
 void ngx_http_s3_store_discard(ngx_http_s3_store_file_t *sf);
+/*
+ * a body file for reading, through the location's open_file_cache, whose
+ * entries of deleted bodies each worker drops within a second
+ */
+ngx_int_t ngx_http_s3_store_open(ngx_http_request_t *r, ngx_str_t *path,
+    ngx_open_file_info_t *of);
 /* after a failure: 503 ServiceUnavailable for a full disk, else 500 */
 ngx_http_s3_err_e ngx_http_s3_store_error(ngx_http_s3_store_file_t *sf);
 

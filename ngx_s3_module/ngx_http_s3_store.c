@@ -24,7 +24,17 @@
  * A body is not started when it would leave less than s3_min_free on the
  * filesystem: that room is for the metadata database, so that deletes
  * (and a reopen after a failed write) still work on a full disk.
+ *
+ * Bodies are read through the location's open_file_cache, if any.  Such a
+ * cache keeps the descriptor of a deleted body (and so its space) until
+ * the worker looks that entry up again, which an idle worker never does:
+ * each worker that opened bodies through a cache looks at the cached
+ * descriptors every second and drops those of deleted files.
  */
+
+
+#define NGX_HTTP_S3_STORE_CACHES       16
+#define NGX_HTTP_S3_STORE_SWEEP        1000
 
 
 static ngx_int_t ngx_http_s3_store_room(ngx_http_request_t *r,
@@ -35,9 +45,21 @@ static ngx_int_t ngx_http_s3_store_fsync_dir(ngx_http_request_t *r,
     u_char *path, u_char *end);
 static ngx_int_t ngx_http_s3_store_fsync(ngx_log_t *log, ngx_fd_t fd,
     u_char *name);
+static ngx_int_t ngx_http_s3_store_watch(ngx_open_file_cache_t *cache,
+    ngx_log_t *log);
+static void ngx_http_s3_store_sweep(ngx_event_t *ev);
+static void ngx_http_s3_store_sweep_cache(ngx_open_file_cache_t *cache,
+    ngx_log_t *log);
 #if (NGX_HTTP_S3_FAULTS)
 static ngx_err_t ngx_http_s3_store_fault(ngx_log_t *log, ngx_uint_t point);
 #endif
+
+
+/* the open_file_caches this worker opened bodies through */
+static ngx_open_file_cache_t  *ngx_http_s3_store_caches[
+                                   NGX_HTTP_S3_STORE_CACHES];
+static ngx_uint_t              ngx_http_s3_store_ncaches;
+static ngx_event_t             ngx_http_s3_store_sweep_ev;
 static void ngx_http_s3_store_cleanup(void *data);
 
 
@@ -264,6 +286,150 @@ ngx_http_s3_store_room(ngx_http_request_t *r, ngx_http_s3_store_file_t *sf)
     sf->err = NGX_ENOSPC;
 
     return NGX_ERROR;
+}
+
+
+/* a body file for reading, by the location's open_file_cache settings */
+
+ngx_int_t
+ngx_http_s3_store_open(ngx_http_request_t *r, ngx_str_t *path,
+    ngx_open_file_info_t *of)
+{
+    ngx_open_file_cache_t     *cache;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    of->read_ahead = clcf->read_ahead;
+    of->directio = clcf->directio;
+    of->valid = clcf->open_file_cache_valid;
+    of->min_uses = clcf->open_file_cache_min_uses;
+    of->errors = clcf->open_file_cache_errors;
+    of->events = clcf->open_file_cache_events;
+
+    cache = clcf->open_file_cache;
+
+    /*
+     * Not with more caches than are watched; nor with master_process off,
+     * where a reload would leave the watch list pointing at freed caches.
+     */
+
+    if (cache
+        && (ngx_process == NGX_PROCESS_SINGLE
+            || ngx_http_s3_store_watch(cache, r->connection->log) != NGX_OK))
+    {
+        cache = NULL;
+    }
+
+    return ngx_open_cached_file(cache, path, of, r->pool);
+}
+
+
+static ngx_int_t
+ngx_http_s3_store_watch(ngx_open_file_cache_t *cache, ngx_log_t *log)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < ngx_http_s3_store_ncaches; i++) {
+        if (ngx_http_s3_store_caches[i] == cache) {
+            return NGX_OK;
+        }
+    }
+
+    if (ngx_http_s3_store_ncaches == NGX_HTTP_S3_STORE_CACHES) {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_s3_store_caches[ngx_http_s3_store_ncaches++] = cache;
+
+    if (!ngx_http_s3_store_sweep_ev.timer_set) {
+        ngx_http_s3_store_sweep_ev.handler = ngx_http_s3_store_sweep;
+        ngx_http_s3_store_sweep_ev.log = ngx_cycle->log;
+        ngx_http_s3_store_sweep_ev.cancelable = 1;
+
+        ngx_add_timer(&ngx_http_s3_store_sweep_ev, NGX_HTTP_S3_STORE_SWEEP);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_s3_store_sweep(ngx_event_t *ev)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < ngx_http_s3_store_ncaches; i++) {
+        ngx_http_s3_store_sweep_cache(ngx_http_s3_store_caches[i], ev->log);
+    }
+
+    ngx_add_timer(ev, NGX_HTTP_S3_STORE_SWEEP);
+}
+
+
+/*
+ * An fstat() of each open descriptor: one of a file with no name left is
+ * looked up again with no validity, which makes nginx's own code find the
+ * name gone and drop the entry (its descriptor is closed now, or when the
+ * last request reading it ends).  Up to 64 a second.
+ */
+
+static void
+ngx_http_s3_store_sweep_cache(ngx_open_file_cache_t *cache, ngx_log_t *log)
+{
+    size_t                   n, i;
+    ngx_str_t                names[64];
+    ngx_pool_t              *pool;
+    ngx_queue_t             *q;
+    ngx_file_info_t          fi;
+    ngx_open_file_info_t     of;
+    ngx_cached_open_file_t  *file;
+
+    pool = NULL;
+    n = 0;
+
+    for (q = ngx_queue_head(&cache->expire_queue);
+         q != ngx_queue_sentinel(&cache->expire_queue)
+         && n < sizeof(names) / sizeof(names[0]);
+         q = ngx_queue_next(q))
+    {
+        file = ngx_queue_data(q, ngx_cached_open_file_t, queue);
+
+        if (file->fd == NGX_INVALID_FILE || file->err || file->is_dir
+            || ngx_fd_info(file->fd, &fi) == NGX_FILE_ERROR
+            || fi.st_nlink > 0)
+        {
+            continue;
+        }
+
+        if (pool == NULL) {
+            pool = ngx_create_pool(1024, log);
+            if (pool == NULL) {
+                return;
+            }
+        }
+
+        names[n].len = ngx_strlen(file->name);
+        names[n].data = ngx_pnalloc(pool, names[n].len + 1);
+        if (names[n].data == NULL) {
+            break;
+        }
+
+        ngx_memcpy(names[n].data, file->name, names[n].len + 1);
+        n++;
+    }
+
+    for (i = 0; i < n; i++) {
+        ngx_memzero(&of, sizeof(ngx_open_file_info_t));
+        of.directio = NGX_OPEN_FILE_DIRECTIO_OFF;
+
+        /* not found by name now: nginx drops the entry */
+        (void) ngx_open_cached_file(cache, &names[i], &of, pool);
+    }
+
+    if (pool) {
+        ngx_destroy_pool(pool);
+    }
 }
 
 
