@@ -5,6 +5,7 @@ instead of hanging."""
 import os
 import re
 import shutil
+import signal
 import time
 
 from s3raw import error_fields, request
@@ -74,3 +75,23 @@ def test_database_of_another_user(fresh_server):
     loud = _check_broken(srv, 'db of another user')
     assert any('belongs to uid 65534' in line and 'chown' in line
                for line in loud), loud
+
+
+def test_metadata_timeout_is_503_with_retry_after(make_server):
+    """A metadata process that does not answer in s3_meta_timeout: 503
+    ServiceUnavailable with Retry-After, and service when it is back."""
+
+    srv = make_server(http_extra='    s3_meta_timeout 1s;')
+    assert request(srv, 'PUT', '/stalled').status == 200
+    pid = srv.helper_pid()
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        r = request(srv, 'GET', '/stalled', query=[('list-type', '2')])
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert r.status == 503, r
+    assert error_fields(r.body)['Code'] == 'ServiceUnavailable', r
+    assert r.header('Retry-After') == '1', r
+    assert r.header('x-amz-request-id')
+    r = request(srv, 'GET', '/stalled', query=[('list-type', '2')])
+    assert r.status == 200, r

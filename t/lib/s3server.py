@@ -171,6 +171,7 @@ class S3Server:
     """One nginx with the module in its own temporary directory.
 
     extra directives: main_extra (main context), http_extra, server_extra.
+    module: another build of the module (the fault build, for example).
     user: the `user` of the workers and the metadata process when the
     tests run as root (default: root, so that tests read the data
     directory as the workers' own user); another user, for example
@@ -180,8 +181,8 @@ class S3Server:
     def __init__(self, main_extra='', http_extra='', server_extra='',
                  region=REGION, fsync='on', workers=2,
                  log_level=os.environ.get('S3_TEST_LOG_LEVEL', 'info'),
-                 tmp=None, name='s3', user=None):
-        self.module = module_path()
+                 tmp=None, name='s3', user=None, module=None):
+        self.module = module or module_path()
         self.region = region
         self.access_key = ACCESS_KEY
         self.secret_key = SECRET_KEY
