@@ -48,4 +48,4 @@ style:
 	scripts/style.sh
 
 clean:
-	rm -rf build build-asan build-faults t/unit/bin fuzz/bin
+	rm -rf build build-asan build-asan-faults build-faults t/unit/bin fuzz/bin

@@ -11,10 +11,16 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-S3_CFLAGS="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
--fno-sanitize-recover=undefined" \
-S3_LDFLAGS="-fsanitize=address,undefined" \
+san="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+-fno-sanitize-recover=undefined"
+
+S3_CFLAGS="$san" S3_LDFLAGS="-fsanitize=address,undefined" \
     scripts/build.sh "$top/build-asan"
+
+# the fault injection build too: t/test_faults.py runs the error paths
+S3_CFLAGS="$san -DNGX_HTTP_S3_FAULTS" \
+S3_LDFLAGS="-fsanitize=address,undefined" \
+    scripts/build.sh "$top/build-asan-faults"
 
 S3_BUILD=$top/build-asan \
 UNIT_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
@@ -23,12 +29,14 @@ UNIT_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 dir=$(mktemp -d /tmp/ngx_s3_asan.XXXXXX)
 
 S3_MODULE=$top/build-asan/ngx_http_s3_module.so
+S3_FAULTS_MODULE=$top/build-asan-faults/ngx_http_s3_module.so
 S3_NGINX_PRELOAD="$(gcc -print-file-name=libasan.so) \
 $(gcc -print-file-name=libubsan.so)"
 S3_SANITIZER_DIR=$dir
 ASAN_OPTIONS="detect_leaks=0:log_path=$dir/asan:abort_on_error=0"
 UBSAN_OPTIONS="print_stacktrace=1:log_path=$dir/ubsan"
-export S3_MODULE S3_NGINX_PRELOAD S3_SANITIZER_DIR ASAN_OPTIONS UBSAN_OPTIONS
+export S3_MODULE S3_FAULTS_MODULE S3_NGINX_PRELOAD S3_SANITIZER_DIR
+export ASAN_OPTIONS UBSAN_OPTIONS
 
 rc=0
 /usr/bin/python3 -m pytest -p no:cacheprovider -q -rfE "$@" t/ || rc=$?
