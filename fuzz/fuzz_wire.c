@@ -129,18 +129,25 @@ fuzz_reads(u_char *p, size_t n)
 static void
 fuzz_object(ngx_pool_t *pool, u_char *p, size_t n)
 {
-    ngx_str_t             in, re;
-    ngx_uint_t            i, n1, n2;
-    ngx_http_s3_pair_t   *a, *b;
-    ngx_http_s3_wbuf_t    wb;
-    ngx_http_s3_object_t  o, d;
+    ngx_str_t              in, re;
+    ngx_uint_t             i, n1, n2;
+    ngx_http_s3_part_t    *pa, *pb;
+    ngx_http_s3_pair_t    *a, *b;
+    ngx_http_s3_wbuf_t     wb;
+    ngx_http_s3_extent_t  *ea, *eb;
+    ngx_http_s3_object_t   o, d;
 
     in.data = p;
     in.len = n;
 
-    /* without a pool metadata is skipped */
+    /*
+     * without a pool extents and parts are checked only (and metadata is
+     * skipped): what decodes with a pool decodes without
+     */
 
-    if (ngx_http_s3_object_decode(&in, &o, NULL) == NGX_OK) {
+    n1 = (ngx_http_s3_object_decode(&in, &o, NULL) == NGX_OK);
+
+    if (n1) {
         safe_body(&o);
     }
 
@@ -148,7 +155,30 @@ fuzz_object(ngx_pool_t *pool, u_char *p, size_t n)
         return;
     }
 
+    if (!n1) {
+        abort();
+    }
+
+    /* what decodes names only well-formed ids, and adds up to the size */
+
     safe_body(&o);
+
+    if (o.extents) {
+        ea = o.extents->elts;
+        n2 = 0;
+
+        for (i = 0; i < o.extents->nelts; i++) {
+            if (!ngx_http_s3_valid_body_id(&ea[i].body)) {
+                abort();
+            }
+
+            n2 += ea[i].length;
+        }
+
+        if (n2 != o.size || o.body.len) {
+            abort();
+        }
+    }
 
     if (ngx_http_s3_wbuf_init(&wb, pool, 64) != NGX_OK) {
         abort();
@@ -187,6 +217,44 @@ fuzz_object(ngx_pool_t *pool, u_char *p, size_t n)
     same_str(&d.expires, &o.expires);
     same_str(&d.owner, &o.owner);
     same_str(&d.checksum, &o.checksum);
+    same_str(&d.upload_id, &o.upload_id);
+    same_str(&d.tagging, &o.tagging);
+
+    n1 = o.extents ? o.extents->nelts : 0;
+    n2 = d.extents ? d.extents->nelts : 0;
+
+    if (n1 != n2) {
+        abort();
+    }
+
+    for (i = 0; i < n1; i++) {
+        ea = (ngx_http_s3_extent_t *) o.extents->elts + i;
+        eb = (ngx_http_s3_extent_t *) d.extents->elts + i;
+
+        same_str(&ea->body, &eb->body);
+
+        if (ea->offset != eb->offset || ea->length != eb->length) {
+            abort();
+        }
+    }
+
+    n1 = o.parts ? o.parts->nelts : 0;
+    n2 = d.parts ? d.parts->nelts : 0;
+
+    if (n1 != n2) {
+        abort();
+    }
+
+    for (i = 0; i < n1; i++) {
+        pa = (ngx_http_s3_part_t *) o.parts->elts + i;
+        pb = (ngx_http_s3_part_t *) d.parts->elts + i;
+
+        same_str(&pa->checksum, &pb->checksum);
+
+        if (pa->size != pb->size || ngx_memcmp(pa->md5, pb->md5, 16) != 0) {
+            abort();
+        }
+    }
 
     if (d.checksum_alg != o.checksum_alg
         || d.checksum_type != o.checksum_type)

@@ -230,7 +230,22 @@ static ngx_http_s3_err_info_t  ngx_http_s3_errors[] = {
 
     /* NGX_HTTP_S3_ERR_HEADER_TOO_LARGE */
     { ngx_string("RequestHeaderSectionTooLarge"), NGX_HTTP_BAD_REQUEST,
-      "Your request header section exceeds the maximum allowed size." }
+      "Your request header section exceeds the maximum allowed size." },
+
+    /* NGX_HTTP_S3_ERR_INVALID_PART */
+    { ngx_string("InvalidPart"), NGX_HTTP_BAD_REQUEST,
+      "One or more of the specified parts could not be found.  The part "
+      "may not have been uploaded, or the specified entity tag may not "
+      "match the part's entity tag." },
+
+    /* NGX_HTTP_S3_ERR_INVALID_PART_ORDER */
+    { ngx_string("InvalidPartOrder"), NGX_HTTP_BAD_REQUEST,
+      "The list of parts was not in ascending order. The parts list must "
+      "be specified in order by part number." },
+
+    /* NGX_HTTP_S3_ERR_INVALID_PART_NUMBER */
+    { ngx_string("InvalidPartNumber"), NGX_HTTP_RANGE_NOT_SATISFIABLE,
+      "The requested partnumber is not satisfiable" }
 };
 
 

@@ -14,18 +14,21 @@
 
 /*
  * GetObject and HeadObject: headers from the metadata record, the body as
- * a file buffer (sendfile), single ranges, the conditional headers and the
- * response-* overrides.
+ * file buffers (sendfile), one per extent of the object, single ranges
+ * (across extents), parts (?partNumber=N), the conditional headers and
+ * the response-* overrides.
  */
 
 
 #define NGX_HTTP_S3_GET_TRIES          3
+#define NGX_HTTP_S3_MAX_PART_NUMBER    10000
 
 
 typedef struct {
     ngx_http_request_t        *request;
-    ngx_str_t                  body;        /* the last body id tried */
+    ngx_str_t                  body;        /* the last body id missing */
     ngx_uint_t                 tries;
+    ngx_uint_t                 part;        /* ?partNumber, or 0 */
 } ngx_http_s3_get_t;
 
 
@@ -33,6 +36,10 @@ static ngx_int_t ngx_http_s3_get_send_meta(ngx_http_s3_get_t *g);
 static void ngx_http_s3_get_handler(ngx_http_s3_meta_req_t *mr);
 static ngx_int_t ngx_http_s3_get_send(ngx_http_s3_get_t *g,
     ngx_http_s3_object_t *o);
+static ngx_int_t ngx_http_s3_get_part(ngx_http_s3_get_t *g,
+    ngx_http_s3_object_t *o, off_t *start, off_t *end);
+static ngx_int_t ngx_http_s3_get_open(ngx_http_s3_get_t *g,
+    ngx_http_s3_object_t *o, off_t start, off_t end, ngx_chain_t **out);
 static ngx_http_s3_err_e ngx_http_s3_get_conditions(ngx_http_request_t *r,
     ngx_http_s3_object_t *o, const char **condition);
 static ngx_int_t ngx_http_s3_object_headers(ngx_http_request_t *r,
@@ -67,18 +74,13 @@ ngx_http_s3_version_arg(ngx_http_request_t *r)
 ngx_int_t
 ngx_http_s3_get_object(ngx_http_request_t *r)
 {
-    ngx_int_t           rc;
+    ngx_int_t           rc, n;
+    ngx_str_t           v;
     ngx_http_s3_get_t  *g;
 
     if (ngx_http_s3_version_arg(r) != NGX_OK) {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
                                       "Invalid version id specified");
-    }
-
-    if (ngx_http_s3_arg_present(r, "partNumber")) {
-        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_NOT_IMPLEMENTED,
-                                      "GetObject by part number is not "
-                                      "implemented yet.");
     }
 
     g = ngx_pcalloc(r->pool, sizeof(ngx_http_s3_get_t));
@@ -87,6 +89,24 @@ ngx_http_s3_get_object(ngx_http_request_t *r)
     }
 
     g->request = r;
+
+    if (ngx_http_s3_arg(r, "partNumber", &v) == NGX_OK) {
+        n = ngx_atoi(v.data, v.len);
+
+        if (n < 1 || n > NGX_HTTP_S3_MAX_PART_NUMBER) {
+            return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
+                                          "Part number must be an integer "
+                                          "between 1 and 10000, inclusive");
+        }
+
+        if (r->headers_in.range) {
+            return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_REQUEST,
+                                          "Cannot specify both Range header "
+                                          "and partNumber query parameter");
+        }
+
+        g->part = (ngx_uint_t) n;
+    }
 
     rc = ngx_http_s3_get_send_meta(g);
 
@@ -168,32 +188,27 @@ done:
 
 
 /*
- * The response from the record: conditions, range, headers, and the body
- * as one file buffer.  NGX_BUSY: the body file went away under a
+ * The response from the record: conditions, range or part, headers, and
+ * the body as file buffers.  NGX_BUSY: a body file went away under a
  * concurrent overwrite or delete, and the record is being read again.
  */
 
 static ngx_int_t
 ngx_http_s3_get_send(ngx_http_s3_get_t *g, ngx_http_s3_object_t *o)
 {
-    u_char                    *path;
     off_t                      start, end, size;
     ngx_int_t                  rc;
-    ngx_buf_t                 *b;
-    ngx_str_t                  etag, name, range, fname;
-    ngx_uint_t                 level, opened;
-    ngx_chain_t                out;
+    ngx_str_t                  etag, name, range, count, digest;
+    ngx_uint_t                 partial, whole, nparts;
+    ngx_chain_t               *out;
     ngx_table_elt_t           *h;
     const char                *condition;
-    ngx_http_s3_ctx_t         *ctx;
     ngx_http_s3_err_e          err;
+    ngx_http_s3_part_t        *part;
     ngx_http_request_t        *r;
-    ngx_open_file_info_t       of;
     ngx_http_s3_err_extra_t    extra[2];
-    ngx_http_s3_main_conf_t   *smcf;
 
     r = g->request;
-    ctx = ngx_http_s3_get_ctx(r);
 
     if (o->flags & NGX_HTTP_S3_OBJECT_DELETE_MARKER) {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_NO_SUCH_KEY, NULL);
@@ -204,6 +219,7 @@ ngx_http_s3_get_send(ngx_http_s3_get_t *g, ngx_http_s3_object_t *o)
     }
 
     size = (off_t) o->size;
+    nparts = o->parts ? o->parts->nelts : 0;
 
     /* S3's (and RFC 7232's) order of the preconditions */
 
@@ -229,13 +245,22 @@ ngx_http_s3_get_send(ngx_http_s3_get_t *g, ngx_http_s3_object_t *o)
         return ngx_http_s3_send_error_extra(r, err, NULL, extra, 1);
     }
 
-    /* a single range, as S3 serves them */
+    /* a part, or a single range, as S3 serves them */
 
     start = 0;
     end = size - 1;
-    rc = NGX_DECLINED;
+    partial = 0;
 
-    if (r->headers_in.range) {
+    if (g->part) {
+        if (ngx_http_s3_get_part(g, o, &start, &end) != NGX_OK) {
+            return ngx_http_s3_send_error(r,
+                                          NGX_HTTP_S3_ERR_INVALID_PART_NUMBER,
+                                          NULL);
+        }
+
+        partial = 1;
+
+    } else if (r->headers_in.range) {
         range = r->headers_in.range->value;
         rc = ngx_http_s3_parse_range(&range, size, &start, &end);
 
@@ -266,98 +291,83 @@ ngx_http_s3_get_send(ngx_http_s3_get_t *g, ngx_http_s3_object_t *o)
                                                 NULL, extra, 2);
         }
 
-        if (rc == NGX_DECLINED) {
+        if (rc == NGX_OK) {
+            partial = 1;
+
+        } else {
             start = 0;
             end = size - 1;
         }
     }
 
-    ngx_memzero(&of, sizeof(ngx_open_file_info_t));
-    ngx_str_null(&fname);
-    opened = 0;
+    /* the files are opened before anything is sent: errors are still ours */
+
+    out = NULL;
 
     if (r->method != NGX_HTTP_HEAD && end >= start) {
+        rc = ngx_http_s3_get_open(g, o, start, end, &out);
 
-        smcf = ngx_http_get_module_main_conf(r, ngx_http_s3_module);
-
-        path = ngx_pnalloc(r->pool, smcf->data.len + 48);
-        if (path == NULL) {
-            return NGX_ERROR;
+        if (rc == NGX_BUSY || rc == NGX_ERROR) {
+            return rc;
         }
 
-        if (ngx_http_s3_body_path(smcf, path, &o->body) == NULL) {
-            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                          "the record of \"%V/%V\" has %O bytes but no "
-                          "body file", &ctx->bucket, &ctx->key, size);
-
+        if (rc != NGX_OK) {
             return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
         }
-
-        fname.data = path;
-        fname.len = ngx_strlen(path);
-
-        if (ngx_http_s3_store_open(r, &fname, &of) != NGX_OK) {
-            if (of.err == NGX_ENOENT
-                && g->tries < NGX_HTTP_S3_GET_TRIES
-                && (g->body.len != o->body.len
-                    || ngx_memcmp(g->body.data, o->body.data, o->body.len)
-                       != 0))
-            {
-                /* replaced or deleted since the record was read */
-
-                g->body.data = ngx_pstrdup(r->pool, &o->body);
-                if (g->body.data == NULL) {
-                    return NGX_ERROR;
-                }
-
-                g->body.len = o->body.len;
-
-                if (ngx_http_s3_get_send_meta(g) == NGX_OK) {
-                    return NGX_BUSY;
-                }
-
-                return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL,
-                                              NULL);
-            }
-
-            level = (of.err == 0) ? NGX_LOG_ALERT : NGX_LOG_CRIT;
-
-            ngx_log_error(level, r->connection->log, of.err,
-                          "%s \"%s\" failed for \"%V/%V\"",
-                          of.failed ? of.failed : "open", path,
-                          &ctx->bucket, &ctx->key);
-
-            return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
-        }
-
-        if (!of.is_file || of.size < size) {
-            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                          "body file \"%s\" of \"%V/%V\" has %O bytes, "
-                          "the record says %O", path, &ctx->bucket,
-                          &ctx->key, of.size, size);
-
-            return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
-        }
-
-        opened = 1;
     }
 
     if (ngx_http_s3_object_headers(r, o, &etag) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    /* the checksum of the whole object, when asked for, as S3 */
+    if (g->part && nparts) {
+        count.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+        if (count.data == NULL) {
+            return NGX_ERROR;
+        }
 
-    if (o->checksum_alg != NGX_HTTP_S3_CHECKSUM_NONE && rc != NGX_OK) {
-        h = ngx_http_s3_header_in(r, "x-amz-checksum-mode");
+        count.len = ngx_sprintf(count.data, "%ui", nparts) - count.data;
 
-        if (h && h->value.len == sizeof("ENABLED") - 1
-            && ngx_strncasecmp(h->value.data, (u_char *) "ENABLED",
-                               h->value.len)
-               == 0
-            && ngx_http_s3_checksum_out(r, o->checksum_alg, &o->checksum)
-               != NGX_OK)
+        if (ngx_http_s3_push_header(r, "x-amz-mp-parts-count", &count)
+            == NULL)
         {
+            return NGX_ERROR;
+        }
+    }
+
+    /*
+     * the checksum, when asked for, as S3: of the whole object (also for
+     * a range that covers it), or of the part asked for
+     */
+
+    whole = (start == 0 && end == size - 1);
+
+    h = ngx_http_s3_header_in(r, "x-amz-checksum-mode");
+
+    if (o->checksum_alg != NGX_HTTP_S3_CHECKSUM_NONE
+        && h && h->value.len == sizeof("ENABLED") - 1
+        && ngx_strncasecmp(h->value.data, (u_char *) "ENABLED",
+                           h->value.len)
+           == 0)
+    {
+        rc = NGX_OK;
+
+        if (g->part && nparts) {
+            part = o->parts->elts;
+            digest = part[g->part - 1].checksum;
+
+            if (digest.len) {
+                rc = ngx_http_s3_checksum_out(r, o->checksum_alg,
+                                              o->checksum_type, &digest, 0);
+            }
+
+        } else if (whole || g->part) {
+            rc = ngx_http_s3_checksum_out(r, o->checksum_alg,
+                                          o->checksum_type, &o->checksum,
+                                          nparts);
+        }
+
+        if (rc != NGX_OK) {
             return NGX_ERROR;
         }
     }
@@ -367,42 +377,47 @@ ngx_http_s3_get_send(ngx_http_s3_get_t *g, ngx_http_s3_object_t *o)
     r->allow_ranges = 0;
     r->disable_not_modified = 1;
 
-    if (rc == NGX_OK) {
+    if (partial) {
         r->headers_out.status = NGX_HTTP_PARTIAL_CONTENT;
 
-        name.len = sizeof("bytes --/") - 1 + 3 * NGX_OFF_T_LEN;
-        name.data = ngx_pnalloc(r->pool, name.len);
-        if (name.data == NULL) {
-            return NGX_ERROR;
-        }
+        if (end >= start) {
+            name.len = sizeof("bytes --/") - 1 + 3 * NGX_OFF_T_LEN;
+            name.data = ngx_pnalloc(r->pool, name.len);
+            if (name.data == NULL) {
+                return NGX_ERROR;
+            }
 
-        name.len = ngx_sprintf(name.data, "bytes %O-%O/%O", start, end, size)
-                   - name.data;
+            name.len = ngx_sprintf(name.data, "bytes %O-%O/%O", start, end,
+                                   size)
+                       - name.data;
 
-        r->headers_out.content_range =
-            ngx_http_s3_push_header(r, "Content-Range", &name);
-        if (r->headers_out.content_range == NULL) {
-            return NGX_ERROR;
+            r->headers_out.content_range =
+                ngx_http_s3_push_header(r, "Content-Range", &name);
+            if (r->headers_out.content_range == NULL) {
+                return NGX_ERROR;
+            }
         }
 
     } else {
         r->headers_out.status = NGX_HTTP_OK;
     }
 
-    r->headers_out.content_length_n = end - start + 1;
+    r->headers_out.content_length_n = (end >= start) ? end - start + 1 : 0;
 
-    /* allocate all before the header would be sent */
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (opened) {
-        b->file = ngx_pcalloc(r->pool, sizeof(ngx_file_t));
-        if (b->file == NULL) {
+    if (out == NULL) {
+        out = ngx_alloc_chain_link(r->pool);
+        if (out == NULL) {
             return NGX_ERROR;
         }
+
+        out->buf = ngx_calloc_buf(r->pool);
+        if (out->buf == NULL) {
+            return NGX_ERROR;
+        }
+
+        out->next = NULL;
+        out->buf->last_buf = (r == r->main) ? 1 : 0;
+        out->buf->last_in_chain = 1;
     }
 
     ngx_http_s3_body_discard(r);
@@ -413,24 +428,216 @@ ngx_http_s3_get_send(ngx_http_s3_get_t *g, ngx_http_s3_object_t *o)
         return rc;
     }
 
-    if (b->file) {
-        b->file_pos = start;
-        b->file_last = end + 1;
+    return ngx_http_output_filter(r, out);
+}
+
+
+/*
+ * ?partNumber=N: the bytes of part N of a multipart object; an object
+ * uploaded in one piece is its part 1.  NGX_DECLINED: no such part.
+ */
+
+static ngx_int_t
+ngx_http_s3_get_part(ngx_http_s3_get_t *g, ngx_http_s3_object_t *o,
+    off_t *start, off_t *end)
+{
+    off_t                 pos;
+    ngx_uint_t            i, n;
+    ngx_http_s3_part_t   *part;
+
+    n = o->parts ? o->parts->nelts : 1;
+
+    if (g->part > n) {
+        return NGX_DECLINED;
+    }
+
+    if (o->parts == NULL) {
+        *start = 0;
+        *end = (off_t) o->size - 1;
+        return NGX_OK;
+    }
+
+    part = o->parts->elts;
+    pos = 0;
+
+    for (i = 0; i < g->part - 1; i++) {
+        pos += (off_t) part[i].size;
+    }
+
+    *start = pos;
+    *end = pos + (off_t) part[g->part - 1].size - 1;
+
+    return NGX_OK;
+}
+
+
+/*
+ * One file buffer per extent that the bytes start..end touch, each from
+ * its own open file.  NGX_OK with the chain; NGX_BUSY: a file is gone,
+ * the record is being read again; NGX_DECLINED: an error, logged;
+ * NGX_ERROR: no memory.
+ */
+
+static ngx_int_t
+ngx_http_s3_get_open(ngx_http_s3_get_t *g, ngx_http_s3_object_t *o,
+    off_t start, off_t end, ngx_chain_t **out)
+{
+    u_char                    *path;
+    off_t                      pos, from, to;
+    ngx_buf_t                 *b;
+    ngx_str_t                  fname;
+    ngx_uint_t                 i, n, level;
+    ngx_chain_t               *cl, *last, **ll;
+    ngx_http_s3_ctx_t         *ctx;
+    ngx_http_request_t        *r;
+    ngx_open_file_info_t       of;
+    ngx_http_s3_extent_t      *ext, one;
+    ngx_http_s3_main_conf_t   *smcf;
+
+    r = g->request;
+    ctx = ngx_http_s3_get_ctx(r);
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_s3_module);
+
+    if (o->extents) {
+        ext = o->extents->elts;
+        n = o->extents->nelts;
+
+    } else {
+        /* the whole body file */
+        one.body = o->body;
+        one.offset = 0;
+        one.length = o->size;
+        ext = &one;
+        n = 1;
+    }
+
+    ll = out;
+    last = NULL;
+    pos = 0;
+
+    for (i = 0; i < n; pos += (off_t) ext[i].length, i++) {
+
+        /* this extent holds the object's bytes pos .. pos + length - 1 */
+
+        if (pos + (off_t) ext[i].length <= start || ext[i].length == 0) {
+            continue;
+        }
+
+        if (pos > end) {
+            break;
+        }
+
+        from = ngx_max(start, pos) - pos + (off_t) ext[i].offset;
+        to = ngx_min(end + 1, pos + (off_t) ext[i].length) - pos
+             + (off_t) ext[i].offset;
+
+        path = ngx_pnalloc(r->pool, smcf->data.len + 48);
+        if (path == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_s3_body_path(smcf, path, &ext[i].body) == NULL) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "the record of \"%V/%V\" names no body file",
+                          &ctx->bucket, &ctx->key);
+            return NGX_DECLINED;
+        }
+
+        fname.data = path;
+        fname.len = ngx_strlen(path);
+
+        ngx_memzero(&of, sizeof(ngx_open_file_info_t));
+
+        if (ngx_http_s3_store_open(r, &fname, &of) != NGX_OK) {
+            if (of.err == NGX_ENOENT
+                && g->tries < NGX_HTTP_S3_GET_TRIES
+                && (g->body.len != ext[i].body.len
+                    || ngx_memcmp(g->body.data, ext[i].body.data,
+                                  ext[i].body.len)
+                       != 0))
+            {
+                /* replaced or deleted since the record was read */
+
+                g->body.data = ngx_pstrdup(r->pool, &ext[i].body);
+                if (g->body.data == NULL) {
+                    return NGX_ERROR;
+                }
+
+                g->body.len = ext[i].body.len;
+
+                if (ngx_http_s3_get_send_meta(g) == NGX_OK) {
+                    return NGX_BUSY;
+                }
+
+                return NGX_DECLINED;
+            }
+
+            level = (of.err == 0) ? NGX_LOG_ALERT : NGX_LOG_CRIT;
+
+            ngx_log_error(level, r->connection->log, of.err,
+                          "%s \"%s\" failed for \"%V/%V\"",
+                          of.failed ? of.failed : "open", path,
+                          &ctx->bucket, &ctx->key);
+
+            return NGX_DECLINED;
+        }
+
+        if (!of.is_file
+            || of.size < (off_t) (ext[i].offset + ext[i].length))
+        {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "body file \"%s\" of \"%V/%V\" has %O bytes, "
+                          "the record says %O", path, &ctx->bucket,
+                          &ctx->key, of.size,
+                          (off_t) (ext[i].offset + ext[i].length));
+
+            return NGX_DECLINED;
+        }
+
+        b = ngx_calloc_buf(r->pool);
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->file = ngx_pcalloc(r->pool, sizeof(ngx_file_t));
+        if (b->file == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->file_pos = from;
+        b->file_last = to;
         b->in_file = 1;
 
         b->file->fd = of.fd;
         b->file->name = fname;
         b->file->log = r->connection->log;
         b->file->directio = of.is_directio;
+
+        cl = ngx_alloc_chain_link(r->pool);
+        if (cl == NULL) {
+            return NGX_ERROR;
+        }
+
+        cl->buf = b;
+        cl->next = NULL;
+
+        *ll = cl;
+        ll = &cl->next;
+        last = cl;
     }
 
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
+    if (last == NULL) {
+        /* nothing to send: the record's extents are shorter than it says */
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "s3 object \"%V/%V\": no extent holds bytes %O-%O",
+                      &ctx->bucket, &ctx->key, start, end);
+        return NGX_DECLINED;
+    }
 
-    out.buf = b;
-    out.next = NULL;
+    last->buf->last_buf = (r == r->main) ? 1 : 0;
+    last->buf->last_in_chain = 1;
 
-    return ngx_http_output_filter(r, &out);
+    return NGX_OK;
 }
 
 
@@ -625,11 +832,14 @@ ngx_http_s3_object_headers(ngx_http_request_t *r, ngx_http_s3_object_t *o,
 }
 
 
-/* x-amz-checksum-<algorithm> and x-amz-checksum-type of a stored object */
+/*
+ * x-amz-checksum-<algorithm> and x-amz-checksum-type of a stored object;
+ * a COMPOSITE checksum of parts parts ends in "-<parts>"
+ */
 
 ngx_int_t
 ngx_http_s3_checksum_out(ngx_http_request_t *r, ngx_uint_t alg,
-    ngx_str_t *digest)
+    ngx_uint_t type, ngx_str_t *digest, ngx_uint_t parts)
 {
     ngx_str_t   v, *name;
 
@@ -640,18 +850,28 @@ ngx_http_s3_checksum_out(ngx_http_request_t *r, ngx_uint_t alg,
 
     name = ngx_http_s3_checksum_header(alg);
 
-    v.data = ngx_pnalloc(r->pool, NGX_HTTP_S3_CHECKSUM_MAX_BASE64);
+    v.data = ngx_pnalloc(r->pool, NGX_HTTP_S3_CHECKSUM_MAX_BASE64
+                                  + 1 + NGX_INT_T_LEN);
     if (v.data == NULL) {
         return NGX_ERROR;
     }
 
     v.len = ngx_http_s3_checksum_encode(alg, digest->data, v.data);
 
+    if (type == NGX_HTTP_S3_CHECKSUM_COMPOSITE && parts) {
+        v.len = ngx_sprintf(v.data + v.len, "-%ui", parts) - v.data;
+    }
+
     if (ngx_http_s3_push_header(r, (const char *) name->data, &v) == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_str_set(&v, "FULL_OBJECT");
+    if (type == NGX_HTTP_S3_CHECKSUM_COMPOSITE) {
+        ngx_str_set(&v, "COMPOSITE");
+
+    } else {
+        ngx_str_set(&v, "FULL_OBJECT");
+    }
 
     if (ngx_http_s3_push_header(r, "x-amz-checksum-type", &v) == NULL) {
         return NGX_ERROR;

@@ -196,9 +196,12 @@ void ngx_http_s3_write_conditions(ngx_http_request_t *r,
 
 /* versionId absent or "null": NGX_OK; else NGX_DECLINED */
 ngx_int_t ngx_http_s3_version_arg(ngx_http_request_t *r);
-/* x-amz-checksum-<alg> (and its type) on the response */
+/*
+ * x-amz-checksum-<alg> and x-amz-checksum-type on the response; with
+ * type NGX_HTTP_S3_CHECKSUM_COMPOSITE and parts, the value ends "-<parts>"
+ */
 ngx_int_t ngx_http_s3_checksum_out(ngx_http_request_t *r, ngx_uint_t alg,
-    ngx_str_t *digest);
+    ngx_uint_t type, ngx_str_t *digest, ngx_uint_t parts);
 
 
 #endif /* _NGX_HTTP_S3_OPS_H_INCLUDED_ */

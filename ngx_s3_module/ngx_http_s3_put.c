@@ -628,7 +628,8 @@ ngx_http_s3_put_handler(ngx_http_s3_meta_req_t *mr)
 
         if (put->object.checksum_alg != NGX_HTTP_S3_CHECKSUM_NONE
             && ngx_http_s3_checksum_out(r, put->object.checksum_alg,
-                                        &put->object.checksum)
+                                        NGX_HTTP_S3_CHECKSUM_FULL_OBJECT,
+                                        &put->object.checksum, 0)
                != NGX_OK)
         {
             rc = NGX_ERROR;

@@ -34,10 +34,13 @@
  *     F                      format version
  *     B <bucket>             bucket record
  *     O <bucket> \0 <key>    current version of an object (latest index)
+ *     R <body id>            reference count of a body file
+ *     U <bucket> \0 <key> \0 <upload id>    a multipart upload
+ *     P <upload id> \0 <part number>        a part of an upload
  */
 
 
-#define NGX_HTTP_S3_FORMAT_VERSION  "1"
+#define NGX_HTTP_S3_FORMAT_VERSION  "2"
 
 #define NGX_HTTP_S3_SERVER_BUF      (64 * 1024)
 #define NGX_HTTP_S3_SERVER_LINGER   (10 * 60 * 1000)
@@ -49,9 +52,9 @@
 
 
 /*
- * A body file to unlink when it is due; or, with a key, a body in doubt:
- * unlinked only once the database can be read and the record under the
- * key does not name it.
+ * A body file to unlink when it is due; or, with a key ("R<id>"), a body
+ * in doubt: unlinked only once the database can be read and has no
+ * reference count for it.
  */
 
 typedef struct {
@@ -154,7 +157,6 @@ ngx_http_s3_server_open(ngx_cycle_t *cycle, ngx_http_s3_main_conf_t *smcf)
 {
     ngx_int_t             rc;
     ngx_str_t             key, value;
-    ngx_http_s3_exec_t    ex;
     ngx_http_s3_batch_t  *b;
 
     ngx_http_s3_server_conf = smcf;
@@ -176,39 +178,57 @@ ngx_http_s3_server_open(ngx_cycle_t *cycle, ngx_http_s3_main_conf_t *smcf)
 
     ngx_str_set(&key, "F");
 
-    ex.log = cycle->log;
+    rc = ngx_http_s3_engine_get(cycle->log, &key, &value);
 
-    rc = ngx_http_s3_engine_get(ex.log, &key, &value);
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
 
-    if (rc == NGX_DECLINED) {
-        b = ngx_http_s3_engine_batch(cycle->pool);
-        if (b == NULL) {
+    if (rc == NGX_OK) {
+
+        if (value.len == 1 && value.data[0] == NGX_HTTP_S3_FORMAT_VERSION[0]) {
+            ngx_http_s3_engine_free(&value);
+            return NGX_OK;
+        }
+
+        if (value.len != 1 || value.data[0] != '1') {
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                          "s3 metadata database in \"%V\" has format "
+                          "\"%*s\", this module reads formats \"1\" and "
+                          "\"" NGX_HTTP_S3_FORMAT_VERSION "\"", &smcf->data,
+                          ngx_min(value.len, 16), value.data);
+            ngx_http_s3_engine_free(&value);
+            ngx_http_s3_engine_close();
             return NGX_ERROR;
         }
 
-        ngx_str_set(&value, NGX_HTTP_S3_FORMAT_VERSION);
-        ngx_http_s3_batch_put(b, &key, &value);
-
-        return ngx_http_s3_engine_write(ex.log, b, "format version");
-    }
-
-    if (rc != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (value.len != 1 || value.data[0] != NGX_HTTP_S3_FORMAT_VERSION[0]) {
-        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
-                      "s3 metadata database in \"%V\" has format \"%*s\", "
-                      "this module reads format \"" NGX_HTTP_S3_FORMAT_VERSION
-                      "\"", &smcf->data, ngx_min(value.len, 16), value.data);
         ngx_http_s3_engine_free(&value);
-        ngx_http_s3_engine_close();
+
+        /* format 1 has no reference counts: they are made before serving */
+
+        ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                      "s3 metadata database in \"%V\": format 1 becomes "
+                      "format " NGX_HTTP_S3_FORMAT_VERSION, &smcf->data);
+
+        if (ngx_http_s3_srv_refs_rebuild(cycle->log) != NGX_OK) {
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                          "s3 metadata database in \"%V\" could not be "
+                          "brought to format " NGX_HTTP_S3_FORMAT_VERSION,
+                          &smcf->data);
+            ngx_http_s3_engine_close();
+            return NGX_ERROR;
+        }
+    }
+
+    b = ngx_http_s3_engine_batch(cycle->pool);
+    if (b == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_http_s3_engine_free(&value);
+    ngx_str_set(&value, NGX_HTTP_S3_FORMAT_VERSION);
+    ngx_http_s3_batch_put(b, &key, &value);
 
-    return NGX_OK;
+    return ngx_http_s3_engine_write(cycle->log, b, "format version");
 }
 
 
@@ -946,19 +966,11 @@ ngx_http_s3_server_execute(ngx_log_t *log, uint32_t op, ngx_str_t *req,
      * first read (logged), as one that fails does
      */
 
-    ex.log = log;
+    if (ngx_http_s3_srv_exec_init(&ex, log) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     ex.out = out;
-    ex.pool = ngx_create_pool(2048, log);
-    if (ex.pool == NULL) {
-        return NGX_ERROR;
-    }
-
-    ex.batch = ngx_http_s3_engine_batch(ex.pool);
-    if (ex.batch == NULL) {
-        ngx_destroy_pool(ex.pool);
-        return NGX_ERROR;
-    }
-
     ngx_http_s3_rbuf_init(&ex.req, req);
 
     ngx_http_s3_engine_op(ngx_http_s3_op_names[op] ? ngx_http_s3_op_names[op]
@@ -1065,6 +1077,31 @@ ngx_http_s3_reopen_handler(ngx_event_t *ev)
 }
 
 
+ngx_int_t
+ngx_http_s3_srv_exec_init(ngx_http_s3_exec_t *ex, ngx_log_t *log)
+{
+    ngx_memzero(ex, sizeof(ngx_http_s3_exec_t));
+
+    ex->log = log;
+
+    ex->pool = ngx_create_pool(4096, log);
+    if (ex->pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    ex->batch = ngx_http_s3_engine_batch(ex->pool);
+    if (ex->batch == NULL) {
+        ngx_destroy_pool(ex->pool);
+        return NGX_ERROR;
+    }
+
+    ngx_rbtree_init(&ex->refs, &ex->refs_sentinel,
+                    ngx_str_rbtree_insert_value);
+
+    return NGX_OK;
+}
+
+
 /* "<type><bucket>\0<key>", or "<type><bucket>" when key is NULL */
 
 ngx_int_t
@@ -1117,26 +1154,23 @@ ngx_http_s3_srv_bucket_exists(ngx_http_s3_exec_t *ex, ngx_str_t *bucket)
 
 
 /*
- * The body of a replaced or deleted version is unlinked a moment after
- * the commit, not at once: a GET that read the old record just before
+ * A body that no record names any more is unlinked a moment after the
+ * commit, not at once: a GET that read a record naming it just before
  * still opens the file (after the open, POSIX keeps it readable).
  */
 
 void
-ngx_http_s3_srv_unlink_body(ngx_http_s3_exec_t *ex, ngx_str_t *rec)
+ngx_http_s3_srv_unlink_body(ngx_http_s3_exec_t *ex, ngx_str_t *id)
 {
-    ngx_http_s3_trash_t   *t;
-    ngx_http_s3_object_t   o;
+    ngx_http_s3_trash_t  *t;
 
-    /* the decoder refuses a body id of another format */
+    /* a file name is made of it: nothing but its exact form */
 
-    if (ngx_http_s3_object_decode(rec, &o, NULL) != NGX_OK
-        || o.body.len == 0)
-    {
+    if (!ngx_http_s3_valid_body_id(id)) {
         return;
     }
 
-    t = ngx_http_s3_trash_alloc(ex->log, &o.body, NULL);
+    t = ngx_http_s3_trash_alloc(ex->log, id, NULL);
     if (t == NULL) {
         return;
     }
@@ -1146,24 +1180,38 @@ ngx_http_s3_srv_unlink_body(ngx_http_s3_exec_t *ex, ngx_str_t *rec)
 
 
 /*
- * A write failed, or a read before it: the body of that request (and, if
- * the write was tried, the body it replaced or deleted) is unlinked once
- * the database can be read again and the record under key does not name
- * it.  The worker keeps a body whose commit failed: this decides.  A body
- * readers may have opened (visible) waits the usual delay after that.
+ * A write failed, or a read before it: a body that the request added or
+ * would have left without a name is unlinked once the database can be
+ * read again and shows no reference to it ("R<id>" absent: the write did
+ * not reach the log, or reached it and took the last reference).  The
+ * worker keeps a body whose commit failed: this decides.  A body readers
+ * may have opened (visible) waits the usual delay after that.
  */
 
 void
-ngx_http_s3_srv_doubt_body(ngx_http_s3_exec_t *ex, ngx_str_t *key,
-    ngx_str_t *body, ngx_uint_t visible)
+ngx_http_s3_srv_doubt_body(ngx_http_s3_exec_t *ex, ngx_str_t *body,
+    ngx_uint_t visible)
 {
+    u_char               *p;
+    ngx_str_t             key;
     ngx_http_s3_trash_t  *t;
 
-    if (body->len != NGX_HTTP_S3_BODY_ID_LEN) {
+    if (!ngx_http_s3_valid_body_id(body)) {
         return;
     }
 
-    t = ngx_http_s3_trash_alloc(ex->log, body, key);
+    p = ngx_pnalloc(ex->pool, 1 + body->len);
+    if (p == NULL) {
+        return;
+    }
+
+    p[0] = 'R';
+    ngx_memcpy(p + 1, body->data, body->len);
+
+    key.data = p;
+    key.len = 1 + body->len;
+
+    t = ngx_http_s3_trash_alloc(ex->log, body, &key);
     if (t == NULL) {
         ngx_log_error(NGX_LOG_ALERT, ex->log, 0,
                       "s3 body %V left behind", body);
@@ -1331,17 +1379,16 @@ ngx_http_s3_trash_flush(ngx_uint_t all)
 
 
 /*
- * NGX_OK: the record under the key names the body; NGX_DECLINED: it does
- * not (or there is none); NGX_AGAIN: it cannot be told now (a failed write
- * waits for the reopen that shows whether it reached the log)
+ * NGX_OK: a record names the body (its reference count is there);
+ * NGX_DECLINED: none does; NGX_AGAIN: it cannot be told now (a failed
+ * write waits for the reopen that shows whether it reached the log)
  */
 
 static ngx_int_t
 ngx_http_s3_trash_named(ngx_http_s3_trash_t *t)
 {
-    ngx_int_t             rc;
-    ngx_str_t             v;
-    ngx_http_s3_object_t  o;
+    ngx_int_t  rc;
+    ngx_str_t  v;
 
     if (ngx_http_s3_engine_write_failed()) {
         return NGX_AGAIN;
@@ -1359,16 +1406,7 @@ ngx_http_s3_trash_named(ngx_http_s3_trash_t *t)
         return NGX_AGAIN;
     }
 
-    rc = NGX_DECLINED;
-
-    if (ngx_http_s3_object_decode(&v, &o, NULL) == NGX_OK
-        && o.body.len == t->body.len
-        && ngx_memcmp(o.body.data, t->body.data, t->body.len) == 0)
-    {
-        rc = NGX_OK;
-    }
-
     ngx_http_s3_engine_free(&v);
 
-    return rc;
+    return NGX_OK;
 }

@@ -29,7 +29,11 @@ typedef struct {
     ngx_pool_t                *pool;        /* freed after the request */
     ngx_http_s3_rbuf_t         req;
     ngx_http_s3_wbuf_t        *out;
-    ngx_http_s3_batch_t       *batch;       /* applied by ngx_..._write */
+    ngx_http_s3_batch_t       *batch;       /* applied by ..._srv_commit */
+
+    /* body reference changes of the request, by body id */
+    ngx_rbtree_t               refs;
+    ngx_rbtree_node_t          refs_sentinel;
 } ngx_http_s3_exec_t;
 
 
@@ -41,15 +45,43 @@ ngx_int_t ngx_http_s3_srv_key(ngx_http_s3_exec_t *ex, ngx_str_t *out,
 /* NGX_HTTP_S3_WIRE_ST_OK, _NO_BUCKET or _ERROR */
 ngx_uint_t ngx_http_s3_srv_bucket_exists(ngx_http_s3_exec_t *ex,
     ngx_str_t *bucket);
-/* unlink the body of a replaced or deleted record, a moment later */
-void ngx_http_s3_srv_unlink_body(ngx_http_s3_exec_t *ex, ngx_str_t *rec);
+/* unlink a body file that no record names any more, a moment later */
+void ngx_http_s3_srv_unlink_body(ngx_http_s3_exec_t *ex, ngx_str_t *id);
 /*
- * after a failed commit: unlink the body once the record under key can be
- * read and does not name it; visible: readers may have it open (it was
- * the current body), so the usual delay follows
+ * after a failed commit (or a failed read before it): unlink the body
+ * once the database can be read and has no reference to it; visible:
+ * readers may have it open (it was named), so the usual delay follows
  */
-void ngx_http_s3_srv_doubt_body(ngx_http_s3_exec_t *ex, ngx_str_t *key,
-    ngx_str_t *body, ngx_uint_t visible);
+void ngx_http_s3_srv_doubt_body(ngx_http_s3_exec_t *ex, ngx_str_t *body,
+    ngx_uint_t visible);
+/* a request's context: pool, batch, no reference changes yet */
+ngx_int_t ngx_http_s3_srv_exec_init(ngx_http_s3_exec_t *ex, ngx_log_t *log);
+
+
+/*
+ * ngx_http_s3_srv_refs.c: reference counts of body files.  "R<body id>"
+ * holds a u32 count: one per appearance of the id in a committed record
+ * (an object's body or extents, a part's body).  An operation notes its
+ * changes (they add up per id), then commits: the counts are written
+ * into the same batch as its records, and after the write the bodies
+ * whose count reached 0 are unlinked.
+ */
+
+ngx_int_t ngx_http_s3_srv_ref(ngx_http_s3_exec_t *ex, ngx_str_t *id,
+    ngx_int_t delta);
+/* every body of a record: its body, or each extent */
+ngx_int_t ngx_http_s3_srv_ref_object(ngx_http_s3_exec_t *ex,
+    ngx_http_s3_object_t *o, ngx_int_t delta);
+/* the same for an encoded record */
+ngx_int_t ngx_http_s3_srv_ref_record(ngx_http_s3_exec_t *ex,
+    ngx_str_t *rec, ngx_int_t delta);
+/*
+ * counts and batch in one write, then the unlinks: NGX_OK, or NGX_ERROR
+ * (every body the request touched is then in doubt)
+ */
+ngx_int_t ngx_http_s3_srv_commit(ngx_http_s3_exec_t *ex, const char *what);
+/* format 1 to 2: every body of every object record gets its count */
+ngx_int_t ngx_http_s3_srv_refs_rebuild(ngx_log_t *log);
 
 
 /* ngx_http_s3_srv_bucket.c */

@@ -30,7 +30,7 @@ ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
     ngx_http_s3_wire_get_cond(&ex->req, &wc);
 
     if (ex->req.error
-        || ngx_http_s3_object_decode(&rec, &o, NULL) != NGX_OK)
+        || ngx_http_s3_object_decode(&rec, &o, ex->pool) != NGX_OK)
     {
         return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
     }
@@ -42,14 +42,14 @@ ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
     /*
      * From here on the worker keeps the body file when the answer is
      * ST_ERROR, and the body is in doubt until a read shows that no
-     * record names it.
+     * record names it (a failed commit puts it in doubt itself).
      */
 
     st = ngx_http_s3_srv_bucket_exists(ex, &bucket);
 
     if (st != NGX_HTTP_S3_WIRE_ST_OK) {
         if (st == NGX_HTTP_S3_WIRE_ST_ERROR) {
-            ngx_http_s3_srv_doubt_body(ex, &k, &o.body, 0);
+            ngx_http_s3_srv_doubt_body(ex, &o.body, 0);
         }
 
         return st;
@@ -58,12 +58,12 @@ ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
     rc = ngx_http_s3_engine_get(ex->log, &k, &old);
 
     if (rc == NGX_ERROR) {
-        ngx_http_s3_srv_doubt_body(ex, &k, &o.body, 0);
+        ngx_http_s3_srv_doubt_body(ex, &o.body, 0);
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 
     if (rc == NGX_OK) {
-        if (ngx_http_s3_object_decode(&old, &prev, NULL) != NGX_OK) {
+        if (ngx_http_s3_object_decode(&old, &prev, ex->pool) != NGX_OK) {
             ngx_memzero(&prev, sizeof(ngx_http_s3_object_t));
         }
 
@@ -83,6 +83,16 @@ ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
             return st;
         }
 
+        /* the replaced version's bodies lose a name */
+
+        rc = ngx_http_s3_srv_ref_object(ex, &prev, -1);
+        ngx_http_s3_engine_free(&old);
+
+        if (rc != NGX_OK) {
+            ngx_http_s3_srv_doubt_body(ex, &o.body, 0);
+            return NGX_HTTP_S3_WIRE_ST_ERROR;
+        }
+
     } else {
         st = ngx_http_s3_write_cond_check(&wc, NULL);
 
@@ -91,25 +101,15 @@ ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
         }
     }
 
-    ngx_http_s3_batch_put(ex->batch, &k, &rec);
-
-    if (ngx_http_s3_engine_write(ex->log, ex->batch, "PutObject") != NGX_OK) {
-
-        /* the write may show up when the database is reopened */
-
-        ngx_http_s3_srv_doubt_body(ex, &k, &o.body, 0);
-
-        if (rc == NGX_OK) {
-            ngx_http_s3_srv_doubt_body(ex, &k, &prev.body, 1);
-            ngx_http_s3_engine_free(&old);
-        }
-
+    if (ngx_http_s3_srv_ref_object(ex, &o, 1) != NGX_OK) {
+        ngx_http_s3_srv_doubt_body(ex, &o.body, 0);
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 
-    if (rc == NGX_OK) {
-        ngx_http_s3_srv_unlink_body(ex, &old);
-        ngx_http_s3_engine_free(&old);
+    ngx_http_s3_batch_put(ex->batch, &k, &rec);
+
+    if (ngx_http_s3_srv_commit(ex, "PutObject") != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 
     return NGX_HTTP_S3_WIRE_ST_OK;
@@ -156,9 +156,8 @@ ngx_http_s3_op_object_get(ngx_http_s3_exec_t *ex)
 ngx_uint_t
 ngx_http_s3_op_object_delete(ngx_http_s3_exec_t *ex)
 {
-    ngx_int_t             rc;
-    ngx_str_t             bucket, key, k, v;
-    ngx_http_s3_object_t  prev;
+    ngx_int_t  rc;
+    ngx_str_t  bucket, key, k, v;
 
     ngx_http_s3_wire_get_str(&ex->req, &bucket);
     ngx_http_s3_wire_get_str(&ex->req, &key);
@@ -181,23 +180,18 @@ ngx_http_s3_op_object_delete(ngx_http_s3_exec_t *ex)
         return ngx_http_s3_srv_bucket_exists(ex, &bucket);
     }
 
-    ngx_http_s3_batch_delete(ex->batch, &k);
+    rc = ngx_http_s3_srv_ref_record(ex, &v, -1);
+    ngx_http_s3_engine_free(&v);
 
-    if (ngx_http_s3_engine_write(ex->log, ex->batch, "DeleteObject")
-        != NGX_OK)
-    {
-        /* the delete may show up when the database is reopened */
-
-        if (ngx_http_s3_object_decode(&v, &prev, NULL) == NGX_OK) {
-            ngx_http_s3_srv_doubt_body(ex, &k, &prev.body, 1);
-        }
-
-        ngx_http_s3_engine_free(&v);
+    if (rc != NGX_OK) {
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 
-    ngx_http_s3_srv_unlink_body(ex, &v);
-    ngx_http_s3_engine_free(&v);
+    ngx_http_s3_batch_delete(ex->batch, &k);
+
+    if (ngx_http_s3_srv_commit(ex, "DeleteObject") != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
 
     return NGX_HTTP_S3_WIRE_ST_OK;
 }

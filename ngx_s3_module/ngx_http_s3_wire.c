@@ -29,6 +29,13 @@
 #define NGX_HTTP_S3_TAG_META                 13
 #define NGX_HTTP_S3_TAG_FLAGS                14
 #define NGX_HTTP_S3_TAG_CHECKSUM             15
+#define NGX_HTTP_S3_TAG_EXTENTS              16
+#define NGX_HTTP_S3_TAG_PARTS                17
+#define NGX_HTTP_S3_TAG_UPLOAD_ID            18
+#define NGX_HTTP_S3_TAG_TAGGING              19
+
+#define NGX_HTTP_S3_EXTENT_SIZE              (NGX_HTTP_S3_BODY_ID_LEN + 16)
+#define NGX_HTTP_S3_PART_MIN_SIZE            (8 + 16 + 1)
 
 #define NGX_HTTP_S3_TAG_NAME                 32
 #define NGX_HTTP_S3_TAG_CREATED              33
@@ -43,6 +50,13 @@ static void ngx_http_s3_wire_put_field(ngx_http_s3_wbuf_t *b, uint8_t tag,
 static void ngx_http_s3_wire_put_field_u64(ngx_http_s3_wbuf_t *b,
     uint8_t tag, uint64_t v);
 static uint64_t ngx_http_s3_wire_field_u64(ngx_str_t *v);
+static size_t ngx_http_s3_wire_field_begin(ngx_http_s3_wbuf_t *b,
+    uint8_t tag);
+static void ngx_http_s3_wire_field_end(ngx_http_s3_wbuf_t *b, size_t start);
+static ngx_int_t ngx_http_s3_extents_decode(ngx_str_t *v,
+    ngx_http_s3_object_t *o, ngx_pool_t *pool);
+static ngx_int_t ngx_http_s3_parts_decode(ngx_str_t *v,
+    ngx_http_s3_object_t *o, ngx_pool_t *pool);
 
 
 ngx_int_t
@@ -429,9 +443,11 @@ ngx_http_s3_wire_field_u64(ngx_str_t *v)
 void
 ngx_http_s3_object_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_object_t *o)
 {
-    size_t               start;
-    ngx_uint_t           i;
-    ngx_http_s3_pair_t  *pair;
+    size_t                 start;
+    ngx_uint_t             i;
+    ngx_http_s3_part_t    *part;
+    ngx_http_s3_pair_t    *pair;
+    ngx_http_s3_extent_t  *ext;
 
     ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_SIZE, o->size);
     ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_MTIME, o->mtime);
@@ -455,14 +471,51 @@ ngx_http_s3_object_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_object_t *o)
         ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_FLAGS, o->flags);
     }
 
-    /* CHECKSUM: u8 algorithm, u8 type, the digest */
+    ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_UPLOAD_ID, &o->upload_id);
+    ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_TAGGING, &o->tagging);
 
-    if (o->checksum_alg && o->checksum.len) {
+    /* CHECKSUM: u8 algorithm, u8 type, the digest (none: the algorithm) */
+
+    if (o->checksum_alg) {
         ngx_http_s3_wire_put_u8(b, NGX_HTTP_S3_TAG_CHECKSUM);
         ngx_http_s3_wire_put_u32(b, (uint32_t) (2 + o->checksum.len));
         ngx_http_s3_wire_put_u8(b, (uint8_t) o->checksum_alg);
         ngx_http_s3_wire_put_u8(b, (uint8_t) o->checksum_type);
         ngx_http_s3_wire_put_raw(b, o->checksum.data, o->checksum.len);
+    }
+
+    /* EXTENTS: (32-byte body id, u64 offset, u64 length) each */
+
+    if (o->extents && o->extents->nelts) {
+        start = ngx_http_s3_wire_field_begin(b, NGX_HTTP_S3_TAG_EXTENTS);
+
+        ext = o->extents->elts;
+
+        for (i = 0; i < o->extents->nelts; i++) {
+            ngx_http_s3_wire_put_raw(b, ext[i].body.data, ext[i].body.len);
+            ngx_http_s3_wire_put_u64(b, ext[i].offset);
+            ngx_http_s3_wire_put_u64(b, ext[i].length);
+        }
+
+        ngx_http_s3_wire_field_end(b, start);
+    }
+
+    /* PARTS: (u64 size, 16-byte md5, u8 length and the checksum) each */
+
+    if (o->parts && o->parts->nelts) {
+        start = ngx_http_s3_wire_field_begin(b, NGX_HTTP_S3_TAG_PARTS);
+
+        part = o->parts->elts;
+
+        for (i = 0; i < o->parts->nelts; i++) {
+            ngx_http_s3_wire_put_u64(b, part[i].size);
+            ngx_http_s3_wire_put_raw(b, part[i].md5, 16);
+            ngx_http_s3_wire_put_u8(b, (uint8_t) part[i].checksum.len);
+            ngx_http_s3_wire_put_raw(b, part[i].checksum.data,
+                                     part[i].checksum.len);
+        }
+
+        ngx_http_s3_wire_field_end(b, start);
     }
 
     if (o->meta == NULL || o->meta->nelts == 0) {
@@ -471,9 +524,7 @@ ngx_http_s3_object_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_object_t *o)
 
     /* META: a field holding pairs of strings */
 
-    ngx_http_s3_wire_put_u8(b, NGX_HTTP_S3_TAG_META);
-    start = b->pos - b->start;
-    ngx_http_s3_wire_put_u32(b, 0);
+    start = ngx_http_s3_wire_field_begin(b, NGX_HTTP_S3_TAG_META);
 
     pair = o->meta->elts;
 
@@ -482,17 +533,41 @@ ngx_http_s3_object_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_object_t *o)
         ngx_http_s3_wire_put_str(b, &pair[i].value);
     }
 
-    if (!b->error) {
-        size_t   len;
-        u_char  *p;
+    ngx_http_s3_wire_field_end(b, start);
+}
 
-        p = b->start + start;
-        len = b->pos - p - 4;
-        p[0] = (u_char) (len >> 24);
-        p[1] = (u_char) (len >> 16);
-        p[2] = (u_char) (len >> 8);
-        p[3] = (u_char) len;
+
+/* a field whose length is known when its value is written */
+
+static size_t
+ngx_http_s3_wire_field_begin(ngx_http_s3_wbuf_t *b, uint8_t tag)
+{
+    size_t  start;
+
+    ngx_http_s3_wire_put_u8(b, tag);
+    start = b->pos - b->start;
+    ngx_http_s3_wire_put_u32(b, 0);
+
+    return start;
+}
+
+
+static void
+ngx_http_s3_wire_field_end(ngx_http_s3_wbuf_t *b, size_t start)
+{
+    size_t   len;
+    u_char  *p;
+
+    if (b->error) {
+        return;
     }
+
+    p = b->start + start;
+    len = b->pos - p - 4;
+    p[0] = (u_char) (len >> 24);
+    p[1] = (u_char) (len >> 16);
+    p[2] = (u_char) (len >> 8);
+    p[3] = (u_char) len;
 }
 
 
@@ -501,11 +576,13 @@ ngx_http_s3_object_decode(ngx_str_t *in, ngx_http_s3_object_t *o,
     ngx_pool_t *pool)
 {
     uint8_t              tag;
-    ngx_str_t            v, *dst;
+    ngx_str_t            v, *dst, extents, parts;
     ngx_http_s3_pair_t  *pair;
     ngx_http_s3_rbuf_t   rb, mb;
 
     ngx_memzero(o, sizeof(ngx_http_s3_object_t));
+    ngx_str_null(&extents);
+    ngx_str_null(&parts);
 
     ngx_http_s3_rbuf_init(&rb, in);
 
@@ -548,6 +625,17 @@ ngx_http_s3_object_decode(ngx_str_t *in, ngx_http_s3_object_t *o,
             dst = &o->body;
             break;
 
+        case NGX_HTTP_S3_TAG_UPLOAD_ID:
+
+            /* of the same form as a body id */
+
+            if (!ngx_http_s3_valid_body_id(&v)) {
+                return NGX_ERROR;
+            }
+
+            dst = &o->upload_id;
+            break;
+
         case NGX_HTTP_S3_TAG_VERSION:
             dst = &o->version;
             break;
@@ -580,15 +668,27 @@ ngx_http_s3_object_decode(ngx_str_t *in, ngx_http_s3_object_t *o,
             dst = &o->owner;
             break;
 
+        case NGX_HTTP_S3_TAG_TAGGING:
+            dst = &o->tagging;
+            break;
+
         case NGX_HTTP_S3_TAG_CHECKSUM:
 
-            if (v.len > 2 && v.data[0] != 0) {
+            if (v.len >= 2 && v.data[0] != 0) {
                 o->checksum_alg = v.data[0];
                 o->checksum_type = v.data[1];
                 o->checksum.data = v.data + 2;
                 o->checksum.len = v.len - 2;
             }
 
+            break;
+
+        case NGX_HTTP_S3_TAG_EXTENTS:
+            extents = v;
+            break;
+
+        case NGX_HTTP_S3_TAG_PARTS:
+            parts = v;
             break;
 
         case NGX_HTTP_S3_TAG_META:
@@ -630,6 +730,20 @@ ngx_http_s3_object_decode(ngx_str_t *in, ngx_http_s3_object_t *o,
         }
     }
 
+    /* the byte ranges and the parts table add up to the size */
+
+    if (extents.data) {
+        if (o->body.len
+            || ngx_http_s3_extents_decode(&extents, o, pool) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (parts.data && ngx_http_s3_parts_decode(&parts, o, pool) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return NGX_OK;
 }
 
@@ -659,6 +773,138 @@ ngx_http_s3_valid_body_id(ngx_str_t *id)
     }
 
     return 1;
+}
+
+
+static ngx_int_t
+ngx_http_s3_extents_decode(ngx_str_t *v, ngx_http_s3_object_t *o,
+    ngx_pool_t *pool)
+{
+    u_char                *p, *last;
+    uint64_t               total;
+    ngx_str_t              s, id;
+    ngx_uint_t             n;
+    ngx_http_s3_rbuf_t     rb;
+    ngx_http_s3_extent_t  *ext, scratch;
+
+    if (v->len == 0 || v->len % NGX_HTTP_S3_EXTENT_SIZE) {
+        return NGX_ERROR;
+    }
+
+    n = v->len / NGX_HTTP_S3_EXTENT_SIZE;
+    ext = NULL;
+
+    if (pool) {
+        o->extents = ngx_array_create(pool, n, sizeof(ngx_http_s3_extent_t));
+        if (o->extents == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    total = 0;
+    p = v->data;
+    last = v->data + v->len;
+
+    while (p < last) {
+
+        id.data = p;
+        id.len = NGX_HTTP_S3_BODY_ID_LEN;
+
+        if (!ngx_http_s3_valid_body_id(&id)) {
+            return NGX_ERROR;
+        }
+
+        ext = &scratch;
+
+        if (pool) {
+            ext = ngx_array_push(o->extents);
+            if (ext == NULL) {
+                return NGX_ERROR;
+            }
+
+            ext->body = id;
+        }
+
+        s.data = p + NGX_HTTP_S3_BODY_ID_LEN;
+        s.len = 16;
+        ngx_http_s3_rbuf_init(&rb, &s);
+
+        ext->offset = ngx_http_s3_wire_get_u64(&rb);
+        ext->length = ngx_http_s3_wire_get_u64(&rb);
+
+        if (ext->offset > NGX_MAX_OFF_T_VALUE
+            || ext->length > NGX_MAX_OFF_T_VALUE - ext->offset
+            || ext->length > NGX_MAX_OFF_T_VALUE - total)
+        {
+            return NGX_ERROR;
+        }
+
+        total += ext->length;
+        p += NGX_HTTP_S3_EXTENT_SIZE;
+    }
+
+    return (total == o->size) ? NGX_OK : NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_s3_parts_decode(ngx_str_t *v, ngx_http_s3_object_t *o,
+    ngx_pool_t *pool)
+{
+    size_t               len;
+    uint64_t             size, total;
+    ngx_http_s3_rbuf_t   rb;
+    ngx_http_s3_part_t  *part;
+
+    if (v->len < NGX_HTTP_S3_PART_MIN_SIZE) {
+        return NGX_ERROR;
+    }
+
+    if (pool) {
+        o->parts = ngx_array_create(pool, 4, sizeof(ngx_http_s3_part_t));
+        if (o->parts == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    total = 0;
+
+    ngx_http_s3_rbuf_init(&rb, v);
+
+    while (rb.pos < rb.last) {
+        size = ngx_http_s3_wire_get_u64(&rb);
+
+        if (rb.error || rb.last - rb.pos < 17
+            || size > NGX_MAX_OFF_T_VALUE - total)
+        {
+            return NGX_ERROR;
+        }
+
+        total += size;
+
+        if (pool) {
+            part = ngx_array_push(o->parts);
+            if (part == NULL) {
+                return NGX_ERROR;
+            }
+
+            part->size = size;
+            part->md5 = rb.pos;
+            part->checksum.len = rb.pos[16];
+            part->checksum.data = rb.pos + 17;
+        }
+
+        len = rb.pos[16];
+        rb.pos += 17;
+
+        if ((size_t) (rb.last - rb.pos) < len) {
+            return NGX_ERROR;
+        }
+
+        rb.pos += len;
+    }
+
+    return (total == o->size) ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -728,3 +974,4 @@ ngx_http_s3_bucket_decode(ngx_str_t *in, ngx_http_s3_bucket_t *bk)
 
     return NGX_OK;
 }
+

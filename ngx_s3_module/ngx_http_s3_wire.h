@@ -58,6 +58,11 @@
  * HANDOVER        -                          OK
  *                 sent by a new metadata process to the old one during a
  *                 reload: the old one, if it was told to quit, exits now
+ *
+ * Every body file a committed record names (an object's body or extents,
+ * a part's body) holds a reference; OBJECT_PUT, OBJECT_DELETE and the
+ * multipart operations adjust the counts in the same commit, and a body
+ * whose count reaches 0 is unlinked by the metadata process after it.
  */
 
 /* requests */
@@ -127,7 +132,27 @@ typedef struct {
 #define NGX_HTTP_S3_OBJECT_DELETE_MARKER     0x01
 
 #define NGX_HTTP_S3_CHECKSUM_FULL_OBJECT     0
-#define NGX_HTTP_S3_CHECKSUM_COMPOSITE       1   /* multipart, later */
+#define NGX_HTTP_S3_CHECKSUM_COMPOSITE       1   /* multipart: of the parts'
+                                                    checksums, "-N" */
+
+
+/* a piece of a body file: an object's bytes are its extents in order */
+
+typedef struct {
+    ngx_str_t                  body;      /* body file id, 32 hex */
+    uint64_t                   offset;
+    uint64_t                   length;
+} ngx_http_s3_extent_t;
+
+
+/* a part of a multipart object, as it was uploaded */
+
+typedef struct {
+    uint64_t                   size;
+    u_char                    *md5;       /* 16 bytes */
+    ngx_str_t                  checksum;  /* raw digest of the object's
+                                             algorithm, or empty */
+} ngx_http_s3_part_t;
 
 
 typedef struct {
@@ -152,8 +177,24 @@ typedef struct {
     ngx_uint_t                 checksum_alg;   /* NGX_HTTP_S3_CHECKSUM_*
                                                   of ngx_http_s3_checksum.h,
                                                   0: none */
-    ngx_uint_t                 checksum_type;  /* _CHECKSUM_FULL_OBJECT */
-    ngx_str_t                  checksum;       /* the digest, raw bytes */
+    ngx_uint_t                 checksum_type;  /* _CHECKSUM_FULL_OBJECT or
+                                                  _COMPOSITE */
+    ngx_str_t                  checksum;       /* the digest, raw bytes;
+                                                  may be empty in an upload
+                                                  record (the algorithm) */
+
+    /*
+     * where the bytes are when they are not simply the whole body file:
+     * ngx_http_s3_extent_t; NULL when body names them (decoded only with
+     * a pool, and then validated: ids, and lengths adding up to size)
+     */
+    ngx_array_t               *extents;
+
+    /* a multipart object's parts: ngx_http_s3_part_t, or NULL */
+    ngx_array_t               *parts;
+
+    ngx_str_t                  upload_id;  /* the upload completed into it */
+    ngx_str_t                  tagging;    /* x-amz-tagging as sent, kept */
 } ngx_http_s3_object_t;
 
 
@@ -225,7 +266,9 @@ ngx_int_t ngx_http_s3_wire_frame_parse(u_char *p, size_t n, size_t *len,
 /*
  * records; decoded strings point into the input.  A record from the wire
  * or the database is hostile: the object decoder refuses (NGX_ERROR) a
- * body id that ngx_http_s3_valid_body_id() refuses
+ * body id that ngx_http_s3_valid_body_id() refuses (in extents too, and
+ * an upload id of another form); without a pool the metadata, extents
+ * and parts of an object are checked, not returned
  */
 
 void ngx_http_s3_object_encode(ngx_http_s3_wbuf_t *b,
@@ -236,7 +279,10 @@ void ngx_http_s3_bucket_encode(ngx_http_s3_wbuf_t *b,
     ngx_http_s3_bucket_t *bk);
 ngx_int_t ngx_http_s3_bucket_decode(ngx_str_t *in, ngx_http_s3_bucket_t *bk);
 
-/* 1 if id is NGX_HTTP_S3_BODY_ID_LEN lowercase hex characters, else 0 */
+/*
+ * 1 if id is NGX_HTTP_S3_BODY_ID_LEN lowercase hex characters, else 0;
+ * upload ids have the same form
+ */
 ngx_uint_t ngx_http_s3_valid_body_id(ngx_str_t *id);
 
 

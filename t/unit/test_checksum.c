@@ -545,8 +545,10 @@ test_record(void)
     in.len = sizeof(shorter);
 
     ngx_tap_ok(ngx_http_s3_object_decode(&in, &got, NULL) == NGX_OK
-               && got.checksum_alg == NGX_HTTP_S3_CHECKSUM_NONE,
-               "record: a field without a digest is skipped");
+               && got.checksum_alg == NGX_HTTP_S3_CHECKSUM_CRC32
+               && got.checksum.len == 0,
+               "record: a field without a digest names the algorithm "
+               "(an upload's)");
 
     /* no checksum: no field */
 

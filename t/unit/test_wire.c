@@ -24,6 +24,8 @@ static void test_frames(void);
 static void test_object(void);
 static void test_object_hostile(void);
 static void test_body_id(void);
+static void test_object_extents(void);
+static void test_object_extents_hostile(void);
 static void test_bucket(void);
 static void test_write_cond(void);
 static ngx_uint_t str_eq(ngx_str_t *a, ngx_str_t *b);
@@ -47,6 +49,8 @@ main(void)
     test_object();
     test_object_hostile();
     test_body_id();
+    test_object_extents();
+    test_object_extents_hostile();
     test_bucket();
     test_write_cond();
 
@@ -574,6 +578,211 @@ test_body_id(void)
 
     ngx_tap_ok(ngx_http_s3_object_decode(&in, &d, NULL) == NGX_OK
                && d.body.len == 0, "record without a body id decodes");
+}
+
+
+static void
+test_object_extents(void)
+{
+    ngx_str_t              in;
+    ngx_uint_t             ok, i;
+    ngx_http_s3_part_t    *pt, *gp;
+    ngx_http_s3_wbuf_t     wb;
+    ngx_http_s3_extent_t  *ext, *ge;
+    ngx_http_s3_object_t   o, d;
+
+    static u_char  md5a[16] = "0123456789abcdef";
+    static u_char  md5b[16] = "fedcba9876543210";
+
+    ngx_memzero(&o, sizeof(o));
+
+    o.size = 5 * 1024 * 1024 + 7;
+    o.etag = (ngx_str_t) S("0123456789abcdef0123456789abcdef-2");
+    o.upload_id = (ngx_str_t) S("0000019a2b3c4d5e0123456789abcdef");
+    o.tagging = (ngx_str_t) S("a=b&c=d");
+    o.checksum_alg = 1;
+    o.checksum_type = NGX_HTTP_S3_CHECKSUM_COMPOSITE;
+    o.checksum = (ngx_str_t) S("\x01\x02\x03\x04");
+
+    o.extents = ngx_array_create(pool, 2, sizeof(ngx_http_s3_extent_t));
+    ext = ngx_array_push_n(o.extents, 2);
+    ext[0].body = (ngx_str_t) S("0123456789abcdef0123456789abcdef");
+    ext[0].offset = 0;
+    ext[0].length = 5 * 1024 * 1024;
+    ext[1].body = (ngx_str_t) S("ffffffffffffffffffffffffffffffff");
+    ext[1].offset = 3;
+    ext[1].length = 7;
+
+    o.parts = ngx_array_create(pool, 2, sizeof(ngx_http_s3_part_t));
+    pt = ngx_array_push_n(o.parts, 2);
+    pt[0].size = 5 * 1024 * 1024;
+    pt[0].md5 = md5a;
+    pt[0].checksum = (ngx_str_t) S("\xaa\xbb\xcc\xdd");
+    pt[1].size = 7;
+    pt[1].md5 = md5b;
+    pt[1].checksum = (ngx_str_t) S("");
+
+    ngx_http_s3_wbuf_init(&wb, pool, 64);
+    ngx_http_s3_object_encode(&wb, &o);
+    in = wbuf_str(&wb);
+
+    ngx_tap_ok(!wb.error
+               && ngx_http_s3_object_decode(&in, &d, pool) == NGX_OK,
+               "extents: encode and decode");
+
+    ok = (d.extents && d.extents->nelts == 2 && d.body.len == 0);
+
+    for (i = 0; ok && i < 2; i++) {
+        ge = (ngx_http_s3_extent_t *) d.extents->elts + i;
+        ok = str_eq(&ge->body, &ext[i].body)
+             && ge->offset == ext[i].offset && ge->length == ext[i].length;
+    }
+
+    ngx_tap_ok(ok, "extents: round trip");
+
+    ok = (d.parts && d.parts->nelts == 2);
+
+    for (i = 0; ok && i < 2; i++) {
+        gp = (ngx_http_s3_part_t *) d.parts->elts + i;
+        ok = gp->size == pt[i].size
+             && ngx_memcmp(gp->md5, pt[i].md5, 16) == 0
+             && str_eq(&gp->checksum, &pt[i].checksum);
+    }
+
+    ngx_tap_ok(ok, "parts table: round trip");
+
+    ngx_tap_ok(str_eq(&d.upload_id, &o.upload_id)
+               && str_eq(&d.tagging, &o.tagging)
+               && d.checksum_type == NGX_HTTP_S3_CHECKSUM_COMPOSITE
+               && str_eq(&d.checksum, &o.checksum),
+               "upload id, tagging, composite checksum: round trip");
+
+    ngx_tap_ok(ngx_http_s3_object_decode(&in, &d, NULL) == NGX_OK
+               && d.extents == NULL && d.parts == NULL,
+               "extents: decode without a pool checks, returns nothing");
+
+    /* the extents must add up to the size, and so must the parts */
+
+    o.size++;
+    ngx_http_s3_wbuf_init(&wb, pool, 64);
+    ngx_http_s3_object_encode(&wb, &o);
+    in = wbuf_str(&wb);
+
+    ngx_tap_ok(ngx_http_s3_object_decode(&in, &d, pool) == NGX_ERROR
+               && ngx_http_s3_object_decode(&in, &d, NULL) == NGX_ERROR,
+               "extents longer than the size: error");
+
+    o.size--;
+    o.parts = NULL;
+    ext[1].length = 8;
+    ngx_http_s3_wbuf_init(&wb, pool, 64);
+    ngx_http_s3_object_encode(&wb, &o);
+    in = wbuf_str(&wb);
+
+    ngx_tap_ok(ngx_http_s3_object_decode(&in, &d, pool) == NGX_ERROR,
+               "extents not adding up to the size: error");
+
+    ext[1].length = 7;
+    o.parts = ngx_array_create(pool, 1, sizeof(ngx_http_s3_part_t));
+    pt = ngx_array_push(o.parts);
+    pt->size = 5;
+    pt->md5 = md5a;
+    pt->checksum.len = 0;
+    ngx_http_s3_wbuf_init(&wb, pool, 64);
+    ngx_http_s3_object_encode(&wb, &o);
+    in = wbuf_str(&wb);
+
+    ngx_tap_ok(ngx_http_s3_object_decode(&in, &d, pool) == NGX_ERROR,
+               "parts not adding up to the size: error");
+
+    /* a body and extents at once: which one? an error */
+
+    o.parts = NULL;
+    o.body = (ngx_str_t) S("0123456789abcdef0123456789abcdef");
+    ngx_http_s3_wbuf_init(&wb, pool, 64);
+    ngx_http_s3_object_encode(&wb, &o);
+    in = wbuf_str(&wb);
+
+    ngx_tap_ok(ngx_http_s3_object_decode(&in, &d, pool) == NGX_ERROR,
+               "body and extents at once: error");
+}
+
+
+static void
+test_object_extents_hostile(void)
+{
+    ngx_str_t             in;
+    ngx_http_s3_object_t  d;
+
+    /* size 1; one extent of a body id with an uppercase letter */
+
+    static u_char  upper[] =
+        "\x01\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00\x00\x01"
+        "\x10\x00\x00\x00\x30"
+        "0123456789ABCDEF0123456789abcdef"
+        "\x00\x00\x00\x00\x00\x00\x00\x00"
+        "\x00\x00\x00\x00\x00\x00\x00\x01";
+
+    /* an extent cut short */
+
+    static u_char  cut[] =
+        "\x10\x00\x00\x00\x20"
+        "0123456789abcdef0123456789abcdef";
+
+    /* size 1, an extent whose offset + length wraps around */
+
+    static u_char  wrap[] =
+        "\x01\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00\x00\x01"
+        "\x10\x00\x00\x00\x30"
+        "0123456789abcdef0123456789abcdef"
+        "\x7f\xff\xff\xff\xff\xff\xff\xff"
+        "\x00\x00\x00\x00\x00\x00\x00\x01";
+
+    /* a parts table entry whose checksum runs past the field */
+
+    static u_char  part_cut[] =
+        "\x11\x00\x00\x00\x1a"
+        "\x00\x00\x00\x00\x00\x00\x00\x00"
+        "0123456789abcdef" "\x04" "\x01";
+
+    /* body ids: "../" is not one */
+
+    static u_char  body_path[] =
+        "\x04\x00\x00\x00\x20"
+        "../../../../etc/passwd\0\0\0\0\0\0\0\0\0\0";
+
+    static u_char  upload_short[] = "\x12\x00\x00\x00\x03" "abc";
+
+    in.data = upper;
+    in.len = sizeof(upper) - 1;
+    ngx_tap_ok(ngx_http_s3_object_decode(&in, &d, pool) == NGX_ERROR
+               && ngx_http_s3_object_decode(&in, &d, NULL) == NGX_ERROR,
+               "extent body id not lowercase hex: error");
+
+    in.data = cut;
+    in.len = sizeof(cut) - 1;
+    ngx_tap_ok(ngx_http_s3_object_decode(&in, &d, pool) == NGX_ERROR,
+               "extent cut short: error");
+
+    in.data = wrap;
+    in.len = sizeof(wrap) - 1;
+    ngx_tap_ok(ngx_http_s3_object_decode(&in, &d, pool) == NGX_ERROR,
+               "extent offset + length past the largest file: error");
+
+    in.data = part_cut;
+    in.len = sizeof(part_cut) - 1;
+    ngx_tap_ok(ngx_http_s3_object_decode(&in, &d, pool) == NGX_ERROR,
+               "part checksum past its field: error");
+
+    in.data = body_path;
+    in.len = sizeof(body_path) - 1;
+    ngx_tap_ok(ngx_http_s3_object_decode(&in, &d, NULL) == NGX_ERROR,
+               "body id that is a path: error");
+
+    in.data = upload_short;
+    in.len = sizeof(upload_short) - 1;
+    ngx_tap_ok(ngx_http_s3_object_decode(&in, &d, NULL) == NGX_ERROR,
+               "upload id of 3 characters: error");
 }
 
 
