@@ -60,7 +60,8 @@ fuzz_parsers(ngx_pool_t *pool, u_char *p, size_t n)
     ngx_str_t                      loc;
     ngx_uint_t                     i, quiet;
     volatile u_char                sink;
-    ngx_array_t                   *keys;
+    ngx_array_t                   *keys, *parts;
+    ngx_http_s3_xml_part_t        *part;
     ngx_http_s3_xml_delete_key_t  *dk;
 
     rc = ngx_http_s3_xml_parse_create_bucket(pool, p, n, &loc);
@@ -102,6 +103,45 @@ fuzz_parsers(ngx_pool_t *pool, u_char *p, size_t n)
     case NGX_DECLINED:
     case NGX_ERROR:
         if (keys != NULL || quiet != 0) {
+            abort();
+        }
+
+        break;
+
+    default:
+        abort();
+    }
+
+    rc = ngx_http_s3_xml_parse_complete(pool, p, n, 4, &parts);
+
+    switch (rc) {
+
+    case NGX_OK:
+        if (parts == NULL || parts->nelts == 0 || parts->nelts > 4) {
+            abort();
+        }
+
+        part = parts->elts;
+
+        for (i = 0; i < parts->nelts; i++) {
+            if (part[i].etag.len) {
+                sink = part[i].etag.data[part[i].etag.len - 1];
+            }
+
+            if (part[i].checksum.len) {
+                sink = part[i].checksum.data[part[i].checksum.len - 1];
+            }
+
+            if (part[i].checksum_name.len) {
+                sink = part[i].checksum_name.data[0];
+            }
+        }
+
+        break;
+
+    case NGX_DECLINED:
+    case NGX_ERROR:
+        if (parts != NULL) {
             abort();
         }
 

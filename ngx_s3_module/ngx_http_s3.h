@@ -103,6 +103,12 @@ typedef enum {
     NGX_HTTP_S3_OP_GET_OBJECT,
     NGX_HTTP_S3_OP_HEAD_OBJECT,
     NGX_HTTP_S3_OP_DELETE_OBJECT,
+    NGX_HTTP_S3_OP_CREATE_MULTIPART_UPLOAD,
+    NGX_HTTP_S3_OP_UPLOAD_PART,
+    NGX_HTTP_S3_OP_COMPLETE_MULTIPART_UPLOAD,
+    NGX_HTTP_S3_OP_ABORT_MULTIPART_UPLOAD,
+    NGX_HTTP_S3_OP_LIST_PARTS,
+    NGX_HTTP_S3_OP_LIST_MULTIPART_UPLOADS,
     NGX_HTTP_S3_OP_NOT_IMPLEMENTED
 } ngx_http_s3_op_e;
 
@@ -189,6 +195,9 @@ struct ngx_http_s3_ctx_s {
 
     /* per-operation state, owned by the operation's file */
     void                      *op_ctx;
+
+    /* the request body reader (ngx_http_s3_body.c), while it reads */
+    void                      *body;
 };
 
 
@@ -256,6 +265,12 @@ ngx_int_t ngx_http_s3_delete_objects(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_put_object(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_get_object(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_delete_object(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_create_multipart_upload(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_upload_part(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_complete_multipart_upload(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_abort_multipart_upload(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_list_parts(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_list_multipart_uploads(ngx_http_request_t *r);
 
 
 /*
@@ -284,6 +299,11 @@ struct ngx_http_s3_meta_req_s {
 
     ngx_uint_t                     status;      /* NGX_HTTP_S3_WIRE_ST_* */
     ngx_str_t                      reply;
+    ngx_uint_t                     resent;      /* sent again after the
+                                                   connection broke: a
+                                                   mutation may have been
+                                                   committed by the first
+                                                   send */
 
     /* transport state */
     ngx_uint_t                     state;

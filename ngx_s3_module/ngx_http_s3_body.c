@@ -246,6 +246,10 @@ ngx_http_s3_body_checksum_init(ngx_http_request_t *r, ngx_http_s3_body_t *bd)
     ngx_table_elt_t        *h, *value, *trailer;
     ngx_http_s3_chunked_t  *ch;
 
+    if (bd->object_checksum) {
+        return NGX_HTTP_S3_OK;
+    }
+
     alg = NGX_HTTP_S3_CHECKSUM_NONE;
     sdk = NGX_HTTP_S3_CHECKSUM_NONE;
     value = NULL;
@@ -425,7 +429,7 @@ ngx_http_s3_body_read(ngx_http_s3_body_t *bd)
         return ngx_http_s3_send_error(r, bd->too_large, NULL);
     }
 
-    ctx->op_ctx = bd;
+    ctx->body = bd;
 
     /*
      * unbuffered, as the proxy module reads a body it streams upstream:
@@ -456,7 +460,7 @@ ngx_http_s3_body_start(ngx_http_request_t *r)
 
     r->read_event_handler = ngx_http_s3_body_read_handler;
 
-    ngx_http_s3_body_process(ctx->op_ctx);
+    ngx_http_s3_body_process(ctx->body);
 }
 
 
@@ -467,7 +471,7 @@ ngx_http_s3_body_read_handler(ngx_http_request_t *r)
     ngx_http_s3_body_t  *bd;
 
     ctx = ngx_http_s3_get_ctx(r);
-    bd = ctx->op_ctx;
+    bd = ctx->body;
 
     if (bd->finished) {
         return;
@@ -931,7 +935,7 @@ ngx_http_s3_body_error(ngx_http_request_t *r, ngx_int_t rc)
 
 ngx_int_t
 ngx_http_s3_read_xml_body(ngx_http_request_t *r,
-    ngx_http_s3_xml_body_pt handler)
+    ngx_http_s3_xml_body_pt handler, ngx_uint_t object_checksum)
 {
     size_t                   size;
     ngx_http_s3_err_e        err;
@@ -948,6 +952,7 @@ ngx_http_s3_read_xml_body(ngx_http_request_t *r,
     xb->body.data_handler = ngx_http_s3_xml_body_data;
     xb->body.done_handler = ngx_http_s3_xml_body_done;
     xb->body.data = xb;
+    xb->body.object_checksum = object_checksum ? 1 : 0;
 
     err = ngx_http_s3_body_init(r, &xb->body);
 

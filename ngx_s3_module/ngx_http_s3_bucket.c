@@ -343,7 +343,7 @@ ngx_http_s3_create_bucket(ngx_http_request_t *r)
                                       "ACL grants are not implemented.");
     }
 
-    rc = ngx_http_s3_read_xml_body(r, ngx_http_s3_create_bucket_body);
+    rc = ngx_http_s3_read_xml_body(r, ngx_http_s3_create_bucket_body, 0);
 
     if (rc != NGX_OK) {
         return rc;

@@ -14,8 +14,12 @@
 #include "ngx_http_s3_checksum.h"
 
 
+#define NGX_HTTP_S3_CRC32_POLY      0xedb88320
 #define NGX_HTTP_S3_CRC32C_POLY     0x82f63b78
 #define NGX_HTTP_S3_CRC64NVME_POLY  0x9a6c9329ac4bc9b5ULL
+
+/* x^(2^k) modulo a CRC polynomial, k = 0..: enough for 2^64 bytes */
+#define NGX_HTTP_S3_CRC_POWERS      68
 
 
 typedef struct {
@@ -28,6 +32,10 @@ typedef struct {
 static void ngx_http_s3_crc32c_tables(void);
 static void ngx_http_s3_crc64nvme_tables(void);
 static void ngx_http_s3_checksum_cleanup(void *data);
+static uint64_t ngx_http_s3_crc_multmodp(uint64_t a, uint64_t b,
+    uint64_t poly, ngx_uint_t width);
+static uint64_t ngx_http_s3_crc_combine(uint64_t crc1, uint64_t crc2,
+    uint64_t len2, ngx_uint_t which, uint64_t poly, ngx_uint_t width);
 
 
 /* indexed by NGX_HTTP_S3_CHECKSUM_* */
@@ -52,6 +60,11 @@ static uint32_t    ngx_http_s3_crc32c_table[8][256];
 static uint64_t    ngx_http_s3_crc64nvme_table[8][256];
 static ngx_uint_t  ngx_http_s3_crc32c_ready;
 static ngx_uint_t  ngx_http_s3_crc64nvme_ready;
+
+/* per CRC (CRC32, CRC32C, CRC64NVME): x^(2^k) mod p, built on first use */
+
+static uint64_t    ngx_http_s3_crc_powers[3][NGX_HTTP_S3_CRC_POWERS];
+static ngx_uint_t  ngx_http_s3_crc_powers_ready[3];
 
 
 ngx_uint_t
@@ -504,4 +517,128 @@ ngx_http_s3_crc64nvme_tables(void)
     }
 
     ngx_http_s3_crc64nvme_ready = 1;
+}
+
+
+ngx_int_t
+ngx_http_s3_checksum_combine(ngx_uint_t alg, u_char *digest, u_char *next,
+    uint64_t len2)
+{
+    size_t      i, size;
+    uint64_t    crc1, crc2, poly;
+    ngx_uint_t  which;
+
+    switch (alg) {
+
+    case NGX_HTTP_S3_CHECKSUM_CRC32:
+        which = 0;
+        poly = NGX_HTTP_S3_CRC32_POLY;
+        break;
+
+    case NGX_HTTP_S3_CHECKSUM_CRC32C:
+        which = 1;
+        poly = NGX_HTTP_S3_CRC32C_POLY;
+        break;
+
+    case NGX_HTTP_S3_CHECKSUM_CRC64NVME:
+        which = 2;
+        poly = NGX_HTTP_S3_CRC64NVME_POLY;
+        break;
+
+    default:
+        return NGX_ERROR;
+    }
+
+    size = ngx_http_s3_checksum_size(alg);
+
+    crc1 = 0;
+    crc2 = 0;
+
+    for (i = 0; i < size; i++) {
+        crc1 = (crc1 << 8) | digest[i];
+        crc2 = (crc2 << 8) | next[i];
+    }
+
+    crc1 = ngx_http_s3_crc_combine(crc1, crc2, len2, which, poly, size * 8);
+
+    for (i = 0; i < size; i++) {
+        digest[i] = (u_char) (crc1 >> (8 * (size - 1 - i)));
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The product of a and b modulo the polynomial, in the reflected bit
+ * order of these CRCs (the most significant bit is x^0), as zlib's
+ * crc32_combine() computes it
+ */
+
+static uint64_t
+ngx_http_s3_crc_multmodp(uint64_t a, uint64_t b, uint64_t poly,
+    ngx_uint_t width)
+{
+    uint64_t  m, p;
+
+    m = (uint64_t) 1 << (width - 1);
+    p = 0;
+
+    while (m) {
+        if (a & m) {
+            p ^= b;
+
+            if ((a & (m - 1)) == 0) {
+                break;
+            }
+        }
+
+        m >>= 1;
+        b = (b & 1) ? (b >> 1) ^ poly : b >> 1;
+    }
+
+    return p;
+}
+
+
+/*
+ * Appending len2 bytes multiplies the CRC of a (its pre- and post-
+ * conditioning cancel out) by x^(8 len2) modulo p: crc(a b) is that
+ * product plus crc(b)
+ */
+
+static uint64_t
+ngx_http_s3_crc_combine(uint64_t crc1, uint64_t crc2, uint64_t len2,
+    ngx_uint_t which, uint64_t poly, ngx_uint_t width)
+{
+    uint64_t    p, *t;
+    ngx_uint_t  k;
+
+    t = ngx_http_s3_crc_powers[which];
+
+    if (!ngx_http_s3_crc_powers_ready[which]) {
+        t[0] = (uint64_t) 1 << (width - 2);              /* x^1 */
+
+        for (k = 1; k < NGX_HTTP_S3_CRC_POWERS; k++) {
+            t[k] = ngx_http_s3_crc_multmodp(t[k - 1], t[k - 1], poly, width);
+        }
+
+        ngx_http_s3_crc_powers_ready[which] = 1;
+    }
+
+    /* x^(8 len2) = the product of x^(2^k) over the bits k of 8 len2 */
+
+    p = (uint64_t) 1 << (width - 1);                     /* x^0 */
+    k = 3;
+
+    while (len2) {
+        if (len2 & 1) {
+            p = ngx_http_s3_crc_multmodp(t[k], p, poly, width);
+        }
+
+        len2 >>= 1;
+        k++;
+    }
+
+    return ngx_http_s3_crc_multmodp(p, crc1, poly, width) ^ crc2;
 }

@@ -89,5 +89,15 @@ size_t ngx_http_s3_checksum_encode(ngx_uint_t alg, u_char *digest,
 uint32_t ngx_http_s3_crc32c(uint32_t crc, u_char *p, size_t len);
 uint64_t ngx_http_s3_crc64nvme(uint64_t crc, u_char *p, size_t len);
 
+/*
+ * The CRC of a || b from the CRC of a (digest) and the CRC of b (next),
+ * b being len2 bytes, without the data: digest becomes it.  Digests are
+ * big-endian, as S3 sends them.  NGX_OK, or NGX_ERROR for an algorithm
+ * that is not a CRC.  This is how a FULL_OBJECT checksum of a multipart
+ * object is made from its parts' checksums.
+ */
+ngx_int_t ngx_http_s3_checksum_combine(ngx_uint_t alg, u_char *digest,
+    u_char *next, uint64_t len2);
+
 
 #endif /* _NGX_HTTP_S3_CHECKSUM_H_INCLUDED_ */

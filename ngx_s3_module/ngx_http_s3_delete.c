@@ -84,7 +84,8 @@ ngx_http_s3_delete_objects(ngx_http_request_t *r)
 {
     ngx_int_t  rc;
 
-    rc = ngx_http_s3_read_xml_body(r, ngx_http_s3_delete_objects_body);
+    rc = ngx_http_s3_read_xml_body(r, ngx_http_s3_delete_objects_body,
+                                   0);
 
     if (rc != NGX_OK) {
         return rc;

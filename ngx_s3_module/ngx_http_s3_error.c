@@ -795,6 +795,25 @@ ngx_http_s3_meta_error(ngx_uint_t status)
     case NGX_HTTP_S3_WIRE_ST_UNAVAILABLE:
         return NGX_HTTP_S3_ERR_SERVICE_UNAVAILABLE;
 
+    case NGX_HTTP_S3_WIRE_ST_NO_UPLOAD:
+        return NGX_HTTP_S3_ERR_NO_SUCH_UPLOAD;
+
+    case NGX_HTTP_S3_WIRE_ST_INVALID_PART:
+        return NGX_HTTP_S3_ERR_INVALID_PART;
+
+    case NGX_HTTP_S3_WIRE_ST_PART_TOO_SMALL:
+        return NGX_HTTP_S3_ERR_ENTITY_TOO_SMALL;
+
+    case NGX_HTTP_S3_WIRE_ST_BAD_DIGEST:
+        return NGX_HTTP_S3_ERR_BAD_DIGEST;
+
+    case NGX_HTTP_S3_WIRE_ST_CHECKSUM_MISSING:
+    case NGX_HTTP_S3_WIRE_ST_CHECKSUM_TYPE:
+        return NGX_HTTP_S3_ERR_INVALID_REQUEST;
+
+    case NGX_HTTP_S3_WIRE_ST_TOO_LARGE:
+        return NGX_HTTP_S3_ERR_ENTITY_TOO_LARGE;
+
     default:
         return NGX_HTTP_S3_ERR_INTERNAL;
     }
@@ -806,7 +825,9 @@ ngx_http_s3_meta_status_text(ngx_uint_t status)
 {
     static const char  *text[] = {
         "ok", "no bucket", "no key", "exists", "not empty", "precondition",
-        "bad request", "error", "unavailable"
+        "bad request", "error", "unavailable", "no upload", "invalid part",
+        "part too small", "bad digest", "checksum missing",
+        "checksum type", "too large"
     };
 
     if (status < sizeof(text) / sizeof(text[0])) {

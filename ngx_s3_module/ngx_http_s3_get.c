@@ -866,6 +866,10 @@ ngx_http_s3_checksum_out(ngx_http_request_t *r, ngx_uint_t alg,
         return NGX_ERROR;
     }
 
+    if (type == NGX_HTTP_S3_WIRE_NO_TYPE) {
+        return NGX_OK;
+    }
+
     if (type == NGX_HTTP_S3_CHECKSUM_COMPOSITE) {
         ngx_str_set(&v, "COMPOSITE");
 

@@ -62,7 +62,6 @@ static void ngx_http_s3_list_object(ngx_http_s3_list_t *l,
     ngx_http_s3_xml_t *w, ngx_str_t *key, ngx_http_s3_object_t *o);
 static void ngx_http_s3_list_text(ngx_http_s3_list_t *l,
     ngx_http_s3_xml_t *w, const char *name, ngx_str_t *value);
-static void ngx_http_s3_list_owner(ngx_http_s3_xml_t *w, ngx_str_t *owner);
 static ngx_int_t ngx_http_s3_list_token(ngx_pool_t *pool, ngx_str_t *marker,
     ngx_str_t *token);
 
@@ -580,7 +579,7 @@ ngx_http_s3_list_object(ngx_http_s3_list_t *l, ngx_http_s3_xml_t *w,
         ngx_http_s3_xml_text(w, "LastModified", iso, sizeof(iso));
 
         if (marker) {
-            ngx_http_s3_list_owner(w, &o->owner);
+            ngx_http_s3_xml_owner(w, &o->owner);
             ngx_http_s3_xml_close(w, element);
             return;
         }
@@ -604,7 +603,7 @@ ngx_http_s3_list_object(ngx_http_s3_list_t *l, ngx_http_s3_xml_t *w,
     ngx_http_s3_xml_uint(w, "Size", o->size);
 
     if (l->op != NGX_HTTP_S3_OP_LIST_OBJECTS_V2 || l->fetch_owner) {
-        ngx_http_s3_list_owner(w, &o->owner);
+        ngx_http_s3_xml_owner(w, &o->owner);
     }
 
     ngx_http_s3_xml_cstr(w, "StorageClass", "STANDARD");
@@ -615,8 +614,8 @@ ngx_http_s3_list_object(ngx_http_s3_list_t *l, ngx_http_s3_xml_t *w,
 }
 
 
-static void
-ngx_http_s3_list_owner(ngx_http_s3_xml_t *w, ngx_str_t *owner)
+void
+ngx_http_s3_xml_owner(ngx_http_s3_xml_t *w, ngx_str_t *owner)
 {
     ngx_http_s3_xml_open(w, "Owner");
     ngx_http_s3_xml_text(w, "ID", owner->data, owner->len);
@@ -625,19 +624,27 @@ ngx_http_s3_list_owner(ngx_http_s3_xml_t *w, ngx_str_t *owner)
 }
 
 
+static void
+ngx_http_s3_list_text(ngx_http_s3_list_t *l, ngx_http_s3_xml_t *w,
+    const char *name, ngx_str_t *value)
+{
+    ngx_http_s3_xml_key(w, name, value, l->url);
+}
+
+
 /*
  * a key-like element (Key, Prefix, Delimiter, Marker, StartAfter, ...),
  * URL-encoded as S3 does with encoding-type=url
  */
 
-static void
-ngx_http_s3_list_text(ngx_http_s3_list_t *l, ngx_http_s3_xml_t *w,
-    const char *name, ngx_str_t *value)
+void
+ngx_http_s3_xml_key(ngx_http_s3_xml_t *w, const char *name,
+    ngx_str_t *value, ngx_uint_t url)
 {
     u_char  *p;
     size_t   len;
 
-    if (!l->url || value->len == 0) {
+    if (!url || value->len == 0) {
         ngx_http_s3_xml_text(w, name, value->data, value->len);
         return;
     }

@@ -395,6 +395,7 @@ ngx_http_s3_meta_close(ngx_http_s3_meta_t *m)
                  ((u_char *) node - offsetof(ngx_http_s3_meta_req_t, node));
 
         mr->state = NGX_HTTP_S3_META_QUEUED;
+        mr->resent = 1;
         ngx_queue_insert_tail(&requeue, &mr->queue);
     }
 

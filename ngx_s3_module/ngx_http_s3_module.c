@@ -251,6 +251,10 @@ static ngx_http_s3_route_t  ngx_http_s3_routes[] = {
     { NGX_HTTP_POST, NGX_HTTP_S3_BUCKET, "delete",
       NGX_HTTP_S3_OP_DELETE_OBJECTS, ngx_http_s3_delete_objects, 0 },
 
+    { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "uploads",
+      NGX_HTTP_S3_OP_LIST_MULTIPART_UPLOADS,
+      ngx_http_s3_list_multipart_uploads, 0 },
+
     { NGX_HTTP_PUT, NGX_HTTP_S3_KEY, NULL,
       NGX_HTTP_S3_OP_PUT_OBJECT, ngx_http_s3_put_object,
       NGX_HTTP_S3_ACL },
@@ -263,6 +267,24 @@ static ngx_http_s3_route_t  ngx_http_s3_routes[] = {
 
     { NGX_HTTP_DELETE, NGX_HTTP_S3_KEY, NULL,
       NGX_HTTP_S3_OP_DELETE_OBJECT, ngx_http_s3_delete_object, 0 },
+
+    { NGX_HTTP_POST, NGX_HTTP_S3_KEY, "uploads",
+      NGX_HTTP_S3_OP_CREATE_MULTIPART_UPLOAD,
+      ngx_http_s3_create_multipart_upload, NGX_HTTP_S3_ACL },
+
+    { NGX_HTTP_PUT, NGX_HTTP_S3_KEY, "uploadId",
+      NGX_HTTP_S3_OP_UPLOAD_PART, ngx_http_s3_upload_part, 0 },
+
+    { NGX_HTTP_POST, NGX_HTTP_S3_KEY, "uploadId",
+      NGX_HTTP_S3_OP_COMPLETE_MULTIPART_UPLOAD,
+      ngx_http_s3_complete_multipart_upload, 0 },
+
+    { NGX_HTTP_DELETE, NGX_HTTP_S3_KEY, "uploadId",
+      NGX_HTTP_S3_OP_ABORT_MULTIPART_UPLOAD,
+      ngx_http_s3_abort_multipart_upload, 0 },
+
+    { NGX_HTTP_GET, NGX_HTTP_S3_KEY, "uploadId",
+      NGX_HTTP_S3_OP_LIST_PARTS, ngx_http_s3_list_parts, 0 },
 
     { 0, 0, NULL, NGX_HTTP_S3_OP_NONE, NULL, 0 }
 };

@@ -103,6 +103,9 @@ struct ngx_http_s3_body_s {
     unsigned                   chunked_done:1;
     unsigned                   checksum_header:1;   /* want: a header */
     unsigned                   checksum_trailer:1;  /* want: a trailer */
+    unsigned                   object_checksum:1;   /* x-amz-checksum-*
+                                                       are not the body's:
+                                                       left alone */
 };
 
 /*
@@ -127,14 +130,16 @@ ngx_int_t ngx_http_s3_body_read(ngx_http_s3_body_t *bd);
 
 /*
  * A small XML body in memory, up to NGX_HTTP_S3_MAX_XML_BODY, verified
- * as above; handler runs with the body and finalizes the request.
+ * as above; handler runs with the body and finalizes the request.  With
+ * object_checksum the x-amz-checksum-* headers are not the body's (they
+ * are the object's, in CompleteMultipartUpload) and are left alone.
  * Returns as ngx_http_s3_body_read().
  */
 typedef void (*ngx_http_s3_xml_body_pt)(ngx_http_request_t *r,
     ngx_str_t *body);
 
 ngx_int_t ngx_http_s3_read_xml_body(ngx_http_request_t *r,
-    ngx_http_s3_xml_body_pt handler);
+    ngx_http_s3_xml_body_pt handler, ngx_uint_t object_checksum);
 
 /*
  * Before a final answer: a body that was not read must not be taken for
@@ -191,6 +196,27 @@ ngx_http_s3_err_e ngx_http_s3_store_error(ngx_http_s3_store_file_t *sf);
 void ngx_http_s3_write_conditions(ngx_http_request_t *r,
     ngx_http_s3_write_cond_t *wc);
 
+/*
+ * content headers and x-amz-meta-* into o (PutObject and
+ * CreateMultipartUpload); x-amz-tagging kept in o->tagging if tagging,
+ * else refused (NotImplemented), as are other headers asking for what is
+ * not implemented
+ */
+ngx_http_s3_err_e ngx_http_s3_put_headers(ngx_http_request_t *r,
+    ngx_http_s3_object_t *o, ngx_uint_t tagging, const char **message);
+
+
+/* ngx_http_s3_list.c */
+
+/*
+ * a key-like element (Key, Prefix, Delimiter, Marker, ...), URL-encoded
+ * as S3 does with encoding-type=url (url set)
+ */
+void ngx_http_s3_xml_key(ngx_http_s3_xml_t *w, const char *name,
+    ngx_str_t *value, ngx_uint_t url);
+/* <Owner><ID>..</ID><DisplayName>..</DisplayName></Owner> */
+void ngx_http_s3_xml_owner(ngx_http_s3_xml_t *w, ngx_str_t *owner);
+
 
 /* ngx_http_s3_get.c */
 
@@ -198,7 +224,8 @@ void ngx_http_s3_write_conditions(ngx_http_request_t *r,
 ngx_int_t ngx_http_s3_version_arg(ngx_http_request_t *r);
 /*
  * x-amz-checksum-<alg> and x-amz-checksum-type on the response; with
- * type NGX_HTTP_S3_CHECKSUM_COMPOSITE and parts, the value ends "-<parts>"
+ * type NGX_HTTP_S3_CHECKSUM_COMPOSITE and parts, the value ends "-<parts>";
+ * type NGX_HTTP_S3_WIRE_NO_TYPE: no x-amz-checksum-type (UploadPart)
  */
 ngx_int_t ngx_http_s3_checksum_out(ngx_http_request_t *r, ngx_uint_t alg,
     ngx_uint_t type, ngx_str_t *digest, ngx_uint_t parts);

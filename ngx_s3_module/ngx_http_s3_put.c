@@ -30,8 +30,6 @@ typedef struct {
 } ngx_http_s3_put_t;
 
 
-static ngx_http_s3_err_e ngx_http_s3_put_headers(ngx_http_request_t *r,
-    ngx_http_s3_put_t *put, const char **message);
 static ngx_int_t ngx_http_s3_content_encoding(ngx_pool_t *pool,
     ngx_str_t *value);
 static void ngx_http_s3_put_bucket_handler(ngx_http_s3_meta_req_t *mr);
@@ -87,7 +85,7 @@ ngx_http_s3_put_object(ngx_http_request_t *r)
 
     message = NULL;
 
-    err = ngx_http_s3_put_headers(r, put, &message);
+    err = ngx_http_s3_put_headers(r, &put->object, 0, &message);
 
     ngx_http_s3_write_conditions(r, &put->cond);
 
@@ -199,9 +197,9 @@ ngx_http_s3_put_start(ngx_http_s3_put_t *put)
  * for what is not implemented are refused, never ignored.
  */
 
-static ngx_http_s3_err_e
-ngx_http_s3_put_headers(ngx_http_request_t *r, ngx_http_s3_put_t *put,
-    const char **message)
+ngx_http_s3_err_e
+ngx_http_s3_put_headers(ngx_http_request_t *r, ngx_http_s3_object_t *o,
+    ngx_uint_t tagging, const char **message)
 {
     size_t                 size;
     u_char                *p;
@@ -209,9 +207,6 @@ ngx_http_s3_put_headers(ngx_http_request_t *r, ngx_http_s3_put_t *put,
     ngx_list_part_t       *part;
     ngx_table_elt_t       *h;
     ngx_http_s3_pair_t    *pair, *pairs;
-    ngx_http_s3_object_t  *o;
-
-    o = &put->object;
 
     o->meta = ngx_array_create(r->pool, 4, sizeof(ngx_http_s3_pair_t));
     if (o->meta == NULL) {
@@ -326,8 +321,14 @@ ngx_http_s3_put_headers(ngx_http_request_t *r, ngx_http_s3_put_t *put,
             return NGX_HTTP_S3_ERR_NOT_IMPLEMENTED;
 
         } else if (ngx_http_s3_header_is(&h[i], "x-amz-tagging")) {
-            *message = "Object tagging is not implemented yet.";
-            return NGX_HTTP_S3_ERR_NOT_IMPLEMENTED;
+
+            if (!tagging) {
+                *message = "Object tagging is not implemented yet.";
+                return NGX_HTTP_S3_ERR_NOT_IMPLEMENTED;
+            }
+
+            /* kept as sent, for the object, until tagging lands */
+            o->tagging = h[i].value;
 
         } else if (ngx_http_s3_header_prefix(&h[i], "x-amz-object-lock-")) {
             *message = "Object lock is not implemented yet.";

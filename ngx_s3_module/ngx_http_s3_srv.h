@@ -17,10 +17,10 @@
 
 /*
  * Inside the metadata process: what the operations (srv_bucket.c,
- * srv_object.c, srv_list.c) share with the process (server.c).  Each
- * operation decodes its request from ex->req, appends its reply to
- * ex->out and returns a NGX_HTTP_S3_WIRE_ST_* status; it runs alone, so a
- * read followed by a commit is one atomic step.
+ * srv_object.c, srv_list.c, srv_multipart.c) share with the process
+ * (server.c).  Each operation decodes its request from ex->req, appends
+ * its reply to ex->out and returns a NGX_HTTP_S3_WIRE_ST_* status; it
+ * runs alone, so a read followed by a commit is one atomic step.
  */
 
 
@@ -100,6 +100,22 @@ ngx_uint_t ngx_http_s3_op_object_delete(ngx_http_s3_exec_t *ex);
 /* ngx_http_s3_srv_list.c */
 
 ngx_uint_t ngx_http_s3_op_list(ngx_http_s3_exec_t *ex);
+
+/* ngx_http_s3_srv_multipart.c */
+
+ngx_uint_t ngx_http_s3_op_upload_create(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_upload_get(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_part_put(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_upload_complete(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_upload_abort(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_part_list(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_upload_list(ngx_http_s3_exec_t *ex);
+/* an upload's record and parts (as loaded) into the batch, refs dropped */
+ngx_int_t ngx_http_s3_srv_drop_upload(ngx_http_s3_exec_t *ex,
+    ngx_str_t *ukey, ngx_array_t *parts);
+/* the same for every upload of a bucket */
+ngx_int_t ngx_http_s3_srv_drop_uploads(ngx_http_s3_exec_t *ex,
+    ngx_str_t *bucket);
 
 
 #endif /* _NGX_HTTP_S3_SRV_H_INCLUDED_ */

@@ -150,11 +150,15 @@ ngx_http_s3_op_bucket_delete(ngx_http_s3_exec_t *ex)
         return NGX_HTTP_S3_WIRE_ST_NOT_EMPTY;
     }
 
+    /* uploads in progress do not keep a bucket: they go with it */
+
+    if (ngx_http_s3_srv_drop_uploads(ex, &name) != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
     ngx_http_s3_batch_delete(ex->batch, &k);
 
-    if (ngx_http_s3_engine_write(ex->log, ex->batch, "DeleteBucket")
-        != NGX_OK)
-    {
+    if (ngx_http_s3_srv_commit(ex, "DeleteBucket") != NGX_OK) {
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 

@@ -59,6 +59,50 @@
  *                 sent by a new metadata process to the old one during a
  *                 reload: the old one, if it was told to quit, exits now
  *
+ * Multipart uploads (upload id: 32 lowercase hex; an upload belongs to
+ * its bucket and key, another key's id is NO_UPLOAD):
+ *
+ * UPLOAD_CREATE   str bucket, str key, str upload id, str upload record
+ *                                            OK | NO_BUCKET
+ *                 a replay (the id exists) is OK
+ * UPLOAD_GET      str bucket, str key, str upload id
+ *                                            OK: upload record
+ *                                            | NO_UPLOAD | NO_BUCKET
+ * PART_PUT        str bucket, str key, str upload id, u32 part number,
+ *                 str part record            OK | NO_UPLOAD | NO_BUCKET
+ *                 replaces the part of that number; a replay (same body
+ *                 id) is OK
+ * UPLOAD_COMPLETE str bucket, str key, str upload id, u64 mtime, cond (as
+ *                 OBJECT_PUT's), u8 checksum type asked for
+ *                 (NGX_HTTP_S3_CHECKSUM_* type, or WIRE_NO_TYPE), u8
+ *                 algorithm of the object checksum given (0: none), str
+ *                 its digest, u32 its "-N" (0: none), u32 n, n x (u32
+ *                 part number, str etag, u8 algorithm, str digest), part
+ *                 numbers ascending
+ *                                            OK: the object record
+ *                 | NO_UPLOAD | NO_BUCKET | NO_KEY | PRECONDITION
+ *                 | INVALID_PART: u32 number, str etag
+ *                 | PART_TOO_SMALL: u32 number, u64 size
+ *                 | BAD_DIGEST | TOO_LARGE
+ *                 | CHECKSUM_MISSING: u8 algorithm, u32 number
+ *                 | CHECKSUM_TYPE: u8 the upload's type
+ *                 the object's extents are the parts' bodies; the upload
+ *                 and all its parts go; a complete of an upload that is
+ *                 already the current object is answered OK with it
+ * UPLOAD_ABORT    str bucket, str key, str upload id
+ *                                            OK | NO_UPLOAD | NO_BUCKET
+ * PART_LIST       str bucket, str key, str upload id, u32 marker (list
+ *                 parts > marker), u32 max (1..1000)
+ *                                            OK: str upload record,
+ *                 u8 truncated, u32 n, n x (u32 number, str part record)
+ *                                            | NO_UPLOAD | NO_BUCKET
+ * UPLOAD_LIST     str bucket, str prefix, str delimiter, str key marker,
+ *                 str upload id marker, u32 max (1..1000)
+ *                                            OK: u8 truncated, u32 n,
+ *                 n x (u8 kind, str key, and for ENTRY_OBJECT str upload
+ *                 id, str upload record)     | NO_BUCKET
+ *                 uploads by key, then by upload id (by initiation)
+ *
  * Every body file a committed record names (an object's body or extents,
  * a part's body) holds a reference; OBJECT_PUT, OBJECT_DELETE and the
  * multipart operations adjust the counts in the same commit, and a body
@@ -77,7 +121,14 @@
 #define NGX_HTTP_S3_WIRE_OP_OBJECT_DELETE    8
 #define NGX_HTTP_S3_WIRE_OP_LIST             9
 #define NGX_HTTP_S3_WIRE_OP_HANDOVER         10
-#define NGX_HTTP_S3_WIRE_OP_LAST             11
+#define NGX_HTTP_S3_WIRE_OP_UPLOAD_CREATE    11
+#define NGX_HTTP_S3_WIRE_OP_UPLOAD_GET       12
+#define NGX_HTTP_S3_WIRE_OP_PART_PUT         13
+#define NGX_HTTP_S3_WIRE_OP_UPLOAD_COMPLETE  14
+#define NGX_HTTP_S3_WIRE_OP_UPLOAD_ABORT     15
+#define NGX_HTTP_S3_WIRE_OP_PART_LIST        16
+#define NGX_HTTP_S3_WIRE_OP_UPLOAD_LIST      17
+#define NGX_HTTP_S3_WIRE_OP_LAST             18
 
 /* reply status */
 
@@ -90,6 +141,17 @@
 #define NGX_HTTP_S3_WIRE_ST_BAD_REQUEST      6
 #define NGX_HTTP_S3_WIRE_ST_ERROR            7
 #define NGX_HTTP_S3_WIRE_ST_UNAVAILABLE      8   /* transport, never sent */
+#define NGX_HTTP_S3_WIRE_ST_NO_UPLOAD        9
+#define NGX_HTTP_S3_WIRE_ST_INVALID_PART     10
+#define NGX_HTTP_S3_WIRE_ST_PART_TOO_SMALL   11
+#define NGX_HTTP_S3_WIRE_ST_BAD_DIGEST       12
+#define NGX_HTTP_S3_WIRE_ST_CHECKSUM_MISSING 13
+#define NGX_HTTP_S3_WIRE_ST_CHECKSUM_TYPE    14
+#define NGX_HTTP_S3_WIRE_ST_TOO_LARGE        15
+
+/* UPLOAD_COMPLETE without x-amz-checksum-type */
+
+#define NGX_HTTP_S3_WIRE_NO_TYPE             0xff
 
 /*
  * conditions of a write (OBJECT_PUT), bits: each present header's value

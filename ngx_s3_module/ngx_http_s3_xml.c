@@ -49,6 +49,8 @@ static ngx_int_t ngx_http_s3_xml_blank(xmlNodePtr node);
 static void ngx_http_s3_xml_trim(ngx_str_t *s);
 static ngx_int_t ngx_http_s3_xml_parse_object(ngx_pool_t *pool,
     xmlNodePtr node, ngx_http_s3_xml_delete_key_t *dk);
+static ngx_int_t ngx_http_s3_xml_parse_part(ngx_pool_t *pool,
+    xmlNodePtr node, ngx_http_s3_xml_part_t *part);
 
 
 /* the writer */
@@ -553,6 +555,169 @@ ngx_http_s3_xml_parse_object(ngx_pool_t *pool, xmlNodePtr node,
     }
 
     return seen_key ? NGX_OK : NGX_ERROR;
+}
+
+
+ngx_int_t
+ngx_http_s3_xml_parse_complete(ngx_pool_t *pool, u_char *body, size_t len,
+    ngx_uint_t max, ngx_array_t **parts)
+{
+    ngx_int_t                rc;
+    xmlDocPtr                doc;
+    xmlNodePtr               root, node;
+    ngx_array_t             *a;
+    ngx_http_s3_xml_part_t  *part;
+
+    *parts = NULL;
+
+    doc = ngx_http_s3_xml_read(body, len, "CompleteMultipartUpload");
+    if (doc == NULL) {
+        return NGX_ERROR;
+    }
+
+    a = ngx_array_create(pool, 16, sizeof(ngx_http_s3_xml_part_t));
+    if (a == NULL) {
+        xmlFreeDoc(doc);
+        return NGX_ERROR;
+    }
+
+    root = xmlDocGetRootElement(doc);
+    rc = NGX_OK;
+
+    for (node = root->children; node; node = node->next) {
+
+        if (ngx_http_s3_xml_blank(node) != NGX_OK) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        if (!ngx_http_s3_xml_is(node, "Part")) {
+            continue;
+        }
+
+        if (a->nelts >= max) {
+            rc = NGX_DECLINED;
+            break;
+        }
+
+        part = ngx_array_push(a);
+        if (part == NULL) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        if (ngx_http_s3_xml_parse_part(pool, node, part) != NGX_OK) {
+            rc = NGX_ERROR;
+            break;
+        }
+    }
+
+    xmlFreeDoc(doc);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (a->nelts == 0) {
+        /* S3 answers MalformedXML to a complete without parts */
+        return NGX_ERROR;
+    }
+
+    *parts = a;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_s3_xml_parse_part(ngx_pool_t *pool, xmlNodePtr node,
+    ngx_http_s3_xml_part_t *part)
+{
+    u_char      *p, *last;
+    ngx_str_t    text;
+    xmlNodePtr   child;
+    ngx_uint_t   seen_number, seen_etag;
+
+    ngx_memzero(part, sizeof(ngx_http_s3_xml_part_t));
+
+    seen_number = 0;
+    seen_etag = 0;
+
+    for (child = node->children; child; child = child->next) {
+
+        if (ngx_http_s3_xml_blank(child) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (child->type != XML_ELEMENT_NODE) {
+            continue;
+        }
+
+        if (ngx_http_s3_xml_is(child, "PartNumber")) {
+
+            if (seen_number++
+                || ngx_http_s3_xml_text_of(pool, child, &text) != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            ngx_http_s3_xml_trim(&text);
+
+            part->number = ngx_atoi(text.data, text.len);
+            continue;
+        }
+
+        if (ngx_http_s3_xml_is(child, "ETag")) {
+
+            if (seen_etag++
+                || ngx_http_s3_xml_text_of(pool, child, &part->etag)
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            ngx_http_s3_xml_trim(&part->etag);
+
+            if (part->etag.len >= 2 && part->etag.data[0] == '"'
+                && part->etag.data[part->etag.len - 1] == '"')
+            {
+                part->etag.data++;
+                part->etag.len -= 2;
+            }
+
+            continue;
+        }
+
+        /* ChecksumCRC32, ChecksumSHA256, ...: the name after "Checksum" */
+
+        if (ngx_http_s3_xml_is(child, (const char *) child->name)
+            && ngx_strncmp(child->name, "Checksum", 8) == 0
+            && child->name[8] != '\0')
+        {
+            if (ngx_http_s3_xml_text_of(pool, child, &part->checksum)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            ngx_http_s3_xml_trim(&part->checksum);
+
+            last = (u_char *) child->name + ngx_strlen(child->name);
+
+            p = ngx_pnalloc(pool, last - child->name - 8);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            part->checksum_name.data = p;
+            part->checksum_name.len = last - child->name - 8;
+            ngx_memcpy(p, child->name + 8, part->checksum_name.len);
+
+            part->checksums++;
+        }
+    }
+
+    return (seen_number && seen_etag) ? NGX_OK : NGX_ERROR;
 }
 
 

@@ -71,5 +71,24 @@ typedef struct {
 ngx_int_t ngx_http_s3_xml_parse_delete(ngx_pool_t *pool, u_char *body,
     size_t len, ngx_uint_t max, ngx_array_t **keys, ngx_uint_t *quiet);
 
+typedef struct {
+    ngx_int_t                  number;    /* NGX_ERROR: not a number */
+    ngx_str_t                  etag;      /* trimmed, quotes removed */
+    ngx_str_t                  checksum_name;  /* "CRC32" of ChecksumCRC32,
+                                                  empty if none */
+    ngx_str_t                  checksum;  /* its value, trimmed */
+    ngx_uint_t                 checksums; /* Checksum* elements seen */
+} ngx_http_s3_xml_part_t;
+
+/*
+ * <CompleteMultipartUpload><Part><PartNumber>..</PartNumber><ETag>..
+ * </ETag><ChecksumCRC32>..</ChecksumCRC32></Part>...: *parts is an array
+ * of ngx_http_s3_xml_part_t in the order given (strings copied into
+ * pool).  No part, or a part without PartNumber or ETag: NGX_ERROR; more
+ * than max parts: NGX_DECLINED.
+ */
+ngx_int_t ngx_http_s3_xml_parse_complete(ngx_pool_t *pool, u_char *body,
+    size_t len, ngx_uint_t max, ngx_array_t **parts);
+
 
 #endif /* _NGX_HTTP_S3_XML_H_INCLUDED_ */

@@ -524,8 +524,8 @@ def test_response_overrides(server, s3, ranged):
     ('GET', 'acl', {}, b''),
     ('GET', 'tagging', {}, b''),
     ('PUT', 'tagging', {}, b'<Tagging><TagSet/></Tagging>'),
-    ('POST', 'uploads', {}, b''),
     ('GET', 'retention', {}, b''),
+    ('GET', 'legal-hold', {}, b''),
 ])
 def test_object_not_implemented(server, bucket, method, sub, headers, body):
     path = kpath(bucket, 'ni')
@@ -539,7 +539,7 @@ def test_object_not_implemented(server, bucket, method, sub, headers, body):
     ('PUT', 'versioning',
      b'<VersioningConfiguration><Status>Enabled</Status>'
      b'</VersioningConfiguration>'),
-    ('GET', 'uploads', b''),
+    ('GET', 'policy', b''),
     ('PUT', 'acl', b'<AccessControlPolicy/>'),
     ('GET', 'cors', b''),
     ('GET', 'lifecycle', b''),

@@ -20,6 +20,8 @@
 
 #include "ngx_stub.h"
 
+#include <zlib.h>
+
 
 #define CHECK        "123456789"
 
@@ -44,6 +46,7 @@ static void test_streaming(void);
 static void test_base64(void);
 static void test_errors(void);
 static void test_record(void);
+static void test_combine(void);
 static ngx_int_t digest_of(ngx_uint_t alg, u_char *p, size_t len,
     size_t slice, u_char *digest);
 
@@ -61,6 +64,7 @@ main(void)
     test_base64();
     test_errors();
     test_record();
+    test_combine();
 
     return ngx_tap_done();
 }
@@ -569,4 +573,135 @@ test_record(void)
                && got.checksum.len == 0
                && ngx_strlchr(in.data, in.data + in.len, 15) == NULL,
                "record: no checksum, no field");
+}
+
+
+/* the CRC of a whole from the CRCs of its pieces, with no data */
+
+static void
+test_combine(void)
+{
+    u_char      *data, acc[8], piece[8], whole[8];
+    size_t       i, n, m, off, len;
+    uLong        z;
+    ngx_uint_t   alg, ok;
+
+    static ngx_uint_t  crcs[] = {
+        NGX_HTTP_S3_CHECKSUM_CRC32, NGX_HTTP_S3_CHECKSUM_CRC32C,
+        NGX_HTTP_S3_CHECKSUM_CRC64NVME
+    };
+
+    static size_t  cuts[][5] = {
+        { 0, 0, 0, 0, 0 },          /* one piece */
+        { 1, 0, 0, 0, 0 },
+        { 100000, 0, 0, 0, 0 },
+        { 0, 5, 0, 0, 0 },          /* empty pieces */
+        { 1, 2, 3, 4, 5 },
+        { 65536, 65537, 1, 100000, 7 },
+        { 99999, 1, 0, 0, 0 }
+    };
+
+    n = 262144;
+
+    data = ngx_pnalloc(pool, n);
+    if (data == NULL) {
+        ngx_tap_ok(0, "combine: no memory");
+        return;
+    }
+
+    for (i = 0; i < n; i++) {
+        data[i] = (u_char) (i * 7919 + (i >> 8));
+    }
+
+    for (alg = 0; alg < 3; alg++) {
+        ok = 1;
+
+        for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+
+            /* the pieces: cuts[i][0..4] bytes, then the rest */
+
+            off = 0;
+            ngx_memzero(acc, sizeof(acc));
+
+            for (len = 0; len <= 5; len++) {
+                m = (len < 5) ? ngx_min(cuts[i][len], n - off) : n - off;
+
+                if (digest_of(crcs[alg], data + off, m, 4096, piece)
+                    != NGX_OK)
+                {
+                    ok = 0;
+                    break;
+                }
+
+                if (off == 0) {
+                    ngx_memcpy(acc, piece, sizeof(acc));
+
+                } else if (ngx_http_s3_checksum_combine(crcs[alg], acc,
+                                                        piece, m)
+                           != NGX_OK)
+                {
+                    ok = 0;
+                    break;
+                }
+
+                if (off == 0 && m == 0) {
+                    /* an empty first piece: its CRC is 0 */
+                    ok = ok && (piece[0] | piece[1] | piece[2] | piece[3])
+                               == 0;
+                }
+
+                off += m;
+            }
+
+            if (digest_of(crcs[alg], data, n, 65536, whole) != NGX_OK
+                || ngx_memcmp(acc, whole,
+                              ngx_http_s3_checksum_size(crcs[alg]))
+                   != 0)
+            {
+                ok = 0;
+            }
+        }
+
+        ngx_tap_ok(ok, "combine: %s of pieces == %s of the whole",
+                   ngx_http_s3_checksum_name(crcs[alg])->data,
+                   ngx_http_s3_checksum_name(crcs[alg])->data);
+    }
+
+    ngx_tap_ok(ngx_http_s3_checksum_combine(NGX_HTTP_S3_CHECKSUM_SHA256, acc,
+                                            piece, 1)
+               == NGX_ERROR, "combine: not for SHA-256");
+
+    /* an empty piece changes nothing */
+
+    if (digest_of(NGX_HTTP_S3_CHECKSUM_CRC32, (u_char *) "123456789", 9, 9,
+                  acc) == NGX_OK)
+    {
+        ngx_memzero(piece, sizeof(piece));
+
+        (void) ngx_http_s3_checksum_combine(NGX_HTTP_S3_CHECKSUM_CRC32, acc,
+                                            piece, 0);
+
+        ngx_tap_ok(acc[0] == 0xcb && acc[1] == 0xf4 && acc[2] == 0x39
+                   && acc[3] == 0x26, "combine: with an empty piece");
+    }
+
+    /* 5 TiB after "123456789": as zlib's crc32_combine64() says */
+
+    acc[0] = 0xcb;
+    acc[1] = 0xf4;
+    acc[2] = 0x39;
+    acc[3] = 0x26;
+    piece[0] = 0x12;
+    piece[1] = 0x34;
+    piece[2] = 0x56;
+    piece[3] = 0x78;
+
+    (void) ngx_http_s3_checksum_combine(NGX_HTTP_S3_CHECKSUM_CRC32, acc, piece,
+                                        (uint64_t) 5 << 40);
+
+    z = crc32_combine64(0xcbf43926, 0x12345678, (z_off64_t) 5 << 40);
+
+    ngx_tap_ok(((uLong) acc[0] << 24 | (uLong) acc[1] << 16
+                | (uLong) acc[2] << 8 | acc[3]) == z,
+               "combine: 5 TiB, as zlib");
 }

@@ -23,6 +23,7 @@ static void test_create_bucket(void);
 static void test_delete(void);
 static void test_delete_limits(void);
 static void test_hostile(void);
+static void test_complete(void);
 static void test_silent(void);
 static size_t chain_flatten(ngx_chain_t *cl, u_char **out,
     ngx_uint_t *nbufs, ngx_uint_t *last_ok);
@@ -47,6 +48,7 @@ main(void)
     test_delete();
     test_delete_limits();
     test_hostile();
+    test_complete();
     test_silent();
 
     ngx_destroy_pool(pool);
@@ -635,4 +637,101 @@ chain_flatten(ngx_chain_t *cl, u_char **out, ngx_uint_t *nbufs,
     }
 
     return n;
+}
+
+
+static ngx_int_t
+complete(const char *body, ngx_uint_t max, ngx_array_t **parts)
+{
+    return ngx_http_s3_xml_parse_complete(pool, (u_char *) body,
+                                          ngx_strlen(body), max, parts);
+}
+
+
+static void
+test_complete(void)
+{
+    ngx_int_t                rc;
+    ngx_array_t             *parts;
+    ngx_http_s3_xml_part_t  *p;
+
+    rc = complete("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                  "<CompleteMultipartUpload xmlns=\""
+                  NGX_HTTP_S3_XMLNS "\">\n"
+                  "  <Part><ETag>\"0123456789abcdef0123456789abcdef\"</ETag>"
+                  "<PartNumber>1</PartNumber></Part>\n"
+                  "  <Part><PartNumber> 3 </PartNumber>"
+                  "<ETag>&quot;ff&quot;</ETag>"
+                  "<ChecksumCRC32>y/Q5Jg==</ChecksumCRC32></Part>\n"
+                  "  <Part><PartNumber>2</PartNumber><ETag>ee</ETag>"
+                  "<Unknown/></Part>\n"
+                  "</CompleteMultipartUpload>", 10000, &parts);
+
+    ngx_tap_ok(rc == NGX_OK && parts && parts->nelts == 3,
+               "complete: three parts");
+
+    if (rc != NGX_OK) {
+        return;
+    }
+
+    p = parts->elts;
+
+    ngx_tap_ok(p[0].number == 1 && p[1].number == 3 && p[2].number == 2,
+               "complete: part numbers, in the order given");
+    ngx_tap_is_str(p[0].etag.data, p[0].etag.len,
+                   "0123456789abcdef0123456789abcdef",
+                   "complete: quoted ETag unquoted");
+    ngx_tap_is_str(p[1].etag.data, p[1].etag.len, "ff",
+                   "complete: &quot; quotes too");
+    ngx_tap_is_str(p[1].checksum_name.data, p[1].checksum_name.len, "CRC32",
+                   "complete: checksum element name");
+    ngx_tap_is_str(p[1].checksum.data, p[1].checksum.len, "y/Q5Jg==",
+                   "complete: checksum value");
+    ngx_tap_ok(p[0].checksums == 0 && p[1].checksums == 1
+               && p[0].checksum_name.len == 0,
+               "complete: checksums counted");
+
+    rc = complete("<CompleteMultipartUpload><Part><PartNumber>x"
+                  "</PartNumber><ETag>a</ETag><ChecksumSHA1>a</ChecksumSHA1>"
+                  "<ChecksumCRC32>b</ChecksumCRC32></Part>"
+                  "</CompleteMultipartUpload>", 10000, &parts);
+
+    p = parts ? parts->elts : NULL;
+
+    ngx_tap_ok(rc == NGX_OK && p && p[0].number == NGX_ERROR
+               && p[0].checksums == 2,
+               "complete: a bad number and two checksums are the caller's");
+
+    ngx_tap_ok(complete("<CompleteMultipartUpload/>", 10, &parts) == NGX_ERROR
+               && parts == NULL, "complete: no part");
+
+    ngx_tap_ok(complete("<CompleteMultipartUpload><Part><ETag>a</ETag>"
+                        "</Part></CompleteMultipartUpload>", 10, &parts)
+               == NGX_ERROR, "complete: part without a number");
+
+    ngx_tap_ok(complete("<CompleteMultipartUpload><Part><PartNumber>1"
+                        "</PartNumber></Part></CompleteMultipartUpload>", 10,
+                        &parts)
+               == NGX_ERROR, "complete: part without an ETag");
+
+    ngx_tap_ok(complete("<CompleteMultipartUpload><Part><PartNumber>1"
+                        "</PartNumber><PartNumber>2</PartNumber><ETag>a"
+                        "</ETag></Part></CompleteMultipartUpload>", 10,
+                        &parts)
+               == NGX_ERROR, "complete: two numbers in a part");
+
+    ngx_tap_ok(complete("<CompleteMultipartUpload><Part><PartNumber>1"
+                        "</PartNumber><ETag>a</ETag></Part><Part><PartNumber>"
+                        "2</PartNumber><ETag>a</ETag></Part>"
+                        "</CompleteMultipartUpload>", 1, &parts)
+               == NGX_DECLINED, "complete: more parts than max");
+
+    ngx_tap_ok(complete("<Complete><Part><PartNumber>1</PartNumber><ETag>a"
+                        "</ETag></Part></Complete>", 10, &parts)
+               == NGX_ERROR, "complete: another root");
+
+    ngx_tap_ok(complete("<CompleteMultipartUpload>text<Part><PartNumber>1"
+                        "</PartNumber><ETag>a</ETag></Part>"
+                        "</CompleteMultipartUpload>", 10, &parts)
+               == NGX_ERROR, "complete: text between parts");
 }
