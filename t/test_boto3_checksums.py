@@ -1,6 +1,8 @@
-"""PutObject with a boto3 new enough (botocore >= 1.36) to send
-checksums by default: over TLS a CRC32 in an aws-chunked trailer
-(STREAMING-UNSIGNED-PAYLOAD-TRAILER), over plain HTTP in a header.
+"""PutObject and multipart uploads with a boto3 new enough (botocore >=
+1.36) to send checksums by default: over TLS a CRC32 in an aws-chunked
+trailer (STREAMING-UNSIGNED-PAYLOAD-TRAILER), over plain HTTP in a
+header; upload_file in parts with its default (CRC32, COMPOSITE) and with
+a whole-object CRC32 (FULL_OBJECT).
 
 Debian's boto3 (which the suite runs on) is older; this runs the
 `python3` found on PATH in a subprocess when it is another interpreter
@@ -143,8 +145,48 @@ with open(dl, 'rb') as f:
 got = s3.head_object(Bucket=bucket, Key='sha', ChecksumMode='ENABLED')
 assert got.get('ChecksumSHA256') == sha256(big[:100000]), got
 
+# multipart: the default CRC32 of every part, a COMPOSITE object checksum
+from boto3.s3.transfer import TransferConfig
+mcfg = TransferConfig(multipart_threshold=5 * 1024 * 1024,
+                      multipart_chunksize=5 * 1024 * 1024, max_concurrency=4)
+mbig = os.urandom(11 * 1024 * 1024 + 5)
+mpath = os.path.join(tmp, 'mp.bin')
+with open(mpath, 'wb') as f:
+    f.write(mbig)
+s3.upload_file(mpath, bucket, 'mp', Config=mcfg)
+got = s3.head_object(Bucket=bucket, Key='mp', ChecksumMode='ENABLED')
+assert got['ETag'].endswith('-3"'), got
+assert got.get('ChecksumType') == 'COMPOSITE', got
+assert got.get('ChecksumCRC32', '').endswith('-3'), got
+got = s3.get_object(Bucket=bucket, Key='mp', ChecksumMode='ENABLED')
+assert got['Body'].read() == mbig
+dl = os.path.join(tmp, 'mp.down')
+s3.download_file(bucket, 'mp', dl, Config=mcfg)
+with open(dl, 'rb') as f:
+    assert f.read() == mbig
+
+# a whole-object CRC32 given: FULL_OBJECT, combined from the parts' CRCs
+s3.upload_file(mpath, bucket, 'mpfull', Config=mcfg,
+               ExtraArgs={'ChecksumCRC32': crc32(mbig)})
+got = s3.head_object(Bucket=bucket, Key='mpfull', ChecksumMode='ENABLED')
+assert got.get('ChecksumType') == 'FULL_OBJECT', got
+assert got.get('ChecksumCRC32') == crc32(mbig), got
+got = s3.get_object(Bucket=bucket, Key='mpfull', ChecksumMode='ENABLED')
+assert got['Body'].read() == mbig
+
+try:
+    s3.upload_file(mpath, bucket, 'mpbad', Config=mcfg,
+                   ExtraArgs={'ChecksumCRC32': crc32(b'other')})
+except Exception as e:
+    assert 'BadDigest' in str(e), e
+else:
+    raise AssertionError('a wrong full-object CRC32 was accepted')
+
 keys = [o['Key'] for o in s3.list_objects_v2(Bucket=bucket)['Contents']]
-assert keys == ['big', 'sha', 'small'], keys
+assert keys == ['big', 'mp', 'mpfull', 'sha', 'small'], keys
+for u in s3.list_multipart_uploads(Bucket=bucket).get('Uploads', []):
+    s3.abort_multipart_upload(Bucket=bucket, Key=u['Key'],
+                              UploadId=u['UploadId'])
 s3.delete_objects(Bucket=bucket,
                   Delete={'Objects': [{'Key': k} for k in keys]})
 s3.delete_bucket(Bucket=bucket)

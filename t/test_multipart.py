@@ -737,3 +737,146 @@ def test_keepalive_large_part_refused(server, bucket, conn):
         r = upload(c, bucket, 'k', 'f' * 32, 1, body)
         assert_error(r, 404, 'NoSuchUpload')
         still_ok(c, bucket)
+
+
+# interop: every client's own multipart upload, read back byte for byte
+
+def _parts_of(path, chunk):
+    out = []
+    with open(path, 'rb') as f:
+        while True:
+            b = f.read(chunk)
+            if not b:
+                return out
+            out.append(b)
+
+
+def test_interop_boto3(server, s3, payloads, tmp_path):
+    from boto3.s3.transfer import TransferConfig
+    from conftest import same_file
+
+    b = new_bucket_name('mp-boto3')
+    s3.create_bucket(Bucket=b)
+    big = str(payloads['big'])
+    cfg = TransferConfig(multipart_threshold=5 * MiB,
+                         multipart_chunksize=5 * MiB, max_concurrency=4)
+    s3.upload_file(big, b, 'big.bin', Config=cfg,
+                   ExtraArgs={'Metadata': {'k': 'v'}})
+    parts = _parts_of(big, 5 * MiB)
+    h = s3.head_object(Bucket=b, Key='big.bin')
+    assert h['ETag'] == mp_etag(parts)
+    assert h['Metadata'] == {'k': 'v'}
+    out = tmp_path / 'back.bin'
+    s3.download_file(b, 'big.bin', str(out), Config=cfg)
+    assert same_file(big, out)
+    h = s3.head_object(Bucket=b, Key='big.bin', PartNumber=len(parts))
+    assert h['PartsCount'] == len(parts)
+    assert h['ContentLength'] == len(parts[-1])
+
+
+def test_interop_awscli_200mib(server, tmp_path):
+    """Debian's aws CLI with its default settings (multipart above 8 MiB,
+    8 MiB parts, 10 at a time), 200 MiB up and down."""
+
+    from conftest import same_file
+    from test_interop_awscli import AWS, Aws
+
+    if not os.path.exists(AWS):
+        pytest.skip('%s not installed' % AWS)
+    aws = Aws(server, tmp_path)
+    aws.config.write_text('[default]\nregion = %s\ns3 =\n'
+                          '    addressing_style = path\n' % server.region)
+    src = tmp_path / 'src.bin'
+    with open(src, 'wb') as f:
+        for i in range(25):
+            f.write(os.urandom(8 * MiB))
+    b = new_bucket_name('mp-awscli')
+    aws('s3', 'mb', 's3://' + b)
+    try:
+        aws('s3', 'cp', str(src), 's3://%s/dir/big file.bin' % b)
+        head = aws.json('s3api', 'head-object', '--bucket', b, '--key',
+                        'dir/big file.bin')
+        assert head['ContentLength'] == 200 * MiB
+        assert head['ETag'].endswith('-25"'), head
+        out = tmp_path / 'back.bin'
+        aws('s3', 'cp', 's3://%s/dir/big file.bin' % b, str(out))
+        assert same_file(src, out)
+        out.unlink()
+    finally:
+        src.unlink()
+        aws('s3', 'rb', '--force', 's3://' + b)
+
+
+def test_interop_s3cmd(server, s3, payloads, tmp_path):
+    from conftest import same_file
+    from test_interop_s3cmd import S3CMD, S3cmd
+
+    if not os.path.exists(S3CMD):
+        pytest.skip('%s not installed' % S3CMD)
+    s3cmd = S3cmd(server, tmp_path)
+    b = new_bucket_name('mp-s3cmd')
+    big = str(payloads['big'])
+    s3cmd('mb', 's3://' + b)
+    s3cmd('put', '--multipart-chunk-size-mb=5', big, 's3://%s/big.bin' % b)
+    parts = _parts_of(big, 5 * MiB)
+    assert s3.head_object(Bucket=b, Key='big.bin')['ETag'] == mp_etag(parts)
+    out = tmp_path / 'back.bin'
+    s3cmd('get', 's3://%s/big.bin' % b, str(out))
+    assert same_file(big, out)
+    assert s3.list_multipart_uploads(Bucket=b).get('Uploads') is None
+
+
+def test_interop_rclone(server, s3, payloads, tmp_path):
+    from conftest import same_file
+    from test_interop_rclone import RCLONE, Rclone
+
+    if not os.path.exists(RCLONE):
+        pytest.skip('%s not installed' % RCLONE)
+    rclone = Rclone(server, tmp_path)
+    b = new_bucket_name('mp-rclone')
+    s3.create_bucket(Bucket=b)
+    big = str(payloads['big'])
+    rclone('copy', '--s3-upload-cutoff', '5M', '--s3-chunk-size', '5M',
+           big, 't:%s/dir' % b)
+    h = s3.head_object(Bucket=b, Key='dir/big.bin')
+    assert h['ETag'] == mp_etag(_parts_of(big, 5 * MiB))
+    out = tmp_path / 'back'
+    rclone('copy', 't:%s/dir/big.bin' % b, str(out))
+    assert same_file(big, out / 'big.bin')
+    rclone('check', '--one-way', big, 't:%s/dir' % b, check=True)
+
+
+@pytest.mark.parametrize('checksums', ['default', 'required'])
+def test_interop_js_lib_storage(server, payloads, checksums):
+    import shutil
+    import subprocess
+
+    js = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'js')
+    node = shutil.which('node', path='/usr/bin:/usr/local/bin')
+    if node is None:
+        pytest.skip('node not installed')
+    if not os.path.isdir(os.path.join(js, 'node_modules', '@aws-sdk',
+                                      'lib-storage')):
+        pytest.fail('t/js/node_modules missing: scripts/install-deps.sh test',
+                    pytrace=False)
+    env = {
+        'PATH': '/usr/bin:/bin',
+        'HOME': os.path.join(str(payloads['dir']), 'home'),
+        'S3_ENDPOINT': server.endpoint,
+        'S3_ACCESS_KEY': server.access_key,
+        'S3_SECRET_KEY': server.secret_key,
+        'S3_REGION': server.region,
+        'S3_BUCKET': new_bucket_name('mp-js-' + checksums),
+        'S3_BIG_FILE': str(payloads['big']),
+        'S3_CHECKSUMS': checksums,
+        'AWS_CONFIG_FILE': '/dev/null',
+        'AWS_SHARED_CREDENTIALS_FILE': '/dev/null',
+        'AWS_EC2_METADATA_DISABLED': 'true',
+    }
+    p = subprocess.run([node, os.path.join(js, 'multipart.mjs')], env=env,
+                       capture_output=True, timeout=120,
+                       stdin=subprocess.DEVNULL)
+    out = p.stdout.decode('utf-8', 'replace')
+    err = p.stderr.decode('utf-8', 'replace')
+    assert p.returncode == 0 and out.strip().endswith('ok'), \
+        'node multipart.mjs: exit %d\n%s\n%s' % (p.returncode, out, err)
