@@ -10,6 +10,14 @@
 #   put   PUT of new keys (1 MiB, 64 MiB) from a small client (threads,
 #         keep-alive, sendfile: scripts/bench-put.py) over presigned
 #         URLs, vs the dav module's PUT of new files
+#   multipart  (not in the default set: it writes some GB)
+#         CompleteMultipartUpload of 2 and 1000 parts (and 2 large
+#         ones): the time of the request; GET of a 1 GiB multipart
+#         object (8 MiB parts) vs the same bytes uploaded in one PUT; an
+#         8-way parallel multipart upload of 1 GiB vs the dav module's
+#         PUT of the same bytes, in one request and 8-way in 8 MiB files
+#         (scripts/bench-multipart.py; scripts/bench-multipart.sh runs
+#         this section alone)
 #
 #   scripts/bench.sh [--help]
 #
@@ -24,6 +32,14 @@
 #   BENCH_PUT_CONNS  parallel PUTs (default "1 4")
 #   BENCH_PUT_SIZES  subset of "1m 64m" (default both); 400 PUTs of 1 MiB,
 #                    16 of 64 MiB per run
+#   BENCH_MP_SIZE    MiB of the multipart GET and upload object (default
+#                    1024)
+#   BENCH_MP_CONNS   GET connection counts of the multipart section
+#                    (default "1 4")
+#   BENCH_MP_RUNS    completes per cell, median (default 5; 1 above 100
+#                    parts)
+#   BENCH_MP_PARTS   complete cells, parts:part size of 5m or 256m
+#                    (default "2:5m 2:256m 1000:5m")
 #   BENCH_WORKERS    nginx worker_processes for both servers (default 2)
 #   BENCH_OPEN_FILE_CACHE  "off" or open_file_cache arguments for both
 #                    (default "max=1000 inactive=60s")
@@ -424,6 +440,124 @@ if [[ " $sections " == *" put "* ]]; then
             rm -f "$tmp"/www/put/*
         done
     done
+fi
+
+mp() {
+    "$py" "$top/scripts/bench-multipart.py" "$@"
+}
+
+if [[ " $sections " == *" multipart "* ]]; then
+    mp_size=${BENCH_MP_SIZE:-1024}
+    mp_conns=${BENCH_MP_CONNS:-"1 4"}
+    mp_runs=${BENCH_MP_RUNS:-5}
+    mp_parts=${BENCH_MP_PARTS:-"2:5m 2:256m 1000:5m"}
+    s3ep=(http://127.0.0.1:"$s3port" "$access" "$secret" "$region" bench)
+    mib=1048576
+
+    head -c $((5 * mib)) /dev/urandom > "$tmp/part-5m"
+    head -c $((256 * mib)) /dev/urandom > "$tmp/part-256m"
+    head -c $((mp_size * mib)) /dev/urandom > "$tmp/mp-src"
+
+    echo
+    echo "CompleteMultipartUpload: the request alone (its parts uploaded" \
+         "before), median"
+    echo
+    printf '%6s %9s %10s | %12s
+' parts 'part size' 'object' \
+           'complete ms'
+    printf '%s\n' "-----------------------------+-------------"
+    for cell in $mp_parts; do
+        n=${cell%:*}
+        ps=${cell#*:}
+        runs=$mp_runs
+        [ "$n" -gt 100 ] && runs=1
+        sync
+        read -r _ obj secs bad < <(mp complete "${s3ep[@]}" \
+                                      "$tmp/part-$ps" "$n" "$runs")
+        awk -v n="$n" -v ps="$ps" -v o="$obj" -v t="$secs" -v b="$bad" \
+            'BEGIN { printf "%6d %9s %8.0f M | %12.1f%s\n", n, ps,
+                     o / 1048576, t * 1000, (b ? "  FAILED " b : "") }'
+        [ "$bad" = 0 ] || status=1
+    done
+
+    echo
+    echo "GET of a $mp_size MiB object: multipart (8 MiB parts, one" \
+         "sendfile buffer per part) vs one PutObject"
+    echo
+    read -r t bad < <(mp upload "${s3ep[@]}" "$tmp/mp-src" $((8 * mib)) 8 \
+                         mp-get)
+    [ "$bad" = 0 ] || { echo "bench: multipart upload failed" >&2; exit 1; }
+    prep --put single 1 > "$tmp/single.put" 2>> "$tmp/prep.err"
+    read -r t bad < <(run_put "$tmp/mp-src" 1 "$tmp/single.put")
+    mpurl=$(mp get "${s3ep[@]}" mp-get)
+    singleurl=$(mp get "${s3ep[@]}" single-0)
+    sync
+    find "$tmp/s3/data/objects" -type f -exec cat {} + > /dev/null
+    mph=$(check "$mpurl" $((mp_size * mib)))
+    sh=$(check "$singleurl" $((mp_size * mib)))
+
+    printf '%5s | %12s %10s | %12s %10s | %6s | %5s\n' conns \
+           'mp req/s' 'mp MB/s' 'single req/s' 'single MB/s' ratio steal
+    printf '%s\n' \
+        "------+-------------------------+-------------------------+-------+------"
+    for c in $mp_conns; do
+        run_wrk "$mpurl" "$c" 1 "$mph" > /dev/null
+        run_wrk "$singleurl" "$c" 1 "$sh" > /dev/null
+        : > "$tmp/mp.runs"
+        : > "$tmp/single.runs"
+        read -r st0 tt0 < <(cpu_stat)
+        for _ in $(seq "$repeat"); do
+            run_wrk "$mpurl" "$c" "$duration" "$mph" >> "$tmp/mp.runs"
+            run_wrk "$singleurl" "$c" "$duration" "$sh" >> "$tmp/single.runs"
+        done
+        read -r arps amb abad _ < <(median < "$tmp/mp.runs")
+        read -r brps bmb bbad _ < <(median < "$tmp/single.runs")
+        awk -v a="$arps" -v am="$amb" -v b="$brps" -v bm="$bmb" -v c="$c" \
+            -v st="$(steal_since "$st0" "$tt0")" 'BEGIN {
+            printf "%5d | %12.2f %10.1f | %12.2f %10.1f | %5.2fx | %4d%%\n",
+                   c, a, am, b, bm, (bm > 0 ? am / bm : 0), st }'
+        if [ "$abad" != 0 ] || [ "$bbad" != 0 ]; then status=1; fi
+    done
+
+    echo
+    echo "Upload of $mp_size MiB: 8-way multipart (8 MiB parts, create to" \
+         "complete) vs dav PUT, ${repeat} run(s) each, median"
+    echo
+    printf '%-34s | %8s | %8s\n' how seconds 'MB/s'
+    printf '%s\n' "-----------------------------------+----------+---------"
+    : > "$tmp/up.s3"
+    : > "$tmp/up.one"
+    : > "$tmp/up.eight"
+    read -r st0 tt0 < <(cpu_stat)
+    for r in $(seq "$repeat"); do
+        sync
+        mp upload "${s3ep[@]}" "$tmp/mp-src" $((8 * mib)) 8 "mp-up$r" \
+            >> "$tmp/up.s3"
+        sync
+        mp dav "http://127.0.0.1:$plainport/put/one" "$tmp/mp-src" \
+            $((mp_size * mib)) 1 >> "$tmp/up.one"
+        rm -f "$tmp"/www/put/*
+        sync
+        mp dav "http://127.0.0.1:$plainport/put/eight" "$tmp/mp-src" \
+            $((8 * mib)) 8 >> "$tmp/up.eight"
+        rm -f "$tmp"/www/put/*
+    done
+    steal=$(steal_since "$st0" "$tt0")
+    for f in s3:"s3 multipart, 8 parallel" one:"dav PUT, one request" \
+             eight:"dav PUT, 8 parallel of 8 MiB"; do
+        sort -n "$tmp/up.${f%%:*}" | awk -v w="${f#*:}" -v m="$mp_size" '
+            { t[NR] = $1; bad += $2 }
+            END { x = t[int((NR + 1) / 2)]
+                  printf "%-34s | %8.2f | %8.1f%s\n", w, x, m / x,
+                         (bad ? "  FAILED " bad : "") }'
+    done > "$tmp/up.table"
+    cat "$tmp/up.table"
+    grep -q FAILED "$tmp/up.table" && status=1
+    awk -v st="$steal" '
+        { split($0, f, "|"); t[NR] = f[2] + 0 }
+        END { printf "ratio (s3 MB/s over dav MB/s): %.2fx of one PUT," \
+                     " %.2fx of 8 parallel PUTs; steal %d%%\n",
+                     t[2] / t[1], t[3] / t[1], st }' "$tmp/up.table"
 fi
 
 echo
