@@ -130,7 +130,9 @@ ngx_http_s3_op_list(ngx_http_s3_exec_t *ex)
             last_at = entries.pos - entries.start + 4;
             last.len = name.len;
             ngx_http_s3_wire_put_str(&entries, &name);
-            ngx_http_s3_wire_put_str(&entries, &v);
+
+            /* without the extents and parts of a multipart object */
+            ngx_http_s3_object_put_listed(&entries, &v);
 
             n++;
 

@@ -776,6 +776,42 @@ ngx_http_s3_valid_body_id(ngx_str_t *id)
 }
 
 
+void
+ngx_http_s3_object_put_listed(ngx_http_s3_wbuf_t *b, ngx_str_t *rec)
+{
+    size_t              start, n;
+    u_char             *field;
+    uint8_t             tag;
+    ngx_str_t           v;
+    ngx_http_s3_rbuf_t  rb;
+
+    start = b->pos - b->start;
+    ngx_http_s3_wire_put_u32(b, 0);
+
+    ngx_http_s3_rbuf_init(&rb, rec);
+
+    while (rb.pos < rb.last) {
+        field = rb.pos;
+
+        tag = ngx_http_s3_wire_get_u8(&rb);
+        ngx_http_s3_wire_get_str(&rb, &v);
+
+        if (rb.error) {
+            /* the rest as it is: the reader refuses it as the record */
+            n = rb.last - field;
+            ngx_http_s3_wire_put_raw(b, field, n);
+            break;
+        }
+
+        if (tag != NGX_HTTP_S3_TAG_EXTENTS && tag != NGX_HTTP_S3_TAG_PARTS) {
+            ngx_http_s3_wire_put_raw(b, field, rb.pos - field);
+        }
+    }
+
+    ngx_http_s3_wire_field_end(b, start);
+}
+
+
 static ngx_int_t
 ngx_http_s3_extents_decode(ngx_str_t *v, ngx_http_s3_object_t *o,
     ngx_pool_t *pool)

@@ -51,7 +51,8 @@
  *                 (exclusive: list keys > marker), u32 max (1..1000)
  *                                            OK: u8 truncated, str next
  *                 marker (the last key or prefix returned), u32 n,
- *                 n x (u8 kind, str key, and for ENTRY_OBJECT str record)
+ *                 n x (u8 kind, str key, and for ENTRY_OBJECT str record
+ *                 without extents and parts table)
  *                                            | NO_BUCKET
  *                 keys and common prefixes are returned in byte order;
  *                 a prefix counts as one entry toward max
@@ -337,6 +338,12 @@ void ngx_http_s3_object_encode(ngx_http_s3_wbuf_t *b,
     ngx_http_s3_object_t *o);
 ngx_int_t ngx_http_s3_object_decode(ngx_str_t *in, ngx_http_s3_object_t *o,
     ngx_pool_t *pool);
+/*
+ * an object record as a str, without the fields a listing has no use
+ * for (extents and parts table: a multipart object's record grows with
+ * its parts, a page of them would not fit in a frame)
+ */
+void ngx_http_s3_object_put_listed(ngx_http_s3_wbuf_t *b, ngx_str_t *rec);
 void ngx_http_s3_bucket_encode(ngx_http_s3_wbuf_t *b,
     ngx_http_s3_bucket_t *bk);
 ngx_int_t ngx_http_s3_bucket_decode(ngx_str_t *in, ngx_http_s3_bucket_t *bk);

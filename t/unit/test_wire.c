@@ -584,10 +584,11 @@ test_body_id(void)
 static void
 test_object_extents(void)
 {
-    ngx_str_t              in;
+    ngx_str_t              in, listed;
     ngx_uint_t             ok, i;
     ngx_http_s3_part_t    *pt, *gp;
-    ngx_http_s3_wbuf_t     wb;
+    ngx_http_s3_rbuf_t     rb;
+    ngx_http_s3_wbuf_t     wb, lb;
     ngx_http_s3_extent_t  *ext, *ge;
     ngx_http_s3_object_t   o, d;
 
@@ -694,6 +695,34 @@ test_object_extents(void)
 
     ngx_tap_ok(ngx_http_s3_object_decode(&in, &d, pool) == NGX_ERROR,
                "parts not adding up to the size: error");
+
+    /* listed: the record without extents and parts, as a str */
+
+    o.parts = ngx_array_create(pool, 1, sizeof(ngx_http_s3_part_t));
+    pt = ngx_array_push(o.parts);
+    pt->size = o.size;
+    pt->md5 = md5a;
+    pt->checksum.len = 0;
+    ngx_http_s3_wbuf_init(&wb, pool, 64);
+    ngx_http_s3_object_encode(&wb, &o);
+    in = wbuf_str(&wb);
+
+    ngx_http_s3_wbuf_init(&lb, pool, 16);
+    ngx_http_s3_object_put_listed(&lb, &in);
+    listed = wbuf_str(&lb);
+    ngx_http_s3_rbuf_init(&rb, &listed);
+    ngx_http_s3_wire_get_str(&rb, &listed);
+
+    ngx_tap_ok(ngx_http_s3_object_decode(&in, &d, pool) == NGX_OK
+               && !lb.error && !rb.error && rb.pos == rb.last
+               && listed.len < in.len
+               && ngx_http_s3_object_decode(&listed, &d, pool) == NGX_OK
+               && d.extents == NULL && d.parts == NULL
+               && d.size == o.size && str_eq(&d.etag, &o.etag)
+               && str_eq(&d.upload_id, &o.upload_id),
+               "listed: without extents and parts, the rest kept");
+
+    o.parts = NULL;
 
     /* a body and extents at once: which one? an error */
 
