@@ -311,6 +311,10 @@ ngx_http_s3_get_send(ngx_http_s3_get_t *g, ngx_http_s3_object_t *o)
             return rc;
         }
 
+        if (rc == NGX_ABORT) {
+            return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_SLOW_DOWN, NULL);
+        }
+
         if (rc != NGX_OK) {
             return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
         }
@@ -474,8 +478,8 @@ ngx_http_s3_get_part(ngx_http_s3_get_t *g, ngx_http_s3_object_t *o,
 /*
  * One file buffer per extent that the bytes start..end touch, each from
  * its own open file.  NGX_OK with the chain; NGX_BUSY: a file is gone,
- * the record is being read again; NGX_DECLINED: an error, logged;
- * NGX_ERROR: no memory.
+ * the record is being read again; NGX_ABORT: out of file descriptors;
+ * NGX_DECLINED: an error, logged; NGX_ERROR: no memory.
  */
 
 static ngx_int_t
@@ -570,6 +574,19 @@ ngx_http_s3_get_open(ngx_http_s3_get_t *g, ngx_http_s3_object_t *o,
                 }
 
                 return NGX_DECLINED;
+            }
+
+            if (of.err == NGX_EMFILE || of.err == NGX_ENFILE) {
+
+                /* out of descriptors: a client may retry, see directives */
+
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, of.err,
+                              "%s \"%s\" failed for \"%V/%V\" (part %ui "
+                              "of %ui): raise worker_rlimit_nofile",
+                              of.failed ? of.failed : "open", path,
+                              &ctx->bucket, &ctx->key, i + 1, n);
+
+                return NGX_ABORT;
             }
 
             level = (of.err == 0) ? NGX_LOG_ALERT : NGX_LOG_CRIT;

@@ -157,6 +157,8 @@ cat > "$conf" <<CONF
 load_module $module;
 $userline
 worker_processes $workers;
+# a GET of a multipart object holds one descriptor per part it sends
+worker_rlimit_nofile 65536;
 error_log $run/logs/error.log notice;
 pid $run/nginx.pid;
 

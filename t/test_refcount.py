@@ -201,3 +201,35 @@ def test_object_of_extents(make_server):
     got = s3store.wait_body_ids(srv, before - {a_body, b_body}, timeout=4)
     assert a_body not in got and b_body not in got
     s3store.check_consistent(srv)
+
+
+def test_out_of_descriptors(make_server):
+    """A GET holds one descriptor per extent: past worker_rlimit_nofile it
+    is 503 SlowDown (a client retries), never a torn response; a range
+    needing fewer is served."""
+
+    srv = make_server(main_extra='worker_rlimit_nofile 64;')
+    b = setup_bucket(srv)
+    data = os.urandom(300)
+    put(srv, b, 'a', data)
+    srv.stop()
+    with s3store.Db(srv) as db:
+        body = s3store.bodies_of(db.object(b, 'a'))[0]
+        for key, n in (('few', 20), ('many', 200)):
+            db.put(b'O' + b.encode() + b'\0' + key.encode(), s3store.encode({
+                s3store.TAG_SIZE: s3store.u64(n),
+                s3store.TAG_ETAG: b'0' * 32 + b'-1',
+                s3store.TAG_EXTENTS: s3store.encode_extents(
+                    [(body, i, 1) for i in range(n)])}))
+        db.put(b'R' + body.encode(), (1 + 20 + 200).to_bytes(4, 'big'))
+    srv.allow_log(r'raise worker_rlimit_nofile')
+    srv.start()
+
+    r = assert_ok(get(srv, b, 'few'))
+    assert r.body == data[:20]
+    r = get(srv, b, 'many')
+    assert_error(r, 503, 'SlowDown')
+    assert 'raise worker_rlimit_nofile' in open(srv.error_log).read()
+    r = get(srv, b, 'many', headers={'Range': 'bytes=0-9'})
+    assert r.status == 206 and r.body == data[:10]
+    assert assert_ok(get(srv, b, 'few')).body == data[:20]
