@@ -478,7 +478,8 @@ ngx_http_s3_part_upload_handler(ngx_http_s3_meta_req_t *mr)
     }
 
     if (ngx_http_s3_store_create(r, &mpu->file) != NGX_OK) {
-        rc = ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
+        rc = ngx_http_s3_send_error(r, ngx_http_s3_store_error(&mpu->file),
+                                    NULL);
         goto done;
     }
 
@@ -556,7 +557,7 @@ ngx_http_s3_part_write(ngx_http_s3_body_t *bd, u_char *p, size_t len)
     mpu = bd->data;
 
     if (ngx_http_s3_store_write(&mpu->file, p, len) != NGX_OK) {
-        bd->err = NGX_HTTP_S3_ERR_INTERNAL;
+        bd->err = ngx_http_s3_store_error(&mpu->file);
         return NGX_ERROR;
     }
 
@@ -581,6 +582,7 @@ ngx_http_s3_part_done(ngx_http_s3_body_t *bd)
     ngx_str_t              rec;
     ngx_time_t            *tp;
     ngx_http_s3_mpu_t     *mpu;
+    ngx_http_s3_err_e      err;
     ngx_http_request_t    *r;
     ngx_http_s3_wbuf_t     b, rb;
     ngx_http_s3_object_t  *o;
@@ -588,7 +590,10 @@ ngx_http_s3_part_done(ngx_http_s3_body_t *bd)
     mpu = bd->data;
     r = mpu->request;
 
+    err = NGX_HTTP_S3_ERR_INTERNAL;
+
     if (ngx_http_s3_store_close(r, &mpu->file) != NGX_OK) {
+        err = ngx_http_s3_store_error(&mpu->file);
         goto failed;
     }
 
@@ -640,8 +645,9 @@ ngx_http_s3_part_done(ngx_http_s3_body_t *bd)
 
 failed:
 
-    ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
-                                        NGX_HTTP_S3_ERR_INTERNAL, NULL));
+    /* the body file goes with the request: no record names it */
+
+    ngx_http_s3_finalize(r, ngx_http_s3_send_error(r, err, NULL));
 }
 
 
@@ -696,7 +702,10 @@ ngx_http_s3_part_handler(ngx_http_s3_meta_req_t *mr)
     case NGX_HTTP_S3_WIRE_ST_UNAVAILABLE:
     case NGX_HTTP_S3_WIRE_ST_ERROR:
 
-        /* the commit may have happened: the body stays (see put.c) */
+        /*
+         * the commit may have happened: the body stays; on ST_ERROR the
+         * metadata process unlinks it once it sees no record names it
+         */
 
         mpu->file.keep = 1;
 

@@ -137,7 +137,14 @@ static const char  *ngx_http_s3_op_names[NGX_HTTP_S3_WIRE_OP_LAST] = {
     "object get",
     "object delete",
     "list",
-    NULL
+    NULL,
+    "upload create",
+    "upload get",
+    "part put",
+    "upload complete",
+    "upload abort",
+    "part list",
+    "upload list"
 };
 
 

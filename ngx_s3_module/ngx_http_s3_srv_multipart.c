@@ -166,21 +166,33 @@ ngx_http_s3_op_part_put(ngx_http_s3_exec_t *ex)
         return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
     }
 
+    /*
+     * From here on the worker keeps the body file when the answer is
+     * ST_ERROR: the body is in doubt until a read shows that no record
+     * names it (a failed commit puts it in doubt itself)
+     */
+
     st = ngx_http_s3_srv_upload(ex, &bucket, &key, &id, &ukey, &u);
 
     if (st != NGX_HTTP_S3_WIRE_ST_OK) {
+        if (st == NGX_HTTP_S3_WIRE_ST_ERROR) {
+            ngx_http_s3_srv_doubt_body(ex, &part.body, 0);
+        }
+
         return st;
     }
 
     ngx_http_s3_engine_free(&u);
 
     if (ngx_http_s3_srv_part_key(ex, &k, &id, number) != NGX_OK) {
+        ngx_http_s3_srv_doubt_body(ex, &part.body, 0);
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 
     rc = ngx_http_s3_engine_get(ex->log, &k, &old);
 
     if (rc == NGX_ERROR) {
+        ngx_http_s3_srv_doubt_body(ex, &part.body, 0);
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 
@@ -204,11 +216,13 @@ ngx_http_s3_op_part_put(ngx_http_s3_exec_t *ex)
         ngx_http_s3_engine_free(&old);
 
         if (rc != NGX_OK) {
+            ngx_http_s3_srv_doubt_body(ex, &part.body, 0);
             return NGX_HTTP_S3_WIRE_ST_ERROR;
         }
     }
 
     if (ngx_http_s3_srv_ref_object(ex, &part, 1) != NGX_OK) {
+        ngx_http_s3_srv_doubt_body(ex, &part.body, 0);
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 

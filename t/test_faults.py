@@ -221,6 +221,52 @@ def _list_buckets(c):
     return c.req('GET', '/')
 
 
+# multipart: one upload in progress (its id in MP), parts put and dropped
+
+MP = {}
+
+
+def _mp_new(c):
+    st, _, data = c.req('POST', '/%s/mp' % BUCKET, query=[('uploads', '')])
+    assert st == 200, (st, data)
+    MP['id'] = strip_ns(ET.fromstring(data)).findtext('UploadId')
+
+
+def _mp_renew(c):
+    st, _, data = c.req('DELETE', '/%s/mp' % BUCKET,
+                        query=[('uploadId', MP['id'])])
+    assert st == 204, (st, data)
+    _mp_new(c)
+
+
+def _upload_part(c):
+    return c.req('PUT', '/%s/mp' % BUCKET,
+                 query=[('partNumber', '1'), ('uploadId', MP['id'])],
+                 body=NEW_BODY)
+
+
+def _create_upload(c):
+    return c.req('POST', '/%s/mp2' % BUCKET, query=[('uploads', '')])
+
+
+def _abort_others(c):
+    st, _, data = c.req('GET', '/%s' % BUCKET, query=[('uploads', '')])
+    assert st == 200, (st, data)
+    for u in strip_ns(ET.fromstring(data)).findall('Upload'):
+        if u.findtext('UploadId') != MP['id']:
+            st, _, _ = c.req('DELETE', '/%s/%s' % (BUCKET, u.findtext('Key')),
+                             query=[('uploadId', u.findtext('UploadId'))])
+            assert st == 204
+
+
+def _list_parts(c):
+    return c.req('GET', '/%s/mp' % BUCKET, query=[('uploadId', MP['id'])])
+
+
+def _list_uploads(c):
+    return c.req('GET', '/%s' % BUCKET, query=[('uploads', '')])
+
+
 OPS = [
     ('PutObject (overwrite)', _put_over,
      lambda r: r[0] == 200,
@@ -255,6 +301,14 @@ OPS = [
     ('ListBuckets', _list_buckets,
      lambda r: r[0] == 200
      and _buckets(r[2]) == sorted([BUCKET, EMPTY]), None),
+    ('CreateMultipartUpload', _create_upload,
+     lambda r: r[0] == 200 and b'<UploadId>' in r[2], _abort_others),
+    ('UploadPart', _upload_part,
+     lambda r: r[0] == 200, _mp_renew),
+    ('ListParts', _list_parts,
+     lambda r: r[0] == 200 and b'ListPartsResult' in r[2], None),
+    ('ListMultipartUploads', _list_uploads,
+     lambda r: r[0] == 200 and MP['id'].encode() in r[2], None),
 ]
 
 
@@ -377,6 +431,7 @@ def _setup(c):
     assert c.req('PUT', '/%s' % EMPTY)[0] == 200
     for k, v in OBJECTS.items():
         assert c.req('PUT', '/%s/%s' % (BUCKET, k), body=v)[0] == 200
+    _mp_new(c)
 
 
 def test_fault_matrix(fsrv):
