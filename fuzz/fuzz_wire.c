@@ -25,6 +25,7 @@ static void fuzz_object(ngx_pool_t *pool, u_char *p, size_t n);
 static void fuzz_bucket(ngx_pool_t *pool, u_char *p, size_t n);
 static void fuzz_put(u_char *p, size_t n);
 static void safe_body(ngx_http_s3_object_t *o);
+static void fuzz_copy_cond(u_char *p, size_t n);
 static void same_str(ngx_str_t *a, ngx_str_t *b);
 
 
@@ -50,6 +51,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_object(pool, p, size);
     fuzz_bucket(pool, p, size);
     fuzz_put(p, size);
+    fuzz_copy_cond(p, size);
 
     ngx_destroy_pool(pool);
 
@@ -122,6 +124,41 @@ fuzz_reads(u_char *p, size_t n)
 
         (void) ngx_http_s3_wire_get_u8(&rb);
         (void) ngx_http_s3_wire_get_u64(&rb);
+    }
+}
+
+
+/* copy-source conditions as the metadata process reads and decides them */
+
+static void
+fuzz_copy_cond(u_char *p, size_t n)
+{
+    uint64_t                 mtime;
+    ngx_int_t                rc;
+    ngx_str_t                in, etag;
+    ngx_http_s3_rbuf_t       rb;
+    ngx_http_s3_copy_cond_t  cc;
+
+    in.data = p;
+    in.len = n;
+
+    ngx_http_s3_rbuf_init(&rb, &in);
+    ngx_http_s3_wire_get_copy_cond(&rb, &cc);
+    ngx_http_s3_wire_get_str(&rb, &etag);
+    mtime = ngx_http_s3_wire_get_u64(&rb);
+
+    if (rb.error) {
+        return;
+    }
+
+    rc = ngx_http_s3_copy_cond_check(&cc, &etag, mtime);
+
+    if (rc != NGX_OK && rc != NGX_DECLINED) {
+        abort();
+    }
+
+    if (cc.cond == 0 && rc != NGX_OK) {
+        abort();
     }
 }
 

@@ -109,6 +109,7 @@ typedef enum {
     NGX_HTTP_S3_OP_ABORT_MULTIPART_UPLOAD,
     NGX_HTTP_S3_OP_LIST_PARTS,
     NGX_HTTP_S3_OP_LIST_MULTIPART_UPLOADS,
+    NGX_HTTP_S3_OP_COPY_OBJECT,
     NGX_HTTP_S3_OP_NOT_IMPLEMENTED
 } ngx_http_s3_op_e;
 
@@ -271,6 +272,7 @@ ngx_int_t ngx_http_s3_complete_multipart_upload(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_abort_multipart_upload(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_list_parts(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_list_multipart_uploads(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_copy_object(ngx_http_request_t *r);
 
 
 /*

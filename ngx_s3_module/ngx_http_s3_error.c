@@ -814,6 +814,9 @@ ngx_http_s3_meta_error(ngx_uint_t status)
     case NGX_HTTP_S3_WIRE_ST_TOO_LARGE:
         return NGX_HTTP_S3_ERR_ENTITY_TOO_LARGE;
 
+    case NGX_HTTP_S3_WIRE_ST_SOURCE_TOO_LARGE:
+        return NGX_HTTP_S3_ERR_INVALID_REQUEST;
+
     default:
         return NGX_HTTP_S3_ERR_INTERNAL;
     }
@@ -827,7 +830,7 @@ ngx_http_s3_meta_status_text(ngx_uint_t status)
         "ok", "no bucket", "no key", "exists", "not empty", "precondition",
         "bad request", "error", "unavailable", "no upload", "invalid part",
         "part too small", "bad digest", "checksum missing",
-        "checksum type", "too large"
+        "checksum type", "too large", "changed", "source too large"
     };
 
     if (status < sizeof(text) / sizeof(text[0])) {

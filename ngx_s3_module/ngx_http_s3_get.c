@@ -902,6 +902,51 @@ ngx_http_s3_checksum_out(ngx_http_request_t *r, ngx_uint_t alg,
 }
 
 
+void
+ngx_http_s3_checksum_xml(ngx_http_s3_xml_t *w, ngx_uint_t alg,
+    ngx_uint_t type, ngx_str_t *digest, ngx_uint_t parts)
+{
+    u_char      *p;
+    size_t       len;
+    ngx_str_t   *n;
+    u_char       name[sizeof("Checksum") + 16];
+    u_char       v[NGX_HTTP_S3_CHECKSUM_MAX_BASE64 + 1 + NGX_INT_T_LEN];
+
+    if (alg == NGX_HTTP_S3_CHECKSUM_NONE
+        || digest->len == 0
+        || digest->len != ngx_http_s3_checksum_size(alg))
+    {
+        return;
+    }
+
+    n = ngx_http_s3_checksum_name(alg);
+
+    if (n->len > 16) {
+        return;
+    }
+
+    p = ngx_cpymem(name, "Checksum", sizeof("Checksum") - 1);
+    p = ngx_cpymem(p, n->data, n->len);
+    *p = '\0';
+
+    len = ngx_http_s3_checksum_encode(alg, digest->data, v);
+
+    if (type == NGX_HTTP_S3_CHECKSUM_COMPOSITE && parts) {
+        len = ngx_sprintf(v + len, "-%ui", parts) - v;
+    }
+
+    ngx_http_s3_xml_text(w, (char *) name, v, len);
+
+    if (type == NGX_HTTP_S3_CHECKSUM_NO_TYPE) {
+        return;
+    }
+
+    ngx_http_s3_xml_cstr(w, "ChecksumType",
+                         (type == NGX_HTTP_S3_CHECKSUM_COMPOSITE)
+                         ? "COMPOSITE" : "FULL_OBJECT");
+}
+
+
 /* a response-* query argument, percent-decoded, replaces *value */
 
 static ngx_int_t

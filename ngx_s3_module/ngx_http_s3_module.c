@@ -15,8 +15,10 @@
 /*
  * The routing table: every S3 operation the module answers, in one place.
  * A request matches a row by method, by whether it names a bucket and a
- * key, and by its sub-resource (the first query argument that is one of
- * ngx_http_s3_subresources, or none).
+ * key, by its sub-resource (the first query argument that is one of
+ * ngx_http_s3_subresources, or none), and for a row flagged
+ * NGX_HTTP_S3_COPY by the presence of x-amz-copy-source (CopyObject is a
+ * PUT with it); the first row that matches wins.
  */
 
 #define NGX_HTTP_S3_NO_BUCKET   0
@@ -25,6 +27,7 @@
 
 /* route flags: request headers checked here for every such operation */
 #define NGX_HTTP_S3_ACL         0x01    /* x-amz-acl is a canned ACL */
+#define NGX_HTTP_S3_COPY        0x02    /* only with x-amz-copy-source */
 
 
 typedef struct {
@@ -254,6 +257,10 @@ static ngx_http_s3_route_t  ngx_http_s3_routes[] = {
     { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "uploads",
       NGX_HTTP_S3_OP_LIST_MULTIPART_UPLOADS,
       ngx_http_s3_list_multipart_uploads, 0 },
+
+    { NGX_HTTP_PUT, NGX_HTTP_S3_KEY, NULL,
+      NGX_HTTP_S3_OP_COPY_OBJECT, ngx_http_s3_copy_object,
+      NGX_HTTP_S3_COPY|NGX_HTTP_S3_ACL },
 
     { NGX_HTTP_PUT, NGX_HTTP_S3_KEY, NULL,
       NGX_HTTP_S3_OP_PUT_OBJECT, ngx_http_s3_put_object,
@@ -659,6 +666,12 @@ ngx_http_s3_route(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx,
     for (route = ngx_http_s3_routes; route->handler; route++) {
 
         if (!(route->method & r->method) || route->target != target) {
+            continue;
+        }
+
+        if ((route->flags & NGX_HTTP_S3_COPY)
+            && ngx_http_s3_header_in(r, "x-amz-copy-source") == NULL)
+        {
             continue;
         }
 

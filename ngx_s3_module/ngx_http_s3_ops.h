@@ -218,6 +218,21 @@ void ngx_http_s3_xml_key(ngx_http_s3_xml_t *w, const char *name,
 void ngx_http_s3_xml_owner(ngx_http_s3_xml_t *w, ngx_str_t *owner);
 
 
+/* ngx_http_s3_copy.c: what CopyObject and UploadPartCopy share */
+
+/*
+ * x-amz-copy-source into bucket and key (decoded, checked), the
+ * "null" version only: NGX_HTTP_S3_OK or the error with *message and,
+ * when extra[0].name is set, the 2 extra elements to send with it
+ */
+ngx_http_s3_err_e ngx_http_s3_copy_source(ngx_http_request_t *r,
+    ngx_str_t *bucket, ngx_str_t *key, const char **message,
+    ngx_http_s3_err_extra_t *extra);
+/* the x-amz-copy-source-if-* headers, for the metadata process */
+void ngx_http_s3_copy_conditions(ngx_http_request_t *r,
+    ngx_http_s3_copy_cond_t *cc);
+
+
 /* ngx_http_s3_get.c */
 
 /* versionId absent or "null": NGX_OK; else NGX_DECLINED */
@@ -229,6 +244,15 @@ ngx_int_t ngx_http_s3_version_arg(ngx_http_request_t *r);
  */
 ngx_int_t ngx_http_s3_checksum_out(ngx_http_request_t *r, ngx_uint_t alg,
     ngx_uint_t type, ngx_str_t *digest, ngx_uint_t parts);
+/*
+ * the same as XML elements: <ChecksumCRC32>..</ChecksumCRC32> (with
+ * "-<parts>" as above) and, unless type is NGX_HTTP_S3_CHECKSUM_NO_TYPE,
+ * <ChecksumType>; nothing without a checksum
+ */
+void ngx_http_s3_checksum_xml(ngx_http_s3_xml_t *w, ngx_uint_t alg,
+    ngx_uint_t type, ngx_str_t *digest, ngx_uint_t parts);
+
+#define NGX_HTTP_S3_CHECKSUM_NO_TYPE  0xff
 
 
 #endif /* _NGX_HTTP_S3_OPS_H_INCLUDED_ */

@@ -56,11 +56,6 @@ ngx_http_s3_put_object(ngx_http_request_t *r)
 
     ctx = ngx_http_s3_get_ctx(r);
 
-    if (ngx_http_s3_header_in(r, "x-amz-copy-source")) {
-        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_NOT_IMPLEMENTED,
-                                      "CopyObject is not implemented yet.");
-    }
-
     if (r->headers_in.content_length_n < 0 && !r->headers_in.chunked) {
         return ngx_http_s3_send_error(r,
                                       NGX_HTTP_S3_ERR_MISSING_CONTENT_LENGTH,

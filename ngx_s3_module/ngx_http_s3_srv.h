@@ -117,5 +117,9 @@ ngx_int_t ngx_http_s3_srv_drop_upload(ngx_http_s3_exec_t *ex,
 ngx_int_t ngx_http_s3_srv_drop_uploads(ngx_http_s3_exec_t *ex,
     ngx_str_t *bucket);
 
+/* ngx_http_s3_srv_copy.c */
+
+ngx_uint_t ngx_http_s3_op_object_copy(ngx_http_s3_exec_t *ex);
+
 
 #endif /* _NGX_HTTP_S3_SRV_H_INCLUDED_ */

@@ -403,6 +403,64 @@ ngx_http_s3_write_cond_check(ngx_http_s3_write_cond_t *wc, ngx_str_t *etag)
 }
 
 
+void
+ngx_http_s3_wire_put_copy_cond(ngx_http_s3_wbuf_t *b,
+    ngx_http_s3_copy_cond_t *cc)
+{
+    ngx_http_s3_wire_put_u8(b, (uint8_t) cc->cond);
+    ngx_http_s3_wire_put_str(b, &cc->match);
+    ngx_http_s3_wire_put_str(b, &cc->none_match);
+    ngx_http_s3_wire_put_u64(b, cc->unmodified_since);
+    ngx_http_s3_wire_put_u64(b, cc->modified_since);
+}
+
+
+void
+ngx_http_s3_wire_get_copy_cond(ngx_http_s3_rbuf_t *b,
+    ngx_http_s3_copy_cond_t *cc)
+{
+    cc->cond = ngx_http_s3_wire_get_u8(b);
+    ngx_http_s3_wire_get_str(b, &cc->match);
+    ngx_http_s3_wire_get_str(b, &cc->none_match);
+    cc->unmodified_since = ngx_http_s3_wire_get_u64(b);
+    cc->modified_since = ngx_http_s3_wire_get_u64(b);
+}
+
+
+ngx_int_t
+ngx_http_s3_copy_cond_check(ngx_http_s3_copy_cond_t *cc, ngx_str_t *etag,
+    uint64_t mtime)
+{
+    mtime /= 1000;
+
+    if (cc->cond & NGX_HTTP_S3_WIRE_SRC_IF_MATCH) {
+
+        if (!ngx_http_s3_etag_match(&cc->match, etag, 0)) {
+            return NGX_DECLINED;
+        }
+
+    } else if ((cc->cond & NGX_HTTP_S3_WIRE_SRC_IF_UNMODIFIED)
+               && mtime > cc->unmodified_since)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (cc->cond & NGX_HTTP_S3_WIRE_SRC_IF_NONE_MATCH) {
+
+        if (ngx_http_s3_etag_match(&cc->none_match, etag, 1)) {
+            return NGX_DECLINED;
+        }
+
+    } else if ((cc->cond & NGX_HTTP_S3_WIRE_SRC_IF_MODIFIED)
+               && mtime <= cc->modified_since)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_http_s3_wire_put_field(ngx_http_s3_wbuf_t *b, uint8_t tag, ngx_str_t *s)
 {

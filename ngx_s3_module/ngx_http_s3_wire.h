@@ -104,6 +104,26 @@
  *                 id, str upload record)     | NO_BUCKET
  *                 uploads by key, then by upload id (by initiation)
  *
+ * OBJECT_COPY     str source bucket, str source key, str bucket, str key,
+ *                 u8 directives (COPY_* bits), str template record (the
+ *                 new object's mtime, owner, version; with
+ *                 COPY_REPLACE_META its content headers and metadata, with
+ *                 COPY_REPLACE_TAGGING its tagging, with COPY_CHECKSUM its
+ *                 checksum), copy-source conditions (u8 bits, str
+ *                 if-match, str if-none-match, u64 if-unmodified-since,
+ *                 u64 if-modified-since, seconds), cond (of the target,
+ *                 as OBJECT_PUT's), str the source record the request was
+ *                 made for (empty: any)
+ *                                            OK: the new object record
+ *                 | NO_BUCKET, NO_KEY, PRECONDITION: u8 COPY_SOURCE or
+ *                 COPY_TARGET | CHANGED | SOURCE_TOO_LARGE
+ *                 the new record names the source's body or extents (no
+ *                 bytes are copied) and keeps its ETag, size and parts;
+ *                 their counts rise and the replaced target's fall in the
+ *                 same commit; the conditions are decided against the
+ *                 records read in that step; a replay (the target is
+ *                 already exactly the record the copy makes) is OK
+ *
  * Every body file a committed record names (an object's body or extents,
  * a part's body) holds a reference; OBJECT_PUT, OBJECT_DELETE and the
  * multipart operations adjust the counts in the same commit, and a body
@@ -129,7 +149,8 @@
 #define NGX_HTTP_S3_WIRE_OP_UPLOAD_ABORT     15
 #define NGX_HTTP_S3_WIRE_OP_PART_LIST        16
 #define NGX_HTTP_S3_WIRE_OP_UPLOAD_LIST      17
-#define NGX_HTTP_S3_WIRE_OP_LAST             18
+#define NGX_HTTP_S3_WIRE_OP_OBJECT_COPY      18
+#define NGX_HTTP_S3_WIRE_OP_LAST             19
 
 /* reply status */
 
@@ -149,6 +170,8 @@
 #define NGX_HTTP_S3_WIRE_ST_CHECKSUM_MISSING 13
 #define NGX_HTTP_S3_WIRE_ST_CHECKSUM_TYPE    14
 #define NGX_HTTP_S3_WIRE_ST_TOO_LARGE        15
+#define NGX_HTTP_S3_WIRE_ST_CHANGED          16  /* not the source asked for */
+#define NGX_HTTP_S3_WIRE_ST_SOURCE_TOO_LARGE 17  /* a copy source > 5 GiB */
 
 /* UPLOAD_COMPLETE without x-amz-checksum-type */
 
@@ -163,6 +186,19 @@
 #define NGX_HTTP_S3_WIRE_COND_IF_NONE_MATCH  1   /* format 1: "*" only */
 #define NGX_HTTP_S3_WIRE_COND_IF_MATCH       2
 #define NGX_HTTP_S3_WIRE_COND_IF_NONE_LIST   8
+
+/* OBJECT_COPY: directives, and which object an error is about */
+
+#define NGX_HTTP_S3_WIRE_COPY_REPLACE_META    0x01
+#define NGX_HTTP_S3_WIRE_COPY_REPLACE_TAGGING 0x02
+#define NGX_HTTP_S3_WIRE_COPY_CHECKSUM        0x04
+
+#define NGX_HTTP_S3_WIRE_COPY_TARGET         0
+#define NGX_HTTP_S3_WIRE_COPY_SOURCE         1
+
+/* the largest object a copy may read from (S3's CopyObject limit) */
+
+#define NGX_HTTP_S3_WIRE_COPY_MAX_SOURCE     ((uint64_t) 5 << 30)
 
 /* kinds of LIST entries */
 
@@ -318,6 +354,36 @@ void ngx_http_s3_wire_get_cond(ngx_http_s3_rbuf_t *b,
  */
 ngx_uint_t ngx_http_s3_write_cond_check(ngx_http_s3_write_cond_t *wc,
     ngx_str_t *etag);
+
+/*
+ * the x-amz-copy-source-if-* of a copy: bits of what is present, the
+ * values as sent (entity tags) and in seconds since the epoch (dates)
+ */
+
+#define NGX_HTTP_S3_WIRE_SRC_IF_MATCH           0x01
+#define NGX_HTTP_S3_WIRE_SRC_IF_NONE_MATCH      0x02
+#define NGX_HTTP_S3_WIRE_SRC_IF_UNMODIFIED      0x04
+#define NGX_HTTP_S3_WIRE_SRC_IF_MODIFIED        0x08
+
+typedef struct {
+    ngx_uint_t                 cond;
+    ngx_str_t                  match;
+    ngx_str_t                  none_match;
+    uint64_t                   unmodified_since;
+    uint64_t                   modified_since;
+} ngx_http_s3_copy_cond_t;
+
+void ngx_http_s3_wire_put_copy_cond(ngx_http_s3_wbuf_t *b,
+    ngx_http_s3_copy_cond_t *cc);
+void ngx_http_s3_wire_get_copy_cond(ngx_http_s3_rbuf_t *b,
+    ngx_http_s3_copy_cond_t *cc);
+/*
+ * S3's rules against the source's ETag and mtime (ms): if-match decides
+ * alone when present (else if-unmodified-since), and if-none-match alone
+ * when present (else if-modified-since): NGX_OK, or NGX_DECLINED (412)
+ */
+ngx_int_t ngx_http_s3_copy_cond_check(ngx_http_s3_copy_cond_t *cc,
+    ngx_str_t *etag, uint64_t mtime);
 
 /*
  * parse a frame header at p (n bytes available): NGX_AGAIN if incomplete,

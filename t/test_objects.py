@@ -550,14 +550,6 @@ def test_bucket_not_implemented(server, bucket, method, sub, body):
     assert_error(r, 501, 'NotImplemented')
 
 
-def test_copy_not_implemented(server, s3, bucket):
-    s3.put_object(Bucket=bucket, Key='src', Body=b'source')
-    r = request(server, 'PUT', kpath(bucket, 'dst'),
-                headers={'x-amz-copy-source': '/%s/src' % bucket})
-    assert_error(r, 501, 'NotImplemented')
-    assert get_body(server, bucket, 'dst') == 404
-
-
 def test_sse_kms_not_implemented(server, bucket):
     r = request(server, 'PUT', kpath(bucket, 'kms'), body=b'secret',
                 headers={'x-amz-server-side-encryption': 'aws:kms'})

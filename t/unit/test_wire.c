@@ -28,6 +28,7 @@ static void test_object_extents(void);
 static void test_object_extents_hostile(void);
 static void test_bucket(void);
 static void test_write_cond(void);
+static void test_copy_cond(void);
 static ngx_uint_t str_eq(ngx_str_t *a, ngx_str_t *b);
 static ngx_str_t wbuf_str(ngx_http_s3_wbuf_t *b);
 
@@ -53,6 +54,7 @@ main(void)
     test_object_extents_hostile();
     test_bucket();
     test_write_cond();
+    test_copy_cond();
 
     ngx_destroy_pool(pool);
 
@@ -945,6 +947,120 @@ test_write_cond(void)
     ngx_http_s3_rbuf_init(&rb, &in);
     ngx_http_s3_wire_get_cond(&rb, &d);
     ngx_tap_ok(rb.error, "conditions cut short: error");
+}
+
+
+static void
+test_copy_cond(void)
+{
+    ngx_str_t                 in, etag;
+    ngx_http_s3_rbuf_t        rb;
+    ngx_http_s3_wbuf_t        wb;
+    ngx_http_s3_copy_cond_t   cc, d;
+
+    /* the source: ETag "abc", modified at 1000 s (1000500 ms) */
+
+    etag = (ngx_str_t) S("abc");
+
+    ngx_memzero(&cc, sizeof(cc));
+    ngx_tap_ok(ngx_http_s3_copy_cond_check(&cc, &etag, 1000500) == NGX_OK,
+               "copy: no conditions");
+
+    cc.cond = NGX_HTTP_S3_WIRE_SRC_IF_MATCH;
+    cc.match = (ngx_str_t) S("\"abc\"");
+    ngx_tap_ok(ngx_http_s3_copy_cond_check(&cc, &etag, 1000500) == NGX_OK,
+               "copy: if-match matches");
+
+    cc.match = (ngx_str_t) S("\"x\", abc");
+    ngx_tap_ok(ngx_http_s3_copy_cond_check(&cc, &etag, 1000500) == NGX_OK,
+               "copy: if-match matches in a list, unquoted");
+
+    cc.match = (ngx_str_t) S("\"abd\"");
+    ngx_tap_ok(ngx_http_s3_copy_cond_check(&cc, &etag, 1000500)
+               == NGX_DECLINED, "copy: if-match does not match");
+
+    cc.match = (ngx_str_t) S("W/\"abc\"");
+    ngx_tap_ok(ngx_http_s3_copy_cond_check(&cc, &etag, 1000500)
+               == NGX_DECLINED, "copy: if-match compares strongly");
+
+    /* if-match true decides: if-unmodified-since false does not count */
+
+    cc.match = (ngx_str_t) S("abc");
+    cc.cond |= NGX_HTTP_S3_WIRE_SRC_IF_UNMODIFIED;
+    cc.unmodified_since = 999;
+    ngx_tap_ok(ngx_http_s3_copy_cond_check(&cc, &etag, 1000500) == NGX_OK,
+               "copy: if-match true and if-unmodified-since false: copy");
+
+    cc.cond = NGX_HTTP_S3_WIRE_SRC_IF_UNMODIFIED;
+    ngx_tap_ok(ngx_http_s3_copy_cond_check(&cc, &etag, 1000500)
+               == NGX_DECLINED, "copy: modified since: 412");
+
+    cc.unmodified_since = 1000;
+    ngx_tap_ok(ngx_http_s3_copy_cond_check(&cc, &etag, 1000500) == NGX_OK,
+               "copy: unmodified since the second it was written");
+
+    ngx_memzero(&cc, sizeof(cc));
+    cc.cond = NGX_HTTP_S3_WIRE_SRC_IF_NONE_MATCH;
+    cc.none_match = (ngx_str_t) S("W/\"abc\"");
+    ngx_tap_ok(ngx_http_s3_copy_cond_check(&cc, &etag, 1000500)
+               == NGX_DECLINED, "copy: if-none-match matches weakly: 412");
+
+    cc.none_match = (ngx_str_t) S("*");
+    ngx_tap_ok(ngx_http_s3_copy_cond_check(&cc, &etag, 1000500)
+               == NGX_DECLINED, "copy: if-none-match * on an object: 412");
+
+    /* if-none-match false and if-modified-since true: 412 */
+
+    cc.none_match = (ngx_str_t) S("abc");
+    cc.cond |= NGX_HTTP_S3_WIRE_SRC_IF_MODIFIED;
+    cc.modified_since = 10;
+    ngx_tap_ok(ngx_http_s3_copy_cond_check(&cc, &etag, 1000500)
+               == NGX_DECLINED,
+               "copy: if-none-match false and if-modified-since true: 412");
+
+    /* if-none-match true decides: if-modified-since false does not */
+
+    cc.none_match = (ngx_str_t) S("other");
+    cc.modified_since = 2000;
+    ngx_tap_ok(ngx_http_s3_copy_cond_check(&cc, &etag, 1000500) == NGX_OK,
+               "copy: if-none-match true and if-modified-since false: copy");
+
+    cc.cond = NGX_HTTP_S3_WIRE_SRC_IF_MODIFIED;
+    ngx_tap_ok(ngx_http_s3_copy_cond_check(&cc, &etag, 1000500)
+               == NGX_DECLINED, "copy: not modified since: 412");
+
+    cc.modified_since = 1000;
+    ngx_tap_ok(ngx_http_s3_copy_cond_check(&cc, &etag, 1000500)
+               == NGX_DECLINED, "copy: written in that second: 412");
+
+    cc.modified_since = 999;
+    ngx_tap_ok(ngx_http_s3_copy_cond_check(&cc, &etag, 1000500) == NGX_OK,
+               "copy: modified since");
+
+    /* the wire form */
+
+    cc.cond = NGX_HTTP_S3_WIRE_SRC_IF_MATCH | NGX_HTTP_S3_WIRE_SRC_IF_MODIFIED;
+    cc.match = (ngx_str_t) S("\"e\"");
+    cc.none_match = (ngx_str_t) S("");
+    cc.unmodified_since = 0;
+    cc.modified_since = 1700000000;
+
+    ngx_http_s3_wbuf_init(&wb, pool, 16);
+    ngx_http_s3_wire_put_copy_cond(&wb, &cc);
+    in = wbuf_str(&wb);
+    ngx_http_s3_rbuf_init(&rb, &in);
+    ngx_http_s3_wire_get_copy_cond(&rb, &d);
+
+    ngx_tap_ok(!wb.error && !rb.error && rb.pos == rb.last
+               && d.cond == cc.cond && str_eq(&d.match, &cc.match)
+               && d.none_match.len == 0 && d.unmodified_since == 0
+               && d.modified_since == cc.modified_since,
+               "copy conditions round trip");
+
+    in.len--;
+    ngx_http_s3_rbuf_init(&rb, &in);
+    ngx_http_s3_wire_get_copy_cond(&rb, &d);
+    ngx_tap_ok(rb.error, "copy conditions cut short: error");
 }
 
 
