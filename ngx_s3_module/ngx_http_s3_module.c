@@ -145,6 +145,13 @@ static ngx_command_t  ngx_http_s3_commands[] = {
       offsetof(ngx_http_s3_main_conf_t, sigv2),
       NULL },
 
+    { ngx_string("s3_orphan_grace"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_s3_main_conf_t, orphan_grace),
+      NULL },
+
       ngx_null_command
 };
 
@@ -954,6 +961,7 @@ ngx_http_s3_create_main_conf(ngx_conf_t *cf)
     smcf->meta_timeout = NGX_CONF_UNSET_MSEC;
     smcf->max_skew = NGX_CONF_UNSET;
     smcf->sigv2 = NGX_CONF_UNSET;
+    smcf->orphan_grace = NGX_CONF_UNSET;
     smcf->keys = NGX_CONF_UNSET_PTR;
 
     return smcf;
@@ -970,6 +978,17 @@ ngx_http_s3_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(smcf->meta_timeout, 30000);
     ngx_conf_init_value(smcf->max_skew, 900);
     ngx_conf_init_value(smcf->sigv2, 1);
+    ngx_conf_init_value(smcf->orphan_grace, 3600);
+
+    if (smcf->orphan_grace
+        && (ngx_msec_t) smcf->orphan_grace * 1000 <= smcf->meta_timeout)
+    {
+        ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                      "\"s3_orphan_grace\" %T s is not longer than "
+                      "\"s3_meta_timeout\": the sweep may remove the body "
+                      "of a PUT still waiting for its commit",
+                      smcf->orphan_grace);
+    }
     ngx_conf_init_ptr_value(smcf->keys, NULL);
 
     if (smcf->region.len == 0) {

@@ -203,6 +203,7 @@ ngx_http_s3_server_open(ngx_cycle_t *cycle, ngx_http_s3_main_conf_t *smcf)
 
         if (value.len == 1 && value.data[0] == NGX_HTTP_S3_FORMAT_VERSION[0]) {
             ngx_http_s3_engine_free(&value);
+            ngx_http_s3_srv_sweep_start(smcf, cycle->log);
             return NGX_OK;
         }
 
@@ -243,7 +244,13 @@ ngx_http_s3_server_open(ngx_cycle_t *cycle, ngx_http_s3_main_conf_t *smcf)
     ngx_str_set(&value, NGX_HTTP_S3_FORMAT_VERSION);
     ngx_http_s3_batch_put(b, &key, &value);
 
-    return ngx_http_s3_engine_write(cycle->log, b, "format version");
+    if (ngx_http_s3_engine_write(cycle->log, b, "format version") != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_s3_srv_sweep_start(smcf, cycle->log);
+
+    return NGX_OK;
 }
 
 
@@ -1316,6 +1323,46 @@ ngx_http_s3_trash_add(ngx_http_s3_trash_t *t, ngx_msec_t delay)
     if (ngx_queue_head(&ngx_http_s3_trash) == &t->queue) {
         ngx_add_timer(&ngx_http_s3_trash_ev, delay);
     }
+}
+
+
+ngx_uint_t
+ngx_http_s3_srv_unlink_pending(ngx_str_t *id)
+{
+    ngx_queue_t          *q;
+    ngx_http_s3_trash_t  *t;
+
+    if (ngx_http_s3_trash_ev.handler == NULL) {
+        return 0;
+    }
+
+    /* waiting for its delayed unlink, or a body in doubt */
+
+    for (q = ngx_queue_head(&ngx_http_s3_trash);
+         q != ngx_queue_sentinel(&ngx_http_s3_trash);
+         q = ngx_queue_next(q))
+    {
+        t = ngx_queue_data(q, ngx_http_s3_trash_t, queue);
+
+        if (t->body.len == id->len
+            && ngx_memcmp(t->body.data, id->data, id->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+ngx_uint_t
+ngx_http_s3_srv_serving(void)
+{
+    /* not while a failed write waits for the reopen: reads may lag */
+
+    return ngx_http_s3_server_state == NGX_HTTP_S3_SERVER_OPEN
+           && !ngx_http_s3_server_quitting
+           && !ngx_http_s3_engine_write_failed();
 }
 
 

@@ -56,6 +56,10 @@ void ngx_http_s3_srv_doubt_body(ngx_http_s3_exec_t *ex, ngx_str_t *body,
     ngx_uint_t visible);
 /* a request's context: pool, batch, no reference changes yet */
 ngx_int_t ngx_http_s3_srv_exec_init(ngx_http_s3_exec_t *ex, ngx_log_t *log);
+/* 1 if the body waits for its delayed unlink, or is in doubt */
+ngx_uint_t ngx_http_s3_srv_unlink_pending(ngx_str_t *id);
+/* 1 while the database is open and writable, and no quit was asked */
+ngx_uint_t ngx_http_s3_srv_serving(void);
 
 
 /*
@@ -116,6 +120,14 @@ ngx_int_t ngx_http_s3_srv_drop_upload(ngx_http_s3_exec_t *ex,
 /* the same for every upload of a bucket */
 ngx_int_t ngx_http_s3_srv_drop_uploads(ngx_http_s3_exec_t *ex,
     ngx_str_t *bucket);
+
+/*
+ * ngx_http_s3_srv_sweep.c: the orphan sweep, started once the database is
+ * open (and converted), then every s3_orphan_grace, in steps
+ */
+
+void ngx_http_s3_srv_sweep_start(ngx_http_s3_main_conf_t *smcf,
+    ngx_log_t *log);
 
 /* ngx_http_s3_srv_copy.c */
 
