@@ -110,6 +110,7 @@ typedef enum {
     NGX_HTTP_S3_OP_LIST_PARTS,
     NGX_HTTP_S3_OP_LIST_MULTIPART_UPLOADS,
     NGX_HTTP_S3_OP_COPY_OBJECT,
+    NGX_HTTP_S3_OP_UPLOAD_PART_COPY,
     NGX_HTTP_S3_OP_GET_OBJECT_ATTRIBUTES,
     NGX_HTTP_S3_OP_NOT_IMPLEMENTED
 } ngx_http_s3_op_e;
@@ -275,6 +276,7 @@ ngx_int_t ngx_http_s3_abort_multipart_upload(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_list_parts(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_list_multipart_uploads(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_copy_object(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_upload_part_copy(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_get_object_attributes(ngx_http_request_t *r);
 
 

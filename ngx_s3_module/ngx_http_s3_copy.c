@@ -7,6 +7,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <ngx_md5.h>
 
 #include "ngx_http_s3.h"
 #include "ngx_http_s3_ops.h"
@@ -48,15 +49,27 @@ typedef struct {
     ngx_uint_t                 tries;
     ngx_str_t                  expect;      /* the source record hashed */
 
-    /* hashing the source */
+    /* UploadPartCopy */
+    ngx_str_t                  upload_id;
+    ngx_uint_t                 part;        /* its number, 0: CopyObject */
+    ngx_uint_t                 ranged;      /* x-amz-copy-source-range */
+    uint64_t                   first;
+    uint64_t                   last;
+    ngx_uint_t                 hashed;      /* digest and md5 are set */
+
+    /* hashing the source's bytes pos .. end - 1 */
     ngx_http_s3_object_t       src;
     ngx_http_s3_checksum_t     ck;
-    ngx_uint_t                 extent;
-    off_t                      offset;      /* in the current extent */
+    ngx_md5_t                  md5;
+    off_t                      pos;
+    off_t                      end;
+    ngx_uint_t                 extent;      /* holding pos */
+    off_t                      extent_start;
     ngx_fd_t                   fd;
     u_char                    *buf;
     ngx_event_t                ev;
     u_char                     digest[NGX_HTTP_S3_CHECKSUM_MAX_SIZE];
+    u_char                     md5_sum[16];
 } ngx_http_s3_copy_t;
 
 
@@ -65,7 +78,8 @@ static ngx_http_s3_err_e ngx_http_s3_copy_directive(ngx_http_request_t *r,
     ngx_http_s3_err_extra_t *extra, const char **message);
 static ngx_int_t ngx_http_s3_copy_lookup(ngx_http_s3_copy_t *cp);
 static void ngx_http_s3_copy_source_handler(ngx_http_s3_meta_req_t *mr);
-static ngx_int_t ngx_http_s3_copy_hash_start(ngx_http_s3_copy_t *cp);
+static ngx_int_t ngx_http_s3_copy_hash_start(ngx_http_s3_copy_t *cp,
+    off_t start, off_t end);
 static void ngx_http_s3_copy_hash_step(ngx_event_t *ev);
 static ngx_int_t ngx_http_s3_copy_hash(ngx_http_s3_copy_t *cp);
 static void ngx_http_s3_copy_cleanup(void *data);
@@ -76,6 +90,13 @@ static ngx_int_t ngx_http_s3_copy_result(ngx_http_request_t *r,
 static ngx_int_t ngx_http_s3_copy_error(ngx_http_request_t *r,
     ngx_http_s3_copy_t *cp, ngx_uint_t status, ngx_str_t *reply);
 static ngx_uint_t ngx_http_s3_copy_printable(ngx_str_t *s);
+static ngx_http_s3_err_e ngx_http_s3_part_copy_range(ngx_http_request_t *r,
+    ngx_http_s3_copy_t *cp, const char **message,
+    ngx_http_s3_err_extra_t *extra);
+static ngx_int_t ngx_http_s3_part_copy_send(ngx_http_s3_copy_t *cp);
+static void ngx_http_s3_part_copy_handler(ngx_http_s3_meta_req_t *mr);
+static ngx_int_t ngx_http_s3_part_copy_result(ngx_http_request_t *r,
+    ngx_http_s3_object_t *o);
 
 
 ngx_int_t
@@ -543,7 +564,7 @@ ngx_http_s3_copy_source_handler(ngx_http_s3_meta_req_t *mr)
                    "s3 copy: hashing %uL bytes of \"%V/%V\"", o->size,
                    &cp->bucket, &cp->key);
 
-    if (ngx_http_s3_copy_hash_start(cp) != NGX_OK) {
+    if (ngx_http_s3_copy_hash_start(cp, 0, (off_t) o->size) != NGX_OK) {
         rc = ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
         goto done;
     }
@@ -556,8 +577,10 @@ done:
 }
 
 
+/* the source's bytes start .. end - 1 into the checksum (and MD5) */
+
 static ngx_int_t
-ngx_http_s3_copy_hash_start(ngx_http_s3_copy_t *cp)
+ngx_http_s3_copy_hash_start(ngx_http_s3_copy_t *cp, off_t start, off_t end)
 {
     ngx_pool_cleanup_t  *cln;
     ngx_http_request_t  *r;
@@ -589,8 +612,12 @@ ngx_http_s3_copy_hash_start(ngx_http_s3_copy_t *cp)
         return NGX_ERROR;
     }
 
+    ngx_md5_init(&cp->md5);
+
+    cp->pos = start;
+    cp->end = end;
     cp->extent = 0;
-    cp->offset = 0;
+    cp->extent_start = 0;
 
     ngx_post_event(&cp->ev, &ngx_posted_next_events);
 
@@ -624,6 +651,12 @@ ngx_http_s3_copy_hash_step(ngx_event_t *ev)
         if (ngx_http_s3_checksum_final(&cp->ck, cp->digest) != NGX_OK) {
             rc = NGX_ERROR;
 
+        } else if (cp->part) {
+            ngx_md5_final(cp->md5_sum, &cp->md5);
+            cp->hashed = 1;
+
+            rc = ngx_http_s3_part_copy_send(cp);
+
         } else {
             cp->tpl.checksum_alg = cp->checksum;
             cp->tpl.checksum_type = NGX_HTTP_S3_CHECKSUM_FULL_OBJECT;
@@ -637,13 +670,21 @@ ngx_http_s3_copy_hash_step(ngx_event_t *ev)
             return;
         }
 
-    } else if (rc == NGX_DECLINED) {
+    } else if (rc == NGX_DECLINED && cp->tries < NGX_HTTP_S3_COPY_TRIES) {
 
         /* a body went away: the source changed, start again */
 
-        if (cp->tries < NGX_HTTP_S3_COPY_TRIES
-            && ngx_http_s3_copy_lookup(cp) == NGX_OK)
-        {
+        if (cp->part) {
+            cp->hashed = 0;
+            ngx_str_null(&cp->expect);
+            cp->tries++;
+            rc = ngx_http_s3_part_copy_send(cp);
+
+        } else {
+            rc = ngx_http_s3_copy_lookup(cp);
+        }
+
+        if (rc == NGX_OK) {
             return;
         }
     }
@@ -662,7 +703,7 @@ ngx_http_s3_copy_hash_step(ngx_event_t *ev)
 static ngx_int_t
 ngx_http_s3_copy_hash(ngx_http_s3_copy_t *cp)
 {
-    off_t                     budget;
+    off_t                     budget, at;
     size_t                    size;
     ssize_t                   n;
     ngx_uint_t                nelts;
@@ -690,17 +731,28 @@ ngx_http_s3_copy_hash(ngx_http_s3_copy_t *cp)
 
     budget = NGX_HTTP_S3_COPY_READ_STEP;
 
-    while (cp->extent < nelts) {
+    while (cp->pos < cp->end) {
 
-        if (cp->offset == (off_t) ext[cp->extent].length) {
+        /* the extent that holds pos */
+
+        if (cp->extent < nelts
+            && cp->extent_start + (off_t) ext[cp->extent].length <= cp->pos)
+        {
             if (cp->fd != NGX_INVALID_FILE) {
                 (void) ngx_close_file(cp->fd);
                 cp->fd = NGX_INVALID_FILE;
             }
 
+            cp->extent_start += (off_t) ext[cp->extent].length;
             cp->extent++;
-            cp->offset = 0;
             continue;
+        }
+
+        if (cp->extent == nelts) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "s3 copy: \"%V/%V\" has no extent at %O",
+                          &cp->bucket, &cp->key, cp->pos);
+            return NGX_ERROR;
         }
 
         if (budget <= 0) {
@@ -732,19 +784,20 @@ ngx_http_s3_copy_hash(ngx_http_s3_copy_t *cp)
             }
         }
 
-        size = (size_t) ngx_min((off_t) NGX_HTTP_S3_COPY_READ_BUF,
-                                (off_t) ext[cp->extent].length - cp->offset);
+        at = cp->pos - cp->extent_start;
 
-        n = pread(cp->fd, cp->buf, size,
-                  (off_t) ext[cp->extent].offset + cp->offset);
+        size = (size_t) ngx_min((off_t) NGX_HTTP_S3_COPY_READ_BUF,
+                                ngx_min((off_t) ext[cp->extent].length - at,
+                                        cp->end - cp->pos));
+
+        n = pread(cp->fd, cp->buf, size, (off_t) ext[cp->extent].offset + at);
 
         if (n <= 0) {
             ngx_log_error(NGX_LOG_CRIT, r->connection->log,
                           (n == -1) ? ngx_errno : 0,
                           "s3 copy: reading body \"%V\" of \"%V/%V\" failed"
                           " at %O", &ext[cp->extent].body, &cp->bucket,
-                          &cp->key,
-                          (off_t) ext[cp->extent].offset + cp->offset);
+                          &cp->key, (off_t) ext[cp->extent].offset + at);
             return NGX_ERROR;
         }
 
@@ -752,7 +805,11 @@ ngx_http_s3_copy_hash(ngx_http_s3_copy_t *cp)
             return NGX_ERROR;
         }
 
-        cp->offset += n;
+        if (cp->part) {
+            ngx_md5_update(&cp->md5, cp->buf, n);
+        }
+
+        cp->pos += n;
         budget -= n;
     }
 
@@ -1013,4 +1070,358 @@ ngx_http_s3_copy_printable(ngx_str_t *s)
     }
 
     return 1;
+}
+
+
+/*
+ * UploadPartCopy: a PUT ?partNumber&uploadId with x-amz-copy-source.  The
+ * part names the range of the source's bytes (PART_COPY); the bytes are
+ * read only when the upload has a checksum algorithm and the source's
+ * record does not give the range's checksum: then the metadata process
+ * answers CHECKSUM_NEEDED with the source's record, the range is hashed
+ * here (and its MD5 is the part's ETag), and the request goes again
+ * naming that record.
+ */
+
+ngx_int_t
+ngx_http_s3_upload_part_copy(ngx_http_request_t *r)
+{
+    ngx_int_t                 n;
+    ngx_str_t                 v;
+    ngx_time_t               *tp;
+    const char               *message;
+    ngx_http_s3_err_e         err;
+    ngx_http_s3_copy_t       *cp;
+    ngx_http_s3_err_extra_t   extra[2];
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = NGX_ERROR;
+
+    if (ngx_http_s3_arg(r, "partNumber", &v) == NGX_OK) {
+        n = ngx_atoi(v.data, v.len);
+    }
+
+    if (n < 1 || n > 10000) {
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
+                                      "Part number must be an integer "
+                                      "between 1 and 10000, inclusive");
+    }
+
+    cp = ngx_pcalloc(r->pool, sizeof(ngx_http_s3_copy_t));
+    if (cp == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cp->request = r;
+    cp->fd = NGX_INVALID_FILE;
+    cp->part = (ngx_uint_t) n;
+
+    if (ngx_http_s3_arg_decoded(r, "uploadId", &cp->upload_id) == NGX_ERROR)
+    {
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_NO_SUCH_UPLOAD,
+                                      NULL);
+    }
+
+    message = NULL;
+    extra[0].name = NULL;
+
+    err = ngx_http_s3_copy_source(r, &cp->bucket, &cp->key, &message,
+                                  extra);
+
+    if (err == NGX_HTTP_S3_OK) {
+        extra[0].name = NULL;
+        err = ngx_http_s3_part_copy_range(r, cp, &message, extra);
+    }
+
+    if (err != NGX_HTTP_S3_OK) {
+        if (extra[0].name) {
+            return ngx_http_s3_send_error_extra(r, err, message, extra, 2);
+        }
+
+        return ngx_http_s3_send_error(r, err, message);
+    }
+
+    ngx_http_s3_copy_conditions(r, &cp->cc);
+
+    tp = ngx_timeofday();
+    cp->tpl.mtime = (uint64_t) tp->sec * 1000 + tp->msec;
+
+    if (ngx_http_s3_part_copy_send(cp) != NGX_OK) {
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+/* x-amz-copy-source-range: "bytes=first-last", both given */
+
+static ngx_http_s3_err_e
+ngx_http_s3_part_copy_range(ngx_http_request_t *r, ngx_http_s3_copy_t *cp,
+    const char **message, ngx_http_s3_err_extra_t *extra)
+{
+    u_char           *p, *last, *dash;
+    off_t             first, end;
+    ngx_table_elt_t  *h;
+
+    h = ngx_http_s3_header_in(r, "x-amz-copy-source-range");
+
+    if (h == NULL) {
+        return NGX_HTTP_S3_OK;
+    }
+
+    p = h->value.data;
+    last = p + h->value.len;
+
+    first = NGX_ERROR;
+    end = NGX_ERROR;
+
+    if (h->value.len > sizeof("bytes=") - 1
+        && ngx_strncmp(p, "bytes=", sizeof("bytes=") - 1) == 0)
+    {
+        p += sizeof("bytes=") - 1;
+        dash = ngx_strlchr(p, last, '-');
+
+        if (dash && dash > p && dash + 1 < last) {
+            first = ngx_atoof(p, dash - p);
+            end = ngx_atoof(dash + 1, last - dash - 1);
+        }
+    }
+
+    if (first == NGX_ERROR || end == NGX_ERROR || first > end) {
+        *message = "The x-amz-copy-source-range value must be of the form "
+                   "bytes=first-last where first and last are the "
+                   "zero-based offsets of the first and last bytes to copy";
+
+        extra[0].name = "ArgumentName";
+        ngx_str_set(&extra[0].value, "x-amz-copy-source-range");
+        extra[1].name = "ArgumentValue";
+        extra[1].value = h->value;
+
+        if (!ngx_http_s3_copy_printable(&h->value)) {
+            ngx_str_null(&extra[1].value);
+        }
+
+        return NGX_HTTP_S3_ERR_INVALID_ARGUMENT;
+    }
+
+    cp->ranged = 1;
+    cp->first = (uint64_t) first;
+    cp->last = (uint64_t) end;
+
+    return NGX_HTTP_S3_OK;
+}
+
+
+static ngx_int_t
+ngx_http_s3_part_copy_send(ngx_http_s3_copy_t *cp)
+{
+    size_t               size;
+    ngx_str_t            digest, md5;
+    ngx_http_s3_ctx_t   *ctx;
+    ngx_http_request_t  *r;
+    ngx_http_s3_wbuf_t   b;
+
+    r = cp->request;
+    ctx = ngx_http_s3_get_ctx(r);
+
+    ngx_str_null(&digest);
+    ngx_str_null(&md5);
+
+    if (cp->hashed) {
+        digest.data = cp->digest;
+        digest.len = ngx_http_s3_checksum_size(cp->checksum);
+        md5.data = cp->md5_sum;
+        md5.len = 16;
+    }
+
+    size = 128 + cp->bucket.len + cp->key.len + ctx->bucket.len
+           + ctx->key.len + cp->upload_id.len + cp->cc.match.len
+           + cp->cc.none_match.len + NGX_HTTP_S3_CHECKSUM_MAX_SIZE
+           + cp->expect.len;
+
+    if (ngx_http_s3_wbuf_init(&b, r->pool, size) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_s3_wire_put_str(&b, &cp->bucket);
+    ngx_http_s3_wire_put_str(&b, &cp->key);
+    ngx_http_s3_wire_put_str(&b, &ctx->bucket);
+    ngx_http_s3_wire_put_str(&b, &ctx->key);
+    ngx_http_s3_wire_put_str(&b, &cp->upload_id);
+    ngx_http_s3_wire_put_u32(&b, (uint32_t) cp->part);
+    ngx_http_s3_wire_put_u64(&b, cp->tpl.mtime);
+    ngx_http_s3_wire_put_u8(&b, (uint8_t) cp->ranged);
+    ngx_http_s3_wire_put_u64(&b, cp->first);
+    ngx_http_s3_wire_put_u64(&b, cp->last);
+    ngx_http_s3_wire_put_copy_cond(&b, &cp->cc);
+    ngx_http_s3_wire_put_u8(&b, (uint8_t) (cp->hashed ? cp->checksum : 0));
+    ngx_http_s3_wire_put_str(&b, &digest);
+    ngx_http_s3_wire_put_str(&b, &md5);
+    ngx_http_s3_wire_put_str(&b, &cp->expect);
+
+    return ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_PART_COPY, &b,
+                                 ngx_http_s3_part_copy_handler, cp);
+}
+
+
+static void
+ngx_http_s3_part_copy_handler(ngx_http_s3_meta_req_t *mr)
+{
+    u_char                alg;
+    off_t                 start, end;
+    ngx_int_t             rc;
+    ngx_str_t             rec, size;
+    ngx_http_s3_copy_t   *cp;
+    ngx_http_s3_ctx_t    *ctx;
+    ngx_http_request_t   *r;
+    ngx_http_s3_rbuf_t    rb;
+    ngx_http_s3_object_t  o;
+
+    cp = mr->data;
+    r = cp->request;
+    ctx = ngx_http_s3_get_ctx(r);
+
+    ngx_http_s3_rbuf_init(&rb, &mr->reply);
+
+    switch (mr->status) {
+
+    case NGX_HTTP_S3_WIRE_ST_OK:
+
+        ngx_http_s3_wire_get_str(&rb, &rec);
+
+        if (rb.error
+            || ngx_http_s3_object_decode(&rec, &o, r->pool) != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "s3 part copy to \"%V/%V\": bad reply",
+                          &ctx->bucket, &ctx->key);
+            rc = ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
+            break;
+        }
+
+        rc = ngx_http_s3_part_copy_result(r, &o);
+        break;
+
+    case NGX_HTTP_S3_WIRE_ST_CHECKSUM_NEEDED:
+
+        /* the range's checksum from its bytes, for the upload's algorithm */
+
+        alg = ngx_http_s3_wire_get_u8(&rb);
+        ngx_http_s3_wire_get_str(&rb, &rec);
+
+        if (rb.error || cp->hashed
+            || ngx_http_s3_checksum_size(alg) == 0
+            || ngx_http_s3_object_decode(&rec, &cp->src, r->pool) != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "s3 part copy to \"%V/%V\": bad reply",
+                          &ctx->bucket, &ctx->key);
+            rc = ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
+            break;
+        }
+
+        cp->checksum = alg;
+        cp->expect = rec;
+
+        start = cp->ranged ? (off_t) cp->first : 0;
+        end = cp->ranged ? (off_t) cp->last + 1 : (off_t) cp->src.size;
+
+        ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "s3 part copy: hashing %O-%O of \"%V/%V\"",
+                       start, end, &cp->bucket, &cp->key);
+
+        if (ngx_http_s3_copy_hash_start(cp, start, end) != NGX_OK) {
+            rc = ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
+            break;
+        }
+
+        return;
+
+    case NGX_HTTP_S3_WIRE_ST_CHANGED:
+
+        if (cp->tries++ < NGX_HTTP_S3_COPY_TRIES) {
+
+            /* the source changed while its range was hashed: again */
+
+            cp->hashed = 0;
+            ngx_str_null(&cp->expect);
+
+            if (ngx_http_s3_part_copy_send(cp) == NGX_OK) {
+                return;
+            }
+        }
+
+        rc = ngx_http_s3_copy_error(r, cp, mr->status, NULL);
+        break;
+
+    case NGX_HTTP_S3_WIRE_ST_BAD_RANGE:
+
+        size.len = 0;
+        size.data = ngx_pnalloc(r->pool, sizeof("Range specified is not "
+                                                "valid for source object of "
+                                                "size: ")
+                                         + NGX_INT64_LEN);
+        if (size.data == NULL) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        size.len = ngx_sprintf(size.data, "Range specified is not valid for "
+                               "source object of size: %uL%Z",
+                               ngx_http_s3_wire_get_u64(&rb))
+                   - size.data;
+
+        rc = ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
+                                    (char *) size.data);
+        break;
+
+    default:
+        rc = ngx_http_s3_copy_error(r, cp, mr->status, &mr->reply);
+        break;
+    }
+
+    ngx_http_s3_finalize(r, rc);
+}
+
+
+static ngx_int_t
+ngx_http_s3_part_copy_result(ngx_http_request_t *r, ngx_http_s3_object_t *o)
+{
+    u_char              iso[NGX_HTTP_S3_ISO8601_LEN];
+    ngx_str_t           etag;
+    ngx_chain_t        *cl;
+    ngx_http_s3_xml_t   w;
+
+    etag.len = o->etag.len + 2;
+    etag.data = ngx_pnalloc(r->pool, etag.len);
+    if (etag.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    etag.data[0] = '"';
+    ngx_memcpy(etag.data + 1, o->etag.data, o->etag.len);
+    etag.data[etag.len - 1] = '"';
+
+    ngx_http_s3_time_iso8601(iso, o->mtime);
+
+    ngx_http_s3_xml_init(&w, r->pool);
+    ngx_http_s3_xml_root(&w, "CopyPartResult");
+    ngx_http_s3_xml_text(&w, "ETag", etag.data, etag.len);
+    ngx_http_s3_xml_text(&w, "LastModified", iso, sizeof(iso));
+    ngx_http_s3_checksum_xml(&w, o->checksum_alg,
+                             NGX_HTTP_S3_CHECKSUM_NO_TYPE, &o->checksum, 0);
+    ngx_http_s3_xml_close(&w, "CopyPartResult");
+
+    cl = ngx_http_s3_xml_finish(&w);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_s3_send_xml(r, NGX_HTTP_OK, cl);
 }

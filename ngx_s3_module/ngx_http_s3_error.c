@@ -830,7 +830,8 @@ ngx_http_s3_meta_status_text(ngx_uint_t status)
         "ok", "no bucket", "no key", "exists", "not empty", "precondition",
         "bad request", "error", "unavailable", "no upload", "invalid part",
         "part too small", "bad digest", "checksum missing",
-        "checksum type", "too large", "changed", "source too large"
+        "checksum type", "too large", "changed", "source too large",
+        "bad range", "checksum needed"
     };
 
     if (status < sizeof(text) / sizeof(text[0])) {

@@ -291,6 +291,10 @@ static ngx_http_s3_route_t  ngx_http_s3_routes[] = {
       ngx_http_s3_create_multipart_upload, NGX_HTTP_S3_ACL },
 
     { NGX_HTTP_PUT, NGX_HTTP_S3_KEY, "uploadId",
+      NGX_HTTP_S3_OP_UPLOAD_PART_COPY, ngx_http_s3_upload_part_copy,
+      NGX_HTTP_S3_COPY },
+
+    { NGX_HTTP_PUT, NGX_HTTP_S3_KEY, "uploadId",
       NGX_HTTP_S3_OP_UPLOAD_PART, ngx_http_s3_upload_part, 0 },
 
     { NGX_HTTP_POST, NGX_HTTP_S3_KEY, "uploadId",

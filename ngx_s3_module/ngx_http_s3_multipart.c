@@ -382,12 +382,6 @@ ngx_http_s3_upload_part(ngx_http_request_t *r)
 
     ctx = ngx_http_s3_get_ctx(r);
 
-    if (ngx_http_s3_header_in(r, "x-amz-copy-source")) {
-        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_NOT_IMPLEMENTED,
-                                      "UploadPartCopy is not implemented "
-                                      "yet.");
-    }
-
     n = NGX_ERROR;
 
     if (ngx_http_s3_arg(r, "partNumber", &v) == NGX_OK) {

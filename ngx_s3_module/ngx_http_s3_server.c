@@ -121,7 +121,8 @@ static ngx_http_s3_op_pt  ngx_http_s3_ops[NGX_HTTP_S3_WIRE_OP_LAST] = {
     ngx_http_s3_op_upload_abort,
     ngx_http_s3_op_part_list,
     ngx_http_s3_op_upload_list,
-    ngx_http_s3_op_object_copy
+    ngx_http_s3_op_object_copy,
+    ngx_http_s3_op_part_copy
 };
 
 

@@ -120,6 +120,18 @@ ngx_int_t ngx_http_s3_srv_drop_upload(ngx_http_s3_exec_t *ex,
 /* the same for every upload of a bucket */
 ngx_int_t ngx_http_s3_srv_drop_uploads(ngx_http_s3_exec_t *ex,
     ngx_str_t *bucket);
+/*
+ * the upload record of bucket/key/id (free it with engine_free) and its
+ * key: NGX_HTTP_S3_WIRE_ST_OK, _NO_UPLOAD, _NO_BUCKET or _ERROR
+ */
+ngx_uint_t ngx_http_s3_srv_upload(ngx_http_s3_exec_t *ex, ngx_str_t *bucket,
+    ngx_str_t *key, ngx_str_t *id, ngx_str_t *ukey, ngx_str_t *rec);
+/* "P<upload id>\0<u32 part number>" */
+ngx_int_t ngx_http_s3_srv_part_key(ngx_http_s3_exec_t *ex, ngx_str_t *out,
+    ngx_str_t *id, uint32_t number);
+/* every part of an upload, ascending, for ngx_http_s3_srv_drop_upload() */
+ngx_int_t ngx_http_s3_srv_parts(ngx_http_s3_exec_t *ex, ngx_str_t *id,
+    ngx_array_t **parts);
 
 /*
  * ngx_http_s3_srv_sweep.c: the orphan sweep, started once the database is
@@ -132,6 +144,7 @@ void ngx_http_s3_srv_sweep_start(ngx_http_s3_main_conf_t *smcf,
 /* ngx_http_s3_srv_copy.c */
 
 ngx_uint_t ngx_http_s3_op_object_copy(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_part_copy(ngx_http_s3_exec_t *ex);
 
 
 #endif /* _NGX_HTTP_S3_SRV_H_INCLUDED_ */

@@ -53,15 +53,8 @@ typedef struct {
 } ngx_http_s3_srv_want_t;
 
 
-static ngx_uint_t ngx_http_s3_srv_upload(ngx_http_s3_exec_t *ex,
-    ngx_str_t *bucket, ngx_str_t *key, ngx_str_t *id, ngx_str_t *ukey,
-    ngx_str_t *rec);
 static ngx_int_t ngx_http_s3_srv_upload_key(ngx_http_s3_exec_t *ex,
     ngx_str_t *out, ngx_str_t *bucket, ngx_str_t *key, ngx_str_t *id);
-static ngx_int_t ngx_http_s3_srv_part_key(ngx_http_s3_exec_t *ex,
-    ngx_str_t *out, ngx_str_t *id, uint32_t number);
-static ngx_int_t ngx_http_s3_srv_parts(ngx_http_s3_exec_t *ex,
-    ngx_str_t *id, ngx_array_t **parts);
 static ngx_uint_t ngx_http_s3_srv_complete_check(ngx_http_s3_exec_t *ex,
     ngx_http_s3_object_t *u, ngx_array_t *want, ngx_array_t *have,
     ngx_http_s3_object_t *o);
@@ -494,11 +487,11 @@ ngx_http_s3_srv_complete_check(ngx_http_s3_exec_t *ex,
     u_char                  *md5s, *digest, sum[16];
     size_t                   csize;
     uint64_t                 total;
-    ngx_uint_t               i, j, n;
+    ngx_uint_t               i, j, k, n;
     ngx_md5_t                md5;
     ngx_http_s3_part_t      *pt;
     ngx_http_s3_object_t     p;
-    ngx_http_s3_extent_t    *ext;
+    ngx_http_s3_extent_t    *ext, *pe;
     ngx_http_s3_checksum_t   ck;
     ngx_http_s3_srv_part_t  *hp;
     ngx_http_s3_srv_want_t  *w;
@@ -590,7 +583,22 @@ ngx_http_s3_srv_complete_check(ngx_http_s3_exec_t *ex,
         pt->checksum.len = csize;
         pt->checksum.data = p.checksum.data;
 
-        if (p.size) {
+        if (p.extents) {
+
+            /* a part copied from a range of an object (UploadPartCopy) */
+
+            pe = p.extents->elts;
+
+            for (k = 0; k < p.extents->nelts; k++) {
+                ext = ngx_array_push(o->extents);
+                if (ext == NULL) {
+                    return NGX_HTTP_S3_WIRE_ST_ERROR;
+                }
+
+                *ext = pe[k];
+            }
+
+        } else if (p.size) {
             ext = ngx_array_push(o->extents);
             if (ext == NULL) {
                 return NGX_HTTP_S3_WIRE_ST_ERROR;
@@ -1126,7 +1134,7 @@ ngx_http_s3_srv_drop_upload(ngx_http_s3_exec_t *ex, ngx_str_t *ukey,
  * _NO_BUCKET or _ERROR
  */
 
-static ngx_uint_t
+ngx_uint_t
 ngx_http_s3_srv_upload(ngx_http_s3_exec_t *ex, ngx_str_t *bucket,
     ngx_str_t *key, ngx_str_t *id, ngx_str_t *ukey, ngx_str_t *rec)
 {
@@ -1189,7 +1197,7 @@ ngx_http_s3_srv_upload_key(ngx_http_s3_exec_t *ex, ngx_str_t *out,
 
 /* "P<upload id>\0<u32 part number>" */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_s3_srv_part_key(ngx_http_s3_exec_t *ex, ngx_str_t *out,
     ngx_str_t *id, uint32_t number)
 {
@@ -1218,7 +1226,7 @@ ngx_http_s3_srv_part_key(ngx_http_s3_exec_t *ex, ngx_str_t *out,
 
 /* every part of an upload, ascending, keys and records copied */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_s3_srv_parts(ngx_http_s3_exec_t *ex, ngx_str_t *id,
     ngx_array_t **parts)
 {

@@ -123,6 +123,29 @@
  *                 same commit; the conditions are decided against the
  *                 records read in that step; a replay (the target is
  *                 already exactly the record the copy makes) is OK
+ * PART_COPY       str source bucket, str source key, str bucket, str key,
+ *                 str upload id, u32 part number, u64 mtime, u8 range
+ *                 given, u64 first, u64 last (bytes of the source,
+ *                 inclusive), copy-source conditions (as OBJECT_COPY's),
+ *                 u8 algorithm of a checksum the worker computed of the
+ *                 range (0: none), str its digest, str the range's MD5 (16
+ *                 bytes, or empty), str the source record they are of
+ *                 (empty: none)
+ *                                            OK: str the part record
+ *                 | NO_UPLOAD | NO_BUCKET, NO_KEY, PRECONDITION: u8
+ *                 COPY_SOURCE or COPY_TARGET | CHANGED | SOURCE_TOO_LARGE
+ *                 | BAD_RANGE: u64 the source's size
+ *                 | CHECKSUM_NEEDED: u8 the upload's algorithm, str the
+ *                 source record: the worker hashes the range and sends
+ *                 the request again with the digest, the MD5 and that
+ *                 record
+ *                 the part record names the range of the source's body
+ *                 or extents, no bytes are copied; its ETag is the MD5 of
+ *                 the range when it is known without reading (the whole
+ *                 of a single-part source, a part of a multipart one, or
+ *                 hashed by the worker), else a digest of the source's
+ *                 ETag and the range; a replay (the same part record) is
+ *                 OK
  *
  * Every body file a committed record names (an object's body or extents,
  * a part's body) holds a reference; OBJECT_PUT, OBJECT_DELETE and the
@@ -150,7 +173,8 @@
 #define NGX_HTTP_S3_WIRE_OP_PART_LIST        16
 #define NGX_HTTP_S3_WIRE_OP_UPLOAD_LIST      17
 #define NGX_HTTP_S3_WIRE_OP_OBJECT_COPY      18
-#define NGX_HTTP_S3_WIRE_OP_LAST             19
+#define NGX_HTTP_S3_WIRE_OP_PART_COPY        19
+#define NGX_HTTP_S3_WIRE_OP_LAST             20
 
 /* reply status */
 
@@ -172,6 +196,8 @@
 #define NGX_HTTP_S3_WIRE_ST_TOO_LARGE        15
 #define NGX_HTTP_S3_WIRE_ST_CHANGED          16  /* not the source asked for */
 #define NGX_HTTP_S3_WIRE_ST_SOURCE_TOO_LARGE 17  /* a copy source > 5 GiB */
+#define NGX_HTTP_S3_WIRE_ST_BAD_RANGE        18  /* past the copy source */
+#define NGX_HTTP_S3_WIRE_ST_CHECKSUM_NEEDED  19  /* hash the range first */
 
 /* UPLOAD_COMPLETE without x-amz-checksum-type */
 

@@ -256,9 +256,10 @@ def test_upload_part_errors(server, s3, bucket, conn):
     assert_error(r, 400, 'BadDigest')
     still_ok(c, bucket)
 
+    # UploadPartCopy (t/test_copy.py) of a source that does not exist
     r = upload(c, bucket, 'k', uid, 1, body,
                headers={'x-amz-copy-source': '/%s/src' % bucket})
-    assert_error(r, 501, 'NotImplemented')
+    assert_error(r, 404, 'NoSuchKey')
     still_ok(c, bucket)
 
     # nothing of that was stored
