@@ -141,6 +141,7 @@ typedef struct {
     time_t                     max_skew;
     ngx_flag_t                 sigv2;       /* accept Signature Version 2 */
     time_t                     orphan_grace;  /* 0: no orphan sweep */
+    time_t                     multipart_expiry;  /* 0: never */
     ngx_path_t                *path;        /* registered with a manager */
     ngx_flag_t                 enabled;     /* some location uses s3 */
 } ngx_http_s3_main_conf_t;

@@ -152,6 +152,13 @@ static ngx_command_t  ngx_http_s3_commands[] = {
       offsetof(ngx_http_s3_main_conf_t, orphan_grace),
       NULL },
 
+    { ngx_string("s3_multipart_expiry"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_s3_main_conf_t, multipart_expiry),
+      NULL },
+
       ngx_null_command
 };
 
@@ -966,6 +973,7 @@ ngx_http_s3_create_main_conf(ngx_conf_t *cf)
     smcf->max_skew = NGX_CONF_UNSET;
     smcf->sigv2 = NGX_CONF_UNSET;
     smcf->orphan_grace = NGX_CONF_UNSET;
+    smcf->multipart_expiry = NGX_CONF_UNSET;
     smcf->keys = NGX_CONF_UNSET_PTR;
 
     return smcf;
@@ -983,6 +991,7 @@ ngx_http_s3_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(smcf->max_skew, 900);
     ngx_conf_init_value(smcf->sigv2, 1);
     ngx_conf_init_value(smcf->orphan_grace, 3600);
+    ngx_conf_init_value(smcf->multipart_expiry, 7 * 86400);
 
     if (smcf->orphan_grace
         && (ngx_msec_t) smcf->orphan_grace * 1000 <= smcf->meta_timeout)

@@ -13,7 +13,10 @@
 
 
 /*
- * The orphan sweep of the metadata process.  A body file can outlive
+ * Background work of the metadata process: the orphan sweep and the
+ * expiry of stale multipart uploads.
+ *
+ * The orphan sweep.  A body file can outlive
  * every record that names it: a crash between its fsync and the commit
  * of its record, or a kill -9 of this process while a body whose count
  * reached 0 waited for its delayed unlink.  The sweep walks
@@ -59,15 +62,72 @@ static void ngx_http_s3_sweep_done(ngx_http_s3_sweep_t *sw);
 static ngx_uint_t ngx_http_s3_sweep_hex(u_char *p, size_t len);
 
 
-static ngx_http_s3_sweep_t  ngx_http_s3_sweep;
+/*
+ * The expiry of multipart uploads initiated more than s3_multipart_expiry
+ * ago (S3's AbortIncompleteMultipartUpload, for every bucket): the "U"
+ * records are walked in steps of NGX_HTTP_S3_EXPIRY_STEP, at start and
+ * then every s3_multipart_expiry (at most every hour), and an expired
+ * upload goes with its parts, their bodies' counts lowered, in one batch
+ * each, as AbortMultipartUpload does.
+ */
+
+#define NGX_HTTP_S3_EXPIRY_STEP     64       /* uploads per event */
+#define NGX_HTTP_S3_EXPIRY_PASS     3600     /* s, at most between passes */
+
+
+typedef struct {
+    ngx_event_t                ev;
+    ngx_http_s3_main_conf_t   *smcf;
+
+    u_char                    *cursor;      /* seek here: past the last */
+    size_t                     cursor_len;
+    size_t                     cursor_size;
+
+    ngx_uint_t                 seen;        /* this pass */
+    ngx_uint_t                 expired;
+} ngx_http_s3_expiry_t;
+
+
+typedef struct {
+    ngx_str_t                  key;         /* of the upload record */
+    uint64_t                   mtime;       /* its initiation */
+} ngx_http_s3_expired_t;
+
+
+static void ngx_http_s3_expiry_handler(ngx_event_t *ev);
+static ngx_int_t ngx_http_s3_expiry_drop(ngx_http_s3_expiry_t *ex,
+    ngx_str_t *ukey, uint64_t mtime);
+static void ngx_http_s3_expiry_done(ngx_http_s3_expiry_t *ex);
+
+
+static ngx_http_s3_sweep_t   ngx_http_s3_sweep;
+static ngx_http_s3_expiry_t  ngx_http_s3_expiry;
+
+/* timer events log the fd of their data: a connection of none, as nginx's */
+static ngx_connection_t      ngx_http_s3_sweep_dumb;
 
 
 void
 ngx_http_s3_srv_sweep_start(ngx_http_s3_main_conf_t *smcf, ngx_log_t *log)
 {
-    ngx_http_s3_sweep_t  *sw;
+    ngx_http_s3_sweep_t   *sw;
+    ngx_http_s3_expiry_t  *ex;
 
     sw = &ngx_http_s3_sweep;
+    ex = &ngx_http_s3_expiry;
+
+    if (smcf->multipart_expiry && ex->smcf == NULL) {
+        ex->smcf = smcf;
+
+        ngx_http_s3_sweep_dumb.fd = (ngx_socket_t) -1;
+
+        ex->ev.handler = ngx_http_s3_expiry_handler;
+        ex->ev.data = &ngx_http_s3_sweep_dumb;
+        ex->ev.log = log;
+        ex->ev.cancelable = 1;
+
+        ngx_add_timer(&ex->ev, NGX_HTTP_S3_SWEEP_FIRST);
+    }
 
     if (smcf->orphan_grace == 0 || sw->smcf) {
         return;
@@ -83,8 +143,10 @@ ngx_http_s3_srv_sweep_start(ngx_http_s3_main_conf_t *smcf, ngx_log_t *log)
 
     sw->smcf = smcf;
 
+    ngx_http_s3_sweep_dumb.fd = (ngx_socket_t) -1;
+
     sw->ev.handler = ngx_http_s3_sweep_handler;
-    sw->ev.data = sw;
+    sw->ev.data = &ngx_http_s3_sweep_dumb;
     sw->ev.log = log;
     sw->ev.cancelable = 1;
 
@@ -101,7 +163,7 @@ ngx_http_s3_sweep_handler(ngx_event_t *ev)
     ngx_uint_t            budget;
     ngx_http_s3_sweep_t  *sw;
 
-    sw = ev->data;
+    sw = &ngx_http_s3_sweep;
 
     if (ngx_quit || ngx_terminate || ngx_exiting
         || !ngx_http_s3_srv_serving())
@@ -339,4 +401,220 @@ ngx_http_s3_sweep_hex(u_char *p, size_t len)
     }
 
     return 1;
+}
+
+
+static void
+ngx_http_s3_expiry_handler(ngx_event_t *ev)
+{
+    u_char                 *p;
+    size_t                  size;
+    uint64_t                limit, now;
+    ngx_str_t               k, v;
+    ngx_uint_t              i, n, end;
+    ngx_pool_t             *pool;
+    ngx_array_t            *keys;
+    ngx_http_s3_iter_t     *it;
+    ngx_http_s3_expiry_t   *ex;
+    ngx_http_s3_object_t    u;
+    ngx_http_s3_expired_t  *e;
+
+    ex = &ngx_http_s3_expiry;
+
+    if (ngx_quit || ngx_terminate || ngx_exiting
+        || !ngx_http_s3_srv_serving())
+    {
+        return;
+    }
+
+    pool = ngx_create_pool(4096, ev->log);
+    if (pool == NULL) {
+        ngx_add_timer(ev, 1000);
+        return;
+    }
+
+    keys = ngx_array_create(pool, 8, sizeof(ngx_http_s3_expired_t));
+    if (keys == NULL) {
+        goto failed;
+    }
+
+    if (ex->cursor_len == 0) {
+        ex->seen = 0;
+        ex->expired = 0;
+    }
+
+    now = (uint64_t) ngx_time() * 1000;
+    limit = (uint64_t) ex->smcf->multipart_expiry * 1000;
+
+    end = 1;
+    n = 0;
+
+    it = ngx_http_s3_engine_iter();
+
+    if (ex->cursor_len) {
+        ngx_http_s3_iter_seek(it, ex->cursor, ex->cursor_len);
+
+    } else {
+        ngx_http_s3_iter_seek(it, (u_char *) "U", 1);
+    }
+
+    for ( /* void */ ; ngx_http_s3_iter_valid(it); ngx_http_s3_iter_next(it))
+    {
+        ngx_http_s3_iter_key(it, &k);
+
+        if (k.len == 0 || k.data[0] != 'U') {
+            break;
+        }
+
+        if (n++ == NGX_HTTP_S3_EXPIRY_STEP) {
+            end = 0;
+            break;
+        }
+
+        ex->seen++;
+
+        /* the next step starts past this key */
+
+        if (k.len + 1 > ex->cursor_size) {
+            size = ngx_max(k.len + 1, 2 * ex->cursor_size);
+            p = ngx_alloc(size, ev->log);
+            if (p == NULL) {
+                end = 0;
+                break;
+            }
+
+            ngx_free(ex->cursor);
+            ex->cursor = p;
+            ex->cursor_size = size;
+        }
+
+        p = ngx_cpymem(ex->cursor, k.data, k.len);
+        *p = '\0';
+        ex->cursor_len = k.len + 1;
+
+        ngx_http_s3_iter_value(it, &v);
+
+        if (ngx_http_s3_object_decode(&v, &u, NULL) != NGX_OK
+            || u.mtime + limit >= now)
+        {
+            continue;
+        }
+
+        e = ngx_array_push(keys);
+        if (e == NULL) {
+            end = 0;
+            break;
+        }
+
+        e->key.data = ngx_pstrdup(pool, &k);
+        e->key.len = k.len;
+        e->mtime = u.mtime;
+
+        if (e->key.data == NULL) {
+            end = 0;
+            break;
+        }
+    }
+
+    if (end && !ngx_http_s3_iter_valid(it)
+        && ngx_http_s3_iter_status(ev->log, it) != NGX_OK)
+    {
+        ngx_http_s3_iter_destroy(it);
+        goto failed;
+    }
+
+    ngx_http_s3_iter_destroy(it);
+
+    /* the iterator is gone: now the writes */
+
+    e = keys->elts;
+
+    for (i = 0; i < keys->nelts; i++) {
+        (void) ngx_http_s3_expiry_drop(ex, &e[i].key, e[i].mtime);
+    }
+
+    ngx_destroy_pool(pool);
+
+    if (end) {
+        ngx_http_s3_expiry_done(ex);
+        return;
+    }
+
+    ngx_add_timer(ev, NGX_HTTP_S3_SWEEP_DELAY);
+
+    return;
+
+failed:
+
+    ngx_destroy_pool(pool);
+    ex->cursor_len = 0;
+    ngx_add_timer(ev, 1000);
+}
+
+
+/* "U<bucket>\0<key>\0<upload id>": the upload and its parts go */
+
+static ngx_int_t
+ngx_http_s3_expiry_drop(ngx_http_s3_expiry_t *ex, ngx_str_t *ukey,
+    uint64_t mtime)
+{
+    u_char              *p;
+    ngx_str_t            id, bucket;
+    ngx_array_t         *parts;
+    ngx_http_s3_exec_t   x;
+
+    if (ukey->len < 1 + 1 + 1 + NGX_HTTP_S3_BODY_ID_LEN
+        || ukey->data[ukey->len - NGX_HTTP_S3_BODY_ID_LEN - 1] != '\0')
+    {
+        return NGX_DECLINED;
+    }
+
+    id.data = ukey->data + ukey->len - NGX_HTTP_S3_BODY_ID_LEN;
+    id.len = NGX_HTTP_S3_BODY_ID_LEN;
+
+    p = ngx_strlchr(ukey->data + 1, ukey->data + ukey->len, '\0');
+
+    bucket.data = ukey->data + 1;
+    bucket.len = p - bucket.data;
+
+    if (ngx_http_s3_srv_exec_init(&x, ex->ev.log) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_s3_srv_parts(&x, &id, &parts) != NGX_OK
+        || ngx_http_s3_srv_drop_upload(&x, ukey, parts) != NGX_OK
+        || ngx_http_s3_srv_commit(&x, "expired multipart upload") != NGX_OK)
+    {
+        ngx_destroy_pool(x.pool);
+        return NGX_ERROR;
+    }
+
+    ex->expired++;
+
+    ngx_log_error(NGX_LOG_NOTICE, ex->ev.log, 0,
+                  "s3 metadata: multipart upload \"%V\" in bucket \"%V\" "
+                  "expired (initiated %uL s ago), %ui parts removed", &id,
+                  &bucket, ((uint64_t) ngx_time() * 1000 - mtime) / 1000,
+                  parts->nelts);
+
+    ngx_destroy_pool(x.pool);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_s3_expiry_done(ngx_http_s3_expiry_t *ex)
+{
+    time_t  next;
+
+    ngx_log_error(NGX_LOG_INFO, ex->ev.log, 0,
+                  "s3 metadata: multipart expiry: %ui uploads, %ui expired",
+                  ex->seen, ex->expired);
+
+    ex->cursor_len = 0;
+
+    next = ngx_min(ex->smcf->multipart_expiry, NGX_HTTP_S3_EXPIRY_PASS);
+
+    ngx_add_timer(&ex->ev, (ngx_msec_t) ngx_max(next, 1) * 1000);
 }

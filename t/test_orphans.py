@@ -208,3 +208,92 @@ def test_no_orphan_after_kill_9(make_server):
         assert time.time() < deadline, sweeps(srv)
         time.sleep(0.2)
     s3store.check_consistent(srv)
+
+
+# stale multipart uploads
+
+def expiries(srv):
+    text = open(srv.error_log, errors='replace').read()
+    return [(int(a), int(b)) for a, b in re.findall(
+        r'multipart expiry: (\d+) uploads, (\d+) expired', text)]
+
+
+def test_stale_uploads_expire(make_server):
+    """An upload initiated more than s3_multipart_expiry ago goes with its
+    parts (uploaded or copied), at start and then periodically; their
+    bodies go with their last name; a young upload stays."""
+
+    srv = make_server(http_extra='s3_multipart_expiry 1h;')
+    s3 = boto_client(srv)
+    b = new_bucket_name('expiry')
+    s3.create_bucket(Bucket=b)
+    s3.put_object(Bucket=b, Key='src', Body=b'source' * 1000)
+    src_body = s3store.body_ids(srv)
+
+    old = s3.create_multipart_upload(Bucket=b, Key='old')['UploadId']
+    s3.upload_part(Bucket=b, Key='old', UploadId=old, PartNumber=1,
+                   Body=b'uploaded part')
+    s3.upload_part_copy(Bucket=b, Key='old', UploadId=old, PartNumber=2,
+                        CopySource='%s/src' % b)
+    young = s3.create_multipart_upload(Bucket=b, Key='young')['UploadId']
+    s3.upload_part(Bucket=b, Key='young', UploadId=young, PartNumber=1,
+                   Body=b'young part')
+    files = s3store.body_ids(srv)
+    assert len(files) == 3
+
+    # the old one was initiated two hours ago
+    srv.stop()
+    with s3store.Db(srv) as db:
+        k = b'U' + b.encode() + b'\0old\0' + old.encode()
+        f = s3store.decode(db.get(k))
+        f[2] = s3store.u64(int((time.time() - 7200) * 1000))
+        db.put(k, s3store.encode(f))
+    n = len(expiries(srv))
+    srv.start()
+
+    got = wait_expiries(srv, n + 1, 10)
+    assert got[n] == (2, 1), got
+    assert re.search(r'multipart upload "%s" in bucket "%s" expired '
+                     r'\(initiated 7[12]\d\d s ago\), 2 parts removed'
+                     % (old, b), open(srv.error_log).read())
+    ups = s3.list_multipart_uploads(Bucket=b).get('Uploads', [])
+    assert [u['UploadId'] for u in ups] == [young]
+    r = request(srv, 'GET', key_path(b, 'old'), query=[('uploadId', old)])
+    assert r.status == 404
+    # the uploaded part's body goes; the copied part's was the source's
+    left = s3store.wait_body_ids(srv, None, timeout=3)
+    assert src_body <= left and len(left) == 2
+    s3store.check_consistent(srv)
+
+
+def test_expiry_runs_periodically(make_server):
+    srv = make_server(http_extra='s3_multipart_expiry 2s;')
+    s3 = boto_client(srv)
+    b = new_bucket_name('expiry2')
+    s3.create_bucket(Bucket=b)
+    uid = s3.create_multipart_upload(Bucket=b, Key='k')['UploadId']
+    s3.upload_part(Bucket=b, Key='k', UploadId=uid, PartNumber=1,
+                   Body=b'part')
+    deadline = time.time() + 12
+    while s3.list_multipart_uploads(Bucket=b).get('Uploads'):
+        assert time.time() < deadline, expiries(srv)
+        time.sleep(0.2)
+    assert s3store.wait_body_ids(srv, set(), timeout=4) == set()
+
+
+def test_expiry_0_is_never(make_server):
+    srv = make_server(http_extra='s3_multipart_expiry 0;')
+    setup_objects(srv)
+    time.sleep(0.5)
+    assert expiries(srv) == []
+
+
+def wait_expiries(srv, n, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        got = expiries(srv)
+        if len(got) >= n:
+            return got
+        time.sleep(0.1)
+    raise AssertionError('%d expiry passes, want %d' % (len(expiries(srv)),
+                                                        n))
