@@ -1361,9 +1361,18 @@ ngx_http_s3_srv_serving(void)
 {
     /* not while a failed write waits for the reopen: reads may lag */
 
+    if (ngx_http_s3_engine_write_failed()) {
+        return 0;
+    }
+
+    /* master_process off: the database was opened at start, or nginx quit */
+
+    if (ngx_process == NGX_PROCESS_SINGLE) {
+        return 1;
+    }
+
     return ngx_http_s3_server_state == NGX_HTTP_S3_SERVER_OPEN
-           && !ngx_http_s3_server_quitting
-           && !ngx_http_s3_engine_write_failed();
+           && !ngx_http_s3_server_quitting;
 }
 
 

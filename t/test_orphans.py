@@ -297,3 +297,27 @@ def wait_expiries(srv, n, timeout):
         time.sleep(0.1)
     raise AssertionError('%d expiry passes, want %d' % (len(expiries(srv)),
                                                         n))
+
+
+def test_single_process_sweeps_and_copies():
+    """master_process off: the one process sweeps too."""
+
+    from test_single_process import SingleProcess
+    srv = SingleProcess(name='single-sweep', http_extra=conf())
+    srv.start()
+    try:
+        b = setup_objects(srv)
+        named = s3store.body_ids(srv)
+        srv.stop()
+        old = plant(srv, age=3600)
+        n = len(sweeps(srv))
+        srv.start()
+        got = wait_sweeps(srv, n + 1, 10)
+        assert got[n][1] == 1 and not os.path.exists(old)
+        assert s3store.body_ids(srv) == named
+        r = request(srv, 'PUT', key_path(b, 'copy2'),
+                    headers={'x-amz-copy-source': '%s/k1' % b})
+        assert_ok(r)
+        assert request(srv, 'GET', key_path(b, 'copy2')).body == b'1' * 100
+    finally:
+        srv.teardown()
