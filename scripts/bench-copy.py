@@ -4,8 +4,10 @@ body instead of copying it, so both should take the time of a metadata
 write.  Starts its own nginx with the module (t/lib/s3server.py, s3_fsync
 on, in a temporary directory), uploads the two sources, then times RUNS
 copies of each, one at a time on one keep-alive connection, alternating
-the sizes; and, for comparison, the one copy that reads the source: with
-x-amz-checksum-algorithm (a checksum the source lacks), a few runs each.
+the sizes; UploadPartCopy of a 1 MiB and a 1 GiB range, and boto3's
+managed copy of the 1 GiB object in 8 MiB parts; and, for comparison,
+the one copy that reads the source: with x-amz-checksum-algorithm (a
+checksum the source lacks), a few runs each.
 
     scripts/bench-copy.py [RUNS]        (default 200)
 
@@ -27,6 +29,7 @@ sys.path.insert(0, os.path.join(TOP, 't', 'lib'))
 
 import boto3                     # noqa: E402
 import botocore.config           # noqa: E402
+from boto3.s3.transfer import TransferConfig  # noqa: E402
 
 import s3server                  # noqa: E402
 import s3store                   # noqa: E402
@@ -86,6 +89,31 @@ def main():
                 times[name].append(time.monotonic() - t)
         after = len(s3store.body_ids(srv))
 
+        # UploadPartCopy: one part naming a 1 MiB or a 1 GiB range
+        uid = s3.create_multipart_upload(Bucket='dst', Key='parts')[
+            'UploadId']
+        ranged = {name: [] for name, _ in SIZES}
+        for i in range(runs):
+            for name, size in SIZES:
+                t = time.monotonic()
+                s3.upload_part_copy(
+                    Bucket='dst', Key='parts', UploadId=uid,
+                    PartNumber=1 + i % 100,
+                    CopySource={'Bucket': 'src', 'Key': '1 GiB'},
+                    CopySourceRange='bytes=0-%d' % (size - 1))
+                ranged[name].append(time.monotonic() - t)
+        s3.abort_multipart_upload(Bucket='dst', Key='parts', UploadId=uid)
+
+        # boto3's managed copy of the 1 GiB object in 8 MiB parts
+        managed = []
+        cfg = TransferConfig(multipart_threshold=8 << 20,
+                             multipart_chunksize=8 << 20, max_concurrency=4)
+        for i in range(3):
+            t = time.monotonic()
+            s3.copy({'Bucket': 'src', 'Key': '1 GiB'}, 'dst', 'managed',
+                    Config=cfg)
+            managed.append(time.monotonic() - t)
+
         summed = {name: [] for name, _ in SIZES}
         for i in range(3):
             for name, _ in SIZES:
@@ -103,6 +131,11 @@ def main():
         for name, _ in SIZES:
             print('%-34s %s' % ('copy of %s, new SHA256 (reads)' % name,
                                 ms(summed[name])))
+        for name, _ in SIZES:
+            print('%-34s %s' % ('UploadPartCopy of a %s range' % name,
+                                ms(ranged[name])))
+        print('%-34s %s' % ('managed copy of 1 GiB, 8 MiB parts',
+                            ms(managed)))
         print('ratio 1 GiB / 1 MiB (median): %.2f'
               % (statistics.median(times['1 GiB'])
                  / statistics.median(times['1 MiB'])))
