@@ -771,6 +771,12 @@ ngx_http_s3_copy_hash(ngx_http_s3_copy_t *cp)
                 return NGX_ERROR;
             }
 
+            /*
+             * not through ngx_http_s3_store_open(): one extent at a time,
+             * read once and closed, holds one descriptor however many
+             * extents the source has, and fills no open_file_cache entry
+             */
+
             cp->fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
 
             if (cp->fd == NGX_INVALID_FILE) {
