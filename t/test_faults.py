@@ -267,6 +267,33 @@ def _list_uploads(c):
     return c.req('GET', '/%s' % BUCKET, query=[('uploads', '')])
 
 
+def _copy_new(c):
+    return c.req('PUT', '/%s/copied' % BUCKET,
+                 headers={'x-amz-copy-source': '%s/k1' % BUCKET})
+
+
+def _copy_over(c):
+    return c.req('PUT', '/%s/k2' % BUCKET,
+                 headers={'x-amz-copy-source': '%s/k1' % BUCKET})
+
+
+def _copy_checksum(c):
+    return c.req('PUT', '/%s/copied' % BUCKET,
+                 headers={'x-amz-copy-source': '%s/k1' % BUCKET,
+                          'x-amz-checksum-algorithm': 'SHA256'})
+
+
+def _attributes(c):
+    return c.req('GET', '/%s/k1' % BUCKET, query=[('attributes', '')],
+                 headers={'x-amz-object-attributes': 'ETag,ObjectSize'})
+
+
+def _upload_part_copy(c):
+    return c.req('PUT', '/%s/mp' % BUCKET,
+                 query=[('partNumber', '2'), ('uploadId', MP['id'])],
+                 headers={'x-amz-copy-source': '%s/k1' % BUCKET})
+
+
 OPS = [
     ('PutObject (overwrite)', _put_over,
      lambda r: r[0] == 200,
@@ -309,6 +336,20 @@ OPS = [
      lambda r: r[0] == 200 and b'ListPartsResult' in r[2], None),
     ('ListMultipartUploads', _list_uploads,
      lambda r: r[0] == 200 and MP['id'].encode() in r[2], None),
+    ('CopyObject (new key)', _copy_new,
+     lambda r: r[0] == 200 and b'CopyObjectResult' in r[2],
+     lambda c: c.req('DELETE', '/%s/copied' % BUCKET)),
+    ('CopyObject (overwrite)', _copy_over,
+     lambda r: r[0] == 200 and b'CopyObjectResult' in r[2],
+     lambda c: c.req('PUT', '/%s/k2' % BUCKET, body=OBJECTS['k2'])),
+    ('CopyObject (new checksum: reads the source)', _copy_checksum,
+     lambda r: r[0] == 200 and b'ChecksumSHA256' in r[2],
+     lambda c: c.req('DELETE', '/%s/copied' % BUCKET)),
+    ('GetObjectAttributes', _attributes,
+     lambda r: r[0] == 200
+     and str(len(OBJECTS['k1'])).encode() in r[2], None),
+    ('UploadPartCopy', _upload_part_copy,
+     lambda r: r[0] == 200 and b'CopyPartResult' in r[2], _mp_renew),
 ]
 
 
