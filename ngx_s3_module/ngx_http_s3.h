@@ -112,6 +112,7 @@ typedef enum {
     NGX_HTTP_S3_OP_COPY_OBJECT,
     NGX_HTTP_S3_OP_UPLOAD_PART_COPY,
     NGX_HTTP_S3_OP_GET_OBJECT_ATTRIBUTES,
+    NGX_HTTP_S3_OP_GET_OBJECT_TAGGING,
     NGX_HTTP_S3_OP_NOT_IMPLEMENTED
 } ngx_http_s3_op_e;
 
@@ -279,6 +280,7 @@ ngx_int_t ngx_http_s3_list_multipart_uploads(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_copy_object(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_upload_part_copy(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_get_object_attributes(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_get_object_tagging(ngx_http_request_t *r);
 
 
 /*

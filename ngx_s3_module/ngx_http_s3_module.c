@@ -284,6 +284,9 @@ static ngx_http_s3_route_t  ngx_http_s3_routes[] = {
       NGX_HTTP_S3_OP_GET_OBJECT_ATTRIBUTES,
       ngx_http_s3_get_object_attributes, 0 },
 
+    { NGX_HTTP_GET, NGX_HTTP_S3_KEY, "tagging",
+      NGX_HTTP_S3_OP_GET_OBJECT_TAGGING, ngx_http_s3_get_object_tagging, 0 },
+
     { NGX_HTTP_GET, NGX_HTTP_S3_KEY, NULL,
       NGX_HTTP_S3_OP_GET_OBJECT, ngx_http_s3_get_object, 0 },
 

@@ -1141,11 +1141,14 @@ def test_awscli_and_rclone_multipart_copy(server, s3, two, tmp_path):
                        '    multipart_threshold = 5MB\n'
                        '    multipart_chunksize = 5MB\n'
                        '    addressing_style = path\n' % server.region)
-        # --copy-props metadata-directive: the default also copies the
-        # tags, with GetObjectTagging, and object tagging is not built yet
-        aws('s3', 'cp', '--copy-props', 'metadata-directive',
-            's3://%s/cli big' % a, 's3://%s/cli big' % b, config=cfg)
+        # the default --copy-props asks GetObjectTagging of the source
+        aws('s3', 'cp', 's3://%s/cli big' % a, 's3://%s/cli big' % b,
+            config=cfg)
         g = s3.get_object(Bucket=b, Key='cli big')
+        assert g['Body'].read() == data and g['ETag'].endswith('-3"')
+        aws('s3', 'cp', '--copy-props', 'metadata-directive',
+            's3://%s/cli big' % a, 's3://%s/cli big 2' % b, config=cfg)
+        g = s3.get_object(Bucket=b, Key='cli big 2')
         assert g['Body'].read() == data and g['ETag'].endswith('-3"')
     if os.path.exists(RCLONE):
         (tmp_path / 'rclone').mkdir()

@@ -522,7 +522,6 @@ def test_response_overrides(server, s3, ranged):
 @pytest.mark.parametrize('method,sub,headers,body', [
     ('PUT', 'acl', {}, b'<AccessControlPolicy/>'),
     ('GET', 'acl', {}, b''),
-    ('GET', 'tagging', {}, b''),
     ('PUT', 'tagging', {}, b'<Tagging><TagSet/></Tagging>'),
     ('GET', 'retention', {}, b''),
     ('GET', 'legal-hold', {}, b''),
