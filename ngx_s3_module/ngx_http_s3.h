@@ -234,6 +234,8 @@ void ngx_http_s3_finalize(ngx_http_request_t *r, ngx_int_t rc);
 u_char *ngx_http_s3_body_path(ngx_http_s3_main_conf_t *smcf, u_char *buf,
     ngx_str_t *id);
 ngx_http_s3_ctx_t *ngx_http_s3_get_ctx(ngx_http_request_t *r);
+/* "GetObject": the operation's name in the routing table, or NULL */
+const char *ngx_http_s3_op_name(ngx_http_s3_op_e op);
 
 /* ngx_http_s3_error.c */
 

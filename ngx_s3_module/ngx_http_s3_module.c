@@ -18,7 +18,9 @@
  * key, by its sub-resource (the first query argument that is one of
  * ngx_http_s3_subresources, or none), and for a row flagged
  * NGX_HTTP_S3_COPY by the presence of x-amz-copy-source (CopyObject is a
- * PUT with it); the first row that matches wins.
+ * PUT with it); the first row that matches wins.  The first column is the
+ * operation's name in S3's API reference: $s3_operation and the metrics'
+ * label.
  */
 
 #define NGX_HTTP_S3_NO_BUCKET   0
@@ -31,6 +33,7 @@
 
 
 typedef struct {
+    const char                *name;       /* S3's name: $s3_operation */
     ngx_uint_t                 method;
     ngx_uint_t                 target;
     const char                *sub;
@@ -236,89 +239,89 @@ static ngx_str_t  ngx_http_s3_subresources[] = {
 
 static ngx_http_s3_route_t  ngx_http_s3_routes[] = {
 
-    { NGX_HTTP_GET, NGX_HTTP_S3_NO_BUCKET, NULL,
+    { "ListBuckets", NGX_HTTP_GET, NGX_HTTP_S3_NO_BUCKET, NULL,
       NGX_HTTP_S3_OP_LIST_BUCKETS, ngx_http_s3_list_buckets, 0 },
 
-    { NGX_HTTP_PUT, NGX_HTTP_S3_BUCKET, NULL,
+    { "CreateBucket", NGX_HTTP_PUT, NGX_HTTP_S3_BUCKET, NULL,
       NGX_HTTP_S3_OP_CREATE_BUCKET, ngx_http_s3_create_bucket,
       NGX_HTTP_S3_ACL },
 
-    { NGX_HTTP_DELETE, NGX_HTTP_S3_BUCKET, NULL,
+    { "DeleteBucket", NGX_HTTP_DELETE, NGX_HTTP_S3_BUCKET, NULL,
       NGX_HTTP_S3_OP_DELETE_BUCKET, ngx_http_s3_delete_bucket, 0 },
 
-    { NGX_HTTP_HEAD, NGX_HTTP_S3_BUCKET, NULL,
+    { "HeadBucket", NGX_HTTP_HEAD, NGX_HTTP_S3_BUCKET, NULL,
       NGX_HTTP_S3_OP_HEAD_BUCKET, ngx_http_s3_head_bucket, 0 },
 
-    { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "location",
+    { "GetBucketLocation", NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "location",
       NGX_HTTP_S3_OP_GET_BUCKET_LOCATION, ngx_http_s3_get_bucket_location, 0 },
 
-    { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "versioning",
+    { "GetBucketVersioning", NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "versioning",
       NGX_HTTP_S3_OP_GET_BUCKET_VERSIONING,
       ngx_http_s3_get_bucket_versioning, 0 },
 
-    { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, NULL,
+    { "ListObjects", NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, NULL,
       NGX_HTTP_S3_OP_LIST_OBJECTS, ngx_http_s3_list_objects, 0 },
 
-    { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "list-type",
+    { "ListObjectsV2", NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "list-type",
       NGX_HTTP_S3_OP_LIST_OBJECTS_V2, ngx_http_s3_list_objects, 0 },
 
-    { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "versions",
+    { "ListObjectVersions", NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "versions",
       NGX_HTTP_S3_OP_LIST_OBJECT_VERSIONS, ngx_http_s3_list_objects, 0 },
 
-    { NGX_HTTP_POST, NGX_HTTP_S3_BUCKET, "delete",
+    { "DeleteObjects", NGX_HTTP_POST, NGX_HTTP_S3_BUCKET, "delete",
       NGX_HTTP_S3_OP_DELETE_OBJECTS, ngx_http_s3_delete_objects, 0 },
 
-    { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "uploads",
+    { "ListMultipartUploads", NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "uploads",
       NGX_HTTP_S3_OP_LIST_MULTIPART_UPLOADS,
       ngx_http_s3_list_multipart_uploads, 0 },
 
-    { NGX_HTTP_PUT, NGX_HTTP_S3_KEY, NULL,
+    { "CopyObject", NGX_HTTP_PUT, NGX_HTTP_S3_KEY, NULL,
       NGX_HTTP_S3_OP_COPY_OBJECT, ngx_http_s3_copy_object,
       NGX_HTTP_S3_COPY|NGX_HTTP_S3_ACL },
 
-    { NGX_HTTP_PUT, NGX_HTTP_S3_KEY, NULL,
+    { "PutObject", NGX_HTTP_PUT, NGX_HTTP_S3_KEY, NULL,
       NGX_HTTP_S3_OP_PUT_OBJECT, ngx_http_s3_put_object,
       NGX_HTTP_S3_ACL },
 
-    { NGX_HTTP_GET, NGX_HTTP_S3_KEY, "attributes",
+    { "GetObjectAttributes", NGX_HTTP_GET, NGX_HTTP_S3_KEY, "attributes",
       NGX_HTTP_S3_OP_GET_OBJECT_ATTRIBUTES,
       ngx_http_s3_get_object_attributes, 0 },
 
-    { NGX_HTTP_GET, NGX_HTTP_S3_KEY, "tagging",
+    { "GetObjectTagging", NGX_HTTP_GET, NGX_HTTP_S3_KEY, "tagging",
       NGX_HTTP_S3_OP_GET_OBJECT_TAGGING, ngx_http_s3_get_object_tagging, 0 },
 
-    { NGX_HTTP_GET, NGX_HTTP_S3_KEY, NULL,
+    { "GetObject", NGX_HTTP_GET, NGX_HTTP_S3_KEY, NULL,
       NGX_HTTP_S3_OP_GET_OBJECT, ngx_http_s3_get_object, 0 },
 
-    { NGX_HTTP_HEAD, NGX_HTTP_S3_KEY, NULL,
+    { "HeadObject", NGX_HTTP_HEAD, NGX_HTTP_S3_KEY, NULL,
       NGX_HTTP_S3_OP_HEAD_OBJECT, ngx_http_s3_get_object, 0 },
 
-    { NGX_HTTP_DELETE, NGX_HTTP_S3_KEY, NULL,
+    { "DeleteObject", NGX_HTTP_DELETE, NGX_HTTP_S3_KEY, NULL,
       NGX_HTTP_S3_OP_DELETE_OBJECT, ngx_http_s3_delete_object, 0 },
 
-    { NGX_HTTP_POST, NGX_HTTP_S3_KEY, "uploads",
+    { "CreateMultipartUpload", NGX_HTTP_POST, NGX_HTTP_S3_KEY, "uploads",
       NGX_HTTP_S3_OP_CREATE_MULTIPART_UPLOAD,
       ngx_http_s3_create_multipart_upload, NGX_HTTP_S3_ACL },
 
-    { NGX_HTTP_PUT, NGX_HTTP_S3_KEY, "uploadId",
+    { "UploadPartCopy", NGX_HTTP_PUT, NGX_HTTP_S3_KEY, "uploadId",
       NGX_HTTP_S3_OP_UPLOAD_PART_COPY, ngx_http_s3_upload_part_copy,
       NGX_HTTP_S3_COPY },
 
-    { NGX_HTTP_PUT, NGX_HTTP_S3_KEY, "uploadId",
+    { "UploadPart", NGX_HTTP_PUT, NGX_HTTP_S3_KEY, "uploadId",
       NGX_HTTP_S3_OP_UPLOAD_PART, ngx_http_s3_upload_part, 0 },
 
-    { NGX_HTTP_POST, NGX_HTTP_S3_KEY, "uploadId",
+    { "CompleteMultipartUpload", NGX_HTTP_POST, NGX_HTTP_S3_KEY, "uploadId",
       NGX_HTTP_S3_OP_COMPLETE_MULTIPART_UPLOAD,
       ngx_http_s3_complete_multipart_upload, 0 },
 
-    { NGX_HTTP_DELETE, NGX_HTTP_S3_KEY, "uploadId",
+    { "AbortMultipartUpload", NGX_HTTP_DELETE, NGX_HTTP_S3_KEY, "uploadId",
       NGX_HTTP_S3_OP_ABORT_MULTIPART_UPLOAD,
       ngx_http_s3_abort_multipart_upload, 0 },
 
-    { NGX_HTTP_GET, NGX_HTTP_S3_KEY, "uploadId",
+    { "ListParts", NGX_HTTP_GET, NGX_HTTP_S3_KEY, "uploadId",
       NGX_HTTP_S3_OP_LIST_PARTS, ngx_http_s3_list_parts, 0 },
 
-    { 0, 0, NULL, NGX_HTTP_S3_OP_NONE, NULL, 0 }
+    { NULL, 0, 0, NULL, NGX_HTTP_S3_OP_NONE, NULL, 0 }
 };
 
 
@@ -882,6 +885,23 @@ ngx_http_s3_ctx_t *
 ngx_http_s3_get_ctx(ngx_http_request_t *r)
 {
     return ngx_http_get_module_ctx(r, ngx_http_s3_module);
+}
+
+
+/* the name of an operation from its row of the routing table, or NULL */
+
+const char *
+ngx_http_s3_op_name(ngx_http_s3_op_e op)
+{
+    ngx_http_s3_route_t  *route;
+
+    for (route = ngx_http_s3_routes; route->handler; route++) {
+        if (route->op == op) {
+            return route->name;
+        }
+    }
+
+    return NULL;
 }
 
 
