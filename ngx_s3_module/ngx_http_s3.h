@@ -113,7 +113,8 @@ typedef enum {
     NGX_HTTP_S3_OP_UPLOAD_PART_COPY,
     NGX_HTTP_S3_OP_GET_OBJECT_ATTRIBUTES,
     NGX_HTTP_S3_OP_GET_OBJECT_TAGGING,
-    NGX_HTTP_S3_OP_NOT_IMPLEMENTED
+    NGX_HTTP_S3_OP_NOT_IMPLEMENTED,
+    NGX_HTTP_S3_OP_LAST                /* the number of operations */
 } ngx_http_s3_op_e;
 
 
@@ -199,6 +200,10 @@ struct ngx_http_s3_ctx_s {
     u_char                     request_id[17];
     ngx_http_s3_auth_t         auth;
 
+    /* for the log (ngx_http_s3_variables.c) */
+    ngx_http_s3_err_e          error;       /* the S3 error sent, if any */
+    off_t                      object_size; /* -1: not known */
+
     /* per-operation state, owned by the operation's file */
     void                      *op_ctx;
 
@@ -234,6 +239,13 @@ void ngx_http_s3_finalize(ngx_http_request_t *r, ngx_int_t rc);
 u_char *ngx_http_s3_body_path(ngx_http_s3_main_conf_t *smcf, u_char *buf,
     ngx_str_t *id);
 ngx_http_s3_ctx_t *ngx_http_s3_get_ctx(ngx_http_request_t *r);
+/* a new context with its request id, set for the module */
+ngx_http_s3_ctx_t *ngx_http_s3_create_ctx(ngx_http_request_t *r);
+/*
+ * bucket, key and operation of a request the handler did not see (yet):
+ * for the variables in phases before the content phase, or in the log
+ */
+void ngx_http_s3_identify(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx);
 /* "GetObject": the operation's name in the routing table, or NULL */
 const char *ngx_http_s3_op_name(ngx_http_s3_op_e op);
 
@@ -254,6 +266,11 @@ ngx_int_t ngx_http_s3_send_status_error(ngx_http_request_t *r,
     ngx_uint_t status);
 /* drops the response header lines and fields an earlier pass had set */
 void ngx_http_s3_clear_headers_out(ngx_http_request_t *r);
+
+/* ngx_http_s3_variables.c: $s3_operation, $s3_bucket, ... */
+
+ngx_int_t ngx_http_s3_add_variables(ngx_conf_t *cf);
+
 
 /* ngx_http_s3_auth.c: NGX_HTTP_S3_OK or an error; fills ctx->auth */
 

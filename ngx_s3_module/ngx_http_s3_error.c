@@ -372,6 +372,14 @@ ngx_http_s3_send_error_extra(ngx_http_request_t *r, ngx_http_s3_err_e err,
 
     ngx_http_s3_body_discard(r);
 
+    /* $s3_error_code: the Code answered (a 304 carries none) */
+
+    ctx = ngx_http_s3_get_ctx(r);
+
+    if (ctx && status != NGX_HTTP_NOT_MODIFIED) {
+        ctx->error = err;
+    }
+
     r->headers_out.status = status;
     r->headers_out.content_length_n = 0;
     r->allow_ranges = 0;
@@ -404,8 +412,6 @@ ngx_http_s3_send_error_extra(ngx_http_request_t *r, ngx_http_s3_err_e err,
     if (!body) {
         return ngx_http_send_header(r);
     }
-
-    ctx = ngx_http_s3_get_ctx(r);
 
     ngx_http_s3_xml_init(&w, r->pool);
 

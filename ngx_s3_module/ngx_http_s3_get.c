@@ -219,6 +219,7 @@ ngx_http_s3_get_send(ngx_http_s3_get_t *g, ngx_http_s3_object_t *o)
     }
 
     size = (off_t) o->size;
+    ngx_http_s3_get_ctx(r)->object_size = size;
     nparts = o->parts ? o->parts->nelts : 0;
 
     /* S3's (and RFC 7232's) order of the preconditions */

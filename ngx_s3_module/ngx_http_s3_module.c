@@ -50,6 +50,7 @@ static ngx_int_t ngx_http_s3_decode_part(ngx_http_request_t *r, u_char *p,
     u_char *last, ngx_str_t *out);
 static ngx_http_s3_route_t *ngx_http_s3_route(ngx_http_request_t *r,
     ngx_http_s3_ctx_t *ctx, ngx_uint_t *known_sub);
+static ngx_uint_t ngx_http_s3_sent_method(ngx_http_request_t *r);
 static ngx_int_t ngx_http_s3_set_resource(ngx_http_request_t *r,
     ngx_http_s3_ctx_t *ctx);
 static ngx_int_t ngx_http_s3_send_bad_acl(ngx_http_request_t *r,
@@ -167,7 +168,7 @@ static ngx_command_t  ngx_http_s3_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_s3_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_s3_add_variables,             /* preconfiguration */
     NULL,                                  /* postconfiguration */
 
     ngx_http_s3_create_main_conf,          /* create main configuration */
@@ -353,18 +354,16 @@ ngx_http_s3_handler(ngx_http_request_t *r)
         r->err_status = 0;
     }
 
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_s3_ctx_t));
+    /* a variable may have made it already (limit_req, map) */
+
+    ctx = ngx_http_s3_get_ctx(r);
+
     if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ctx = ngx_http_s3_create_ctx(r);
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
-
-    ngx_http_set_ctx(r, ctx, ngx_http_s3_module);
-
-    /* an id unique per worker and start: pid, counter */
-
-    (void) ngx_sprintf(ctx->request_id, "%08XD%08XD",
-                       (uint32_t) ngx_pid,
-                       (uint32_t) ++ngx_http_s3_request_counter);
 
     v.data = ctx->request_id;
     v.len = 16;
@@ -385,6 +384,10 @@ ngx_http_s3_handler(ngx_http_request_t *r)
 
         } else if (ngx_http_s3_set_resource(r, ctx) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+        } else {
+            route = ngx_http_s3_route(r, ctx, &known);
+            ctx->op = route ? route->op : NGX_HTTP_S3_OP_NONE;
         }
 
         return ngx_http_s3_send_status_error(r, status);
@@ -398,6 +401,11 @@ ngx_http_s3_handler(ngx_http_request_t *r)
     if (ngx_http_s3_set_resource(r, ctx) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    /* the operation is named in the log and the metrics even if refused */
+
+    route = ngx_http_s3_route(r, ctx, &known);
+    ctx->op = route ? route->op : NGX_HTTP_S3_OP_NONE;
 
     err = ngx_http_s3_authenticate(r, ctx);
 
@@ -433,8 +441,6 @@ ngx_http_s3_handler(ngx_http_request_t *r)
         }
     }
 
-    route = ngx_http_s3_route(r, ctx, &known);
-
     if (route == NULL) {
         if (!known
             && !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_PUT
@@ -466,8 +472,6 @@ ngx_http_s3_handler(ngx_http_request_t *r)
             return ngx_http_s3_send_bad_acl(r, &h->value);
         }
     }
-
-    ctx->op = route->op;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "s3 op:%ui bucket:\"%V\"", (ngx_uint_t) ctx->op,
@@ -640,7 +644,7 @@ ngx_http_s3_route(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx,
 {
     u_char               *p, *last, *name;
     size_t                len;
-    ngx_uint_t            target, i;
+    ngx_uint_t            target, method, i;
     const char           *sub;
     ngx_http_s3_route_t  *route;
 
@@ -691,9 +695,13 @@ ngx_http_s3_route(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx,
         target = NGX_HTTP_S3_KEY;
     }
 
+    /* an error_page redirect made it a GET: the method sent counts */
+
+    method = r->internal ? ngx_http_s3_sent_method(r) : r->method;
+
     for (route = ngx_http_s3_routes; route->handler; route++) {
 
-        if (!(route->method & r->method) || route->target != target) {
+        if (!(route->method & method) || route->target != target) {
             continue;
         }
 
@@ -713,6 +721,42 @@ ngx_http_s3_route(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx,
     }
 
     return NULL;
+}
+
+
+/* the method of the request line, of the routing table's methods */
+
+static ngx_uint_t
+ngx_http_s3_sent_method(ngx_http_request_t *r)
+{
+    u_char      *p, *last;
+    ngx_uint_t   i;
+
+    static struct {
+        ngx_str_t             name;
+        ngx_uint_t            method;
+    } methods[] = {
+        { ngx_string("GET"), NGX_HTTP_GET },
+        { ngx_string("HEAD"), NGX_HTTP_HEAD },
+        { ngx_string("PUT"), NGX_HTTP_PUT },
+        { ngx_string("POST"), NGX_HTTP_POST },
+        { ngx_string("DELETE"), NGX_HTTP_DELETE }
+    };
+
+    p = r->request_line.data;
+    last = p + r->request_line.len;
+
+    for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        if ((size_t) (last - p) > methods[i].name.len
+            && p[methods[i].name.len] == ' '
+            && ngx_strncmp(p, methods[i].name.data, methods[i].name.len)
+               == 0)
+        {
+            return methods[i].method;
+        }
+    }
+
+    return r->method;
 }
 
 
@@ -885,6 +929,57 @@ ngx_http_s3_ctx_t *
 ngx_http_s3_get_ctx(ngx_http_request_t *r)
 {
     return ngx_http_get_module_ctx(r, ngx_http_s3_module);
+}
+
+
+ngx_http_s3_ctx_t *
+ngx_http_s3_create_ctx(ngx_http_request_t *r)
+{
+    ngx_http_s3_ctx_t  *ctx;
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_s3_ctx_t));
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     ctx->op = NGX_HTTP_S3_OP_NONE;
+     *     ctx->error = NGX_HTTP_S3_OK;
+     */
+
+    ctx->object_size = -1;
+
+    /* an id unique per worker and start: pid, counter */
+
+    (void) ngx_sprintf(ctx->request_id, "%08XD%08XD",
+                       (uint32_t) ngx_pid,
+                       (uint32_t) ++ngx_http_s3_request_counter);
+
+    ngx_http_set_ctx(r, ctx, ngx_http_s3_module);
+
+    return ctx;
+}
+
+
+void
+ngx_http_s3_identify(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx)
+{
+    ngx_uint_t               known;
+    ngx_http_s3_route_t     *route;
+    ngx_http_s3_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_s3_module);
+
+    if (ngx_http_s3_parse(r, ctx, slcf) != NGX_OK) {
+        ngx_str_null(&ctx->bucket);
+        ngx_str_null(&ctx->key);
+        return;
+    }
+
+    route = ngx_http_s3_route(r, ctx, &known);
+    ctx->op = route ? route->op : NGX_HTTP_S3_OP_NONE;
 }
 
 

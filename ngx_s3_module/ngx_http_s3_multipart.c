@@ -599,6 +599,8 @@ ngx_http_s3_part_done(ngx_http_s3_body_t *bd)
     o->mtime = (uint64_t) tp->sec * 1000 + tp->msec;
     o->body = mpu->file.id;
 
+    ngx_http_s3_get_ctx(r)->object_size = bd->received;
+
     o->etag.data = mpu->etag;
     o->etag.len = 32;
     ngx_hex_dump(mpu->etag, bd->md5_sum, 16);

@@ -519,6 +519,7 @@ ngx_http_s3_put_done(ngx_http_s3_body_t *bd)
     o = &put->object;
 
     o->size = (uint64_t) bd->received;
+    ctx->object_size = bd->received;
     o->mtime = (uint64_t) tp->sec * 1000 + tp->msec;
     o->body = put->file.id;
     ngx_str_set(&o->version, "null");

@@ -209,7 +209,7 @@ class KeepAlive:
         self.sock.close()
 
     def head(self, method, path, query=(), headers=None, body=b'',
-             sign=True, payload_hash=None):
+             sign=True, payload_hash=None, access_key=None, secret=None):
         """The request line and headers, signed as request() does."""
 
         headers = dict(headers or {})
@@ -217,7 +217,8 @@ class KeepAlive:
         if sign:
             headers = sigv4.sign_headers(
                 method, host, path, list(query), headers, body,
-                self.server.access_key, self.server.secret_key,
+                access_key or self.server.access_key,
+                secret or self.server.secret_key,
                 self.server.region, payload_hash=payload_hash)
         url = path
         if query:
@@ -232,11 +233,12 @@ class KeepAlive:
         self.sock.sendall(data)
 
     def request(self, method, path, query=(), headers=None, body=b'',
-                sign=True):
+                sign=True, access_key=None, secret=None):
         """A whole request (signed as request() does) and its response,
         on this connection: ConnectionError if the server closed it."""
 
-        self.send(self.head(method, path, query, headers, body, sign) + body)
+        self.send(self.head(method, path, query, headers, body, sign,
+                            access_key=access_key, secret=secret) + body)
         return self.response(method)
 
     def __enter__(self):
