@@ -146,6 +146,7 @@ typedef struct {
     time_t                     multipart_expiry;  /* 0: never */
     ngx_path_t                *path;        /* registered with a manager */
     ngx_flag_t                 enabled;     /* some location uses s3 */
+    ngx_shm_zone_t            *metrics_zone;  /* s3_metrics is used */
 } ngx_http_s3_main_conf_t;
 
 
@@ -200,9 +201,10 @@ struct ngx_http_s3_ctx_s {
     u_char                     request_id[17];
     ngx_http_s3_auth_t         auth;
 
-    /* for the log (ngx_http_s3_variables.c) */
+    /* for the log and the metrics (ngx_http_s3_variables.c, metrics.c) */
     ngx_http_s3_err_e          error;       /* the S3 error sent, if any */
     off_t                      object_size; /* -1: not known */
+    uint64_t                   start;       /* ngx_http_s3_usec(), 0: none */
 
     /* per-operation state, owned by the operation's file */
     void                      *op_ctx;
@@ -272,6 +274,41 @@ void ngx_http_s3_clear_headers_out(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_add_variables(ngx_conf_t *cf);
 
 
+/*
+ * ngx_http_s3_metrics.c: counters in a shared memory zone, exported in
+ * Prometheus' text format by an s3_metrics location.  Without one, no
+ * zone exists and every update below returns at once.
+ */
+
+typedef struct ngx_http_s3_meta_req_s  ngx_http_s3_meta_req_t;
+
+#define NGX_HTTP_S3_ENGINE_LEVELS  7
+
+/* what LevelDB says about itself, published by the metadata process */
+
+typedef struct {
+    uint64_t                   disk;        /* bytes of the files in db/ */
+    uint64_t                   memory;      /* approximate-memory-usage */
+    uint64_t                   files[NGX_HTTP_S3_ENGINE_LEVELS];
+    uint64_t                   bytes[NGX_HTTP_S3_ENGINE_LEVELS];
+    uint64_t                   compaction_us[NGX_HTTP_S3_ENGINE_LEVELS];
+    uint64_t                   compaction_read[NGX_HTTP_S3_ENGINE_LEVELS];
+    uint64_t                   compaction_written[NGX_HTTP_S3_ENGINE_LEVELS];
+} ngx_http_s3_engine_stats_t;
+
+char *ngx_http_s3_metrics_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_s3_metrics_init(ngx_conf_t *cf);
+void ngx_http_s3_metrics_init_process(ngx_cycle_t *cycle);
+ngx_uint_t ngx_http_s3_metrics_enabled(void);
+/* a monotonic clock in microseconds */
+uint64_t ngx_http_s3_usec(void);
+/* a metadata request goes out, its answer (or timeout) comes back */
+void ngx_http_s3_metrics_meta_start(ngx_http_s3_meta_req_t *mr);
+void ngx_http_s3_metrics_meta_done(ngx_http_s3_meta_req_t *mr);
+void ngx_http_s3_metrics_engine(ngx_http_s3_engine_stats_t *st);
+
+
 /* ngx_http_s3_auth.c: NGX_HTTP_S3_OK or an error; fills ctx->auth */
 
 ngx_http_s3_err_e ngx_http_s3_authenticate(ngx_http_request_t *r,
@@ -313,8 +350,6 @@ ngx_int_t ngx_http_s3_get_object_tagging(ngx_http_request_t *r);
  * visible to callers.  Mutating requests are idempotent on replay.
  */
 
-typedef struct ngx_http_s3_meta_req_s  ngx_http_s3_meta_req_t;
-
 typedef void (*ngx_http_s3_meta_handler_pt)(ngx_http_s3_meta_req_t *mr);
 
 struct ngx_http_s3_meta_req_s {
@@ -341,6 +376,7 @@ struct ngx_http_s3_meta_req_s {
     ngx_queue_t                    queue;
     ngx_rbtree_node_t              node;
     ngx_event_t                    timer;
+    uint64_t                       start;       /* for the metrics */
 };
 
 
@@ -378,6 +414,9 @@ void ngx_http_s3_batch_put(ngx_http_s3_batch_t *b, ngx_str_t *key,
 void ngx_http_s3_batch_delete(ngx_http_s3_batch_t *b, ngx_str_t *key);
 ngx_int_t ngx_http_s3_engine_write(ngx_log_t *log, ngx_http_s3_batch_t *b,
     const char *what);
+/* NGX_OK, or NGX_DECLINED if the database is not open */
+ngx_int_t ngx_http_s3_engine_stats(ngx_log_t *log,
+    ngx_http_s3_engine_stats_t *st);
 /* a NULL iterator (database not open) is never valid, its status an error */
 ngx_http_s3_iter_t *ngx_http_s3_engine_iter(void);
 void ngx_http_s3_iter_seek(ngx_http_s3_iter_t *it, u_char *key, size_t len);

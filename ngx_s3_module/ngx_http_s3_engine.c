@@ -39,6 +39,7 @@ static void ngx_http_s3_engine_log(ngx_log_t *log, const char *kind,
     const char *what, const char *err);
 static void ngx_http_s3_engine_write_error(ngx_log_t *log, const char *what,
     const char *err);
+static off_t ngx_http_s3_engine_files(char *suffix);
 #if (NGX_HTTP_S3_FAULTS)
 static char *ngx_http_s3_engine_fault(ngx_log_t *log, ngx_uint_t point);
 #endif
@@ -177,12 +178,7 @@ ngx_http_s3_engine_write_failed(void)
 ngx_int_t
 ngx_http_s3_engine_room(ngx_log_t *log, off_t *avail, off_t *need)
 {
-    u_char          *p, name[NGX_MAX_PATH];
-    off_t            logs;
-    size_t           len;
-    ngx_str_t        path;
-    ngx_dir_t        dir;
-    struct statvfs   fs;
+    struct statvfs  fs;
 
     if (statvfs((char *) ngx_http_s3_db_path, &fs) == -1) {
         ngx_log_error(NGX_LOG_CRIT, log, ngx_errno,
@@ -190,39 +186,120 @@ ngx_http_s3_engine_room(ngx_log_t *log, off_t *avail, off_t *need)
         return NGX_DECLINED;
     }
 
-    logs = 0;
+    *avail = (off_t) fs.f_bavail * (off_t) fs.f_frsize;
+    *need = ngx_http_s3_engine_files(".log") + 1024 * 1024;
+
+    return (*avail >= *need) ? NGX_OK : NGX_DECLINED;
+}
+
+
+/* the size of the database's files whose names end in suffix ("": all) */
+
+static off_t
+ngx_http_s3_engine_files(char *suffix)
+{
+    u_char     *p, name[NGX_MAX_PATH];
+    off_t       size;
+    size_t      len, slen;
+    ngx_str_t   path;
+    ngx_dir_t   dir;
+
+    size = 0;
+    slen = ngx_strlen(suffix);
 
     path.data = ngx_http_s3_db_path;
     path.len = ngx_strlen(ngx_http_s3_db_path);
 
-    if (ngx_open_dir(&path, &dir) == NGX_OK) {
-
-        p = ngx_cpymem(name, path.data, path.len);
-        *p++ = '/';
-
-        while (ngx_read_dir(&dir) == NGX_OK) {
-            len = ngx_de_namelen(&dir);
-
-            if (len <= 4 || p + len >= name + NGX_MAX_PATH
-                || ngx_strncmp(ngx_de_name(&dir) + len - 4, ".log", 4) != 0)
-            {
-                continue;
-            }
-
-            ngx_memcpy(p, ngx_de_name(&dir), len + 1);
-
-            if (ngx_de_info(name, &dir) != NGX_FILE_ERROR) {
-                logs += ngx_de_size(&dir);
-            }
-        }
-
-        (void) ngx_close_dir(&dir);
+    if (ngx_open_dir(&path, &dir) != NGX_OK) {
+        return 0;
     }
 
-    *avail = (off_t) fs.f_bavail * (off_t) fs.f_frsize;
-    *need = logs + 1024 * 1024;
+    p = ngx_cpymem(name, path.data, path.len);
+    *p++ = '/';
 
-    return (*avail >= *need) ? NGX_OK : NGX_DECLINED;
+    while (ngx_read_dir(&dir) == NGX_OK) {
+        len = ngx_de_namelen(&dir);
+
+        if (len <= slen || p + len >= name + NGX_MAX_PATH
+            || ngx_de_name(&dir)[0] == '.'
+            || ngx_strncmp(ngx_de_name(&dir) + len - slen, suffix, slen)
+               != 0)
+        {
+            continue;
+        }
+
+        ngx_memcpy(p, ngx_de_name(&dir), len + 1);
+
+        if (ngx_de_info(name, &dir) != NGX_FILE_ERROR
+            && ngx_de_is_file(&dir))
+        {
+            size += ngx_de_size(&dir);
+        }
+    }
+
+    (void) ngx_close_dir(&dir);
+
+    return size;
+}
+
+
+/*
+ * For the metrics: the files' size, LevelDB's memory, and from its
+ * "leveldb.stats" table (whole MiB and seconds) the files, bytes and
+ * compactions of each level
+ */
+
+ngx_int_t
+ngx_http_s3_engine_stats(ngx_log_t *log, ngx_http_s3_engine_stats_t *st)
+{
+    int          level, files;
+    char        *v, *p, *nl;
+    double       mb, sec, rmb, wmb;
+    ngx_uint_t   i;
+
+    if (ngx_http_s3_db == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ngx_memzero(st, sizeof(ngx_http_s3_engine_stats_t));
+
+    st->disk = (uint64_t) ngx_http_s3_engine_files("");
+
+    v = leveldb_property_value(ngx_http_s3_db,
+                               "leveldb.approximate-memory-usage");
+    if (v) {
+        st->memory = strtoull(v, NULL, 10);
+        leveldb_free(v);
+    }
+
+    v = leveldb_property_value(ngx_http_s3_db, "leveldb.stats");
+    if (v == NULL) {
+        return NGX_OK;
+    }
+
+    /* "%3d %8d %8.0f %9.0f %8.0f %9.0f" after three lines of headings */
+
+    for (p = v, i = 0; p && *p; p = nl ? nl + 1 : NULL, i++) {
+        nl = strchr(p, '\n');
+
+        if (i < 3
+            || sscanf(p, "%d %d %lf %lf %lf %lf", &level, &files, &mb, &sec,
+                      &rmb, &wmb) != 6
+            || level < 0 || level >= NGX_HTTP_S3_ENGINE_LEVELS)
+        {
+            continue;
+        }
+
+        st->files[level] = (uint64_t) files;
+        st->bytes[level] = (uint64_t) (mb * 1048576);
+        st->compaction_us[level] = (uint64_t) (sec * 1000000);
+        st->compaction_read[level] = (uint64_t) (rmb * 1048576);
+        st->compaction_written[level] = (uint64_t) (wmb * 1048576);
+    }
+
+    leveldb_free(v);
+
+    return NGX_OK;
 }
 
 

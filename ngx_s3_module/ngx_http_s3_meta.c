@@ -188,6 +188,8 @@ ngx_http_s3_meta_send(ngx_http_s3_meta_req_t *mr)
             return NGX_ERROR;
         }
 
+        ngx_http_s3_metrics_meta_start(mr);
+
         if (ngx_http_s3_server_execute(mr->log, mr->op, &mr->body, &b,
                                        &mr->status)
             != NGX_OK || b.error)
@@ -195,6 +197,8 @@ ngx_http_s3_meta_send(ngx_http_s3_meta_req_t *mr)
             mr->status = NGX_HTTP_S3_WIRE_ST_ERROR;
             b.pos = b.start;
         }
+
+        ngx_http_s3_metrics_meta_done(mr);
 
         mr->reply.data = b.start;
         mr->reply.len = b.pos - b.start;
@@ -235,6 +239,8 @@ ngx_http_s3_meta_send(ngx_http_s3_meta_req_t *mr)
 
     mr->timer.handler = ngx_http_s3_meta_timeout;
     ngx_add_timer(&mr->timer, smcf->meta_timeout);
+
+    ngx_http_s3_metrics_meta_start(mr);
 
     ngx_queue_insert_tail(&m->send_q, &mr->queue);
     mr->state = NGX_HTTP_S3_META_QUEUED;
@@ -710,6 +716,8 @@ ngx_http_s3_meta_done(ngx_http_s3_meta_req_t *mr, ngx_uint_t status,
     if (mr->timer.timer_set) {
         ngx_del_timer(&mr->timer);
     }
+
+    ngx_http_s3_metrics_meta_done(mr);
 
     mr->reply.len = 0;
     mr->reply.data = NULL;

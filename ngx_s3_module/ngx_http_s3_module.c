@@ -142,6 +142,13 @@ static ngx_command_t  ngx_http_s3_commands[] = {
       offsetof(ngx_http_s3_main_conf_t, max_skew),
       NULL },
 
+    { ngx_string("s3_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_s3_metrics_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("s3_sigv2"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -169,7 +176,7 @@ static ngx_command_t  ngx_http_s3_commands[] = {
 
 static ngx_http_module_t  ngx_http_s3_module_ctx = {
     ngx_http_s3_add_variables,             /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_s3_metrics_init,              /* postconfiguration */
 
     ngx_http_s3_create_main_conf,          /* create main configuration */
     ngx_http_s3_init_main_conf,            /* init main configuration */
@@ -363,6 +370,10 @@ ngx_http_s3_handler(ngx_http_request_t *r)
         if (ctx == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+    }
+
+    if (ngx_http_s3_metrics_enabled()) {
+        ctx->start = ngx_http_s3_usec();
     }
 
     v.data = ctx->request_id;
@@ -947,6 +958,7 @@ ngx_http_s3_create_ctx(ngx_http_request_t *r)
      *
      *     ctx->op = NGX_HTTP_S3_OP_NONE;
      *     ctx->error = NGX_HTTP_S3_OK;
+     *     ctx->start = 0;
      */
 
     ctx->object_size = -1;
@@ -1033,6 +1045,8 @@ static ngx_int_t
 ngx_http_s3_init_process(ngx_cycle_t *cycle)
 {
     ngx_http_s3_main_conf_t  *smcf;
+
+    ngx_http_s3_metrics_init_process(cycle);
 
     smcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_s3_module);
 

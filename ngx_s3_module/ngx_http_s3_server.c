@@ -49,6 +49,7 @@
 #define NGX_HTTP_S3_DOUBT_RETRY     250
 #define NGX_HTTP_S3_REOPEN_DELAY    100
 #define NGX_HTTP_S3_REOPEN_MAX      10000
+#define NGX_HTTP_S3_STATS_EVERY     5000
 
 
 /*
@@ -98,6 +99,7 @@ static void ngx_http_s3_trash_add(ngx_http_s3_trash_t *t, ngx_msec_t delay);
 static void ngx_http_s3_trash_handler(ngx_event_t *ev);
 static void ngx_http_s3_trash_flush(ngx_uint_t all);
 static ngx_int_t ngx_http_s3_trash_named(ngx_http_s3_trash_t *t);
+static void ngx_http_s3_stats_handler(ngx_event_t *ev);
 
 
 typedef ngx_uint_t (*ngx_http_s3_op_pt)(ngx_http_s3_exec_t *ex);
@@ -162,6 +164,7 @@ static ngx_event_t               ngx_http_s3_trash_ev;
 static ngx_event_t               ngx_http_s3_reopen_ev;
 static ngx_msec_t                ngx_http_s3_reopen_delay;
 static ngx_uint_t                ngx_http_s3_reopen_waits;
+static ngx_event_t               ngx_http_s3_stats_ev;
 
 #define NGX_HTTP_S3_SERVER_CLOSED   0
 #define NGX_HTTP_S3_SERVER_OPEN     1
@@ -176,6 +179,17 @@ ngx_http_s3_server_open(ngx_cycle_t *cycle, ngx_http_s3_main_conf_t *smcf)
     ngx_http_s3_batch_t  *b;
 
     ngx_http_s3_server_conf = smcf;
+
+    /* LevelDB's numbers for the metrics, from the first open on */
+
+    if (ngx_http_s3_metrics_enabled()
+        && ngx_http_s3_stats_ev.handler == NULL)
+    {
+        ngx_http_s3_stats_ev.handler = ngx_http_s3_stats_handler;
+        ngx_http_s3_stats_ev.log = cycle->log;
+        ngx_http_s3_stats_ev.cancelable = 1;
+        ngx_add_timer(&ngx_http_s3_stats_ev, 1);
+    }
 
     if (ngx_http_s3_server_dir(cycle->log, &smcf->data, "db") != NGX_OK
         || ngx_http_s3_server_dir(cycle->log, &smcf->data, "objects")
@@ -1481,4 +1495,19 @@ ngx_http_s3_trash_named(ngx_http_s3_trash_t *t)
     ngx_http_s3_engine_free(&v);
 
     return NGX_OK;
+}
+
+
+/* every few seconds: what LevelDB says about itself, into the metrics */
+
+static void
+ngx_http_s3_stats_handler(ngx_event_t *ev)
+{
+    ngx_http_s3_engine_stats_t  st;
+
+    if (ngx_http_s3_engine_stats(ev->log, &st) == NGX_OK) {
+        ngx_http_s3_metrics_engine(&st);
+    }
+
+    ngx_add_timer(ev, NGX_HTTP_S3_STATS_EVERY);
 }

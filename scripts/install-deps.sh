@@ -9,7 +9,8 @@ pkgs="nginx nginx-dev libleveldb-dev libxml2-dev libssl-dev zlib1g-dev
       libpcre2-dev gcc make curl"
 if [ "${1:-}" = test ]; then
     pkgs="$pkgs python3 python3-boto3 python3-pytest awscli s3cmd rclone
-          perl clang libclang-rt-dev python3-plyvel"
+          perl clang libclang-rt-dev python3-plyvel
+          python3-prometheus-client"
 fi
 if [ "${1:-}" = bench ]; then
     pkgs="$pkgs python3 python3-boto3 wrk apache2-utils"
