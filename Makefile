@@ -4,7 +4,8 @@
 #   make stop    stop it
 #   make test    install test dependencies, build, run every test
 #
-# S3_LISTEN (default 127.0.0.1:9000) and S3_DATA (default ./var) are read
+# S3_LISTEN (default 127.0.0.1:9000), S3_DATA (default ./var) and S3_TLS=1
+# (HTTPS and HTTP/2 with a certificate made once into $S3_DATA/tls) are read
 # by run and stop.
 
 SHELL := /bin/sh

@@ -6,13 +6,16 @@
 # /var/lib/ngx_s3 for root when the workers' user cannot reach <repo>),
 # S3_REGION (default us-east-1), S3_DOMAIN (virtual-hosted base domain,
 # default s3.localhost), S3_USER (the workers' user when started as root,
-# default www-data).
+# default www-data), S3_TLS=1 (HTTPS and HTTP/2 on S3_LISTEN, with a
+# certificate made once by a certificate authority of its own).
 #
 # $S3_DATA/
 #   store/        s3_data: database, bodies, socket; nginx's worker user's
 #   nginx/        nginx.conf, logs, temporary files, pid
 #   keys.conf     the root access key (0600)
 #   credentials   the same for a shell (0600)
+#   tls/          S3_TLS=1: ca.pem (what clients trust), ca.key (0600),
+#                 cert.pem and key.pem (0600) of the server, san
 #
 # Started as root, the workers and the metadata process run as S3_USER,
 # which owns store/ alone; what root's master reads (nginx.conf,
@@ -39,6 +42,10 @@ then
 fi
 region=${S3_REGION:-us-east-1}
 domain=${S3_DOMAIN:-s3.localhost}
+case "${S3_TLS:-0}" in
+0|no|off|"") tls= ;;
+*) tls=1 ;;
+esac
 module=$top/build/ngx_http_s3_module.so
 nginx=${NGINX:-/usr/sbin/nginx}
 
@@ -148,6 +155,73 @@ chmod 0600 "$data/keys.conf"
 ak=$(awk '{print $2; exit}' "$data/keys.conf")
 sk=$(awk '{sub(";", "", $3); print $3; exit}' "$data/keys.conf")
 
+# S3_TLS=1: a certificate authority made once, and a server certificate
+# it signs for 127.0.0.1, localhost, the S3_LISTEN host and the S3_DOMAIN
+# wildcard (made again, by the same authority, when those change)
+
+host=${listen%:*}
+[ "$host" != "$listen" ] || host=
+host=${host#[}
+host=${host%]}
+san="DNS:localhost,IP:127.0.0.1,DNS:$domain,DNS:*.$domain"
+case "$host" in
+""|localhost|127.0.0.1|0.0.0.0|"*"|::) ;;
+*[!0-9.]*)
+    case "$host" in
+    *:*) san="$san,IP:$host" ;;
+    *) san="$san,DNS:$host" ;;
+    esac ;;
+*) san="$san,IP:$host" ;;
+esac
+
+scheme=http
+if [ -n "$tls" ]; then
+    scheme=https
+    command -v openssl >/dev/null 2>&1 || {
+        echo "run: S3_TLS=1 needs openssl (apt-get install openssl)" >&2
+        exit 1; }
+    t=$data/tls
+    mkdir -p "$t"
+    chmod 0755 "$t"
+    (
+        umask 077
+        if [ ! -f "$t/ca.key" ] || [ ! -f "$t/ca.pem" ]; then
+            openssl req -x509 -newkey rsa:2048 -nodes -days 3650 \
+                -subj "/CN=ngx_s3 local CA $(hostname 2>/dev/null)" \
+                -addext "basicConstraints=critical,CA:TRUE" \
+                -addext "keyUsage=critical,keyCertSign,cRLSign" \
+                -keyout "$t/ca.key" -out "$t/ca.pem" 2>/dev/null
+            rm -f "$t/cert.pem"
+        fi
+        if [ ! -f "$t/cert.pem" ] || [ ! -f "$t/key.pem" ] \
+           || [ "$(cat "$t/san" 2>/dev/null)" != "$san" ]
+        then
+            printf '%s\n' \
+                "basicConstraints=critical,CA:FALSE" \
+                "keyUsage=critical,digitalSignature,keyEncipherment" \
+                "extendedKeyUsage=serverAuth" \
+                "subjectAltName=$san" > "$t/ext"
+            openssl req -new -newkey rsa:2048 -nodes -subj "/CN=$domain" \
+                -keyout "$t/key.pem" -out "$t/cert.csr" 2>/dev/null
+            openssl x509 -req -in "$t/cert.csr" -CA "$t/ca.pem" \
+                -CAkey "$t/ca.key" -CAcreateserial -days 825 \
+                -extfile "$t/ext" -out "$t/cert.pem" 2>/dev/null
+            rm -f "$t/cert.csr" "$t/ext"
+            printf '%s\n' "$san" > "$t/san"
+        fi
+    ) || { echo "run: making the TLS certificate failed" >&2; exit 1; }
+    chmod 0644 "$t/ca.pem" "$t/cert.pem"
+    chmod 0600 "$t/ca.key" "$t/key.pem"
+    listen_line="listen $listen ssl http2;"
+    tls_lines="ssl_certificate $t/cert.pem;
+        ssl_certificate_key $t/key.pem;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_session_cache shared:s3_ssl:10m;"
+else
+    listen_line="listen $listen;"
+    tls_lines=
+fi
+
 # worker_processes auto, but never fewer than two workers
 workers=$(nproc 2>/dev/null || echo 2)
 [ "$workers" -ge 2 ] || workers=2
@@ -184,9 +258,10 @@ http {
     include $data/keys.conf;
 
     server {
-        listen $listen;
+        $listen_line
         server_name _;
         s3_domain $domain;
+        $tls_lines
 
         # what nginx refuses before the module runs (a bad request line
         # or header, too large, limit_req...) as S3 XML errors
@@ -205,8 +280,11 @@ cat > "$data/credentials" <<CRED
 export AWS_ACCESS_KEY_ID=$ak
 export AWS_SECRET_ACCESS_KEY=$sk
 export AWS_DEFAULT_REGION=$region
-export AWS_ENDPOINT_URL=http://$listen
+export AWS_ENDPOINT_URL=$scheme://$listen
 CRED
+if [ -n "$tls" ]; then
+    echo "export AWS_CA_BUNDLE=$data/tls/ca.pem" >> "$data/credentials"
+fi
 umask 022
 chmod 0600 "$data/credentials"
 # with sudo, the invoking user may read it (only by its path)
@@ -233,7 +311,9 @@ fi
 
 # wait until it answers: an anonymous request is refused with S3 XML
 i=0
-until curl -s "http://$listen/" 2>/dev/null | grep -q '<Error>'; do
+until curl -s ${tls:+--cacert "$data/tls/ca.pem"} "$scheme://$listen/" \
+        2>/dev/null | grep -q '<Error>'
+do
     i=$((i + 1))
     if [ $i -gt 50 ]; then
         echo "run: nginx did not answer on $listen; see $run/logs/error.log" >&2
@@ -245,11 +325,22 @@ done
 
 cat <<MSG
 ngx_s3 is running
-  endpoint:   http://$listen  (region $region)
+  endpoint:   $scheme://$listen  (region $region)
   access key: $ak
   secret key: $sk
   data:       $store  (workers run as $user)
   logs:       $run/logs/
+MSG
+if [ -n "$tls" ]; then
+    cat <<MSG
+  TLS:        HTTPS and HTTP/2, certificate for $san
+              signed by the authority $data/tls/ca.pem: clients trust it with
+              AWS_CA_BUNDLE=$data/tls/ca.pem (boto3, aws CLI; in the
+              credentials file), aws --ca-bundle $data/tls/ca.pem,
+              rclone --ca-cert, curl --cacert, s3cmd --ca-certs
+MSG
+fi
+cat <<MSG
 Use it:  . $data/credentials
          aws --endpoint-url \$AWS_ENDPOINT_URL s3 ls
 Stop it: make stop
