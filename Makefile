@@ -3,6 +3,7 @@
 #   make run     install what is missing, build, start nginx with the module
 #   make stop    stop it
 #   make test    install test dependencies, build, run every test
+#   make deb     build the Debian package libnginx-mod-http-s3 (./*.deb)
 #
 # S3_LISTEN (default 127.0.0.1:9000), S3_DATA (default ./var) and S3_TLS=1
 # (HTTPS and HTTP/2 with a certificate made once into $S3_DATA/tls) are read
@@ -11,7 +12,7 @@
 SHELL := /bin/sh
 
 .PHONY: all build run stop test test-deps unit integration asan fuzz bench \
-        style clean
+        style clean deb
 
 all: build
 
@@ -48,5 +49,10 @@ bench: build
 style:
 	scripts/style.sh
 
+deb:
+	scripts/install-deps.sh deb
+	scripts/deb.sh
+
 clean:
-	rm -rf build build-asan build-asan-faults build-faults t/unit/bin fuzz/bin
+	rm -rf build build-asan build-asan-faults build-faults build-deb \
+	    t/unit/bin fuzz/bin

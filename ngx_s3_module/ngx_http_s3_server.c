@@ -933,6 +933,7 @@ static void
 ngx_http_s3_server_handover(ngx_http_s3_main_conf_t *smcf)
 {
     u_char               frame[NGX_HTTP_S3_WIRE_HEADER];
+    ssize_t              n;
     ngx_socket_t         s;
     struct sockaddr_un   sun;
 
@@ -960,7 +961,14 @@ ngx_http_s3_server_handover(ngx_http_s3_main_conf_t *smcf)
     if (connect(s, (struct sockaddr *) &sun, sizeof(struct sockaddr_un))
         == 0)
     {
-        (void) write(s, frame, sizeof(frame));
+        /* not sent: the previous process has gone, or is going */
+
+        n = write(s, frame, sizeof(frame));
+
+        if (n != (ssize_t) sizeof(frame)) {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, ngx_errno,
+                           "s3 handover not sent: %z", n);
+        }
     }
 
     ngx_close_socket(s);

@@ -3,6 +3,7 @@
 #   scripts/install-deps.sh          build and run dependencies
 #   scripts/install-deps.sh test     plus the test clients
 #   scripts/install-deps.sh bench    plus the load generators of bench.sh
+#   scripts/install-deps.sh deb      plus what builds the Debian package
 set -eu
 
 pkgs="nginx nginx-dev libleveldb-dev libxml2-dev libssl-dev zlib1g-dev
@@ -10,7 +11,10 @@ pkgs="nginx nginx-dev libleveldb-dev libxml2-dev libssl-dev zlib1g-dev
 if [ "${1:-}" = test ]; then
     pkgs="$pkgs python3 python3-boto3 python3-pytest awscli s3cmd rclone
           perl clang libclang-rt-dev python3-plyvel
-          python3-prometheus-client"
+          python3-prometheus-client debhelper dpkg-dev"
+fi
+if [ "${1:-}" = deb ]; then
+    pkgs="$pkgs debhelper dpkg-dev"
 fi
 if [ "${1:-}" = bench ]; then
     pkgs="$pkgs python3 python3-boto3 wrk apache2-utils"

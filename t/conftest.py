@@ -34,6 +34,12 @@ import botocore.config           # noqa: E402
 import s3server                  # noqa: E402
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        'markers', 'slow: takes most of a minute (the Debian package '
+        'build); skip with -m "not slow"')
+
+
 def boto_client(server, access_key=None, secret=None, addressing='path',
                 region=None, **config):
     cfg = botocore.config.Config(
