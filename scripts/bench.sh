@@ -18,11 +18,15 @@
 #         PUT of the same bytes, in one request and 8-way in 8 MiB files
 #         (scripts/bench-multipart.py; scripts/bench-multipart.sh runs
 #         this section alone)
+#   obs   GET of the 4 KiB object from a second S3 nginx with an
+#         s3_metrics location and an access log of the $s3_* variables
+#         (docs/directives.md's format, unbuffered), vs the first (both
+#         off); runs alternate, median kept
 #
 #   scripts/bench.sh [--help]
 #
 # Environment:
-#   BENCH_SECTIONS   subset of "get head put" (default all)
+#   BENCH_SECTIONS   subset of "get head put obs" (default all)
 #   BENCH_DURATION   seconds per wrk/ab run (default 10)
 #   BENCH_CONNS      GET connection counts (default "1 16 64")
 #   BENCH_SIZES      subset of "4k 1m 64m" (default all)
@@ -30,6 +34,10 @@
 #   BENCH_VERBOSE    set: print every run of a GET cell
 #   BENCH_HEAD_CONNS HEAD connection counts (default 16)
 #   BENCH_PUT_CONNS  parallel PUTs (default "1 4")
+#   BENCH_OBS_CONNS  obs connection counts (default "1 16 64")
+#   BENCH_OBS_METRICS  "off": the obs server without s3_metrics
+#   BENCH_OBS_LOG    "off": the obs server without the access log; or
+#                    more access_log arguments ("buffer=64k")
 #   BENCH_PUT_SIZES  subset of "1m 64m" (default both); 400 PUTs of 1 MiB,
 #                    16 of 64 MiB per run
 #   BENCH_MP_SIZE    MiB of the multipart GET and upload object (default
@@ -64,13 +72,16 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 module=${S3_MODULE:-$top/build/ngx_http_s3_module.so}
 nginx=/usr/sbin/nginx
 py=/usr/bin/python3
-sections=${BENCH_SECTIONS:-"get head put"}
+sections=${BENCH_SECTIONS:-"get head put obs"}
 duration=${BENCH_DURATION:-10}
 conns=${BENCH_CONNS:-"1 16 64"}
 sizes=${BENCH_SIZES:-"4k 1m 64m"}
 repeat=${BENCH_REPEAT:-1}
 head_conns=${BENCH_HEAD_CONNS:-16}
 put_conns=${BENCH_PUT_CONNS:-"1 4"}
+obs_conns=${BENCH_OBS_CONNS:-"1 16 64"}
+obs_metrics=${BENCH_OBS_METRICS:-on}
+obs_log=${BENCH_OBS_LOG:-}
 put_sizes=${BENCH_PUT_SIZES:-"1m 64m"}
 workers=${BENCH_WORKERS:-2}
 ofc=${BENCH_OPEN_FILE_CACHE:-"max=1000 inactive=60s"}
@@ -197,6 +208,40 @@ END
 } > "$tmp/s3/nginx.conf"
 start "$tmp/s3"
 
+# the S3 module with metrics and the $s3_* access log (section obs)
+if [[ " $sections " == *" obs "* ]]; then
+    mkdir -p "$tmp/s3obs"
+    obsport=$(free_port)
+    {
+        echo "load_module $module;"
+        common "$tmp/s3obs"
+        echo "http {"
+        http_common "$tmp/s3obs"
+        cat << END
+    s3_data $tmp/s3obs/data;
+    s3_region $region;
+    s3_access_key $access $secret;
+    s3_fsync off;
+    log_format s3 '\$remote_addr [\$time_local] \$s3_request_id '
+                  '\$s3_access_key \$s3_operation "\$s3_bucket" "\$s3_key" '
+                  '\$status \$s3_error_code \$s3_object_size '
+                  '\$request_length \$bytes_sent \$request_time';
+    server {
+        listen 127.0.0.1:$obsport;
+        location / { s3; }
+END
+        if [ "$obs_log" != off ]; then
+            echo "        access_log $tmp/s3obs/access.log s3 $obs_log;"
+        fi
+        if [ "$obs_metrics" != off ]; then
+            echo "        location = /metrics { access_log off; s3_metrics; }"
+        fi
+        echo "    }"
+        echo "}"
+    } > "$tmp/s3obs/nginx.conf"
+    start "$tmp/s3obs"
+fi
+
 # plain nginx: static files, dav PUT into www/put
 plainport=$(free_port)
 {
@@ -236,10 +281,30 @@ for i in $(seq 100); do
     sleep 0.1
 done
 
+if [[ " $sections " == *" obs "* ]]; then
+    for i in $(seq 100); do
+        if "$py" "$top/scripts/bench-prep.py" "http://127.0.0.1:$obsport" \
+               "$access" "$secret" "$region" bench "$tmp/www/obj-4k" \
+               > "$tmp/urls.obs" 2> "$tmp/prep.err"
+        then
+            break
+        fi
+        if [ "$i" = 100 ]; then
+            echo "bench: upload to the obs server failed:" >&2
+            cat "$tmp/prep.err" "$tmp/s3obs/error.log" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+fi
+
 # warm page cache: every body file of both servers, written back first
 # (no writeback of either side's fresh files during the runs)
 sync
 find "$tmp/www" "$tmp/s3/data/objects" -type f -exec cat {} + > /dev/null
+if [ -d "$tmp/s3obs/data/objects" ]; then
+    find "$tmp/s3obs/data/objects" -type f -exec cat {} + > /dev/null
+fi
 
 check() {
     # $1 url, $2 expected size; prints the length of the response header
@@ -560,10 +625,104 @@ if [[ " $sections " == *" multipart "* ]]; then
                      t[2] / t[1], t[3] / t[1], st }' "$tmp/up.table"
 fi
 
+cpu_of() {
+    # $1: server directory; CPU time (utime + stime, clock ticks) of the
+    # master's children so far: the workers and the metadata process
+    local master
+    master=$(cat "$1/nginx.pid")
+    # cat skips the processes that exit meanwhile (awk would stop there)
+    { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v p="$master" '{
+        sub(/^[0-9]+ \(.*\) /, "");      # pid (comm): comm may hold spaces
+        if ($2 == p) t += $12 + $13 }
+        END { print t + 0 }'
+}
+
+run_cpu() {
+    # $1 dir, $2 url, $3 connections, $4 header bytes: a wrk run; prints
+    # "req/s us-of-server-CPU-per-request non2xx"
+    local c0 c1 out
+    c0=$(cpu_of "$1")
+    out=$(run_wrk "$2" "$3" "$duration" "$4")
+    c1=$(cpu_of "$1")
+    awk -v o="$out" -v c0="$c0" -v c1="$c1" -v d="$duration" \
+        -v hz="$(getconf CLK_TCK)" 'BEGIN {
+        split(o, f, " "); n = f[1] * d
+        printf "%.1f %.2f %d\n", f[1], (n > 0 ? (c1 - c0) * 1e6 / hz / n : 0),
+               f[3] }'
+}
+
+if [[ " $sections " == *" obs "* ]]; then
+    echo
+    echo "GET 4 KiB with metrics ($obs_metrics) and the \$s3_* access log" \
+         "(${obs_log:-on}) vs both off (wrk, ${repeat} run(s) each,"
+    echo "alternating, median; CPU: workers and metadata process per request)"
+    echo
+    printf '%-5s %5s | %10s %8s | %10s %8s | %6s %6s | %5s\n' \
+           size conns 'off req/s' 'off CPU' 'on req/s' 'on CPU' 'req/s' \
+           'CPU' steal
+    printf '%s\n' \
+        "------------+---------------------+---------------------+---------------+------"
+    read -r _ _ _ offurl < <(grep '^get obj-4k ' "$tmp/urls")
+    read -r _ _ _ onurl < <(grep '^get obj-4k ' "$tmp/urls.obs")
+    offh=$(check "$offurl" 4096)
+    onh=$(check "$onurl" 4096)
+    for c in $obs_conns; do
+        run_wrk "$offurl" "$c" 1 "$offh" > /dev/null
+        run_wrk "$onurl" "$c" 1 "$onh" > /dev/null
+        : > "$tmp/off.runs"
+        : > "$tmp/on.runs"
+        read -r st0 tt0 < <(cpu_stat)
+        for _ in $(seq "$repeat"); do
+            run_cpu "$tmp/s3" "$offurl" "$c" "$offh" >> "$tmp/off.runs"
+            run_cpu "$tmp/s3obs" "$onurl" "$c" "$onh" >> "$tmp/on.runs"
+        done
+        if [ -n "${BENCH_VERBOSE:-}" ]; then
+            echo "  off: $(awk '{ printf "%s/%sus ", $1, $2 }' "$tmp/off.runs")"
+            echo "  on:  $(awk '{ printf "%s/%sus ", $1, $2 }' "$tmp/on.runs")"
+        fi
+        med() {
+            # $1 column: its median over the runs
+            sort -n -k"$1" | awk -v k="$1" '{ v[NR] = $k }
+                END { print v[int((NR + 1) / 2)] }'
+        }
+        offrps=$(med 1 < "$tmp/off.runs")
+        offcpu=$(med 2 < "$tmp/off.runs")
+        onrps=$(med 1 < "$tmp/on.runs")
+        oncpu=$(med 2 < "$tmp/on.runs")
+        bad=$(cat "$tmp/off.runs" "$tmp/on.runs" | awk '{ b += $3 } END { print b + 0 }')
+        line=$(awk -v a="$offrps" -v ac="$offcpu" -v b="$onrps" -v bc="$oncpu" \
+                   -v c="$c" -v st="$(steal_since "$st0" "$tt0")" 'BEGIN {
+            printf "%-5s %5d | %10.1f %6.1fus | %10.1f %6.1fus | %5.2fx %5.2fx | %4d%%",
+                   "4k", c, a, ac, b, bc, (a > 0 ? b / a : 0),
+                   (bc > 0 ? ac / bc : 0), st }')
+        note=
+        if [ "$bad" != 0 ]; then
+            note=" non-2xx: $bad"; status=1
+        fi
+        echo "$line$note"
+    done
+    echo "  ratios: on / off of req/s, off / on of CPU per request (1.00x:" \
+         "no cost)"
+    # the counters saw every request, the log has a line for each
+    if [ "$obs_metrics" != off ]; then
+        echo "  the on server counted $(curl -s \
+            "http://127.0.0.1:$obsport/metrics" | awk '
+            /^s3_requests_total\{operation="GetObject",status="2xx"\}/ {
+                print $2 }') GetObjects answered 200"
+    fi
+    if [ "$obs_log" != off ]; then
+        kill -USR1 "$(cat "$tmp/s3obs/nginx.pid")"      # flush a buffer
+        sleep 0.5
+        echo "  and logged $(cat "$tmp/s3obs"/access.log* | wc -l) lines"
+    fi
+fi
+
 echo
 echo "steal: CPU time the hypervisor gave to others during the cell's runs"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-if grep -E '\[(alert|emerg|crit)\]' "$tmp/s3/error.log" >&2; then
+if grep -hE '\[(alert|emerg|crit)\]' "$tmp/s3/error.log" \
+        $( [ -f "$tmp/s3obs/error.log" ] && echo "$tmp/s3obs/error.log" ) >&2
+then
     status=1
 fi
 exit $status

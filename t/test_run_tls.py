@@ -43,15 +43,15 @@ def fingerprint(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-@pytest.fixture
-def tls_run():
+@pytest.fixture(params=['1'])
+def tls_run(request):
     data = tempfile.mkdtemp(prefix='ngx_s3_runtls_')
     port = s3server.free_port()
     env = {
         'PATH': '/usr/sbin:/usr/bin:/sbin:/bin',
         'HOME': data,
         'LANG': 'C.UTF-8',
-        'S3_TLS': '1',
+        'S3_TLS': request.param,
         'S3_DATA': data,
         'S3_LISTEN': '127.0.0.1:%d' % port,
     }
@@ -224,3 +224,22 @@ def test_run_tls_round_trips(tls_run, tmp_path):
     assert before == (fingerprint(ca), fingerprint(
         os.path.join(data, 'tls', 'cert.pem')))
     assert s3.list_buckets()['ResponseMetadata']['HTTPStatusCode'] == 200
+
+
+@pytest.mark.parametrize('tls_run', ['0'], indirect=True)
+def test_run_plain_unchanged(tls_run):
+    """Without S3_TLS: plain HTTP as before, no certificate made."""
+
+    data, port, env = tls_run['data'], tls_run['port'], tls_run['env']
+    rc, out, err = run(env, 'start')
+    assert rc == 0, out + err
+    endpoint = 'http://127.0.0.1:%d' % port
+    assert endpoint in out and 'TLS' not in out, out
+    assert not os.path.exists(os.path.join(data, 'tls'))
+    cred = credentials(data)
+    assert cred['AWS_ENDPOINT_URL'] == endpoint
+    assert 'AWS_CA_BUNDLE' not in cred
+    p = subprocess.run([CURL, '-sS', '-o', '/dev/null', '-w', '%{http_code}',
+                        endpoint + '/'], capture_output=True, text=True,
+                       timeout=30)
+    assert p.stdout == '403', p.stdout
