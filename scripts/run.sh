@@ -226,13 +226,21 @@ fi
 workers=$(nproc 2>/dev/null || echo 2)
 [ "$workers" -ge 2 ] || workers=2
 
+# descriptors: 65536, or as many as this machine lets nginx have (in a
+# container even root may not raise its hard limit: nginx would log an
+# alert at every worker's start)
+nofile=65536
+if ! (ulimit -n $nofile) 2>/dev/null; then
+    nofile=$(ulimit -Hn)
+fi
+
 cat > "$conf" <<CONF
 # written by scripts/run.sh: edit the script, not this file
 load_module $module;
 $userline
 worker_processes $workers;
 # a GET of a multipart object holds one descriptor per part it sends
-worker_rlimit_nofile 65536;
+worker_rlimit_nofile $nofile;
 error_log $run/logs/error.log notice;
 pid $run/nginx.pid;
 
