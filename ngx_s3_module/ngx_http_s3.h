@@ -16,6 +16,7 @@
 #include "ngx_http_s3_wire.h"
 #include "ngx_http_s3_sigv2.h"
 #include "ngx_http_s3_sigv4.h"
+#include "ngx_http_s3_secret.h"
 #include "ngx_http_s3_xml.h"
 
 
@@ -145,6 +146,17 @@ typedef struct {
     time_t                     multipart_expiry;  /* 0: never */
     ngx_path_t                *path;        /* registered with a manager */
     ngx_flag_t                 enabled;     /* some location uses s3 */
+
+    /* s3_key_file: ngx_http_s3_master_key_t, the current key first */
+    ngx_array_t               *master_keys;
+
+    /*
+     * the access generation, in shared memory: the metadata process bumps
+     * it on every change of keys, users, bucket owners and permissions;
+     * workers flush their access caches when it moves
+     */
+    ngx_shm_zone_t            *shm_zone;
+    ngx_atomic_t              *access_gen;
 } ngx_http_s3_main_conf_t;
 
 
@@ -174,6 +186,13 @@ typedef struct {
 
 typedef struct {
     ngx_str_t                  access_key;  /* empty: anonymous */
+    ngx_str_t                  user;        /* a managed key's user id;
+                                               empty: root or anonymous */
+    ngx_str_t                  display;     /* that user's display name */
+    ngx_uint_t                 root;        /* an s3_access_key key: the
+                                               operator */
+    ngx_uint_t                 root_only;   /* managed keys are unknown
+                                               (the admin API) */
     ngx_http_s3_payload_e      payload;
     u_char                     sha256[32];  /* for PAYLOAD_SIGNED */
     const char                *message;     /* why it failed, for the reply */
@@ -189,6 +208,17 @@ typedef struct {
 } ngx_http_s3_auth_t;
 
 
+/* a managed access key, as this request's worker knows it */
+
+typedef struct {
+    ngx_str_t                  access_key;
+    ngx_str_t                  secret;      /* plain */
+    ngx_str_t                  user;
+    ngx_str_t                  display;
+    ngx_uint_t                 found;       /* 0: no such key, or disabled */
+} ngx_http_s3_key_info_t;
+
+
 typedef struct ngx_http_s3_ctx_s  ngx_http_s3_ctx_t;
 
 struct ngx_http_s3_ctx_s {
@@ -198,6 +228,13 @@ struct ngx_http_s3_ctx_s {
     ngx_str_t                  resource;    /* for error bodies */
     u_char                     request_id[17];
     ngx_http_s3_auth_t         auth;
+
+    /*
+     * ngx_http_s3_access.c: a key the worker's cache does not know is
+     * looked up (lookup), and the answer kept for the next pass (akey)
+     */
+    ngx_str_t                  lookup;
+    ngx_http_s3_key_info_t    *akey;
 
     /* per-operation state, owned by the operation's file */
     void                      *op_ctx;
@@ -234,6 +271,25 @@ void ngx_http_s3_finalize(ngx_http_request_t *r, ngx_int_t rc);
 u_char *ngx_http_s3_body_path(ngx_http_s3_main_conf_t *smcf, u_char *buf,
     ngx_str_t *id);
 ngx_http_s3_ctx_t *ngx_http_s3_get_ctx(ngx_http_request_t *r);
+/*
+ * parse, authenticate, route, check access and run the operation: what a
+ * content handler returns; runs again after an access lookup
+ */
+ngx_int_t ngx_http_s3_process(ngx_http_request_t *r);
+
+/*
+ * ngx_http_s3_access.c: the worker's cache of managed keys (and of bucket
+ * permissions), flushed when the access generation moves.
+ *
+ * key: NGX_OK with *ki (a copy in the request's pool) for an enabled key;
+ * NGX_DECLINED for no such key or a disabled one; NGX_AGAIN when the
+ * metadata process must be asked: ctx->lookup is set, and the caller
+ * returns what ngx_http_s3_access_lookup() returns.
+ */
+ngx_int_t ngx_http_s3_access_managed(ngx_http_request_t *r, ngx_str_t *ak,
+    ngx_http_s3_key_info_t **ki);
+/* NGX_DONE (ngx_http_s3_process() runs again on the answer) or a reply */
+ngx_int_t ngx_http_s3_access_lookup(ngx_http_request_t *r);
 
 /* ngx_http_s3_error.c */
 
@@ -252,6 +308,12 @@ ngx_int_t ngx_http_s3_send_status_error(ngx_http_request_t *r,
     ngx_uint_t status);
 /* drops the response header lines and fields an earlier pass had set */
 void ngx_http_s3_clear_headers_out(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_chain_t *body);
+
+/* ngx_http_s3_admin.c: the content handler of s3_admin */
+
+ngx_int_t ngx_http_s3_admin_handler(ngx_http_request_t *r);
 
 /* ngx_http_s3_auth.c: NGX_HTTP_S3_OK or an error; fills ctx->auth */
 

@@ -393,10 +393,12 @@ ngx_http_s3_create_bucket_body(ngx_http_request_t *r, ngx_str_t *body)
     bk.created = (uint64_t) tp->sec * 1000 + tp->msec;
     bk.region = smcf->region;
     bk.owner = ctx->auth.access_key;
+    bk.owner_user = ctx->auth.user;
     bk.versioning = NGX_HTTP_S3_VERSIONING_OFF;
     bk.object_lock = 0;
 
-    size = 64 + bk.name.len + bk.region.len + bk.owner.len;
+    size = 64 + bk.name.len + bk.region.len + bk.owner.len
+           + bk.owner_user.len;
 
     if (ngx_http_s3_wbuf_init(&rb, r->pool, size) != NGX_OK
         || ngx_http_s3_wbuf_init(&b, r->pool, size + bk.name.len + 8)
@@ -548,10 +550,12 @@ ngx_http_s3_create_bucket_handler(ngx_http_s3_meta_req_t *mr)
 
     case NGX_HTTP_S3_WIRE_ST_EXISTS:
 
+        /* the owner: a user, or the operator (every root key) */
+
         if (ngx_http_s3_bucket_decode(&mr->reply, &bk) == NGX_OK
-            && bk.owner.len == ctx->auth.access_key.len
-            && ngx_strncmp(bk.owner.data, ctx->auth.access_key.data,
-                           bk.owner.len) == 0)
+            && bk.owner_user.len == ctx->auth.user.len
+            && ngx_strncmp(bk.owner_user.data, ctx->auth.user.data,
+                           bk.owner_user.len) == 0)
         {
             rc = ngx_http_s3_send_error(r,
                                         NGX_HTTP_S3_ERR_BUCKET_ALREADY_OWNED,

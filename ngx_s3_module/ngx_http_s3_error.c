@@ -710,6 +710,24 @@ ngx_http_s3_send_xml(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
+/* the admin API's answers */
+
+ngx_int_t
+ngx_http_s3_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_chain_t *body)
+{
+    r->headers_out.status = status;
+
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    r->allow_ranges = 0;
+
+    return ngx_http_s3_send_chain(r, body);
+}
+
+
 static ngx_int_t
 ngx_http_s3_send_chain(ngx_http_request_t *r, ngx_chain_t *body)
 {
@@ -831,7 +849,7 @@ ngx_http_s3_meta_status_text(ngx_uint_t status)
         "bad request", "error", "unavailable", "no upload", "invalid part",
         "part too small", "bad digest", "checksum missing",
         "checksum type", "too large", "changed", "source too large",
-        "bad range", "checksum needed"
+        "bad range", "checksum needed", "no user"
     };
 
     if (status < sizeof(text) / sizeof(text[0])) {

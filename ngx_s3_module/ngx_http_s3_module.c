@@ -62,6 +62,11 @@ static char *ngx_http_s3_data(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_s3_access_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_s3_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_s3_admin(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_s3_init_zone(ngx_shm_zone_t *shm_zone, void *data);
 static ngx_int_t ngx_http_s3_init_process(ngx_cycle_t *cycle);
 static void ngx_http_s3_exit_process(ngx_cycle_t *cycle);
 
@@ -107,6 +112,20 @@ static ngx_command_t  ngx_http_s3_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
       ngx_http_s3_access_key,
       NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("s3_key_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_s3_key_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("s3_admin"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_s3_admin,
+      NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
 
@@ -328,13 +347,9 @@ static ngx_uint_t  ngx_http_s3_request_counter;
 static ngx_int_t
 ngx_http_s3_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                 rc;
     ngx_str_t                 v;
-    ngx_uint_t                known, status;
-    ngx_table_elt_t          *h;
+    ngx_uint_t                status;
     ngx_http_s3_ctx_t        *ctx;
-    ngx_http_s3_err_e         err;
-    ngx_http_s3_route_t      *route;
     ngx_http_s3_loc_conf_t   *slcf;
 
     /*
@@ -370,11 +385,11 @@ ngx_http_s3_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    slcf = ngx_http_get_module_loc_conf(r, ngx_http_s3_module);
-
     if (status) {
 
         /* the resource, if the request line got that far */
+
+        slcf = ngx_http_get_module_loc_conf(r, ngx_http_s3_module);
 
         if (ngx_http_s3_parse(r, ctx, slcf) != NGX_OK) {
             ngx_str_null(&ctx->bucket);
@@ -387,6 +402,25 @@ ngx_http_s3_handler(ngx_http_request_t *r)
         return ngx_http_s3_send_status_error(r, status);
     }
 
+    return ngx_http_s3_process(r);
+}
+
+
+ngx_int_t
+ngx_http_s3_process(ngx_http_request_t *r)
+{
+    ngx_int_t                 rc;
+    ngx_str_t                 v;
+    ngx_uint_t                known;
+    ngx_table_elt_t          *h;
+    ngx_http_s3_ctx_t        *ctx;
+    ngx_http_s3_err_e         err;
+    ngx_http_s3_route_t      *route;
+    ngx_http_s3_loc_conf_t   *slcf;
+
+    ctx = ngx_http_s3_get_ctx(r);
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_s3_module);
+
     if (ngx_http_s3_parse(r, ctx, slcf) != NGX_OK) {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_URI,
                                       "Couldn't parse the specified URI.");
@@ -397,6 +431,11 @@ ngx_http_s3_handler(ngx_http_request_t *r)
     }
 
     err = ngx_http_s3_authenticate(r, ctx);
+
+    if (ctx->lookup.len) {
+        /* a managed key this worker does not know yet */
+        return ngx_http_s3_access_lookup(r);
+    }
 
     if (err != NGX_HTTP_S3_OK) {
         return ngx_http_s3_send_error(r, err, ctx->auth.message);
@@ -978,6 +1017,7 @@ ngx_http_s3_create_main_conf(ngx_conf_t *cf)
     smcf->orphan_grace = NGX_CONF_UNSET;
     smcf->multipart_expiry = NGX_CONF_UNSET;
     smcf->keys = NGX_CONF_UNSET_PTR;
+    smcf->master_keys = NGX_CONF_UNSET_PTR;
 
     return smcf;
 }
@@ -1006,6 +1046,7 @@ ngx_http_s3_init_main_conf(ngx_conf_t *cf, void *conf)
                       smcf->orphan_grace);
     }
     ngx_conf_init_ptr_value(smcf->keys, NULL);
+    ngx_conf_init_ptr_value(smcf->master_keys, NULL);
 
     if (smcf->region.len == 0) {
         ngx_str_set(&smcf->region, "us-east-1");
@@ -1086,7 +1127,7 @@ ngx_http_s3_data(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_s3_main_conf_t *smcf = conf;
 
     u_char     *p;
-    ngx_str_t  *value;
+    ngx_str_t  *value, name;
 
     if (smcf->data.len) {
         return "is duplicate";
@@ -1144,7 +1185,55 @@ ngx_http_s3_data(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    /* the access generation: workers and the metadata process share it */
+
+    ngx_str_set(&name, "s3_access");
+
+    smcf->shm_zone = ngx_shared_memory_add(cf, &name, 8 * ngx_pagesize,
+                                           &ngx_http_s3_module);
+    if (smcf->shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->shm_zone->init = ngx_http_s3_init_zone;
+    smcf->shm_zone->data = smcf;
+
     return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_s3_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_s3_main_conf_t  *osmcf = data;
+
+    ngx_slab_pool_t          *shpool;
+    ngx_http_s3_main_conf_t  *smcf;
+
+    smcf = shm_zone->data;
+
+    if (osmcf) {
+        /* a reload: the counter goes on */
+        smcf->access_gen = osmcf->access_gen;
+        return NGX_OK;
+    }
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        smcf->access_gen = shpool->data;
+        return NGX_OK;
+    }
+
+    smcf->access_gen = ngx_slab_alloc(shpool, sizeof(ngx_atomic_t));
+    if (smcf->access_gen == NULL) {
+        return NGX_ERROR;
+    }
+
+    *smcf->access_gen = 1;
+    shpool->data = (void *) smcf->access_gen;
+
+    return NGX_OK;
 }
 
 
@@ -1188,6 +1277,143 @@ ngx_http_s3_access_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     k->access_key = value[1];
     k->secret_key = value[2];
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * s3_key_file: read once here, in the master (so the file may belong to
+ * root alone); the metadata process seals and opens secrets with it
+ */
+
+static char *
+ngx_http_s3_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_s3_main_conf_t *smcf = conf;
+
+    char             *rv;
+    u_char           *buf;
+    size_t            size;
+    ssize_t           n;
+    ngx_str_t        *value, path;
+    ngx_uint_t        line;
+    ngx_file_t        file;
+    const char       *err;
+    ngx_file_info_t   fi;
+
+    if (smcf->master_keys != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+
+    file.name = path;
+    file.log = cf->log;
+    file.fd = ngx_open_file(path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (file.fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%s\" failed", path.data);
+        return NGX_CONF_ERROR;
+    }
+
+    rv = NGX_CONF_ERROR;
+    buf = NULL;
+
+    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_fd_info_n " \"%s\" failed", path.data);
+        goto done;
+    }
+
+    if (fi.st_mode & (S_IRWXG|S_IRWXO)) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "s3_key_file \"%s\" is readable by others "
+                           "than its owner", path.data);
+    }
+
+    size = (size_t) ngx_file_size(&fi);
+
+    if (size > 64 * 1024) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "s3_key_file \"%s\" is too large", path.data);
+        goto done;
+    }
+
+    buf = ngx_alloc(size + 1, cf->log);
+    if (buf == NULL) {
+        goto done;
+    }
+
+    n = ngx_read_file(&file, buf, size, 0);
+
+    if (n == NGX_ERROR) {
+        goto done;
+    }
+
+    smcf->master_keys = ngx_array_create(cf->pool, 2,
+                                         sizeof(ngx_http_s3_master_key_t));
+    if (smcf->master_keys == NULL) {
+        goto done;
+    }
+
+    if (ngx_http_s3_secret_parse_keys(buf, n, smcf->master_keys, &line, &err)
+        != NGX_OK)
+    {
+        if (line) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "s3_key_file \"%s\", line %ui: %s",
+                               path.data, line, err);
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "s3_key_file \"%s\": %s", path.data, err);
+        }
+
+        goto done;
+    }
+
+    rv = NGX_CONF_OK;
+
+done:
+
+    if (buf) {
+        ngx_explicit_memzero(buf, size);
+        ngx_free(buf);
+    }
+
+    if (ngx_close_file(file.fd) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
+                           ngx_close_file_n " \"%s\" failed", path.data);
+    }
+
+    return rv;
+}
+
+
+static char *
+ngx_http_s3_admin(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+    ngx_http_s3_main_conf_t   *smcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler) {
+        return "is duplicate, or the location has another handler";
+    }
+
+    clcf->handler = ngx_http_s3_admin_handler;
+
+    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_s3_module);
+    smcf->enabled = 1;
 
     return NGX_CONF_OK;
 }

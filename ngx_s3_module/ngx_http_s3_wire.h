@@ -151,6 +151,28 @@
  * a part's body) holds a reference; OBJECT_PUT, OBJECT_DELETE and the
  * multipart operations adjust the counts in the same commit, and a body
  * whose count reaches 0 is unlinked by the metadata process after it.
+ *
+ * Users and access keys (ngx_http_s3_srv_keys.c).  Each change of a key,
+ * a user, a grant, a bucket's owner or permissions bumps the generation
+ * counter in shared memory, which flushes every worker's access cache.
+ *
+ * USER_CREATE     str user record            OK | EXISTS: existing record
+ *                 the same record again (a replay) is OK
+ * USER_LIST       -                          OK: u32 n, n x (str user
+ *                                            record, u32 keys, u32 buckets)
+ * USER_DELETE     str user id                OK | NO_USER | NOT_EMPTY (it
+ *                                            owns buckets); its keys go too
+ * KEY_CREATE      str access key, str user id, str secret, u64 created
+ *                                            OK | NO_USER | EXISTS
+ *                 the secret is sealed with the current s3_key_file key;
+ *                 the same access key for the same user is a replay: OK
+ * KEY_GET         str access key             OK: str user id, u8 status,
+ *                                            str secret, str display name
+ *                                            | NO_KEY
+ * KEY_LIST        str user id (empty: all)   OK: u32 n, n x key record
+ *                                            without the secret
+ * KEY_STATUS      str access key, u8 status  OK | NO_KEY
+ * KEY_DELETE      str access key             OK | NO_KEY
  */
 
 /* requests */
@@ -174,7 +196,15 @@
 #define NGX_HTTP_S3_WIRE_OP_UPLOAD_LIST      17
 #define NGX_HTTP_S3_WIRE_OP_OBJECT_COPY      18
 #define NGX_HTTP_S3_WIRE_OP_PART_COPY        19
-#define NGX_HTTP_S3_WIRE_OP_LAST             20
+#define NGX_HTTP_S3_WIRE_OP_USER_CREATE      20
+#define NGX_HTTP_S3_WIRE_OP_USER_LIST        21
+#define NGX_HTTP_S3_WIRE_OP_USER_DELETE      22
+#define NGX_HTTP_S3_WIRE_OP_KEY_CREATE       23
+#define NGX_HTTP_S3_WIRE_OP_KEY_GET          24
+#define NGX_HTTP_S3_WIRE_OP_KEY_LIST         25
+#define NGX_HTTP_S3_WIRE_OP_KEY_STATUS       26
+#define NGX_HTTP_S3_WIRE_OP_KEY_DELETE       27
+#define NGX_HTTP_S3_WIRE_OP_LAST             28
 
 /* reply status */
 
@@ -198,6 +228,7 @@
 #define NGX_HTTP_S3_WIRE_ST_SOURCE_TOO_LARGE 17  /* a copy source > 5 GiB */
 #define NGX_HTTP_S3_WIRE_ST_BAD_RANGE        18  /* past the copy source */
 #define NGX_HTTP_S3_WIRE_ST_CHECKSUM_NEEDED  19  /* hash the range first */
+#define NGX_HTTP_S3_WIRE_ST_NO_USER          20
 
 /* UPLOAD_COMPLETE without x-amz-checksum-type */
 
@@ -332,10 +363,36 @@ typedef struct {
     ngx_str_t                  name;
     uint64_t                   created;   /* milliseconds since the epoch */
     ngx_str_t                  region;
-    ngx_str_t                  owner;
+    ngx_str_t                  owner;     /* access key of the creator */
+    ngx_str_t                  owner_user;  /* the owning user's id;
+                                               empty: the operator's */
     ngx_uint_t                 versioning;
     ngx_uint_t                 object_lock;
 } ngx_http_s3_bucket_t;
+
+
+/* a user: owns buckets and access keys (record "A<id>") */
+
+typedef struct {
+    ngx_str_t                  id;
+    ngx_str_t                  name;      /* display name */
+    uint64_t                   created;   /* milliseconds since the epoch */
+} ngx_http_s3_user_t;
+
+
+#define NGX_HTTP_S3_KEY_ENABLED              0
+#define NGX_HTTP_S3_KEY_DISABLED             1
+
+
+/* a managed access key (record "K<access key>") */
+
+typedef struct {
+    ngx_str_t                  access_key;
+    ngx_str_t                  user;      /* the owner's id */
+    ngx_uint_t                 status;    /* NGX_HTTP_S3_KEY_* */
+    uint64_t                   created;
+    ngx_str_t                  secret;    /* sealed, ngx_http_s3_secret.h */
+} ngx_http_s3_akey_t;
 
 
 /* writing */
@@ -439,6 +496,10 @@ void ngx_http_s3_object_put_listed(ngx_http_s3_wbuf_t *b, ngx_str_t *rec);
 void ngx_http_s3_bucket_encode(ngx_http_s3_wbuf_t *b,
     ngx_http_s3_bucket_t *bk);
 ngx_int_t ngx_http_s3_bucket_decode(ngx_str_t *in, ngx_http_s3_bucket_t *bk);
+void ngx_http_s3_user_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_user_t *u);
+ngx_int_t ngx_http_s3_user_decode(ngx_str_t *in, ngx_http_s3_user_t *u);
+void ngx_http_s3_akey_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_akey_t *k);
+ngx_int_t ngx_http_s3_akey_decode(ngx_str_t *in, ngx_http_s3_akey_t *k);
 
 /*
  * 1 if id is NGX_HTTP_S3_BODY_ID_LEN lowercase hex characters, else 0;
