@@ -126,6 +126,37 @@ typedef enum {
 #define NGX_HTTP_S3_SOCKET         "/" NGX_HTTP_S3_SOCKET_DIR "/meta.sock"
 
 
+/*
+ * What an operation needs, by the IAM action it is: one table in
+ * ngx_http_s3_access.c gives each its name and the permission it takes;
+ * each row of the routing table names its action.  A new operation
+ * takes an action of this list, or adds one (and a row of the table).
+ */
+
+typedef enum {
+    NGX_HTTP_S3_ACT_LIST_ALL_MY_BUCKETS = 0,
+    NGX_HTTP_S3_ACT_CREATE_BUCKET,
+    NGX_HTTP_S3_ACT_DELETE_BUCKET,
+    NGX_HTTP_S3_ACT_LIST_BUCKET,           /* ListObjects, HeadBucket */
+    NGX_HTTP_S3_ACT_LIST_BUCKET_VERSIONS,
+    NGX_HTTP_S3_ACT_GET_BUCKET_LOCATION,
+    NGX_HTTP_S3_ACT_GET_BUCKET_VERSIONING,
+    NGX_HTTP_S3_ACT_GET_OBJECT,            /* GET and HEAD */
+    NGX_HTTP_S3_ACT_PUT_OBJECT,            /* PUT, multipart, copy into */
+    NGX_HTTP_S3_ACT_DELETE_OBJECT,         /* DELETE, DeleteObjects */
+    NGX_HTTP_S3_ACT_ABORT_MULTIPART_UPLOAD,
+    NGX_HTTP_S3_ACT_LIST_MULTIPART_UPLOAD_PARTS,
+    NGX_HTTP_S3_ACT_LIST_BUCKET_MULTIPART_UPLOADS,
+    NGX_HTTP_S3_ACT_GET_OBJECT_ATTRIBUTES,
+    NGX_HTTP_S3_ACT_GET_OBJECT_TAGGING,
+    NGX_HTTP_S3_ACT_LAST
+} ngx_http_s3_action_e;
+
+/* what an action takes, beyond NGX_HTTP_S3_PERM_READ and _WRITE */
+#define NGX_HTTP_S3_PERM_OWNER         3    /* the bucket's owner */
+#define NGX_HTTP_S3_PERM_SIGNED        4    /* any user */
+
+
 typedef struct {
     ngx_str_t                  access_key;
     ngx_str_t                  secret_key;
@@ -219,6 +250,17 @@ typedef struct {
 } ngx_http_s3_key_info_t;
 
 
+/* who may do what on a bucket, as this request's worker knows it */
+
+typedef struct {
+    ngx_str_t                  name;
+    ngx_uint_t                 found;       /* 0: no such bucket */
+    ngx_str_t                  owner;       /* user id; empty: operator */
+    ngx_uint_t                 ngrants;
+    ngx_http_s3_grant_t       *grants;
+} ngx_http_s3_bucket_access_t;
+
+
 typedef struct ngx_http_s3_ctx_s  ngx_http_s3_ctx_t;
 
 struct ngx_http_s3_ctx_s {
@@ -235,6 +277,10 @@ struct ngx_http_s3_ctx_s {
      */
     ngx_str_t                  lookup;
     ngx_http_s3_key_info_t    *akey;
+
+    /* the same for the permissions on the request's bucket */
+    ngx_uint_t                 lookup_bucket;
+    ngx_http_s3_bucket_access_t  *baccess;
 
     /* per-operation state, owned by the operation's file */
     void                      *op_ctx;
@@ -288,6 +334,14 @@ ngx_int_t ngx_http_s3_process(ngx_http_request_t *r);
  */
 ngx_int_t ngx_http_s3_access_managed(ngx_http_request_t *r, ngx_str_t *ak,
     ngx_http_s3_key_info_t **ki);
+/*
+ * May the request do what action takes on its bucket: NGX_OK;
+ * NGX_DECLINED (AccessDenied); NGX_AGAIN: the bucket's permissions must
+ * be asked for (ctx->lookup_bucket set), the caller returns what
+ * ngx_http_s3_access_lookup() returns; NGX_ERROR.
+ */
+ngx_int_t ngx_http_s3_access_check(ngx_http_request_t *r,
+    ngx_http_s3_action_e action);
 /* NGX_DONE (ngx_http_s3_process() runs again on the answer) or a reply */
 ngx_int_t ngx_http_s3_access_lookup(ngx_http_request_t *r);
 

@@ -30,7 +30,7 @@
  */
 
 
-#define NGX_HTTP_S3_ACCESS_MAX_KEYS   10000
+#define NGX_HTTP_S3_ACCESS_MAX_ENTRIES   10000
 
 
 typedef struct {
@@ -43,12 +43,26 @@ typedef struct {
 
 
 typedef struct {
+    ngx_str_node_t                sn;       /* sn.str: the bucket */
+    ngx_http_s3_bucket_access_t   ba;
+} ngx_http_s3_bucket_entry_t;
+
+
+typedef struct {
     ngx_atomic_uint_t          gen;
     ngx_pool_t                *pool;
     ngx_rbtree_t               keys;
     ngx_rbtree_node_t          keys_sentinel;
-    ngx_uint_t                 nkeys;
+    ngx_rbtree_t               buckets;
+    ngx_rbtree_node_t          buckets_sentinel;
+    ngx_uint_t                 entries;
 } ngx_http_s3_access_cache_t;
+
+
+typedef struct {
+    ngx_str_t                  name;        /* the IAM action */
+    ngx_uint_t                 perm;        /* NGX_HTTP_S3_PERM_* */
+} ngx_http_s3_action_t;
 
 
 typedef struct {
@@ -59,14 +73,52 @@ typedef struct {
 
 static ngx_atomic_uint_t ngx_http_s3_access_gen(ngx_http_request_t *r);
 static ngx_int_t ngx_http_s3_access_sync(ngx_atomic_uint_t gen);
+static ngx_pool_t *ngx_http_s3_access_room(ngx_atomic_uint_t gen);
+static ngx_http_s3_bucket_access_t *ngx_http_s3_access_bucket(
+    ngx_http_request_t *r);
+static ngx_uint_t ngx_http_s3_access_allowed(ngx_http_s3_bucket_access_t *ba,
+    ngx_str_t *user, ngx_uint_t perm);
 static void ngx_http_s3_access_key_handler(ngx_http_s3_meta_req_t *mr);
 static void ngx_http_s3_access_key_cache(ngx_http_s3_key_info_t *ki,
+    ngx_atomic_uint_t gen);
+static void ngx_http_s3_access_bucket_handler(ngx_http_s3_meta_req_t *mr);
+static ngx_int_t ngx_http_s3_access_bucket_decode(ngx_pool_t *pool,
+    ngx_str_t *reply, ngx_http_s3_bucket_access_t *ba);
+static void ngx_http_s3_access_bucket_cache(ngx_http_s3_bucket_access_t *ba,
     ngx_atomic_uint_t gen);
 static ngx_int_t ngx_http_s3_access_copy(ngx_pool_t *pool, ngx_str_t *dst,
     ngx_str_t *src);
 
 
 static ngx_http_s3_access_cache_t  ngx_http_s3_access_cache;
+
+
+/* indexed by ngx_http_s3_action_e */
+
+static ngx_http_s3_action_t  ngx_http_s3_actions[] = {
+    { ngx_string("s3:ListAllMyBuckets"), NGX_HTTP_S3_PERM_SIGNED },
+    { ngx_string("s3:CreateBucket"), NGX_HTTP_S3_PERM_SIGNED },
+    { ngx_string("s3:DeleteBucket"), NGX_HTTP_S3_PERM_OWNER },
+    { ngx_string("s3:ListBucket"), NGX_HTTP_S3_PERM_READ },
+    { ngx_string("s3:ListBucketVersions"), NGX_HTTP_S3_PERM_READ },
+    { ngx_string("s3:GetBucketLocation"), NGX_HTTP_S3_PERM_READ },
+    { ngx_string("s3:GetBucketVersioning"), NGX_HTTP_S3_PERM_READ },
+    { ngx_string("s3:GetObject"), NGX_HTTP_S3_PERM_READ },
+    { ngx_string("s3:PutObject"), NGX_HTTP_S3_PERM_WRITE },
+    { ngx_string("s3:DeleteObject"), NGX_HTTP_S3_PERM_WRITE },
+    { ngx_string("s3:AbortMultipartUpload"), NGX_HTTP_S3_PERM_WRITE },
+    { ngx_string("s3:ListMultipartUploadParts"), NGX_HTTP_S3_PERM_READ },
+    { ngx_string("s3:ListBucketMultipartUploads"), NGX_HTTP_S3_PERM_READ },
+    { ngx_string("s3:GetObjectAttributes"), NGX_HTTP_S3_PERM_READ },
+    { ngx_string("s3:GetObjectTagging"), NGX_HTTP_S3_PERM_READ }
+};
+
+
+/* the table has exactly one row per action: a compile-time check */
+
+typedef char  ngx_http_s3_actions_complete_t[
+    (sizeof(ngx_http_s3_actions) / sizeof(ngx_http_s3_action_t)
+     == NGX_HTTP_S3_ACT_LAST) ? 1 : -1];
 
 
 static ngx_atomic_uint_t
@@ -104,11 +156,176 @@ ngx_http_s3_access_sync(ngx_atomic_uint_t gen)
 
     ngx_rbtree_init(&cache->keys, &cache->keys_sentinel,
                     ngx_str_rbtree_insert_value);
+    ngx_rbtree_init(&cache->buckets, &cache->buckets_sentinel,
+                    ngx_str_rbtree_insert_value);
 
-    cache->nkeys = 0;
+    cache->entries = 0;
     cache->gen = gen;
 
     return NGX_OK;
+}
+
+
+/*
+ * The pool for one more entry of generation gen, or NULL if the answer
+ * is older than the cache (good for its request only) or no memory
+ */
+
+static ngx_pool_t *
+ngx_http_s3_access_room(ngx_atomic_uint_t gen)
+{
+    ngx_http_s3_access_cache_t  *cache;
+
+    cache = &ngx_http_s3_access_cache;
+
+    if (cache->pool == NULL || cache->gen != gen) {
+        return NULL;
+    }
+
+    if (cache->entries >= NGX_HTTP_S3_ACCESS_MAX_ENTRIES) {
+        /* start over rather than grow without bound */
+        ngx_destroy_pool(cache->pool);
+        cache->pool = NULL;
+
+        if (ngx_http_s3_access_sync(gen) != NGX_OK) {
+            return NULL;
+        }
+    }
+
+    cache->entries++;
+
+    return cache->pool;
+}
+
+
+ngx_int_t
+ngx_http_s3_access_check(ngx_http_request_t *r, ngx_http_s3_action_e action)
+{
+    ngx_uint_t                    perm;
+    ngx_http_s3_ctx_t            *ctx;
+    ngx_http_s3_bucket_access_t  *ba;
+
+    ctx = ngx_http_s3_get_ctx(r);
+
+    if (ctx->auth.root) {
+        return NGX_OK;
+    }
+
+    if (ctx->auth.access_key.len == 0) {
+        return NGX_DECLINED;
+    }
+
+    perm = ngx_http_s3_actions[action].perm;
+
+    if (perm == NGX_HTTP_S3_PERM_SIGNED) {
+        /* ListBuckets lists a user's own; CreateBucket makes it owner */
+        return NGX_OK;
+    }
+
+    ba = ngx_http_s3_access_bucket(r);
+
+    if (ba == NULL) {
+        return ctx->lookup_bucket ? NGX_AGAIN : NGX_ERROR;
+    }
+
+    if (!ba->found) {
+        /* the operation answers NoSuchBucket */
+        return NGX_OK;
+    }
+
+    if (ngx_http_s3_access_allowed(ba, &ctx->auth.user, perm)) {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "s3 access denied: user \"%V\" (key \"%V\"), %V on "
+                  "bucket \"%V\"", &ctx->auth.user, &ctx->auth.access_key,
+                  &ngx_http_s3_actions[action].name, &ctx->bucket);
+
+    return NGX_DECLINED;
+}
+
+
+/* the owner may do everything; a grant reads, or reads and writes */
+
+static ngx_uint_t
+ngx_http_s3_access_allowed(ngx_http_s3_bucket_access_t *ba, ngx_str_t *user,
+    ngx_uint_t perm)
+{
+    ngx_uint_t            i;
+    ngx_http_s3_grant_t  *g;
+
+    if (user->len == 0) {
+        return 0;
+    }
+
+    if (ba->owner.len == user->len
+        && ngx_strncmp(ba->owner.data, user->data, user->len) == 0)
+    {
+        return 1;
+    }
+
+    if (perm == NGX_HTTP_S3_PERM_OWNER) {
+        return 0;
+    }
+
+    g = ba->grants;
+
+    for (i = 0; i < ba->ngrants; i++) {
+        if (g[i].user.len == user->len
+            && ngx_strncmp(g[i].user.data, user->data, user->len) == 0)
+        {
+            return g[i].perm >= perm;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * The permissions on the request's bucket: from this request's lookup,
+ * or the cache; NULL with ctx->lookup_bucket set when they must be asked
+ * for (NULL without it: no memory)
+ */
+
+static ngx_http_s3_bucket_access_t *
+ngx_http_s3_access_bucket(ngx_http_request_t *r)
+{
+    uint32_t                      hash;
+    ngx_http_s3_ctx_t            *ctx;
+    ngx_http_s3_bucket_entry_t   *e;
+    ngx_http_s3_bucket_access_t  *ba;
+
+    ctx = ngx_http_s3_get_ctx(r);
+
+    ba = ctx->baccess;
+
+    if (ba && ba->name.len == ctx->bucket.len
+        && ngx_strncmp(ba->name.data, ctx->bucket.data, ctx->bucket.len)
+           == 0)
+    {
+        return ba;
+    }
+
+    if (ngx_http_s3_access_sync(ngx_http_s3_access_gen(r)) != NGX_OK) {
+        return NULL;
+    }
+
+    hash = ngx_crc32_long(ctx->bucket.data, ctx->bucket.len);
+
+    e = (ngx_http_s3_bucket_entry_t *)
+            ngx_str_rbtree_lookup(&ngx_http_s3_access_cache.buckets,
+                                  &ctx->bucket, hash);
+
+    if (e == NULL) {
+        ctx->lookup_bucket = 1;
+        return NULL;
+    }
+
+    /* used now, before the cache can change: no copy */
+
+    return &e->ba;
 }
 
 
@@ -179,14 +396,30 @@ ngx_http_s3_access_managed(ngx_http_request_t *r, ngx_str_t *ak,
 }
 
 
+/* a managed key (ctx->lookup), or the request's bucket (lookup_bucket) */
+
 ngx_int_t
 ngx_http_s3_access_lookup(ngx_http_request_t *r)
 {
-    ngx_http_s3_ctx_t     *ctx;
-    ngx_http_s3_wbuf_t     b;
-    ngx_http_s3_lookup_t  *lk;
+    ngx_uint_t                    op;
+    ngx_str_t                    *name;
+    ngx_http_s3_ctx_t            *ctx;
+    ngx_http_s3_wbuf_t            b;
+    ngx_http_s3_lookup_t         *lk;
+    ngx_http_s3_meta_handler_pt   handler;
 
     ctx = ngx_http_s3_get_ctx(r);
+
+    if (ctx->lookup.len) {
+        op = NGX_HTTP_S3_WIRE_OP_KEY_GET;
+        name = &ctx->lookup;
+        handler = ngx_http_s3_access_key_handler;
+
+    } else {
+        op = NGX_HTTP_S3_WIRE_OP_BUCKET_ACCESS;
+        name = &ctx->bucket;
+        handler = ngx_http_s3_access_bucket_handler;
+    }
 
     lk = ngx_palloc(r->pool, sizeof(ngx_http_s3_lookup_t));
     if (lk == NULL) {
@@ -196,16 +429,13 @@ ngx_http_s3_access_lookup(ngx_http_request_t *r)
     lk->request = r;
     lk->gen = ngx_http_s3_access_gen(r);
 
-    if (ngx_http_s3_wbuf_init(&b, r->pool, 8 + ctx->lookup.len) != NGX_OK) {
+    if (ngx_http_s3_wbuf_init(&b, r->pool, 8 + name->len) != NGX_OK) {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
     }
 
-    ngx_http_s3_wire_put_str(&b, &ctx->lookup);
+    ngx_http_s3_wire_put_str(&b, name);
 
-    if (ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_KEY_GET, &b,
-                              ngx_http_s3_access_key_handler, lk)
-        != NGX_OK)
-    {
+    if (ngx_http_s3_meta_call(r, op, &b, handler, lk) != NGX_OK) {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
     }
 
@@ -296,28 +526,13 @@ static void
 ngx_http_s3_access_key_cache(ngx_http_s3_key_info_t *ki,
     ngx_atomic_uint_t gen)
 {
-    ngx_pool_t                  *pool;
-    ngx_http_s3_key_entry_t     *e;
-    ngx_http_s3_access_cache_t  *cache;
+    ngx_pool_t               *pool;
+    ngx_http_s3_key_entry_t  *e;
 
-    cache = &ngx_http_s3_access_cache;
-
-    if (cache->pool == NULL || cache->gen != gen) {
-        /* changed since it was asked: good for its request only */
+    pool = ngx_http_s3_access_room(gen);
+    if (pool == NULL) {
         return;
     }
-
-    if (cache->nkeys >= NGX_HTTP_S3_ACCESS_MAX_KEYS) {
-        /* start over rather than grow without bound */
-        ngx_destroy_pool(cache->pool);
-        cache->pool = NULL;
-
-        if (ngx_http_s3_access_sync(gen) != NGX_OK) {
-            return;
-        }
-    }
-
-    pool = cache->pool;
 
     e = ngx_pcalloc(pool, sizeof(ngx_http_s3_key_entry_t));
     if (e == NULL) {
@@ -336,8 +551,174 @@ ngx_http_s3_access_key_cache(ngx_http_s3_key_info_t *ki,
     e->found = ki->found;
     e->sn.node.key = ngx_crc32_long(e->sn.str.data, e->sn.str.len);
 
-    ngx_rbtree_insert(&cache->keys, &e->sn.node);
-    cache->nkeys++;
+    ngx_rbtree_insert(&ngx_http_s3_access_cache.keys, &e->sn.node);
+}
+
+
+static void
+ngx_http_s3_access_bucket_handler(ngx_http_s3_meta_req_t *mr)
+{
+    ngx_http_s3_ctx_t            *ctx;
+    ngx_http_request_t           *r;
+    ngx_http_s3_lookup_t         *lk;
+    ngx_http_s3_bucket_access_t  *ba;
+
+    lk = mr->data;
+    r = lk->request;
+    ctx = ngx_http_s3_get_ctx(r);
+
+    ba = ngx_pcalloc(r->pool, sizeof(ngx_http_s3_bucket_access_t));
+    if (ba == NULL) {
+        ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
+                                        NGX_HTTP_S3_ERR_INTERNAL, NULL));
+        return;
+    }
+
+    switch (mr->status) {
+
+    case NGX_HTTP_S3_WIRE_ST_OK:
+
+        if (ngx_http_s3_access_bucket_decode(r->pool, &mr->reply, ba)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "s3 bucket \"%V\" permissions: bad answer",
+                          &ctx->bucket);
+            ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
+                                            NGX_HTTP_S3_ERR_INTERNAL, NULL));
+            return;
+        }
+
+        break;
+
+    case NGX_HTTP_S3_WIRE_ST_NO_BUCKET:
+        ba->found = 0;
+        break;
+
+    default:
+
+        if (mr->status != NGX_HTTP_S3_WIRE_ST_UNAVAILABLE) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "s3 bucket \"%V\" permissions lookup failed: %s",
+                          &ctx->bucket,
+                          ngx_http_s3_meta_status_text(mr->status));
+        }
+
+        ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
+                                        ngx_http_s3_meta_error(mr->status),
+                                        NULL));
+        return;
+    }
+
+    ba->name = ctx->bucket;
+
+    ngx_http_s3_access_bucket_cache(ba, lk->gen);
+
+    ctx->baccess = ba;
+    ctx->lookup_bucket = 0;
+
+    ngx_http_s3_finalize(r, ngx_http_s3_process(r));
+}
+
+
+/* BUCKET_ACCESS's answer: str bucket record, u32 n, n x str grant */
+
+static ngx_int_t
+ngx_http_s3_access_bucket_decode(ngx_pool_t *pool, ngx_str_t *reply,
+    ngx_http_s3_bucket_access_t *ba)
+{
+    uint32_t              i, n;
+    ngx_str_t             rec;
+    ngx_http_s3_rbuf_t    rb;
+    ngx_http_s3_bucket_t  bk;
+
+    ngx_http_s3_rbuf_init(&rb, reply);
+
+    ngx_http_s3_wire_get_str(&rb, &rec);
+    n = ngx_http_s3_wire_get_u32(&rb);
+
+    if (rb.error || ngx_http_s3_bucket_decode(&rec, &bk) != NGX_OK
+        || n > (uint32_t) (rb.last - rb.pos) / 4)
+    {
+        return NGX_ERROR;
+    }
+
+    ba->found = 1;
+    ba->owner = bk.owner_user;
+    ba->ngrants = n;
+
+    if (n) {
+        ba->grants = ngx_palloc(pool, n * sizeof(ngx_http_s3_grant_t));
+        if (ba->grants == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        ngx_http_s3_wire_get_str(&rb, &rec);
+
+        if (rb.error
+            || ngx_http_s3_grant_decode(&rec, &ba->grants[i]) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_s3_access_bucket_cache(ngx_http_s3_bucket_access_t *ba,
+    ngx_atomic_uint_t gen)
+{
+    ngx_uint_t                   i;
+    ngx_pool_t                  *pool;
+    ngx_http_s3_grant_t         *g;
+    ngx_http_s3_bucket_entry_t  *e;
+
+    pool = ngx_http_s3_access_room(gen);
+    if (pool == NULL) {
+        return;
+    }
+
+    e = ngx_pcalloc(pool, sizeof(ngx_http_s3_bucket_entry_t));
+    if (e == NULL) {
+        return;
+    }
+
+    e->ba = *ba;
+
+    if (ngx_http_s3_access_copy(pool, &e->sn.str, &ba->name) != NGX_OK
+        || ngx_http_s3_access_copy(pool, &e->ba.owner, &ba->owner) != NGX_OK)
+    {
+        return;
+    }
+
+    e->ba.name = e->sn.str;
+
+    if (ba->ngrants) {
+        g = ngx_palloc(pool, ba->ngrants * sizeof(ngx_http_s3_grant_t));
+        if (g == NULL) {
+            return;
+        }
+
+        for (i = 0; i < ba->ngrants; i++) {
+            g[i].perm = ba->grants[i].perm;
+
+            if (ngx_http_s3_access_copy(pool, &g[i].user, &ba->grants[i].user)
+                != NGX_OK)
+            {
+                return;
+            }
+        }
+
+        e->ba.grants = g;
+    }
+
+    e->sn.node.key = ngx_crc32_long(e->sn.str.data, e->sn.str.len);
+
+    ngx_rbtree_insert(&ngx_http_s3_access_cache.buckets, &e->sn.node);
 }
 
 

@@ -13,9 +13,10 @@
 
 
 /*
- * The admin API of s3_admin: users and access keys (scripts/s3-admin is
- * its client).  Requests are signed with SigV4 (or SigV2) by a root key of
- * s3_access_key; managed keys are not accepted here.  Every parameter is
+ * The admin API of s3_admin: users, access keys and bucket permissions
+ * (scripts/s3-admin is its client).  Requests are signed with SigV4 (or
+ * SigV2) by a root key of s3_access_key; managed keys are not accepted
+ * here.  Every parameter is
  * in the path or the query; answers are JSON.  Paths are relative to the
  * location:
  *
@@ -26,6 +27,9 @@
  *     POST   keys?user=<id>             a new key: the secret, this once
  *     PUT    keys/<key>?status=enabled|disabled
  *     DELETE keys/<key>
+ *     GET    buckets                    owners and grants
+ *     PUT    grants/<bucket>/<user>?permission=read|write
+ *     DELETE grants/<bucket>/<user>
  *
  * Errors: {"code": "...", "message": "...", "request_id": "..."} with the
  * HTTP status.
@@ -101,6 +105,10 @@ static ngx_int_t ngx_http_s3_admin_key_name(ngx_http_s3_admin_t *a,
     ngx_http_s3_wbuf_t *b);
 static ngx_int_t ngx_http_s3_admin_done(ngx_http_s3_admin_t *a,
     ngx_str_t *reply, ngx_http_s3_wbuf_t *json);
+static ngx_int_t ngx_http_s3_admin_buckets(ngx_http_s3_admin_t *a,
+    ngx_str_t *reply, ngx_http_s3_wbuf_t *json);
+static ngx_int_t ngx_http_s3_admin_grant(ngx_http_s3_admin_t *a,
+    ngx_http_s3_wbuf_t *b);
 static ngx_int_t ngx_http_s3_admin_put_record(ngx_http_s3_admin_t *a,
     ngx_http_s3_wbuf_t *b, ngx_http_s3_wbuf_t *rec);
 
@@ -142,6 +150,13 @@ static ngx_http_s3_admin_route_t  ngx_http_s3_admin_routes[] = {
 
     { NGX_HTTP_DELETE, "keys", 1, NGX_HTTP_S3_WIRE_OP_KEY_DELETE,
       ngx_http_s3_admin_key_name, ngx_http_s3_admin_done, NULL, NULL },
+
+    { NGX_HTTP_GET, "buckets", 0, NGX_HTTP_S3_WIRE_OP_BUCKET_ACCESS_LIST,
+      NULL, ngx_http_s3_admin_buckets, NULL, NULL },
+
+    { NGX_HTTP_PUT|NGX_HTTP_DELETE, "grants", 1,
+      NGX_HTTP_S3_WIRE_OP_GRANT_SET,
+      ngx_http_s3_admin_grant, ngx_http_s3_admin_done, NULL, NULL },
 
     { 0, NULL, 0, 0, NULL, NULL, NULL, NULL }
 };
@@ -744,6 +759,132 @@ ngx_http_s3_admin_key_name(ngx_http_s3_admin_t *a, ngx_http_s3_wbuf_t *b)
     }
 
     ngx_http_s3_wire_put_str(b, &a->name);
+
+    return NGX_OK;
+}
+
+
+/* every bucket: its owner (null: the operator) and grants */
+
+static ngx_int_t
+ngx_http_s3_admin_buckets(ngx_http_s3_admin_t *a, ngx_str_t *reply,
+    ngx_http_s3_wbuf_t *json)
+{
+    uint32_t              i, j, n, ng;
+    ngx_str_t             rec;
+    ngx_http_s3_rbuf_t    rb;
+    ngx_http_s3_grant_t   g;
+    ngx_http_s3_bucket_t  bk;
+
+    ngx_http_s3_rbuf_init(&rb, reply);
+    n = ngx_http_s3_wire_get_u32(&rb);
+
+    ngx_http_s3_json_raw(json, "{\"buckets\": [");
+
+    for (i = 0; i < n; i++) {
+        ngx_http_s3_wire_get_str(&rb, &rec);
+        ng = ngx_http_s3_wire_get_u32(&rb);
+
+        if (rb.error || ngx_http_s3_bucket_decode(&rec, &bk) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_s3_json_raw(json, i ? ",\n  {" : "\n  {");
+        ngx_http_s3_json_field(json, "name", &bk.name);
+
+        if (bk.owner_user.len) {
+            ngx_http_s3_json_field(json, "owner", &bk.owner_user);
+
+        } else {
+            ngx_http_s3_json_raw(json, ", \"owner\": null");
+        }
+
+        ngx_http_s3_json_time(json, "created", bk.created);
+        ngx_http_s3_json_raw(json, ", \"grants\": [");
+
+        for (j = 0; j < ng; j++) {
+            ngx_http_s3_wire_get_str(&rb, &rec);
+
+            if (rb.error || ngx_http_s3_grant_decode(&rec, &g) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            ngx_http_s3_json_raw(json, j ? ", {" : "{");
+            ngx_http_s3_json_field(json, "user", &g.user);
+            ngx_http_s3_json_cfield(json, "permission",
+                                    g.perm == NGX_HTTP_S3_PERM_WRITE
+                                    ? "write" : "read");
+            ngx_http_s3_json_raw(json, "}");
+        }
+
+        ngx_http_s3_json_raw(json, "]}");
+    }
+
+    ngx_http_s3_json_raw(json, n ? "\n]}\n" : "]}\n");
+
+    return NGX_OK;
+}
+
+
+/* PUT grants/<bucket>/<user>?permission=read|write, DELETE: revoke */
+
+static ngx_int_t
+ngx_http_s3_admin_grant(ngx_http_s3_admin_t *a, ngx_http_s3_wbuf_t *b)
+{
+    u_char      *slash;
+    ngx_str_t    bucket, user, v;
+    ngx_uint_t   perm;
+
+    slash = ngx_strlchr(a->name.data, a->name.data + a->name.len, '/');
+
+    if (slash == NULL) {
+        return ngx_http_s3_admin_fail(a, NGX_HTTP_NOT_FOUND,
+                                      "NoSuchResource",
+                                      "A grant is grants/<bucket>/<user>.");
+    }
+
+    bucket.data = a->name.data;
+    bucket.len = slash - a->name.data;
+    user.data = slash + 1;
+    user.len = a->name.data + a->name.len - user.data;
+
+    if (!ngx_http_s3_valid_bucket_name(&bucket)) {
+        return ngx_http_s3_admin_fail(a, NGX_HTTP_NOT_FOUND, "NoSuchBucket",
+                                      "The bucket does not exist.");
+    }
+
+    if (!ngx_http_s3_valid_user_id(&user)) {
+        return ngx_http_s3_admin_fail(a, NGX_HTTP_NOT_FOUND, "NoSuchUser",
+                                      "The user does not exist.");
+    }
+
+    perm = NGX_HTTP_S3_PERM_NONE;
+
+    if (a->request->method == NGX_HTTP_PUT) {
+
+        if (ngx_http_s3_arg_decoded(a->request, "permission", &v)
+            != NGX_OK)
+        {
+            v.len = 0;
+        }
+
+        if (v.len == 4 && ngx_strncmp(v.data, "read", 4) == 0) {
+            perm = NGX_HTTP_S3_PERM_READ;
+
+        } else if (v.len == 5 && ngx_strncmp(v.data, "write", 5) == 0) {
+            perm = NGX_HTTP_S3_PERM_WRITE;
+
+        } else {
+            return ngx_http_s3_admin_fail(a, NGX_HTTP_BAD_REQUEST,
+                                          "InvalidArgument",
+                                          "permission must be read or "
+                                          "write.");
+        }
+    }
+
+    ngx_http_s3_wire_put_str(b, &bucket);
+    ngx_http_s3_wire_put_str(b, &user);
+    ngx_http_s3_wire_put_u8(b, (uint8_t) perm);
 
     return NGX_OK;
 }

@@ -58,6 +58,7 @@ ngx_http_s3_list_buckets(ngx_http_request_t *r)
     u_char                      *p;
     ngx_int_t                    n;
     ngx_str_t                    v, token;
+    ngx_http_s3_ctx_t           *ctx;
     ngx_http_s3_wbuf_t           b;
     ngx_http_s3_list_buckets_t  *lb;
 
@@ -133,6 +134,14 @@ ngx_http_s3_list_buckets(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* a user sees the buckets it owns and those it has a grant on */
+
+    ctx = ngx_http_s3_get_ctx(r);
+
+    if (ctx->auth.user.len) {
+        ngx_http_s3_wire_put_str(&b, &ctx->auth.user);
+    }
+
     if (ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_BUCKET_LIST, &b,
                               ngx_http_s3_list_buckets_handler, lb)
         != NGX_OK)
@@ -194,11 +203,23 @@ ngx_http_s3_list_buckets_send(ngx_http_request_t *r,
     ngx_http_s3_xml_init(&w, r->pool);
     ngx_http_s3_xml_root(&w, "ListAllMyBucketsResult");
 
+    /* a user: its id and display name; the operator: the root key */
+
     ngx_http_s3_xml_open(&w, "Owner");
-    ngx_http_s3_xml_text(&w, "ID", ctx->auth.access_key.data,
-                         ctx->auth.access_key.len);
-    ngx_http_s3_xml_text(&w, "DisplayName", ctx->auth.access_key.data,
-                         ctx->auth.access_key.len);
+
+    if (ctx->auth.user.len) {
+        ngx_http_s3_xml_text(&w, "ID", ctx->auth.user.data,
+                             ctx->auth.user.len);
+        ngx_http_s3_xml_text(&w, "DisplayName", ctx->auth.display.data,
+                             ctx->auth.display.len);
+
+    } else {
+        ngx_http_s3_xml_text(&w, "ID", ctx->auth.access_key.data,
+                             ctx->auth.access_key.len);
+        ngx_http_s3_xml_text(&w, "DisplayName", ctx->auth.access_key.data,
+                             ctx->auth.access_key.len);
+    }
+
     ngx_http_s3_xml_close(&w, "Owner");
 
     ngx_http_s3_xml_open(&w, "Buckets");

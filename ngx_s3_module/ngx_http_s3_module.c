@@ -18,7 +18,9 @@
  * key, by its sub-resource (the first query argument that is one of
  * ngx_http_s3_subresources, or none), and for a row flagged
  * NGX_HTTP_S3_COPY by the presence of x-amz-copy-source (CopyObject is a
- * PUT with it); the first row that matches wins.
+ * PUT with it); the first row that matches wins.  The last column is
+ * the action the operation is, which says what permission it takes
+ * (ngx_http_s3_access.c).
  */
 
 #define NGX_HTTP_S3_NO_BUCKET   0
@@ -37,6 +39,7 @@ typedef struct {
     ngx_http_s3_op_e           op;
     ngx_int_t                (*handler)(ngx_http_request_t *r);
     ngx_uint_t                 flags;
+    ngx_http_s3_action_e       action;     /* what permission it takes */
 } ngx_http_s3_route_t;
 
 
@@ -256,88 +259,108 @@ static ngx_str_t  ngx_http_s3_subresources[] = {
 static ngx_http_s3_route_t  ngx_http_s3_routes[] = {
 
     { NGX_HTTP_GET, NGX_HTTP_S3_NO_BUCKET, NULL,
-      NGX_HTTP_S3_OP_LIST_BUCKETS, ngx_http_s3_list_buckets, 0 },
+      NGX_HTTP_S3_OP_LIST_BUCKETS, ngx_http_s3_list_buckets, 0,
+      NGX_HTTP_S3_ACT_LIST_ALL_MY_BUCKETS },
 
     { NGX_HTTP_PUT, NGX_HTTP_S3_BUCKET, NULL,
       NGX_HTTP_S3_OP_CREATE_BUCKET, ngx_http_s3_create_bucket,
-      NGX_HTTP_S3_ACL },
+      NGX_HTTP_S3_ACL, NGX_HTTP_S3_ACT_CREATE_BUCKET },
 
     { NGX_HTTP_DELETE, NGX_HTTP_S3_BUCKET, NULL,
-      NGX_HTTP_S3_OP_DELETE_BUCKET, ngx_http_s3_delete_bucket, 0 },
+      NGX_HTTP_S3_OP_DELETE_BUCKET, ngx_http_s3_delete_bucket, 0,
+      NGX_HTTP_S3_ACT_DELETE_BUCKET },
 
     { NGX_HTTP_HEAD, NGX_HTTP_S3_BUCKET, NULL,
-      NGX_HTTP_S3_OP_HEAD_BUCKET, ngx_http_s3_head_bucket, 0 },
+      NGX_HTTP_S3_OP_HEAD_BUCKET, ngx_http_s3_head_bucket, 0,
+      NGX_HTTP_S3_ACT_LIST_BUCKET },
 
     { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "location",
-      NGX_HTTP_S3_OP_GET_BUCKET_LOCATION, ngx_http_s3_get_bucket_location, 0 },
+      NGX_HTTP_S3_OP_GET_BUCKET_LOCATION, ngx_http_s3_get_bucket_location, 0,
+      NGX_HTTP_S3_ACT_GET_BUCKET_LOCATION },
 
     { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "versioning",
       NGX_HTTP_S3_OP_GET_BUCKET_VERSIONING,
-      ngx_http_s3_get_bucket_versioning, 0 },
+      ngx_http_s3_get_bucket_versioning, 0,
+      NGX_HTTP_S3_ACT_GET_BUCKET_VERSIONING },
 
     { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, NULL,
-      NGX_HTTP_S3_OP_LIST_OBJECTS, ngx_http_s3_list_objects, 0 },
+      NGX_HTTP_S3_OP_LIST_OBJECTS, ngx_http_s3_list_objects, 0,
+      NGX_HTTP_S3_ACT_LIST_BUCKET },
 
     { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "list-type",
-      NGX_HTTP_S3_OP_LIST_OBJECTS_V2, ngx_http_s3_list_objects, 0 },
+      NGX_HTTP_S3_OP_LIST_OBJECTS_V2, ngx_http_s3_list_objects, 0,
+      NGX_HTTP_S3_ACT_LIST_BUCKET },
 
     { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "versions",
-      NGX_HTTP_S3_OP_LIST_OBJECT_VERSIONS, ngx_http_s3_list_objects, 0 },
+      NGX_HTTP_S3_OP_LIST_OBJECT_VERSIONS, ngx_http_s3_list_objects, 0,
+      NGX_HTTP_S3_ACT_LIST_BUCKET_VERSIONS },
 
     { NGX_HTTP_POST, NGX_HTTP_S3_BUCKET, "delete",
-      NGX_HTTP_S3_OP_DELETE_OBJECTS, ngx_http_s3_delete_objects, 0 },
+      NGX_HTTP_S3_OP_DELETE_OBJECTS, ngx_http_s3_delete_objects, 0,
+      NGX_HTTP_S3_ACT_DELETE_OBJECT },
 
     { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "uploads",
       NGX_HTTP_S3_OP_LIST_MULTIPART_UPLOADS,
-      ngx_http_s3_list_multipart_uploads, 0 },
+      ngx_http_s3_list_multipart_uploads, 0,
+      NGX_HTTP_S3_ACT_LIST_BUCKET_MULTIPART_UPLOADS },
 
     { NGX_HTTP_PUT, NGX_HTTP_S3_KEY, NULL,
       NGX_HTTP_S3_OP_COPY_OBJECT, ngx_http_s3_copy_object,
-      NGX_HTTP_S3_COPY|NGX_HTTP_S3_ACL },
+      NGX_HTTP_S3_COPY|NGX_HTTP_S3_ACL, NGX_HTTP_S3_ACT_PUT_OBJECT },
 
     { NGX_HTTP_PUT, NGX_HTTP_S3_KEY, NULL,
       NGX_HTTP_S3_OP_PUT_OBJECT, ngx_http_s3_put_object,
-      NGX_HTTP_S3_ACL },
+      NGX_HTTP_S3_ACL, NGX_HTTP_S3_ACT_PUT_OBJECT },
 
     { NGX_HTTP_GET, NGX_HTTP_S3_KEY, "attributes",
       NGX_HTTP_S3_OP_GET_OBJECT_ATTRIBUTES,
-      ngx_http_s3_get_object_attributes, 0 },
+      ngx_http_s3_get_object_attributes, 0,
+      NGX_HTTP_S3_ACT_GET_OBJECT_ATTRIBUTES },
 
     { NGX_HTTP_GET, NGX_HTTP_S3_KEY, "tagging",
-      NGX_HTTP_S3_OP_GET_OBJECT_TAGGING, ngx_http_s3_get_object_tagging, 0 },
+      NGX_HTTP_S3_OP_GET_OBJECT_TAGGING, ngx_http_s3_get_object_tagging, 0,
+      NGX_HTTP_S3_ACT_GET_OBJECT_TAGGING },
 
     { NGX_HTTP_GET, NGX_HTTP_S3_KEY, NULL,
-      NGX_HTTP_S3_OP_GET_OBJECT, ngx_http_s3_get_object, 0 },
+      NGX_HTTP_S3_OP_GET_OBJECT, ngx_http_s3_get_object, 0,
+      NGX_HTTP_S3_ACT_GET_OBJECT },
 
     { NGX_HTTP_HEAD, NGX_HTTP_S3_KEY, NULL,
-      NGX_HTTP_S3_OP_HEAD_OBJECT, ngx_http_s3_get_object, 0 },
+      NGX_HTTP_S3_OP_HEAD_OBJECT, ngx_http_s3_get_object, 0,
+      NGX_HTTP_S3_ACT_GET_OBJECT },
 
     { NGX_HTTP_DELETE, NGX_HTTP_S3_KEY, NULL,
-      NGX_HTTP_S3_OP_DELETE_OBJECT, ngx_http_s3_delete_object, 0 },
+      NGX_HTTP_S3_OP_DELETE_OBJECT, ngx_http_s3_delete_object, 0,
+      NGX_HTTP_S3_ACT_DELETE_OBJECT },
 
     { NGX_HTTP_POST, NGX_HTTP_S3_KEY, "uploads",
       NGX_HTTP_S3_OP_CREATE_MULTIPART_UPLOAD,
-      ngx_http_s3_create_multipart_upload, NGX_HTTP_S3_ACL },
+      ngx_http_s3_create_multipart_upload, NGX_HTTP_S3_ACL,
+      NGX_HTTP_S3_ACT_PUT_OBJECT },
 
     { NGX_HTTP_PUT, NGX_HTTP_S3_KEY, "uploadId",
       NGX_HTTP_S3_OP_UPLOAD_PART_COPY, ngx_http_s3_upload_part_copy,
-      NGX_HTTP_S3_COPY },
+      NGX_HTTP_S3_COPY, NGX_HTTP_S3_ACT_PUT_OBJECT },
 
     { NGX_HTTP_PUT, NGX_HTTP_S3_KEY, "uploadId",
-      NGX_HTTP_S3_OP_UPLOAD_PART, ngx_http_s3_upload_part, 0 },
+      NGX_HTTP_S3_OP_UPLOAD_PART, ngx_http_s3_upload_part, 0,
+      NGX_HTTP_S3_ACT_PUT_OBJECT },
 
     { NGX_HTTP_POST, NGX_HTTP_S3_KEY, "uploadId",
       NGX_HTTP_S3_OP_COMPLETE_MULTIPART_UPLOAD,
-      ngx_http_s3_complete_multipart_upload, 0 },
+      ngx_http_s3_complete_multipart_upload, 0,
+      NGX_HTTP_S3_ACT_PUT_OBJECT },
 
     { NGX_HTTP_DELETE, NGX_HTTP_S3_KEY, "uploadId",
       NGX_HTTP_S3_OP_ABORT_MULTIPART_UPLOAD,
-      ngx_http_s3_abort_multipart_upload, 0 },
+      ngx_http_s3_abort_multipart_upload, 0,
+      NGX_HTTP_S3_ACT_ABORT_MULTIPART_UPLOAD },
 
     { NGX_HTTP_GET, NGX_HTTP_S3_KEY, "uploadId",
-      NGX_HTTP_S3_OP_LIST_PARTS, ngx_http_s3_list_parts, 0 },
+      NGX_HTTP_S3_OP_LIST_PARTS, ngx_http_s3_list_parts, 0,
+      NGX_HTTP_S3_ACT_LIST_MULTIPART_UPLOAD_PARTS },
 
-    { 0, 0, NULL, NGX_HTTP_S3_OP_NONE, NULL, 0 }
+    { 0, 0, NULL, NGX_HTTP_S3_OP_NONE, NULL, 0, 0 }
 };
 
 
@@ -504,6 +527,26 @@ ngx_http_s3_process(ngx_http_request_t *r)
     }
 
     ctx->op = route->op;
+
+    /* the permission the operation takes: root keys have every one */
+
+    if (!ctx->auth.root) {
+        rc = ngx_http_s3_access_check(r, route->action);
+
+        if (rc == NGX_AGAIN) {
+            return ngx_http_s3_access_lookup(r);
+        }
+
+        if (rc == NGX_DECLINED) {
+            return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_ACCESS_DENIED,
+                                          "Access Denied");
+        }
+
+        if (rc != NGX_OK) {
+            return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL,
+                                          NULL);
+        }
+    }
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "s3 op:%ui bucket:\"%V\"", (ngx_uint_t) ctx->op,

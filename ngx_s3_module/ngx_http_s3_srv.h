@@ -179,5 +179,20 @@ ngx_uint_t ngx_http_s3_op_key_delete(ngx_http_s3_exec_t *ex);
 /* at open: secrets sealed with an older s3_key_file key are sealed anew */
 ngx_int_t ngx_http_s3_srv_keys_reseal(ngx_log_t *log);
 
+/* ngx_http_s3_srv_access.c */
+
+ngx_uint_t ngx_http_s3_op_grant_set(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_bucket_access(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_bucket_access_list(ngx_http_s3_exec_t *ex);
+/*
+ * into ex->batch: the removal of every grant on a bucket (user NULL) or
+ * of every grant of a user (bucket NULL); NGX_OK or NGX_ERROR
+ */
+ngx_int_t ngx_http_s3_srv_grants_drop(ngx_http_s3_exec_t *ex,
+    ngx_str_t *bucket, ngx_str_t *user);
+/* 1 if the user owns the bucket (its record) or has a grant on it */
+ngx_uint_t ngx_http_s3_srv_bucket_visible(ngx_http_s3_exec_t *ex,
+    ngx_str_t *rec, ngx_str_t *user);
+
 
 #endif /* _NGX_HTTP_S3_SRV_H_INCLUDED_ */

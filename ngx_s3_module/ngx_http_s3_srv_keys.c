@@ -298,7 +298,7 @@ ngx_http_s3_users_find(ngx_array_t *users, ngx_str_t *id)
 }
 
 
-/* a user who owns a bucket stays; its keys go with it */
+/* a user who owns a bucket stays; its keys and grants go with it */
 
 ngx_uint_t
 ngx_http_s3_op_user_delete(ngx_http_s3_exec_t *ex)
@@ -339,6 +339,10 @@ ngx_http_s3_op_user_delete(ngx_http_s3_exec_t *ex)
     if (ngx_http_s3_srv_scan(ex, &prefix, ngx_http_s3_user_keys_delete, &ks)
         != NGX_OK)
     {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    if (ngx_http_s3_srv_grants_drop(ex, NULL, &id) != NGX_OK) {
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 

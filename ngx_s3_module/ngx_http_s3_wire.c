@@ -50,6 +50,7 @@
 #define NGX_HTTP_S3_TAG_KEY_STATUS           51
 #define NGX_HTTP_S3_TAG_SECRET               52
 #define NGX_HTTP_S3_TAG_OWNER_USER           53
+#define NGX_HTTP_S3_TAG_PERMISSION           54
 
 
 static ngx_int_t ngx_http_s3_wbuf_reserve(ngx_http_s3_wbuf_t *b, size_t n);
@@ -1195,4 +1196,50 @@ ngx_http_s3_akey_decode(ngx_str_t *in, ngx_http_s3_akey_t *k)
 
     return (k->access_key.len == 0 || k->user.len == 0) ? NGX_ERROR
                                                        : NGX_OK;
+}
+
+
+void
+ngx_http_s3_grant_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_grant_t *g)
+{
+    ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_USER_ID, &g->user);
+    ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_PERMISSION, g->perm);
+}
+
+
+ngx_int_t
+ngx_http_s3_grant_decode(ngx_str_t *in, ngx_http_s3_grant_t *g)
+{
+    uint8_t             tag;
+    ngx_str_t           v;
+    ngx_http_s3_rbuf_t  rb;
+
+    ngx_memzero(g, sizeof(ngx_http_s3_grant_t));
+
+    ngx_http_s3_rbuf_init(&rb, in);
+
+    while (rb.pos < rb.last) {
+        tag = ngx_http_s3_wire_get_u8(&rb);
+        ngx_http_s3_wire_get_str(&rb, &v);
+
+        if (rb.error) {
+            return NGX_ERROR;
+        }
+
+        switch (tag) {
+
+        case NGX_HTTP_S3_TAG_USER_ID:
+            g->user = v;
+            break;
+
+        case NGX_HTTP_S3_TAG_PERMISSION:
+            g->perm = (ngx_uint_t) ngx_http_s3_wire_field_u64(&v);
+            break;
+
+        default:
+            break;
+        }
+    }
+
+    return (g->user.len == 0) ? NGX_ERROR : NGX_OK;
 }

@@ -34,7 +34,7 @@
  * BUCKET_CREATE   str bucket record          OK | EXISTS: existing record
  * BUCKET_GET      str name                   OK: record | NO_BUCKET
  * BUCKET_DELETE   str name                   OK | NO_BUCKET | NOT_EMPTY
- * BUCKET_LIST     -                          OK: u32 n, n x str record
+ * BUCKET_LIST     [str user id]              OK: u32 n, n x str record
  * OBJECT_PUT      str bucket, str key, str object record, cond
  *                 (u8 bits, str If-Match value, and with
  *                 COND_IF_NONE_LIST str If-None-Match value)
@@ -173,6 +173,20 @@
  *                                            without the secret
  * KEY_STATUS      str access key, u8 status  OK | NO_KEY
  * KEY_DELETE      str access key             OK | NO_KEY
+ *
+ * Bucket permissions (ngx_http_s3_srv_access.c); CreateBucket and
+ * DeleteBucket bump the generation too:
+ *
+ * GRANT_SET       str bucket, str user id, u8 permission (PERM_*; NONE:
+ *                 revoke)                    OK | NO_BUCKET | NO_USER
+ * BUCKET_ACCESS   str bucket                 OK: str bucket record, u32 n,
+ *                                            n x str grant record
+ *                                            | NO_BUCKET
+ * BUCKET_ACCESS_LIST  -                      OK: u32 n, n x (the reply of
+ *                                            BUCKET_ACCESS for a bucket)
+ *
+ * BUCKET_LIST takes an optional str user id: then only the buckets that
+ * user owns or has a grant on.
  */
 
 /* requests */
@@ -204,7 +218,10 @@
 #define NGX_HTTP_S3_WIRE_OP_KEY_LIST         25
 #define NGX_HTTP_S3_WIRE_OP_KEY_STATUS       26
 #define NGX_HTTP_S3_WIRE_OP_KEY_DELETE       27
-#define NGX_HTTP_S3_WIRE_OP_LAST             28
+#define NGX_HTTP_S3_WIRE_OP_GRANT_SET        28
+#define NGX_HTTP_S3_WIRE_OP_BUCKET_ACCESS    29
+#define NGX_HTTP_S3_WIRE_OP_BUCKET_ACCESS_LIST 30
+#define NGX_HTTP_S3_WIRE_OP_LAST             31
 
 /* reply status */
 
@@ -395,6 +412,18 @@ typedef struct {
 } ngx_http_s3_akey_t;
 
 
+/* a user's permission on a bucket (record "G<bucket>\0<user id>") */
+
+#define NGX_HTTP_S3_PERM_NONE                0
+#define NGX_HTTP_S3_PERM_READ                1   /* GET, HEAD, list */
+#define NGX_HTTP_S3_PERM_WRITE               2   /* and PUT, DELETE, ... */
+
+typedef struct {
+    ngx_str_t                  user;
+    ngx_uint_t                 perm;      /* NGX_HTTP_S3_PERM_* */
+} ngx_http_s3_grant_t;
+
+
 /* writing */
 
 ngx_int_t ngx_http_s3_wbuf_init(ngx_http_s3_wbuf_t *b, ngx_pool_t *pool,
@@ -500,6 +529,8 @@ void ngx_http_s3_user_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_user_t *u);
 ngx_int_t ngx_http_s3_user_decode(ngx_str_t *in, ngx_http_s3_user_t *u);
 void ngx_http_s3_akey_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_akey_t *k);
 ngx_int_t ngx_http_s3_akey_decode(ngx_str_t *in, ngx_http_s3_akey_t *k);
+void ngx_http_s3_grant_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_grant_t *g);
+ngx_int_t ngx_http_s3_grant_decode(ngx_str_t *in, ngx_http_s3_grant_t *g);
 
 /*
  * 1 if id is NGX_HTTP_S3_BODY_ID_LEN lowercase hex characters, else 0;

@@ -859,7 +859,7 @@ test_bucket(void)
 }
 
 
-/* users and access keys: round trips, and what a record must hold */
+/* users, access keys, grants: round trips, what a record must hold */
 
 static void
 test_user_and_key(void)
@@ -868,6 +868,7 @@ test_user_and_key(void)
     ngx_http_s3_wbuf_t   wb;
     ngx_http_s3_user_t   u, du;
     ngx_http_s3_akey_t   k, dk;
+    ngx_http_s3_grant_t  g, dg;
 
     ngx_memzero(&u, sizeof(u));
     u.id = (ngx_str_t) S("alice");
@@ -921,6 +922,21 @@ test_user_and_key(void)
     in.len -= 3;
     ngx_tap_ok(ngx_http_s3_akey_decode(&in, &dk) == NGX_ERROR,
                "access key record cut short: error");
+
+    g.user = (ngx_str_t) S("bob");
+    g.perm = NGX_HTTP_S3_PERM_WRITE;
+
+    ngx_http_s3_wbuf_init(&wb, pool, 16);
+    ngx_http_s3_grant_encode(&wb, &g);
+    in = wbuf_str(&wb);
+
+    ngx_tap_ok(ngx_http_s3_grant_decode(&in, &dg) == NGX_OK
+               && str_eq(&dg.user, &g.user) && dg.perm == g.perm,
+               "grant round trip");
+
+    in.len = 0;
+    ngx_tap_ok(ngx_http_s3_grant_decode(&in, &dg) == NGX_ERROR,
+               "grant without a user: error");
 }
 
 
