@@ -429,6 +429,10 @@ ngx_http_s3_access_lookup(ngx_http_request_t *r)
     lk->request = r;
     lk->gen = ngx_http_s3_access_gen(r);
 
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "s3 access lookup: %s \"%V\", generation %uA",
+                   ctx->lookup.len ? "key" : "bucket", name, lk->gen);
+
     if (ngx_http_s3_wbuf_init(&b, r->pool, 8 + name->len) != NGX_OK) {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
     }

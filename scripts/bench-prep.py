@@ -10,6 +10,11 @@ head <basename> <size> <HEAD url> for the first file.
     bench-prep.py ENDPOINT ACCESS SECRET REGION BUCKET --put PREFIX N
 
 prints N presigned PUT URLs of new keys PREFIX-0 ... PREFIX-<N-1>.
+
+    bench-prep.py ENDPOINT ACCESS SECRET REGION BUCKET --get NAME
+
+prints the presigned GET URL of an object that exists (signed by ACCESS:
+another key than the uploader's).
 """
 
 import os
@@ -29,6 +34,12 @@ def main():
             region_name=region, signature_version='s3v4',
             s3={'addressing_style': 'path'},
             retries={'total_max_attempts': 1, 'mode': 'standard'}))
+
+    if args[0] == '--get':
+        print(s3.generate_presigned_url(
+            'get_object', Params={'Bucket': bucket, 'Key': args[1]},
+            ExpiresIn=604800))
+        return
 
     if args[0] == '--put':
         prefix, n = args[1], int(args[2])
