@@ -82,6 +82,7 @@ typedef enum {
     NGX_HTTP_S3_ERR_INVALID_PART,
     NGX_HTTP_S3_ERR_INVALID_PART_ORDER,
     NGX_HTTP_S3_ERR_INVALID_PART_NUMBER,
+    NGX_HTTP_S3_ERR_ACL_NOT_SUPPORTED,
     NGX_HTTP_S3_ERR_LAST
 } ngx_http_s3_err_e;
 
@@ -114,6 +115,10 @@ typedef enum {
     NGX_HTTP_S3_OP_UPLOAD_PART_COPY,
     NGX_HTTP_S3_OP_GET_OBJECT_ATTRIBUTES,
     NGX_HTTP_S3_OP_GET_OBJECT_TAGGING,
+    NGX_HTTP_S3_OP_GET_BUCKET_ACL,
+    NGX_HTTP_S3_OP_PUT_BUCKET_ACL,
+    NGX_HTTP_S3_OP_GET_OBJECT_ACL,
+    NGX_HTTP_S3_OP_PUT_OBJECT_ACL,
     NGX_HTTP_S3_OP_NOT_IMPLEMENTED
 } ngx_http_s3_op_e;
 
@@ -149,6 +154,10 @@ typedef enum {
     NGX_HTTP_S3_ACT_LIST_BUCKET_MULTIPART_UPLOADS,
     NGX_HTTP_S3_ACT_GET_OBJECT_ATTRIBUTES,
     NGX_HTTP_S3_ACT_GET_OBJECT_TAGGING,
+    NGX_HTTP_S3_ACT_GET_BUCKET_ACL,
+    NGX_HTTP_S3_ACT_PUT_BUCKET_ACL,
+    NGX_HTTP_S3_ACT_GET_OBJECT_ACL,
+    NGX_HTTP_S3_ACT_PUT_OBJECT_ACL,
     NGX_HTTP_S3_ACT_LAST
 } ngx_http_s3_action_e;
 
@@ -256,6 +265,7 @@ typedef struct {
     ngx_str_t                  name;
     ngx_uint_t                 found;       /* 0: no such bucket */
     ngx_str_t                  owner;       /* user id; empty: operator */
+    ngx_uint_t                 acl;         /* NGX_HTTP_S3_ACL_* */
     ngx_uint_t                 ngrants;
     ngx_http_s3_grant_t       *grants;
 } ngx_http_s3_bucket_access_t;
@@ -344,6 +354,20 @@ ngx_int_t ngx_http_s3_access_check(ngx_http_request_t *r,
     ngx_http_s3_action_e action);
 /* NGX_DONE (ngx_http_s3_process() runs again on the answer) or a reply */
 ngx_int_t ngx_http_s3_access_lookup(ngx_http_request_t *r);
+/*
+ * x-amz-acl of a bucket: NGX_HTTP_S3_ACL_*; NGX_DECLINED for a canned
+ * ACL that is no bucket permission here (aws-exec-read,
+ * log-delivery-write); NGX_ERROR for no canned ACL at all
+ */
+ngx_int_t ngx_http_s3_access_bucket_acl(ngx_str_t *value);
+/*
+ * x-amz-acl and x-amz-grant-* of an object: NGX_HTTP_S3_OK for none or
+ * what changes nothing (private, bucket-owner-full-control), else
+ * NGX_HTTP_S3_ERR_ACL_NOT_SUPPORTED: permissions are the bucket's
+ */
+ngx_http_s3_err_e ngx_http_s3_access_object_acl(ngx_http_request_t *r);
+/* an object's x-amz-acl that changes nothing: 1, else 0 */
+ngx_uint_t ngx_http_s3_access_object_acl_noop(ngx_str_t *value);
 
 /* ngx_http_s3_error.c */
 
@@ -397,6 +421,10 @@ ngx_int_t ngx_http_s3_copy_object(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_upload_part_copy(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_get_object_attributes(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_get_object_tagging(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_get_bucket_acl(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_put_bucket_acl(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_get_object_acl(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_put_object_acl(ngx_http_request_t *r);
 
 
 /*

@@ -110,7 +110,11 @@ static ngx_http_s3_action_t  ngx_http_s3_actions[] = {
     { ngx_string("s3:ListMultipartUploadParts"), NGX_HTTP_S3_PERM_READ },
     { ngx_string("s3:ListBucketMultipartUploads"), NGX_HTTP_S3_PERM_READ },
     { ngx_string("s3:GetObjectAttributes"), NGX_HTTP_S3_PERM_READ },
-    { ngx_string("s3:GetObjectTagging"), NGX_HTTP_S3_PERM_READ }
+    { ngx_string("s3:GetObjectTagging"), NGX_HTTP_S3_PERM_READ },
+    { ngx_string("s3:GetBucketAcl"), NGX_HTTP_S3_PERM_OWNER },
+    { ngx_string("s3:PutBucketAcl"), NGX_HTTP_S3_PERM_OWNER },
+    { ngx_string("s3:GetObjectAcl"), NGX_HTTP_S3_PERM_READ },
+    { ngx_string("s3:PutObjectAcl"), NGX_HTTP_S3_PERM_WRITE }
 };
 
 
@@ -211,15 +215,11 @@ ngx_http_s3_access_check(ngx_http_request_t *r, ngx_http_s3_action_e action)
         return NGX_OK;
     }
 
-    if (ctx->auth.access_key.len == 0) {
-        return NGX_DECLINED;
-    }
-
     perm = ngx_http_s3_actions[action].perm;
 
     if (perm == NGX_HTTP_S3_PERM_SIGNED) {
         /* ListBuckets lists a user's own; CreateBucket makes it owner */
-        return NGX_OK;
+        return ctx->auth.access_key.len ? NGX_OK : NGX_DECLINED;
     }
 
     ba = ngx_http_s3_access_bucket(r);
@@ -229,8 +229,8 @@ ngx_http_s3_access_check(ngx_http_request_t *r, ngx_http_s3_action_e action)
     }
 
     if (!ba->found) {
-        /* the operation answers NoSuchBucket */
-        return NGX_OK;
+        /* the operation answers NoSuchBucket, to a signed request */
+        return ctx->auth.access_key.len ? NGX_OK : NGX_DECLINED;
     }
 
     if (ngx_http_s3_access_allowed(ba, &ctx->auth.user, perm)) {
@@ -246,7 +246,11 @@ ngx_http_s3_access_check(ngx_http_request_t *r, ngx_http_s3_action_e action)
 }
 
 
-/* the owner may do everything; a grant reads, or reads and writes */
+/*
+ * The owner may do everything; a grant reads, or reads and writes; the
+ * canned ACL lets everyone (user empty: anonymous) read, or read and
+ * write, or every user read
+ */
 
 static ngx_uint_t
 ngx_http_s3_access_allowed(ngx_http_s3_bucket_access_t *ba, ngx_str_t *user,
@@ -254,6 +258,37 @@ ngx_http_s3_access_allowed(ngx_http_s3_bucket_access_t *ba, ngx_str_t *user,
 {
     ngx_uint_t            i;
     ngx_http_s3_grant_t  *g;
+
+    if (perm == NGX_HTTP_S3_PERM_OWNER) {
+        return user->len
+               && ba->owner.len == user->len
+               && ngx_strncmp(ba->owner.data, user->data, user->len) == 0;
+    }
+
+    switch (ba->acl) {
+
+    case NGX_HTTP_S3_ACL_PUBLIC_READ_WRITE:
+        return 1;
+
+    case NGX_HTTP_S3_ACL_PUBLIC_READ:
+
+        if (perm == NGX_HTTP_S3_PERM_READ) {
+            return 1;
+        }
+
+        break;
+
+    case NGX_HTTP_S3_ACL_AUTHENTICATED_READ:
+
+        if (perm == NGX_HTTP_S3_PERM_READ && user->len) {
+            return 1;
+        }
+
+        break;
+
+    default:
+        break;
+    }
 
     if (user->len == 0) {
         return 0;
@@ -263,10 +298,6 @@ ngx_http_s3_access_allowed(ngx_http_s3_bucket_access_t *ba, ngx_str_t *user,
         && ngx_strncmp(ba->owner.data, user->data, user->len) == 0)
     {
         return 1;
-    }
-
-    if (perm == NGX_HTTP_S3_PERM_OWNER) {
-        return 0;
     }
 
     g = ba->grants;
@@ -649,6 +680,7 @@ ngx_http_s3_access_bucket_decode(ngx_pool_t *pool, ngx_str_t *reply,
 
     ba->found = 1;
     ba->owner = bk.owner_user;
+    ba->acl = bk.acl;
     ba->ngrants = n;
 
     if (n) {
@@ -744,4 +776,94 @@ ngx_http_s3_access_copy(ngx_pool_t *pool, ngx_str_t *dst, ngx_str_t *src)
     ngx_memcpy(dst->data, src->data, src->len);
 
     return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_s3_access_bucket_acl(ngx_str_t *value)
+{
+    ngx_uint_t  i;
+
+    static struct {
+        ngx_str_t   name;
+        ngx_int_t   acl;
+    } acls[] = {
+        { ngx_string("private"), NGX_HTTP_S3_ACL_PRIVATE },
+        { ngx_string("public-read"), NGX_HTTP_S3_ACL_PUBLIC_READ },
+        { ngx_string("public-read-write"), NGX_HTTP_S3_ACL_PUBLIC_READ_WRITE },
+        { ngx_string("authenticated-read"),
+          NGX_HTTP_S3_ACL_AUTHENTICATED_READ },
+
+        /* of objects: S3 ignores them on a bucket */
+        { ngx_string("bucket-owner-read"), NGX_HTTP_S3_ACL_PRIVATE },
+        { ngx_string("bucket-owner-full-control"), NGX_HTTP_S3_ACL_PRIVATE },
+
+        /* permissions of AWS services, not of this server */
+        { ngx_string("aws-exec-read"), NGX_DECLINED },
+        { ngx_string("log-delivery-write"), NGX_DECLINED },
+        { ngx_null_string, 0 }
+    };
+
+    for (i = 0; acls[i].name.len; i++) {
+        if (value->len == acls[i].name.len
+            && ngx_strncasecmp(value->data, acls[i].name.data, value->len)
+               == 0)
+        {
+            return acls[i].acl;
+        }
+    }
+
+    return NGX_ERROR;
+}
+
+
+ngx_http_s3_err_e
+ngx_http_s3_access_object_acl(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (ngx_http_s3_header_prefix(&h[i], "x-amz-grant-")) {
+            return NGX_HTTP_S3_ERR_ACL_NOT_SUPPORTED;
+        }
+
+        if (ngx_http_s3_header_is(&h[i], "x-amz-acl")
+            && !ngx_http_s3_access_object_acl_noop(&h[i].value))
+        {
+            return NGX_HTTP_S3_ERR_ACL_NOT_SUPPORTED;
+        }
+    }
+
+    return NGX_HTTP_S3_OK;
+}
+
+
+/* the object's owner has it all, and the bucket's owner too, already */
+
+ngx_uint_t
+ngx_http_s3_access_object_acl_noop(ngx_str_t *value)
+{
+    return (value->len == sizeof("private") - 1
+            && ngx_strncasecmp(value->data, (u_char *) "private",
+                               value->len) == 0)
+           || (value->len == sizeof("bucket-owner-full-control") - 1
+               && ngx_strncasecmp(value->data,
+                                  (u_char *) "bucket-owner-full-control",
+                                  value->len) == 0);
 }

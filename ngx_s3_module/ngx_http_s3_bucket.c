@@ -341,17 +341,14 @@ ngx_http_s3_create_bucket(ngx_http_request_t *r)
                                       "yet.");
     }
 
-    /* buckets are private: other ACLs are not implemented */
+    /* a canned ACL: who else may read or write (ngx_http_s3_access.c) */
 
     h = ngx_http_s3_header_in(r, "x-amz-acl");
 
-    if (h && !(h->value.len == 7
-               && ngx_strncasecmp(h->value.data, (u_char *) "private", 7)
-                  == 0))
-    {
+    if (h && ngx_http_s3_access_bucket_acl(&h->value) < 0) {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_NOT_IMPLEMENTED,
-                                      "Bucket ACLs other than private are "
-                                      "not implemented.");
+                                      "This canned ACL is not implemented "
+                                      "for buckets.");
     }
 
     if (ngx_http_s3_header_in(r, "x-amz-grant-read")
@@ -380,6 +377,7 @@ ngx_http_s3_create_bucket_body(ngx_http_request_t *r, ngx_str_t *body)
     size_t                    size;
     ngx_str_t                 location, rec;
     ngx_time_t               *tp;
+    ngx_table_elt_t          *h;
     const char               *message;
     ngx_http_s3_ctx_t        *ctx;
     ngx_http_s3_err_e         err;
@@ -415,6 +413,12 @@ ngx_http_s3_create_bucket_body(ngx_http_request_t *r, ngx_str_t *body)
     bk.region = smcf->region;
     bk.owner = ctx->auth.access_key;
     bk.owner_user = ctx->auth.user;
+
+    h = ngx_http_s3_header_in(r, "x-amz-acl");
+
+    if (h) {
+        bk.acl = (ngx_uint_t) ngx_http_s3_access_bucket_acl(&h->value);
+    }
     bk.versioning = NGX_HTTP_S3_VERSIONING_OFF;
     bk.object_lock = 0;
 

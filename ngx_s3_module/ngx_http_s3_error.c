@@ -245,7 +245,11 @@ static ngx_http_s3_err_info_t  ngx_http_s3_errors[] = {
 
     /* NGX_HTTP_S3_ERR_INVALID_PART_NUMBER */
     { ngx_string("InvalidPartNumber"), NGX_HTTP_RANGE_NOT_SATISFIABLE,
-      "The requested partnumber is not satisfiable" }
+      "The requested partnumber is not satisfiable" },
+
+    /* NGX_HTTP_S3_ERR_ACL_NOT_SUPPORTED */
+    { ngx_string("AccessControlListNotSupported"), NGX_HTTP_BAD_REQUEST,
+      "The bucket does not allow ACLs" }
 };
 
 

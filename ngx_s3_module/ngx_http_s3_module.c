@@ -360,6 +360,22 @@ static ngx_http_s3_route_t  ngx_http_s3_routes[] = {
       NGX_HTTP_S3_OP_LIST_PARTS, ngx_http_s3_list_parts, 0,
       NGX_HTTP_S3_ACT_LIST_MULTIPART_UPLOAD_PARTS },
 
+    { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "acl",
+      NGX_HTTP_S3_OP_GET_BUCKET_ACL, ngx_http_s3_get_bucket_acl, 0,
+      NGX_HTTP_S3_ACT_GET_BUCKET_ACL },
+
+    { NGX_HTTP_PUT, NGX_HTTP_S3_BUCKET, "acl",
+      NGX_HTTP_S3_OP_PUT_BUCKET_ACL, ngx_http_s3_put_bucket_acl,
+      NGX_HTTP_S3_ACL, NGX_HTTP_S3_ACT_PUT_BUCKET_ACL },
+
+    { NGX_HTTP_GET, NGX_HTTP_S3_KEY, "acl",
+      NGX_HTTP_S3_OP_GET_OBJECT_ACL, ngx_http_s3_get_object_acl, 0,
+      NGX_HTTP_S3_ACT_GET_OBJECT_ACL },
+
+    { NGX_HTTP_PUT, NGX_HTTP_S3_KEY, "acl",
+      NGX_HTTP_S3_OP_PUT_OBJECT_ACL, ngx_http_s3_put_object_acl,
+      NGX_HTTP_S3_ACL, NGX_HTTP_S3_ACT_PUT_OBJECT_ACL },
+
     { 0, 0, NULL, NGX_HTTP_S3_OP_NONE, NULL, 0, 0 }
 };
 
@@ -464,7 +480,15 @@ ngx_http_s3_process(ngx_http_request_t *r)
         return ngx_http_s3_send_error(r, err, ctx->auth.message);
     }
 
-    if (ctx->auth.access_key.len == 0) {
+    /*
+     * anonymous: only what a bucket's canned ACL lets everyone do (the
+     * access check below); nothing without a bucket
+     */
+
+    if (ctx->auth.access_key.len == 0
+        && (ctx->bucket.len == 0
+            || !ngx_http_s3_valid_bucket_name(&ctx->bucket)))
+    {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_ACCESS_DENIED,
                                       "Access Denied");
     }
@@ -495,6 +519,11 @@ ngx_http_s3_process(ngx_http_request_t *r)
     route = ngx_http_s3_route(r, ctx, &known);
 
     if (route == NULL) {
+        if (ctx->auth.access_key.len == 0) {
+            return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_ACCESS_DENIED,
+                                          "Access Denied");
+        }
+
         if (!known
             && !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_PUT
                               |NGX_HTTP_POST|NGX_HTTP_DELETE)))

@@ -179,6 +179,88 @@ ngx_http_s3_op_bucket_access(ngx_http_s3_exec_t *ex)
 }
 
 
+/* a bucket's canned ACL: the record rewritten with it */
+
+ngx_uint_t
+ngx_http_s3_op_bucket_acl_set(ngx_http_s3_exec_t *ex)
+{
+    uint8_t               acl;
+    ngx_int_t             rc;
+    ngx_str_t             name, k, v, rec;
+    ngx_http_s3_wbuf_t    b;
+    ngx_http_s3_bucket_t  bk;
+
+    ngx_http_s3_wire_get_str(&ex->req, &name);
+    acl = ngx_http_s3_wire_get_u8(&ex->req);
+
+    if (ex->req.error || name.len == 0 || acl >= NGX_HTTP_S3_ACL_LAST) {
+        return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
+    }
+
+    if (ngx_http_s3_srv_key(ex, &k, 'B', &name, NULL) != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    rc = ngx_http_s3_engine_get(ex->log, &k, &v);
+
+    if (rc == NGX_DECLINED) {
+        return NGX_HTTP_S3_WIRE_ST_NO_BUCKET;
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    rec.len = v.len;
+    rec.data = ngx_pnalloc(ex->pool, v.len + 1);
+
+    if (rec.data == NULL) {
+        ngx_http_s3_engine_free(&v);
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    ngx_memcpy(rec.data, v.data, v.len);
+    ngx_http_s3_engine_free(&v);
+
+    if (ngx_http_s3_bucket_decode(&rec, &bk) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ALERT, ex->log, 0,
+                      "s3 bucket record \"%V\" is damaged", &name);
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    if (bk.acl == acl) {
+        return NGX_HTTP_S3_WIRE_ST_OK;
+    }
+
+    bk.acl = acl;
+
+    if (ngx_http_s3_wbuf_init(&b, ex->pool, rec.len + 16) != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    ngx_http_s3_bucket_encode(&b, &bk);
+
+    if (b.error) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    rec.data = b.start;
+    rec.len = b.pos - b.start;
+
+    ngx_http_s3_batch_put(ex->batch, &k, &rec);
+
+    if (ngx_http_s3_engine_write(ex->log, ex->batch, "PutBucketAcl")
+        != NGX_OK)
+    {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    ngx_http_s3_srv_access_changed();
+
+    return NGX_HTTP_S3_WIRE_ST_OK;
+}
+
+
 /* every bucket, each as BUCKET_ACCESS answers it (the admin's list) */
 
 ngx_uint_t

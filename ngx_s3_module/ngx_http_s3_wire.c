@@ -51,6 +51,7 @@
 #define NGX_HTTP_S3_TAG_SECRET               52
 #define NGX_HTTP_S3_TAG_OWNER_USER           53
 #define NGX_HTTP_S3_TAG_PERMISSION           54
+#define NGX_HTTP_S3_TAG_ACL                  55
 
 
 static ngx_int_t ngx_http_s3_wbuf_reserve(ngx_http_s3_wbuf_t *b, size_t n);
@@ -1020,6 +1021,10 @@ ngx_http_s3_bucket_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_bucket_t *bk)
     ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_OWNER, &bk->owner);
     ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_OWNER_USER,
                                &bk->owner_user);
+
+    if (bk->acl != NGX_HTTP_S3_ACL_PRIVATE) {
+        ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_ACL, bk->acl);
+    }
     ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_VERSIONING,
                                    bk->versioning);
     ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_OBJECT_LOCK,
@@ -1066,6 +1071,16 @@ ngx_http_s3_bucket_decode(ngx_str_t *in, ngx_http_s3_bucket_t *bk)
 
         case NGX_HTTP_S3_TAG_OWNER_USER:
             bk->owner_user = v;
+            break;
+
+        case NGX_HTTP_S3_TAG_ACL:
+            bk->acl = (ngx_uint_t) ngx_http_s3_wire_field_u64(&v);
+
+            if (bk->acl >= NGX_HTTP_S3_ACL_LAST) {
+                /* of a newer format: the narrowest */
+                bk->acl = NGX_HTTP_S3_ACL_PRIVATE;
+            }
+
             break;
 
         case NGX_HTTP_S3_TAG_VERSIONING:

@@ -184,6 +184,8 @@
  *                                            | NO_BUCKET
  * BUCKET_ACCESS_LIST  -                      OK: u32 n, n x (the reply of
  *                                            BUCKET_ACCESS for a bucket)
+ * BUCKET_ACL_SET  str bucket, u8 canned ACL (NGX_HTTP_S3_ACL_*)
+ *                                            OK | NO_BUCKET
  *
  * BUCKET_LIST takes an optional str user id: then only the buckets that
  * user owns or has a grant on.
@@ -221,7 +223,8 @@
 #define NGX_HTTP_S3_WIRE_OP_GRANT_SET        28
 #define NGX_HTTP_S3_WIRE_OP_BUCKET_ACCESS    29
 #define NGX_HTTP_S3_WIRE_OP_BUCKET_ACCESS_LIST 30
-#define NGX_HTTP_S3_WIRE_OP_LAST             31
+#define NGX_HTTP_S3_WIRE_OP_BUCKET_ACL_SET   31
+#define NGX_HTTP_S3_WIRE_OP_LAST             32
 
 /* reply status */
 
@@ -371,6 +374,15 @@ typedef struct {
 } ngx_http_s3_object_t;
 
 
+/* a bucket's canned ACL: who else may read or write it */
+
+#define NGX_HTTP_S3_ACL_PRIVATE              0
+#define NGX_HTTP_S3_ACL_PUBLIC_READ          1   /* anyone reads */
+#define NGX_HTTP_S3_ACL_PUBLIC_READ_WRITE    2   /* anyone reads, writes */
+#define NGX_HTTP_S3_ACL_AUTHENTICATED_READ   3   /* every user reads */
+#define NGX_HTTP_S3_ACL_LAST                 4
+
+
 #define NGX_HTTP_S3_VERSIONING_OFF           0
 #define NGX_HTTP_S3_VERSIONING_ENABLED       1
 #define NGX_HTTP_S3_VERSIONING_SUSPENDED     2
@@ -383,6 +395,7 @@ typedef struct {
     ngx_str_t                  owner;     /* access key of the creator */
     ngx_str_t                  owner_user;  /* the owning user's id;
                                                empty: the operator's */
+    ngx_uint_t                 acl;         /* NGX_HTTP_S3_ACL_* */
     ngx_uint_t                 versioning;
     ngx_uint_t                 object_lock;
 } ngx_http_s3_bucket_t;

@@ -100,13 +100,15 @@ def worker_of(resp):
 def fresh_requests(server, method, path, access_key, secret, query=(),
                    body=b'', headers=None, want_workers=2, limit=60):
     """The same request on new connections until want_workers workers
-    answered (at most limit times): the answers, each with .worker."""
+    answered (at most limit times): the answers, each with .worker.
+    access_key None: anonymous."""
 
     out = []
     seen = set()
     for _ in range(limit):
         r = request(server, method, path, query=query, body=body,
-                    headers=headers, access_key=access_key, secret=secret)
+                    headers=headers, access_key=access_key, secret=secret,
+                    sign=access_key is not None)
         r.worker = worker_of(r)
         out.append(r)
         seen.add(r.worker)

@@ -833,6 +833,7 @@ test_bucket(void)
     b.region = (ngx_str_t) S("eu-west-1");
     b.owner = (ngx_str_t) S("AKIAIOSFODNN7EXAMPLE");
     b.owner_user = (ngx_str_t) S("alice");
+    b.acl = NGX_HTTP_S3_ACL_PUBLIC_READ;
     b.versioning = NGX_HTTP_S3_VERSIONING_SUSPENDED;
     b.object_lock = 1;
 
@@ -845,6 +846,7 @@ test_bucket(void)
                && str_eq(&d.name, &b.name) && d.created == b.created
                && str_eq(&d.region, &b.region) && str_eq(&d.owner, &b.owner)
                && str_eq(&d.owner_user, &b.owner_user)
+               && d.acl == b.acl
                && d.versioning == b.versioning
                && d.object_lock == b.object_lock, "bucket round trip");
 
