@@ -17,6 +17,7 @@
 #include "ngx_http_s3_sigv2.h"
 #include "ngx_http_s3_sigv4.h"
 #include "ngx_http_s3_secret.h"
+#include "ngx_http_s3_policy.h"
 #include "ngx_http_s3_xml.h"
 
 
@@ -83,6 +84,8 @@ typedef enum {
     NGX_HTTP_S3_ERR_INVALID_PART_ORDER,
     NGX_HTTP_S3_ERR_INVALID_PART_NUMBER,
     NGX_HTTP_S3_ERR_ACL_NOT_SUPPORTED,
+    NGX_HTTP_S3_ERR_MALFORMED_POLICY,
+    NGX_HTTP_S3_ERR_NO_SUCH_BUCKET_POLICY,
     NGX_HTTP_S3_ERR_LAST
 } ngx_http_s3_err_e;
 
@@ -119,6 +122,9 @@ typedef enum {
     NGX_HTTP_S3_OP_PUT_BUCKET_ACL,
     NGX_HTTP_S3_OP_GET_OBJECT_ACL,
     NGX_HTTP_S3_OP_PUT_OBJECT_ACL,
+    NGX_HTTP_S3_OP_GET_BUCKET_POLICY,
+    NGX_HTTP_S3_OP_PUT_BUCKET_POLICY,
+    NGX_HTTP_S3_OP_DELETE_BUCKET_POLICY,
     NGX_HTTP_S3_OP_NOT_IMPLEMENTED
 } ngx_http_s3_op_e;
 
@@ -158,6 +164,9 @@ typedef enum {
     NGX_HTTP_S3_ACT_PUT_BUCKET_ACL,
     NGX_HTTP_S3_ACT_GET_OBJECT_ACL,
     NGX_HTTP_S3_ACT_PUT_OBJECT_ACL,
+    NGX_HTTP_S3_ACT_GET_BUCKET_POLICY,
+    NGX_HTTP_S3_ACT_PUT_BUCKET_POLICY,
+    NGX_HTTP_S3_ACT_DELETE_BUCKET_POLICY,
     NGX_HTTP_S3_ACT_LAST
 } ngx_http_s3_action_e;
 
@@ -268,6 +277,10 @@ typedef struct {
     ngx_uint_t                 acl;         /* NGX_HTTP_S3_ACL_* */
     ngx_uint_t                 ngrants;
     ngx_http_s3_grant_t       *grants;
+    ngx_str_t                  policy_text;
+    ngx_http_s3_policy_t      *policy;      /* compiled, or NULL */
+    ngx_uint_t                 policy_bad;  /* stored, but not compiled:
+                                               nobody but the operator */
 } ngx_http_s3_bucket_access_t;
 
 
@@ -288,9 +301,13 @@ struct ngx_http_s3_ctx_s {
     ngx_str_t                  lookup;
     ngx_http_s3_key_info_t    *akey;
 
-    /* the same for the permissions on the request's bucket */
+    /*
+     * the same for the permissions on the request's bucket; the access
+     * cache it comes from is kept while the request holds it
+     */
     ngx_uint_t                 lookup_bucket;
     ngx_http_s3_bucket_access_t  *baccess;
+    void                      *access_hold;
 
     /* per-operation state, owned by the operation's file */
     void                      *op_ctx;
@@ -354,6 +371,12 @@ ngx_int_t ngx_http_s3_access_check(ngx_http_request_t *r,
     ngx_http_s3_action_e action);
 /* NGX_DONE (ngx_http_s3_process() runs again on the answer) or a reply */
 ngx_int_t ngx_http_s3_access_lookup(ngx_http_request_t *r);
+/*
+ * after ngx_http_s3_access_check() let the request in: may it do action
+ * on this object of its bucket (the keys of DeleteObjects): 1 or 0
+ */
+ngx_uint_t ngx_http_s3_access_object(ngx_http_request_t *r,
+    ngx_http_s3_action_e action, ngx_str_t *key);
 /*
  * x-amz-acl of a bucket: NGX_HTTP_S3_ACL_*; NGX_DECLINED for a canned
  * ACL that is no bucket permission here (aws-exec-read,
@@ -425,6 +448,9 @@ ngx_int_t ngx_http_s3_get_bucket_acl(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_put_bucket_acl(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_get_object_acl(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_put_object_acl(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_get_bucket_policy(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_put_bucket_policy(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_delete_bucket_policy(ngx_http_request_t *r);
 
 
 /*

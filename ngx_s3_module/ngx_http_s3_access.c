@@ -48,9 +48,19 @@ typedef struct {
 } ngx_http_s3_bucket_entry_t;
 
 
+/* a generation's pool: kept while requests hold entries of it */
+
+typedef struct {
+    ngx_pool_t                *pool;
+    ngx_uint_t                 refs;
+    ngx_uint_t                 current;     /* 0: freed at the last release */
+} ngx_http_s3_access_pool_t;
+
+
 typedef struct {
     ngx_atomic_uint_t          gen;
     ngx_pool_t                *pool;
+    ngx_http_s3_access_pool_t *ap;
     ngx_rbtree_t               keys;
     ngx_rbtree_node_t          keys_sentinel;
     ngx_rbtree_t               buckets;
@@ -73,7 +83,17 @@ typedef struct {
 
 static ngx_atomic_uint_t ngx_http_s3_access_gen(ngx_http_request_t *r);
 static ngx_int_t ngx_http_s3_access_sync(ngx_atomic_uint_t gen);
+static void ngx_http_s3_access_drop(void);
+static ngx_int_t ngx_http_s3_access_hold(ngx_http_request_t *r);
+static void ngx_http_s3_access_release(void *data);
 static ngx_pool_t *ngx_http_s3_access_room(ngx_atomic_uint_t gen);
+static ngx_uint_t ngx_http_s3_access_decide(ngx_http_request_t *r,
+    ngx_http_s3_bucket_access_t *ba, ngx_http_s3_action_e action,
+    ngx_str_t *key, ngx_uint_t defer);
+static ngx_int_t ngx_http_s3_access_policy(ngx_http_request_t *r,
+    ngx_http_s3_bucket_access_t *ba, ngx_pool_t *pool);
+static void ngx_http_s3_access_policy_key(ngx_http_s3_policy_request_t *rq,
+    ngx_uint_t key);
 static ngx_http_s3_bucket_access_t *ngx_http_s3_access_bucket(
     ngx_http_request_t *r);
 static ngx_uint_t ngx_http_s3_access_allowed(ngx_http_s3_bucket_access_t *ba,
@@ -84,8 +104,8 @@ static void ngx_http_s3_access_key_cache(ngx_http_s3_key_info_t *ki,
 static void ngx_http_s3_access_bucket_handler(ngx_http_s3_meta_req_t *mr);
 static ngx_int_t ngx_http_s3_access_bucket_decode(ngx_pool_t *pool,
     ngx_str_t *reply, ngx_http_s3_bucket_access_t *ba);
-static void ngx_http_s3_access_bucket_cache(ngx_http_s3_bucket_access_t *ba,
-    ngx_atomic_uint_t gen);
+static void ngx_http_s3_access_bucket_cache(ngx_http_request_t *r,
+    ngx_http_s3_bucket_access_t *ba, ngx_atomic_uint_t gen);
 static ngx_int_t ngx_http_s3_access_copy(ngx_pool_t *pool, ngx_str_t *dst,
     ngx_str_t *src);
 
@@ -114,7 +134,10 @@ static ngx_http_s3_action_t  ngx_http_s3_actions[] = {
     { ngx_string("s3:GetBucketAcl"), NGX_HTTP_S3_PERM_OWNER },
     { ngx_string("s3:PutBucketAcl"), NGX_HTTP_S3_PERM_OWNER },
     { ngx_string("s3:GetObjectAcl"), NGX_HTTP_S3_PERM_READ },
-    { ngx_string("s3:PutObjectAcl"), NGX_HTTP_S3_PERM_WRITE }
+    { ngx_string("s3:PutObjectAcl"), NGX_HTTP_S3_PERM_WRITE },
+    { ngx_string("s3:GetBucketPolicy"), NGX_HTTP_S3_PERM_OWNER },
+    { ngx_string("s3:PutBucketPolicy"), NGX_HTTP_S3_PERM_OWNER },
+    { ngx_string("s3:DeleteBucketPolicy"), NGX_HTTP_S3_PERM_OWNER }
 };
 
 
@@ -149,14 +172,22 @@ ngx_http_s3_access_sync(ngx_atomic_uint_t gen)
         return NGX_OK;
     }
 
-    if (cache->pool) {
-        ngx_destroy_pool(cache->pool);
-    }
+    ngx_http_s3_access_drop();
 
     cache->pool = ngx_create_pool(4096, ngx_cycle->log);
     if (cache->pool == NULL) {
         return NGX_ERROR;
     }
+
+    cache->ap = ngx_pcalloc(cache->pool, sizeof(ngx_http_s3_access_pool_t));
+    if (cache->ap == NULL) {
+        ngx_destroy_pool(cache->pool);
+        cache->pool = NULL;
+        return NGX_ERROR;
+    }
+
+    cache->ap->pool = cache->pool;
+    cache->ap->current = 1;
 
     ngx_rbtree_init(&cache->keys, &cache->keys_sentinel,
                     ngx_str_rbtree_insert_value);
@@ -167,6 +198,89 @@ ngx_http_s3_access_sync(ngx_atomic_uint_t gen)
     cache->gen = gen;
 
     return NGX_OK;
+}
+
+
+/* the current pool goes: now, or when the last request releases it */
+
+static void
+ngx_http_s3_access_drop(void)
+{
+    ngx_http_s3_access_cache_t  *cache;
+
+    cache = &ngx_http_s3_access_cache;
+
+    if (cache->pool == NULL) {
+        return;
+    }
+
+    if (cache->ap->refs == 0) {
+        ngx_destroy_pool(cache->pool);
+
+    } else {
+        cache->ap->current = 0;
+    }
+
+    cache->pool = NULL;
+    cache->ap = NULL;
+}
+
+
+/* the request keeps the current pool (its entries) until it ends */
+
+static ngx_int_t
+ngx_http_s3_access_hold(ngx_http_request_t *r)
+{
+    ngx_http_s3_ctx_t          *ctx;
+    ngx_pool_cleanup_t         *cln;
+    ngx_http_s3_access_pool_t  *ap;
+
+    ctx = ngx_http_s3_get_ctx(r);
+    ap = ngx_http_s3_access_cache.ap;
+
+    if (ctx->access_hold == ap) {
+        return NGX_OK;
+    }
+
+    if (ctx->access_hold == NULL) {
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cln == NULL) {
+            return NGX_ERROR;
+        }
+
+        cln->handler = ngx_http_s3_access_release;
+        cln->data = ctx;
+
+    } else {
+        /* a newer generation: the older is of no more use to it */
+        ngx_http_s3_access_release(ctx);
+    }
+
+    ap->refs++;
+    ctx->access_hold = ap;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_s3_access_release(void *data)
+{
+    ngx_http_s3_ctx_t *ctx = data;
+
+    ngx_http_s3_access_pool_t  *ap;
+
+    ap = ctx->access_hold;
+
+    if (ap == NULL) {
+        return;
+    }
+
+    ctx->access_hold = NULL;
+
+    if (--ap->refs == 0 && !ap->current) {
+        ngx_destroy_pool(ap->pool);
+    }
 }
 
 
@@ -188,8 +302,7 @@ ngx_http_s3_access_room(ngx_atomic_uint_t gen)
 
     if (cache->entries >= NGX_HTTP_S3_ACCESS_MAX_ENTRIES) {
         /* start over rather than grow without bound */
-        ngx_destroy_pool(cache->pool);
-        cache->pool = NULL;
+        ngx_http_s3_access_drop();
 
         if (ngx_http_s3_access_sync(gen) != NGX_OK) {
             return NULL;
@@ -228,12 +341,19 @@ ngx_http_s3_access_check(ngx_http_request_t *r, ngx_http_s3_action_e action)
         return ctx->lookup_bucket ? NGX_AGAIN : NGX_ERROR;
     }
 
+    ctx->baccess = ba;
+
     if (!ba->found) {
         /* the operation answers NoSuchBucket, to a signed request */
         return ctx->auth.access_key.len ? NGX_OK : NGX_DECLINED;
     }
 
-    if (ngx_http_s3_access_allowed(ba, &ctx->auth.user, perm)) {
+    /* DeleteObjects: its keys are decided one by one, as they come */
+
+    if (ngx_http_s3_access_decide(r, ba, action,
+                                  ctx->key.len ? &ctx->key : NULL,
+                                  ctx->op == NGX_HTTP_S3_OP_DELETE_OBJECTS))
+    {
         return NGX_OK;
     }
 
@@ -243,6 +363,196 @@ ngx_http_s3_access_check(ngx_http_request_t *r, ngx_http_s3_action_e action)
                   &ngx_http_s3_actions[action].name, &ctx->bucket);
 
     return NGX_DECLINED;
+}
+
+
+ngx_uint_t
+ngx_http_s3_access_object(ngx_http_request_t *r, ngx_http_s3_action_e action,
+    ngx_str_t *key)
+{
+    ngx_http_s3_ctx_t  *ctx;
+
+    ctx = ngx_http_s3_get_ctx(r);
+
+    if (ctx->auth.root || ctx->baccess == NULL || !ctx->baccess->found) {
+        return 1;
+    }
+
+    return ngx_http_s3_access_decide(r, ctx->baccess, action, key, 0);
+}
+
+
+/*
+ * The bucket policy first: a matching Deny, then a matching Allow, decide;
+ * else the owner, the grants and the canned ACL.  defer: a decision per
+ * key follows, let the request in if the policy might allow it.
+ */
+
+static ngx_uint_t
+ngx_http_s3_access_decide(ngx_http_request_t *r,
+    ngx_http_s3_bucket_access_t *ba, ngx_http_s3_action_e action,
+    ngx_str_t *key, ngx_uint_t defer)
+{
+    u_char                        *p;
+    ngx_uint_t                     perm, rc, base;
+    ngx_http_s3_ctx_t             *ctx;
+    struct sockaddr_in            *sin;
+    ngx_http_s3_policy_request_t   rq;
+#if (NGX_HAVE_INET6)
+    struct sockaddr_in6           *sin6;
+#endif
+
+    ctx = ngx_http_s3_get_ctx(r);
+    perm = ngx_http_s3_actions[action].perm;
+
+    base = ngx_http_s3_access_allowed(ba, &ctx->auth.user, perm);
+
+    if (ba->policy_bad) {
+        /* fail closed: only the operator, whose keys do not come here */
+        return 0;
+    }
+
+    if (ba->policy == NULL) {
+        return base;
+    }
+
+    if (defer) {
+        return 1;
+    }
+
+    ngx_memzero(&rq, sizeof(ngx_http_s3_policy_request_t));
+
+    rq.user = ctx->auth.user;
+    rq.action = ngx_http_s3_actions[action].name;
+
+    if (key) {
+        rq.resource.len = ctx->bucket.len + 1 + key->len;
+        rq.resource.data = ngx_pnalloc(r->pool, rq.resource.len);
+        if (rq.resource.data == NULL) {
+            return 0;
+        }
+
+        p = ngx_cpymem(rq.resource.data, ctx->bucket.data, ctx->bucket.len);
+        *p++ = '/';
+        ngx_memcpy(p, key->data, key->len);
+
+    } else {
+        rq.resource = ctx->bucket;
+    }
+
+    switch (r->connection->sockaddr->sa_family) {
+
+    case AF_INET:
+        sin = (struct sockaddr_in *) r->connection->sockaddr;
+        rq.family = AF_INET;
+        ngx_memcpy(rq.addr, &sin->sin_addr, 4);
+        break;
+
+#if (NGX_HAVE_INET6)
+    case AF_INET6:
+        sin6 = (struct sockaddr_in6 *) r->connection->sockaddr;
+
+        if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+            rq.family = AF_INET;
+            ngx_memcpy(rq.addr, &sin6->sin6_addr.s6_addr[12], 4);
+
+        } else {
+            rq.family = AF_INET6;
+            ngx_memcpy(rq.addr, &sin6->sin6_addr, 16);
+        }
+
+        break;
+#endif
+
+    default:
+        break;
+    }
+
+    /* the condition keys only when a condition asks for one */
+
+    rq.handler = ngx_http_s3_access_policy_key;
+    rq.data = r;
+
+    rc = ngx_http_s3_policy_eval(ba->policy, &rq);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "s3 policy: %V on \"%V\": %ui", &rq.action,
+                   &rq.resource, rc);
+
+    if (rc == NGX_HTTP_S3_POLICY_DENY) {
+        return 0;
+    }
+
+    if (rc == NGX_HTTP_S3_POLICY_ALLOW) {
+        return 1;
+    }
+
+    return base;
+}
+
+
+static void
+ngx_http_s3_access_policy_key(ngx_http_s3_policy_request_t *rq,
+    ngx_uint_t key)
+{
+    ngx_str_t            v;
+    const char          *arg;
+    ngx_table_elt_t     *h;
+    ngx_http_request_t  *r;
+
+    r = rq->data;
+    arg = NULL;
+
+    switch (key) {
+
+    case NGX_HTTP_S3_POLICY_KEY_SOURCE_IP:
+        rq->keys[key] = r->connection->addr_text;
+        return;
+
+    case NGX_HTTP_S3_POLICY_KEY_SECURE:
+
+#if (NGX_HTTP_SSL)
+        if (r->connection->ssl) {
+            ngx_str_set(&rq->keys[key], "true");
+            return;
+        }
+#endif
+
+        ngx_str_set(&rq->keys[key], "false");
+        return;
+
+    case NGX_HTTP_S3_POLICY_KEY_X_AMZ_ACL:
+        h = ngx_http_s3_header_in(r, "x-amz-acl");
+
+        if (h) {
+            rq->keys[key] = h->value;
+        }
+
+        return;
+
+    case NGX_HTTP_S3_POLICY_KEY_PREFIX:
+        arg = "prefix";
+        break;
+
+    case NGX_HTTP_S3_POLICY_KEY_DELIMITER:
+        arg = "delimiter";
+        break;
+
+    case NGX_HTTP_S3_POLICY_KEY_MAX_KEYS:
+        arg = "max-keys";
+        break;
+
+    default:
+        return;
+    }
+
+    if (ngx_http_s3_arg_decoded(r, arg, &v) == NGX_OK) {
+        rq->keys[key] = v;
+
+        if (v.data == NULL) {
+            rq->keys[key].data = (u_char *) "";
+        }
+    }
 }
 
 
@@ -354,7 +664,11 @@ ngx_http_s3_access_bucket(ngx_http_request_t *r)
         return NULL;
     }
 
-    /* used now, before the cache can change: no copy */
+    /* no copy: the request holds the pool until it ends */
+
+    if (ngx_http_s3_access_hold(r) != NGX_OK) {
+        return NULL;
+    }
 
     return &e->ba;
 }
@@ -647,7 +961,13 @@ ngx_http_s3_access_bucket_handler(ngx_http_s3_meta_req_t *mr)
 
     ba->name = ctx->bucket;
 
-    ngx_http_s3_access_bucket_cache(ba, lk->gen);
+    if (ngx_http_s3_access_policy(r, ba, r->pool) != NGX_OK) {
+        ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
+                                        NGX_HTTP_S3_ERR_INTERNAL, NULL));
+        return;
+    }
+
+    ngx_http_s3_access_bucket_cache(r, ba, lk->gen);
 
     ctx->baccess = ba;
     ctx->lookup_bucket = 0;
@@ -700,13 +1020,49 @@ ngx_http_s3_access_bucket_decode(ngx_pool_t *pool, ngx_str_t *reply,
         }
     }
 
+    ngx_http_s3_wire_get_str(&rb, &ba->policy_text);
+
+    return rb.error ? NGX_ERROR : NGX_OK;
+}
+
+
+/* the bucket's policy, compiled into pool (checked when it was put) */
+
+static ngx_int_t
+ngx_http_s3_access_policy(ngx_http_request_t *r,
+    ngx_http_s3_bucket_access_t *ba, ngx_pool_t *pool)
+{
+    ngx_str_t  err;
+
+    ba->policy = NULL;
+    ba->policy_bad = 0;
+
+    if (ba->policy_text.len == 0) {
+        return NGX_OK;
+    }
+
+    ba->policy = ngx_http_s3_policy_compile(pool, &ba->policy_text,
+                                            &ba->name, &err);
+
+    if (ba->policy == NULL) {
+        if (err.len == 0) {
+            return NGX_ERROR;
+        }
+
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "s3 bucket \"%V\": its stored policy does not "
+                      "compile (%V): only the operator may use the bucket",
+                      &ba->name, &err);
+        ba->policy_bad = 1;
+    }
+
     return NGX_OK;
 }
 
 
 static void
-ngx_http_s3_access_bucket_cache(ngx_http_s3_bucket_access_t *ba,
-    ngx_atomic_uint_t gen)
+ngx_http_s3_access_bucket_cache(ngx_http_request_t *r,
+    ngx_http_s3_bucket_access_t *ba, ngx_atomic_uint_t gen)
 {
     ngx_uint_t                   i;
     ngx_pool_t                  *pool;
@@ -750,6 +1106,13 @@ ngx_http_s3_access_bucket_cache(ngx_http_s3_bucket_access_t *ba,
         }
 
         e->ba.grants = g;
+    }
+
+    if (ngx_http_s3_access_copy(pool, &e->ba.policy_text, &ba->policy_text)
+        != NGX_OK
+        || ngx_http_s3_access_policy(r, &e->ba, pool) != NGX_OK)
+    {
+        return;
     }
 
     e->sn.node.key = ngx_crc32_long(e->sn.str.data, e->sn.str.len);

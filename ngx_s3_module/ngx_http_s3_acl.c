@@ -13,12 +13,14 @@
 
 
 /*
- * ACLs: the bucket's canned ACL (private, public-read, public-read-write,
- * authenticated-read) is one part of its permissions, with its owner and
- * the users' grants (scripts/s3-admin grant); GetBucketAcl describes all
- * of it.  Permissions are the bucket's alone: an object's ACL is the
- * bucket's, and a PutObjectAcl that would change it is refused with S3's
- * AccessControlListNotSupported.
+ * ACLs and bucket policies.  The bucket's canned ACL (private,
+ * public-read, public-read-write, authenticated-read) is one part of its
+ * permissions, with its owner and the users' grants (scripts/s3-admin
+ * grant); GetBucketAcl describes all of it.  Permissions are the bucket's
+ * alone: an object's ACL is the bucket's, and a PutObjectAcl that would
+ * change it is refused with S3's AccessControlListNotSupported.  The
+ * bucket policy (ngx_http_s3_policy.c) is checked here before it is
+ * stored, and stored as sent; GetBucketPolicy answers it as it is.
  */
 
 
@@ -46,6 +48,11 @@ static void ngx_http_s3_acl_group(ngx_http_s3_xml_t *w, const char *uri,
     const char *permission);
 static void ngx_http_s3_put_bucket_acl_handler(ngx_http_s3_meta_req_t *mr);
 static void ngx_http_s3_object_acl_handler(ngx_http_s3_meta_req_t *mr);
+static void ngx_http_s3_put_bucket_policy_body(ngx_http_request_t *r,
+    ngx_str_t *body);
+static void ngx_http_s3_bucket_policy_handler(ngx_http_s3_meta_req_t *mr);
+static ngx_int_t ngx_http_s3_bucket_policy_set(ngx_http_request_t *r,
+    ngx_str_t *policy);
 
 
 /* GetBucketAcl, and GetObjectAcl once the object is known to exist */
@@ -373,6 +380,187 @@ ngx_http_s3_object_acl_handler(ngx_http_s3_meta_req_t *mr)
                                 ngx_http_s3_bucket_acl_handler, r);
 
     /* NGX_DONE raised the count for the new request: this one is done */
+
+    ngx_http_s3_finalize(r, rc);
+}
+
+
+/* GetBucketPolicy, PutBucketPolicy, DeleteBucketPolicy */
+
+ngx_int_t
+ngx_http_s3_get_bucket_policy(ngx_http_request_t *r)
+{
+    return ngx_http_s3_meta_named(r, NGX_HTTP_S3_WIRE_OP_POLICY_GET, 0,
+                                  ngx_http_s3_bucket_policy_handler, r);
+}
+
+
+ngx_int_t
+ngx_http_s3_put_bucket_policy(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_s3_read_xml_body(r, ngx_http_s3_put_bucket_policy_body, 0);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+ngx_int_t
+ngx_http_s3_delete_bucket_policy(ngx_http_request_t *r)
+{
+    ngx_str_t  none;
+
+    ngx_str_null(&none);
+
+    return ngx_http_s3_bucket_policy_set(r, &none);
+}
+
+
+static void
+ngx_http_s3_put_bucket_policy_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    u_char                *msg;
+    ngx_int_t              rc;
+    ngx_str_t              err;
+    ngx_http_s3_ctx_t     *ctx;
+    ngx_http_s3_policy_t  *policy;
+
+    ctx = ngx_http_s3_get_ctx(r);
+
+    policy = ngx_http_s3_policy_compile(r->pool, body, &ctx->bucket, &err);
+
+    if (policy == NULL) {
+
+        if (err.len == 0) {
+            ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
+                                            NGX_HTTP_S3_ERR_INTERNAL, NULL));
+            return;
+        }
+
+        msg = ngx_pnalloc(r->pool, err.len + 1);
+        if (msg == NULL) {
+            ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
+                                            NGX_HTTP_S3_ERR_INTERNAL, NULL));
+            return;
+        }
+
+        *ngx_cpymem(msg, err.data, err.len) = '\0';
+
+        ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
+                                        NGX_HTTP_S3_ERR_MALFORMED_POLICY,
+                                        (const char *) msg));
+        return;
+    }
+
+    rc = ngx_http_s3_bucket_policy_set(r, body);
+
+    /* NGX_DONE: the count was raised for the metadata request */
+
+    ngx_http_s3_finalize(r, rc);
+}
+
+
+static ngx_int_t
+ngx_http_s3_bucket_policy_set(ngx_http_request_t *r, ngx_str_t *policy)
+{
+    ngx_http_s3_ctx_t   *ctx;
+    ngx_http_s3_wbuf_t   b;
+
+    ctx = ngx_http_s3_get_ctx(r);
+
+    if (ngx_http_s3_wbuf_init(&b, r->pool, 16 + ctx->bucket.len
+                                           + policy->len)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_s3_wire_put_str(&b, &ctx->bucket);
+    ngx_http_s3_wire_put_str(&b, policy);
+
+    if (ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_POLICY_SET, &b,
+                              ngx_http_s3_bucket_policy_handler, r)
+        != NGX_OK)
+    {
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_s3_bucket_policy_handler(ngx_http_s3_meta_req_t *mr)
+{
+    ngx_int_t            rc;
+    ngx_str_t            policy;
+    ngx_buf_t           *b;
+    ngx_chain_t         *cl;
+    ngx_http_s3_ctx_t   *ctx;
+    ngx_http_request_t  *r;
+    ngx_http_s3_rbuf_t   rb;
+
+    r = mr->data;
+    ctx = ngx_http_s3_get_ctx(r);
+
+    if (mr->status == NGX_HTTP_S3_WIRE_ST_NO_KEY) {
+        rc = ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_NO_SUCH_BUCKET_POLICY,
+                                    NULL);
+        goto done;
+    }
+
+    if (mr->status != NGX_HTTP_S3_WIRE_ST_OK) {
+        rc = ngx_http_s3_send_error(r, ngx_http_s3_meta_error(mr->status),
+                                    NULL);
+        goto done;
+    }
+
+    switch (ctx->op) {
+
+    case NGX_HTTP_S3_OP_PUT_BUCKET_POLICY:
+        rc = ngx_http_s3_send_empty(r, NGX_HTTP_NO_CONTENT);
+        goto done;
+
+    case NGX_HTTP_S3_OP_DELETE_BUCKET_POLICY:
+        rc = ngx_http_s3_send_empty(r, NGX_HTTP_NO_CONTENT);
+        goto done;
+
+    default: /* NGX_HTTP_S3_OP_GET_BUCKET_POLICY */
+        break;
+    }
+
+    ngx_http_s3_rbuf_init(&rb, &mr->reply);
+    ngx_http_s3_wire_get_str(&rb, &policy);
+
+    b = ngx_calloc_buf(r->pool);
+    cl = ngx_alloc_chain_link(r->pool);
+
+    if (rb.error || b == NULL || cl == NULL) {
+        rc = ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
+        goto done;
+    }
+
+    /* the policy as it was put */
+
+    b->memory = 1;
+    b->pos = policy.data;
+    b->last = policy.data + policy.len;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    rc = ngx_http_s3_send_json(r, NGX_HTTP_OK, cl);
+
+done:
 
     ngx_http_s3_finalize(r, rc);
 }

@@ -764,7 +764,7 @@ ngx_http_s3_admin_key_name(ngx_http_s3_admin_t *a, ngx_http_s3_wbuf_t *b)
 }
 
 
-/* every bucket: its owner (null: the operator) and grants */
+/* every bucket: its owner (null: the operator), grants, if it has a policy */
 
 static ngx_int_t
 ngx_http_s3_admin_buckets(ngx_http_s3_admin_t *a, ngx_str_t *reply,
@@ -817,7 +817,18 @@ ngx_http_s3_admin_buckets(ngx_http_s3_admin_t *a, ngx_str_t *reply,
             ngx_http_s3_json_raw(json, "}");
         }
 
-        ngx_http_s3_json_raw(json, "]}");
+        ngx_http_s3_json_raw(json, "]");
+
+        /* the policy itself: GetBucketPolicy */
+
+        ngx_http_s3_wire_get_str(&rb, &rec);
+
+        if (rb.error) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_s3_json_raw(json, rec.len ? ", \"policy\": true}"
+                                           : ", \"policy\": false}");
     }
 
     ngx_http_s3_json_raw(json, n ? "\n]}\n" : "]}\n");

@@ -249,7 +249,15 @@ static ngx_http_s3_err_info_t  ngx_http_s3_errors[] = {
 
     /* NGX_HTTP_S3_ERR_ACL_NOT_SUPPORTED */
     { ngx_string("AccessControlListNotSupported"), NGX_HTTP_BAD_REQUEST,
-      "The bucket does not allow ACLs" }
+      "The bucket does not allow ACLs" },
+
+    /* NGX_HTTP_S3_ERR_MALFORMED_POLICY */
+    { ngx_string("MalformedPolicy"), NGX_HTTP_BAD_REQUEST,
+      "Policies must be valid JSON and the first byte must be '{'" },
+
+    /* NGX_HTTP_S3_ERR_NO_SUCH_BUCKET_POLICY */
+    { ngx_string("NoSuchBucketPolicy"), NGX_HTTP_NOT_FOUND,
+      "The bucket policy does not exist" }
 };
 
 

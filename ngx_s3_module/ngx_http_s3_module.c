@@ -376,6 +376,18 @@ static ngx_http_s3_route_t  ngx_http_s3_routes[] = {
       NGX_HTTP_S3_OP_PUT_OBJECT_ACL, ngx_http_s3_put_object_acl,
       NGX_HTTP_S3_ACL, NGX_HTTP_S3_ACT_PUT_OBJECT_ACL },
 
+    { NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "policy",
+      NGX_HTTP_S3_OP_GET_BUCKET_POLICY, ngx_http_s3_get_bucket_policy, 0,
+      NGX_HTTP_S3_ACT_GET_BUCKET_POLICY },
+
+    { NGX_HTTP_PUT, NGX_HTTP_S3_BUCKET, "policy",
+      NGX_HTTP_S3_OP_PUT_BUCKET_POLICY, ngx_http_s3_put_bucket_policy, 0,
+      NGX_HTTP_S3_ACT_PUT_BUCKET_POLICY },
+
+    { NGX_HTTP_DELETE, NGX_HTTP_S3_BUCKET, "policy",
+      NGX_HTTP_S3_OP_DELETE_BUCKET_POLICY, ngx_http_s3_delete_bucket_policy,
+      0, NGX_HTTP_S3_ACT_DELETE_BUCKET_POLICY },
+
     { 0, 0, NULL, NGX_HTTP_S3_OP_NONE, NULL, 0, 0 }
 };
 

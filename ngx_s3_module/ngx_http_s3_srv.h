@@ -185,6 +185,11 @@ ngx_uint_t ngx_http_s3_op_grant_set(ngx_http_s3_exec_t *ex);
 ngx_uint_t ngx_http_s3_op_bucket_access(ngx_http_s3_exec_t *ex);
 ngx_uint_t ngx_http_s3_op_bucket_access_list(ngx_http_s3_exec_t *ex);
 ngx_uint_t ngx_http_s3_op_bucket_acl_set(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_policy_set(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_policy_get(ngx_http_s3_exec_t *ex);
+/* into ex->batch: the removal of every setting ("S") of a bucket */
+ngx_int_t ngx_http_s3_srv_settings_drop(ngx_http_s3_exec_t *ex,
+    ngx_str_t *bucket);
 /*
  * into ex->batch: the removal of every grant on a bucket (user NULL) or
  * of every grant of a user (bucket NULL); NGX_OK or NGX_ERROR

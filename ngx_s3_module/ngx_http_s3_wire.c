@@ -52,6 +52,7 @@
 #define NGX_HTTP_S3_TAG_OWNER_USER           53
 #define NGX_HTTP_S3_TAG_PERMISSION           54
 #define NGX_HTTP_S3_TAG_ACL                  55
+#define NGX_HTTP_S3_TAG_SETTING              56
 
 
 static ngx_int_t ngx_http_s3_wbuf_reserve(ngx_http_s3_wbuf_t *b, size_t n);
@@ -1257,4 +1258,39 @@ ngx_http_s3_grant_decode(ngx_str_t *in, ngx_http_s3_grant_t *g)
     }
 
     return (g->user.len == 0) ? NGX_ERROR : NGX_OK;
+}
+
+
+void
+ngx_http_s3_setting_encode(ngx_http_s3_wbuf_t *b, ngx_str_t *value)
+{
+    ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_SETTING, value);
+}
+
+
+ngx_int_t
+ngx_http_s3_setting_decode(ngx_str_t *in, ngx_str_t *value)
+{
+    uint8_t             tag;
+    ngx_str_t           v;
+    ngx_http_s3_rbuf_t  rb;
+
+    ngx_str_null(value);
+
+    ngx_http_s3_rbuf_init(&rb, in);
+
+    while (rb.pos < rb.last) {
+        tag = ngx_http_s3_wire_get_u8(&rb);
+        ngx_http_s3_wire_get_str(&rb, &v);
+
+        if (rb.error) {
+            return NGX_ERROR;
+        }
+
+        if (tag == NGX_HTTP_S3_TAG_SETTING) {
+            *value = v;
+        }
+    }
+
+    return NGX_OK;
 }

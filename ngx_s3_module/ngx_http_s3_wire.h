@@ -180,12 +180,17 @@
  * GRANT_SET       str bucket, str user id, u8 permission (PERM_*; NONE:
  *                 revoke)                    OK | NO_BUCKET | NO_USER
  * BUCKET_ACCESS   str bucket                 OK: str bucket record, u32 n,
- *                                            n x str grant record
+ *                                            n x str grant record, str
+ *                                            policy (empty: none)
  *                                            | NO_BUCKET
  * BUCKET_ACCESS_LIST  -                      OK: u32 n, n x (the reply of
  *                                            BUCKET_ACCESS for a bucket)
  * BUCKET_ACL_SET  str bucket, u8 canned ACL (NGX_HTTP_S3_ACL_*)
  *                                            OK | NO_BUCKET
+ * POLICY_SET      str bucket, str policy (checked by the worker; empty:
+ *                 delete it)                 OK | NO_BUCKET
+ * POLICY_GET      str bucket                 OK: str policy | NO_BUCKET
+ *                                            | NO_KEY (no policy)
  *
  * BUCKET_LIST takes an optional str user id: then only the buckets that
  * user owns or has a grant on.
@@ -224,7 +229,9 @@
 #define NGX_HTTP_S3_WIRE_OP_BUCKET_ACCESS    29
 #define NGX_HTTP_S3_WIRE_OP_BUCKET_ACCESS_LIST 30
 #define NGX_HTTP_S3_WIRE_OP_BUCKET_ACL_SET   31
-#define NGX_HTTP_S3_WIRE_OP_LAST             32
+#define NGX_HTTP_S3_WIRE_OP_POLICY_SET       32
+#define NGX_HTTP_S3_WIRE_OP_POLICY_GET       33
+#define NGX_HTTP_S3_WIRE_OP_LAST             34
 
 /* reply status */
 
@@ -542,6 +549,9 @@ void ngx_http_s3_user_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_user_t *u);
 ngx_int_t ngx_http_s3_user_decode(ngx_str_t *in, ngx_http_s3_user_t *u);
 void ngx_http_s3_akey_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_akey_t *k);
 ngx_int_t ngx_http_s3_akey_decode(ngx_str_t *in, ngx_http_s3_akey_t *k);
+/* a bucket setting: "S<bucket>\0<name>", its value in field 56 */
+void ngx_http_s3_setting_encode(ngx_http_s3_wbuf_t *b, ngx_str_t *value);
+ngx_int_t ngx_http_s3_setting_decode(ngx_str_t *in, ngx_str_t *value);
 void ngx_http_s3_grant_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_grant_t *g);
 ngx_int_t ngx_http_s3_grant_decode(ngx_str_t *in, ngx_http_s3_grant_t *g);
 

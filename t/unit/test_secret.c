@@ -84,8 +84,8 @@ test_key_file(void)
                    && (rc != NGX_OK || keys->nelts == cases[i].keys)
                    && (rc == NGX_OK || (err != NULL
                                         && line == cases[i].line)),
-                   "key file %ui: rc %d, %ui keys, line %ui (%s)", i,
-                   (int) rc, keys->nelts, line, err ? err : "-");
+                   "key file %d: rc %d, %d keys, line %d (%s)", (int) i,
+                   (int) rc, (int) keys->nelts, (int) line, err ? err : "-");
     }
 }
 
@@ -249,7 +249,7 @@ test_names(void)
                       == cases[i].name
                    && ngx_http_s3_valid_access_key(&cases[i].s)
                       == cases[i].ak,
-                   "names %ui: \"%.*s\"", i, (int) cases[i].s.len,
+                   "names %d: \"%.*s\"", (int) i, (int) cases[i].s.len,
                    cases[i].s.data);
     }
 }
