@@ -294,3 +294,46 @@ def test_aws_cli_follows_the_grant(pserver, alice, bob, tmp_path):
     assert put.returncode == 0, put.stderr
     assert alice.s3.get_object(Bucket=bucket, Key='up.txt')['Body'].read() \
         == b'from bob'
+
+
+def test_multipart_follows_the_grant(pserver, alice, bob):
+    """Multipart uploads are writes (listing uploads and parts: reads)."""
+
+    bucket = new_bucket_name('mpu')
+    alice.s3.create_bucket(Bucket=bucket)
+    part = b'p' * (5 * 1024 * 1024)
+
+    def upload(s3):
+        up = s3.create_multipart_upload(Bucket=bucket, Key='big')
+        uid = up['UploadId']
+        etag = s3.upload_part(Bucket=bucket, Key='big', UploadId=uid,
+                              PartNumber=1, Body=part)['ETag']
+        s3.list_parts(Bucket=bucket, Key='big', UploadId=uid)
+        s3.list_multipart_uploads(Bucket=bucket)
+        s3.complete_multipart_upload(
+            Bucket=bucket, Key='big', UploadId=uid,
+            MultipartUpload={'Parts': [{'PartNumber': 1, 'ETag': etag}]})
+
+    with client_error(403, 'AccessDenied'):
+        bob.s3.create_multipart_upload(Bucket=bucket, Key='big')
+
+    # alice's upload in progress: bob may list it with read, not abort it
+    up = alice.s3.create_multipart_upload(Bucket=bucket, Key='left')
+    with client_error(403, 'AccessDenied'):
+        bob.s3.list_multipart_uploads(Bucket=bucket)
+    cli_ok(pserver, 'grant', bucket, 'bob', 'read')
+    assert [u['Key'] for u in bob.s3.list_multipart_uploads(
+        Bucket=bucket)['Uploads']] == ['left']
+    bob.s3.list_parts(Bucket=bucket, Key='left', UploadId=up['UploadId'])
+    with client_error(403, 'AccessDenied'):
+        bob.s3.abort_multipart_upload(Bucket=bucket, Key='left',
+                                      UploadId=up['UploadId'])
+    with client_error(403, 'AccessDenied'):
+        bob.s3.create_multipart_upload(Bucket=bucket, Key='big')
+
+    cli_ok(pserver, 'grant', bucket, 'bob', 'write')
+    upload(bob.s3)
+    assert alice.s3.head_object(Bucket=bucket, Key='big')['ContentLength'] \
+        == len(part)
+    bob.s3.abort_multipart_upload(Bucket=bucket, Key='left',
+                                  UploadId=up['UploadId'])
