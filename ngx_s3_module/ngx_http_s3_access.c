@@ -746,8 +746,8 @@ ngx_http_s3_access_managed(ngx_http_request_t *r, ngx_str_t *ak,
 ngx_int_t
 ngx_http_s3_access_lookup(ngx_http_request_t *r)
 {
-    ngx_uint_t                    op;
     ngx_str_t                    *name;
+    ngx_uint_t                    op;
     ngx_http_s3_ctx_t            *ctx;
     ngx_http_s3_wbuf_t            b;
     ngx_http_s3_lookup_t         *lk;

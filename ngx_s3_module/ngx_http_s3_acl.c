@@ -213,8 +213,8 @@ ngx_int_t
 ngx_http_s3_put_bucket_acl(ngx_http_request_t *r)
 {
     ngx_int_t            acl;
-    ngx_http_s3_ctx_t   *ctx;
     ngx_table_elt_t     *h;
+    ngx_http_s3_ctx_t   *ctx;
     ngx_http_s3_wbuf_t   b;
 
     ctx = ngx_http_s3_get_ctx(r);

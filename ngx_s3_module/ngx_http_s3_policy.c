@@ -778,8 +778,8 @@ ngx_http_s3_policy_condition(ngx_http_s3_policy_cc_t *cc,
     ngx_array_t              *values, *cidrs;
     ngx_http_s3_cidr_t       *cidr;
     ngx_http_s3_json_t       *k;
-    ngx_http_s3_condition_t  *c;
     ngx_http_s3_cond_key_t   *key;
+    ngx_http_s3_condition_t  *c;
 
     for (k = js->child; k; k = k->next) {
 
