@@ -305,8 +305,9 @@ struct ngx_http_s3_ctx_s {
      * the same for the permissions on the request's bucket; the access
      * cache it comes from is kept while the request holds it
      */
-    ngx_uint_t                 lookup_bucket;
+    ngx_str_t                  lookup_bucket;
     ngx_http_s3_bucket_access_t  *baccess;
+    ngx_http_s3_bucket_access_t  *saccess;   /* of a copy's source */
     void                      *access_hold;
 
     /* per-operation state, owned by the operation's file */
@@ -364,11 +365,13 @@ ngx_int_t ngx_http_s3_access_managed(ngx_http_request_t *r, ngx_str_t *ak,
 /*
  * May the request do what action takes on its bucket: NGX_OK;
  * NGX_DECLINED (AccessDenied); NGX_AGAIN: the bucket's permissions must
- * be asked for (ctx->lookup_bucket set), the caller returns what
+ * be asked for (ctx->lookup_bucket names it), the caller returns what
  * ngx_http_s3_access_lookup() returns; NGX_ERROR.
  */
 ngx_int_t ngx_http_s3_access_check(ngx_http_request_t *r,
     ngx_http_s3_action_e action);
+/* the same for reading a copy's source (x-amz-copy-source): s3:GetObject */
+ngx_int_t ngx_http_s3_access_copy_source(ngx_http_request_t *r);
 /* NGX_DONE (ngx_http_s3_process() runs again on the answer) or a reply */
 ngx_int_t ngx_http_s3_access_lookup(ngx_http_request_t *r);
 /*

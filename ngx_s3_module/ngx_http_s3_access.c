@@ -90,12 +90,14 @@ static ngx_pool_t *ngx_http_s3_access_room(ngx_atomic_uint_t gen);
 static ngx_uint_t ngx_http_s3_access_decide(ngx_http_request_t *r,
     ngx_http_s3_bucket_access_t *ba, ngx_http_s3_action_e action,
     ngx_str_t *key, ngx_uint_t defer);
+static ngx_http_s3_bucket_access_t *ngx_http_s3_access_known(
+    ngx_http_request_t *r, ngx_str_t *name);
 static ngx_int_t ngx_http_s3_access_policy(ngx_http_request_t *r,
     ngx_http_s3_bucket_access_t *ba, ngx_pool_t *pool);
 static void ngx_http_s3_access_policy_key(ngx_http_s3_policy_request_t *rq,
     ngx_uint_t key);
 static ngx_http_s3_bucket_access_t *ngx_http_s3_access_bucket(
-    ngx_http_request_t *r);
+    ngx_http_request_t *r, ngx_str_t *name);
 static ngx_uint_t ngx_http_s3_access_allowed(ngx_http_s3_bucket_access_t *ba,
     ngx_str_t *user, ngx_uint_t perm);
 static void ngx_http_s3_access_key_handler(ngx_http_s3_meta_req_t *mr);
@@ -226,7 +228,10 @@ ngx_http_s3_access_drop(void)
 }
 
 
-/* the request keeps the current pool (its entries) until it ends */
+/*
+ * The request keeps the current pool (its entries) until it ends; it may
+ * hold two generations (its bucket's entry, a copy source's)
+ */
 
 static ngx_int_t
 ngx_http_s3_access_hold(ngx_http_request_t *r)
@@ -242,19 +247,13 @@ ngx_http_s3_access_hold(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    if (ctx->access_hold == NULL) {
-        cln = ngx_pool_cleanup_add(r->pool, 0);
-        if (cln == NULL) {
-            return NGX_ERROR;
-        }
-
-        cln->handler = ngx_http_s3_access_release;
-        cln->data = ctx;
-
-    } else {
-        /* a newer generation: the older is of no more use to it */
-        ngx_http_s3_access_release(ctx);
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
     }
+
+    cln->handler = ngx_http_s3_access_release;
+    cln->data = ap;
 
     ap->refs++;
     ctx->access_hold = ap;
@@ -266,17 +265,7 @@ ngx_http_s3_access_hold(ngx_http_request_t *r)
 static void
 ngx_http_s3_access_release(void *data)
 {
-    ngx_http_s3_ctx_t *ctx = data;
-
-    ngx_http_s3_access_pool_t  *ap;
-
-    ap = ctx->access_hold;
-
-    if (ap == NULL) {
-        return;
-    }
-
-    ctx->access_hold = NULL;
+    ngx_http_s3_access_pool_t *ap = data;
 
     if (--ap->refs == 0 && !ap->current) {
         ngx_destroy_pool(ap->pool);
@@ -335,10 +324,10 @@ ngx_http_s3_access_check(ngx_http_request_t *r, ngx_http_s3_action_e action)
         return ctx->auth.access_key.len ? NGX_OK : NGX_DECLINED;
     }
 
-    ba = ngx_http_s3_access_bucket(r);
+    ba = ngx_http_s3_access_bucket(r, &ctx->bucket);
 
     if (ba == NULL) {
-        return ctx->lookup_bucket ? NGX_AGAIN : NGX_ERROR;
+        return ctx->lookup_bucket.len ? NGX_AGAIN : NGX_ERROR;
     }
 
     ctx->baccess = ba;
@@ -361,6 +350,61 @@ ngx_http_s3_access_check(ngx_http_request_t *r, ngx_http_s3_action_e action)
                   "s3 access denied: user \"%V\" (key \"%V\"), %V on "
                   "bucket \"%V\"", &ctx->auth.user, &ctx->auth.access_key,
                   &ngx_http_s3_actions[action].name, &ctx->bucket);
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * CopyObject and UploadPartCopy write the request's object and read the
+ * source's: s3:GetObject on it, as its bucket's permissions say.  A
+ * source that does not parse, or a bucket that does not exist, is the
+ * operation's to answer.
+ */
+
+ngx_int_t
+ngx_http_s3_access_copy_source(ngx_http_request_t *r)
+{
+    ngx_str_t                     bucket, key;
+    const char                   *message;
+    ngx_http_s3_ctx_t            *ctx;
+    ngx_http_s3_err_extra_t       extra[2];
+    ngx_http_s3_bucket_access_t  *ba;
+
+    ctx = ngx_http_s3_get_ctx(r);
+
+    if (ctx->auth.root) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_s3_copy_source(r, &bucket, &key, &message, extra)
+        != NGX_HTTP_S3_OK)
+    {
+        return NGX_OK;
+    }
+
+    ba = ngx_http_s3_access_bucket(r, &bucket);
+
+    if (ba == NULL) {
+        return ctx->lookup_bucket.len ? NGX_AGAIN : NGX_ERROR;
+    }
+
+    ctx->saccess = ba;
+
+    if (!ba->found) {
+        return ctx->auth.access_key.len ? NGX_OK : NGX_DECLINED;
+    }
+
+    if (ngx_http_s3_access_decide(r, ba, NGX_HTTP_S3_ACT_GET_OBJECT, &key,
+                                  0))
+    {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "s3 access denied: user \"%V\" (key \"%V\"), the copy "
+                  "source \"%V/%V\"", &ctx->auth.user,
+                  &ctx->auth.access_key, &bucket, &key);
 
     return NGX_DECLINED;
 }
@@ -426,18 +470,18 @@ ngx_http_s3_access_decide(ngx_http_request_t *r,
     rq.action = ngx_http_s3_actions[action].name;
 
     if (key) {
-        rq.resource.len = ctx->bucket.len + 1 + key->len;
+        rq.resource.len = ba->name.len + 1 + key->len;
         rq.resource.data = ngx_pnalloc(r->pool, rq.resource.len);
         if (rq.resource.data == NULL) {
             return 0;
         }
 
-        p = ngx_cpymem(rq.resource.data, ctx->bucket.data, ctx->bucket.len);
+        p = ngx_cpymem(rq.resource.data, ba->name.data, ba->name.len);
         *p++ = '/';
         ngx_memcpy(p, key->data, key->len);
 
     } else {
-        rq.resource = ctx->bucket;
+        rq.resource = ba->name;
     }
 
     switch (r->connection->sockaddr->sa_family) {
@@ -625,13 +669,13 @@ ngx_http_s3_access_allowed(ngx_http_s3_bucket_access_t *ba, ngx_str_t *user,
 
 
 /*
- * The permissions on the request's bucket: from this request's lookup,
- * or the cache; NULL with ctx->lookup_bucket set when they must be asked
- * for (NULL without it: no memory)
+ * The permissions on a bucket: from this request's lookups, or the cache;
+ * NULL with ctx->lookup_bucket set when they must be asked for (NULL
+ * without it: no memory)
  */
 
 static ngx_http_s3_bucket_access_t *
-ngx_http_s3_access_bucket(ngx_http_request_t *r)
+ngx_http_s3_access_bucket(ngx_http_request_t *r, ngx_str_t *name)
 {
     uint32_t                      hash;
     ngx_http_s3_ctx_t            *ctx;
@@ -640,12 +684,9 @@ ngx_http_s3_access_bucket(ngx_http_request_t *r)
 
     ctx = ngx_http_s3_get_ctx(r);
 
-    ba = ctx->baccess;
+    ba = ngx_http_s3_access_known(r, name);
 
-    if (ba && ba->name.len == ctx->bucket.len
-        && ngx_strncmp(ba->name.data, ctx->bucket.data, ctx->bucket.len)
-           == 0)
-    {
+    if (ba) {
         return ba;
     }
 
@@ -653,14 +694,14 @@ ngx_http_s3_access_bucket(ngx_http_request_t *r)
         return NULL;
     }
 
-    hash = ngx_crc32_long(ctx->bucket.data, ctx->bucket.len);
+    hash = ngx_crc32_long(name->data, name->len);
 
     e = (ngx_http_s3_bucket_entry_t *)
             ngx_str_rbtree_lookup(&ngx_http_s3_access_cache.buckets,
-                                  &ctx->bucket, hash);
+                                  name, hash);
 
     if (e == NULL) {
-        ctx->lookup_bucket = 1;
+        ctx->lookup_bucket = *name;
         return NULL;
     }
 
@@ -741,7 +782,33 @@ ngx_http_s3_access_managed(ngx_http_request_t *r, ngx_str_t *ak,
 }
 
 
-/* a managed key (ctx->lookup), or the request's bucket (lookup_bucket) */
+/* what this request looked up already: its bucket, a copy's source */
+
+static ngx_http_s3_bucket_access_t *
+ngx_http_s3_access_known(ngx_http_request_t *r, ngx_str_t *name)
+{
+    ngx_uint_t                     i;
+    ngx_http_s3_ctx_t             *ctx;
+    ngx_http_s3_bucket_access_t   *ba[2];
+
+    ctx = ngx_http_s3_get_ctx(r);
+
+    ba[0] = ctx->baccess;
+    ba[1] = ctx->saccess;
+
+    for (i = 0; i < 2; i++) {
+        if (ba[i] && ba[i]->name.len == name->len
+            && ngx_strncmp(ba[i]->name.data, name->data, name->len) == 0)
+        {
+            return ba[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/* a managed key (ctx->lookup), or a bucket (ctx->lookup_bucket) */
 
 ngx_int_t
 ngx_http_s3_access_lookup(ngx_http_request_t *r)
@@ -762,7 +829,7 @@ ngx_http_s3_access_lookup(ngx_http_request_t *r)
 
     } else {
         op = NGX_HTTP_S3_WIRE_OP_BUCKET_ACCESS;
-        name = &ctx->bucket;
+        name = &ctx->lookup_bucket;
         handler = ngx_http_s3_access_bucket_handler;
     }
 
@@ -932,7 +999,7 @@ ngx_http_s3_access_bucket_handler(ngx_http_s3_meta_req_t *mr)
         {
             ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                           "s3 bucket \"%V\" permissions: bad answer",
-                          &ctx->bucket);
+                          &ctx->lookup_bucket);
             ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
                                             NGX_HTTP_S3_ERR_INTERNAL, NULL));
             return;
@@ -949,7 +1016,7 @@ ngx_http_s3_access_bucket_handler(ngx_http_s3_meta_req_t *mr)
         if (mr->status != NGX_HTTP_S3_WIRE_ST_UNAVAILABLE) {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "s3 bucket \"%V\" permissions lookup failed: %s",
-                          &ctx->bucket,
+                          &ctx->lookup_bucket,
                           ngx_http_s3_meta_status_text(mr->status));
         }
 
@@ -959,7 +1026,7 @@ ngx_http_s3_access_bucket_handler(ngx_http_s3_meta_req_t *mr)
         return;
     }
 
-    ba->name = ctx->bucket;
+    ba->name = ctx->lookup_bucket;
 
     if (ngx_http_s3_access_policy(r, ba, r->pool) != NGX_OK) {
         ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
@@ -969,8 +1036,17 @@ ngx_http_s3_access_bucket_handler(ngx_http_s3_meta_req_t *mr)
 
     ngx_http_s3_access_bucket_cache(r, ba, lk->gen);
 
-    ctx->baccess = ba;
-    ctx->lookup_bucket = 0;
+    if (ba->name.len == ctx->bucket.len
+        && ngx_strncmp(ba->name.data, ctx->bucket.data, ctx->bucket.len)
+           == 0)
+    {
+        ctx->baccess = ba;
+
+    } else {
+        ctx->saccess = ba;
+    }
+
+    ngx_str_null(&ctx->lookup_bucket);
 
     ngx_http_s3_finalize(r, ngx_http_s3_process(r));
 }

@@ -574,6 +574,12 @@ ngx_http_s3_process(ngx_http_request_t *r)
     if (!ctx->auth.root) {
         rc = ngx_http_s3_access_check(r, route->action);
 
+        /* a copy reads its source too */
+
+        if (rc == NGX_OK && (route->flags & NGX_HTTP_S3_COPY)) {
+            rc = ngx_http_s3_access_copy_source(r);
+        }
+
         if (rc == NGX_AGAIN) {
             return ngx_http_s3_access_lookup(r);
         }

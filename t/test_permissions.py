@@ -3,6 +3,7 @@ buckets; the owner or the operator grants another user read or write with
 scripts/s3-admin; every S3 operation family is checked against the grant,
 on every worker, from the next request on."""
 
+import json
 import os
 import subprocess
 
@@ -337,3 +338,53 @@ def test_multipart_follows_the_grant(pserver, alice, bob):
         == len(part)
     bob.s3.abort_multipart_upload(Bucket=bucket, Key='left',
                                   UploadId=up['UploadId'])
+
+
+def test_copy_reads_the_source_and_writes_the_target(pserver, alice, bob):
+    src = new_bucket_name('copysrc')
+    dst = new_bucket_name('copydst')
+    alice.s3.create_bucket(Bucket=src)
+    alice.s3.put_object(Bucket=src, Key='obj', Body=b'to copy')
+    bob.s3.create_bucket(Bucket=dst)
+    source = {'Bucket': src, 'Key': 'obj'}
+
+    # no right on the source: refused, nothing written
+    with client_error(403, 'AccessDenied'):
+        bob.s3.copy_object(Bucket=dst, Key='copy', CopySource=source)
+    with client_error(404, '404'):
+        bob.s3.head_object(Bucket=dst, Key='copy')
+
+    cli_ok(pserver, 'grant', src, 'bob', 'read')
+    bob.s3.copy_object(Bucket=dst, Key='copy', CopySource=source)
+    assert bob.s3.get_object(Bucket=dst, Key='copy')['Body'].read() \
+        == b'to copy'
+
+    # reading the source is not writing it: no copy into alice's bucket
+    with client_error(403, 'AccessDenied'):
+        bob.s3.copy_object(Bucket=src, Key='copy',
+                           CopySource={'Bucket': dst, 'Key': 'copy'})
+
+    # UploadPartCopy reads its source the same way
+    up = bob.s3.create_multipart_upload(Bucket=dst, Key='mp')
+    bob.s3.upload_part_copy(Bucket=dst, Key='mp', UploadId=up['UploadId'],
+                            PartNumber=1, CopySource=source)
+    cli_ok(pserver, 'revoke', src, 'bob')
+    with client_error(403, 'AccessDenied'):
+        bob.s3.upload_part_copy(Bucket=dst, Key='mp',
+                                UploadId=up['UploadId'], PartNumber=2,
+                                CopySource=source)
+    bob.s3.abort_multipart_upload(Bucket=dst, Key='mp',
+                                  UploadId=up['UploadId'])
+
+    # a policy on the source decides too: a prefix allowed to bob
+    alice.s3.put_object(Bucket=src, Key='shared/x', Body=b'shared')
+    alice.s3.put_bucket_policy(Bucket=src, Policy=json.dumps({
+        'Version': '2012-10-17', 'Statement': [{
+            'Effect': 'Allow',
+            'Principal': {'AWS': 'arn:aws:iam:::user/bob'},
+            'Action': 's3:GetObject',
+            'Resource': 'arn:aws:s3:::%s/shared/*' % src}]}))
+    bob.s3.copy_object(Bucket=dst, Key='x',
+                       CopySource={'Bucket': src, 'Key': 'shared/x'})
+    with client_error(403, 'AccessDenied'):
+        bob.s3.copy_object(Bucket=dst, Key='y', CopySource=source)
