@@ -220,7 +220,12 @@ def test_put_bucket_acl_refusals(aserver, alice):
         for headers, body, status, code in [
             ({'x-amz-grant-read': 'uri="%s"' % ALL_USERS}, b'', 501,
              'NotImplemented'),
-            ({}, b'<AccessControlPolicy/>', 501, 'NotImplemented'),
+            ({}, b'<AccessControlPolicy/>', 400, 'MalformedXML'),
+            ({}, b'<AccessControlPolicy><AccessControlList><Grant>'
+                 b'<Grantee><EmailAddress>a@b.c</EmailAddress></Grantee>'
+                 b'<Permission>READ</Permission></Grant>'
+                 b'</AccessControlList></AccessControlPolicy>', 501,
+             'NotImplemented'),
             ({}, b'', 400, 'MissingSecurityHeader'),
             ({'x-amz-acl': 'aws-exec-read'}, b'', 501, 'NotImplemented'),
             ({'x-amz-acl': 'bogus'}, b'', 400, 'InvalidArgument'),
@@ -261,8 +266,23 @@ def test_object_acls_are_the_buckets(aserver, alice, bob):
     with KeepAlive(aserver) as c:
         r = c.request('PUT', '/%s/obj' % b, query=[('acl', '')],
                       body=b'<AccessControlPolicy/>')
-        assert_error(r, 400, 'AccessControlListNotSupported')
+        assert_error(r, 400, 'MalformedXML')
         assert_ok(c.request('HEAD', '/%s/obj' % b))
+
+    # a document that gives nobody more than the bucket does: accepted
+    # (s3cmd puts the source's ACL on a copy); anything else refused
+    doc = request(aserver, 'GET', '/%s/obj' % b, query=[('acl', '')],
+                  access_key=alice.ak, secret=alice.sk).body
+    assert_ok(request(aserver, 'PUT', '/%s/obj' % b, query=[('acl', '')],
+                      body=doc, access_key=alice.ak, secret=alice.sk))
+    more = doc.replace(b'</AccessControlList>', (
+        b'<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/'
+        b'XMLSchema-instance" xsi:type="Group"><URI>%s</URI></Grantee>'
+        b'<Permission>WRITE</Permission></Grant></AccessControlList>')
+        % ALL_USERS.encode())
+    r = request(aserver, 'PUT', '/%s/obj' % b, query=[('acl', '')],
+                body=more, access_key=alice.ak, secret=alice.sk)
+    assert_error(r, 400, 'AccessControlListNotSupported')
 
     # PutObject with an ACL: the same rule, nothing stored when refused
     with client_error(400, 'AccessControlListNotSupported'):
@@ -271,3 +291,47 @@ def test_object_acls_are_the_buckets(aserver, alice, bob):
     alice.s3.put_object(Bucket=b, Key='o2', Body=b'ok', ACL='private')
     assert alice.s3.get_object(Bucket=b, Key='obj')['Body'].read() \
         == b'public body'
+
+
+def test_put_bucket_acl_document(aserver, alice, bob):
+    """An AccessControlPolicy document that says a canned ACL sets it; one
+    that changes the users' grants is 501 (they are s3-admin's)."""
+
+    b = make_bucket(alice)
+    cli_ok(aserver, 'grant', b, 'bob', 'read')
+
+    def get():
+        return request(aserver, 'GET', '/' + b, query=[('acl', '')],
+                       access_key=alice.ak, secret=alice.sk).body
+
+    def put(doc):
+        return request(aserver, 'PUT', '/' + b, query=[('acl', '')],
+                       body=doc, access_key=alice.ak, secret=alice.sk)
+
+    group = (b'<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/'
+             b'XMLSchema-instance" xsi:type="Group"><URI>%s</URI>'
+             b'</Grantee><Permission>READ</Permission></Grant>'
+             % ALL_USERS.encode())
+    doc = get()
+    assert_ok(put(doc.replace(b'</AccessControlList>',
+                              group + b'</AccessControlList>')))
+    assert_ok(anon(aserver, 'GET', '/%s/obj' % b))
+    owner, grants = acl_grants(get())
+    assert ('Group', ALL_USERS, 'READ') in grants
+
+    # back to private with the document GetBucketAcl gave first
+    assert_ok(put(doc))
+    assert_error(anon(aserver, 'GET', '/%s/obj' % b), 403, 'AccessDenied')
+
+    # a user's grant dropped, or added, by a document: not here
+    without_bob = doc.replace(b'<ID>bob</ID>', b'<ID>carol</ID>')
+    assert_error(put(without_bob), 501, 'NotImplemented')
+    assert ('CanonicalUser', 'bob', 'READ') in acl_grants(get())[1]
+
+    # boto3's put_bucket_acl with a policy document
+    acl = alice.s3.get_bucket_acl(Bucket=b)
+    acl['Grants'].append({'Grantee': {'Type': 'Group', 'URI': ALL_USERS},
+                          'Permission': 'READ'})
+    alice.s3.put_bucket_acl(Bucket=b, AccessControlPolicy={
+        'Grants': acl['Grants'], 'Owner': acl['Owner']})
+    assert_ok(anon(aserver, 'GET', '/%s/obj' % b))

@@ -536,7 +536,6 @@ def test_object_not_implemented(server, bucket, method, sub, headers, body):
     ('PUT', 'versioning',
      b'<VersioningConfiguration><Status>Enabled</Status>'
      b'</VersioningConfiguration>'),
-    ('PUT', 'acl', b'<AccessControlPolicy/>'),
     ('GET', 'cors', b''),
     ('GET', 'lifecycle', b''),
     ('PUT', 'tagging', b'<Tagging><TagSet/></Tagging>'),
