@@ -60,9 +60,27 @@ fuzz_parsers(ngx_pool_t *pool, u_char *p, size_t n)
     ngx_str_t                      loc;
     ngx_uint_t                     i, quiet;
     volatile u_char                sink;
-    ngx_array_t                   *keys, *parts;
+    ngx_array_t                   *keys, *parts, *grants;
     ngx_http_s3_xml_part_t        *part;
+    ngx_http_s3_xml_grant_t       *g;
     ngx_http_s3_xml_delete_key_t  *dk;
+
+    /* ACL documents: every grant has a grantee and a permission */
+
+    rc = ngx_http_s3_xml_parse_acl(pool, p, n, &grants);
+
+    if (rc == NGX_OK) {
+        g = grants->elts;
+
+        for (i = 0; i < grants->nelts; i++) {
+            if (g[i].who.data == NULL || g[i].permission.data == NULL) {
+                abort();
+            }
+        }
+
+    } else if (rc != NGX_ERROR && rc != NGX_DECLINED) {
+        abort();
+    }
 
     rc = ngx_http_s3_xml_parse_create_bucket(pool, p, n, &loc);
 

@@ -16,6 +16,8 @@
 #include "ngx_http_s3_wire.h"
 #include "ngx_http_s3_sigv2.h"
 #include "ngx_http_s3_sigv4.h"
+#include "ngx_http_s3_secret.h"
+#include "ngx_http_s3_policy.h"
 #include "ngx_http_s3_xml.h"
 
 
@@ -81,6 +83,9 @@ typedef enum {
     NGX_HTTP_S3_ERR_INVALID_PART,
     NGX_HTTP_S3_ERR_INVALID_PART_ORDER,
     NGX_HTTP_S3_ERR_INVALID_PART_NUMBER,
+    NGX_HTTP_S3_ERR_ACL_NOT_SUPPORTED,
+    NGX_HTTP_S3_ERR_MALFORMED_POLICY,
+    NGX_HTTP_S3_ERR_NO_SUCH_BUCKET_POLICY,
     NGX_HTTP_S3_ERR_LAST
 } ngx_http_s3_err_e;
 
@@ -113,6 +118,13 @@ typedef enum {
     NGX_HTTP_S3_OP_UPLOAD_PART_COPY,
     NGX_HTTP_S3_OP_GET_OBJECT_ATTRIBUTES,
     NGX_HTTP_S3_OP_GET_OBJECT_TAGGING,
+    NGX_HTTP_S3_OP_GET_BUCKET_ACL,
+    NGX_HTTP_S3_OP_PUT_BUCKET_ACL,
+    NGX_HTTP_S3_OP_GET_OBJECT_ACL,
+    NGX_HTTP_S3_OP_PUT_OBJECT_ACL,
+    NGX_HTTP_S3_OP_GET_BUCKET_POLICY,
+    NGX_HTTP_S3_OP_PUT_BUCKET_POLICY,
+    NGX_HTTP_S3_OP_DELETE_BUCKET_POLICY,
     NGX_HTTP_S3_OP_NOT_IMPLEMENTED,
     NGX_HTTP_S3_OP_LAST                /* the number of operations */
 } ngx_http_s3_op_e;
@@ -124,6 +136,44 @@ typedef enum {
  */
 #define NGX_HTTP_S3_SOCKET_DIR     "run"
 #define NGX_HTTP_S3_SOCKET         "/" NGX_HTTP_S3_SOCKET_DIR "/meta.sock"
+
+
+/*
+ * What an operation needs, by the IAM action it is: one table in
+ * ngx_http_s3_access.c gives each its name and the permission it takes;
+ * each row of the routing table names its action.  A new operation
+ * takes an action of this list, or adds one (and a row of the table).
+ */
+
+typedef enum {
+    NGX_HTTP_S3_ACT_LIST_ALL_MY_BUCKETS = 0,
+    NGX_HTTP_S3_ACT_CREATE_BUCKET,
+    NGX_HTTP_S3_ACT_DELETE_BUCKET,
+    NGX_HTTP_S3_ACT_LIST_BUCKET,           /* ListObjects, HeadBucket */
+    NGX_HTTP_S3_ACT_LIST_BUCKET_VERSIONS,
+    NGX_HTTP_S3_ACT_GET_BUCKET_LOCATION,
+    NGX_HTTP_S3_ACT_GET_BUCKET_VERSIONING,
+    NGX_HTTP_S3_ACT_GET_OBJECT,            /* GET and HEAD */
+    NGX_HTTP_S3_ACT_PUT_OBJECT,            /* PUT, multipart, copy into */
+    NGX_HTTP_S3_ACT_DELETE_OBJECT,         /* DELETE, DeleteObjects */
+    NGX_HTTP_S3_ACT_ABORT_MULTIPART_UPLOAD,
+    NGX_HTTP_S3_ACT_LIST_MULTIPART_UPLOAD_PARTS,
+    NGX_HTTP_S3_ACT_LIST_BUCKET_MULTIPART_UPLOADS,
+    NGX_HTTP_S3_ACT_GET_OBJECT_ATTRIBUTES,
+    NGX_HTTP_S3_ACT_GET_OBJECT_TAGGING,
+    NGX_HTTP_S3_ACT_GET_BUCKET_ACL,
+    NGX_HTTP_S3_ACT_PUT_BUCKET_ACL,
+    NGX_HTTP_S3_ACT_GET_OBJECT_ACL,
+    NGX_HTTP_S3_ACT_PUT_OBJECT_ACL,
+    NGX_HTTP_S3_ACT_GET_BUCKET_POLICY,
+    NGX_HTTP_S3_ACT_PUT_BUCKET_POLICY,
+    NGX_HTTP_S3_ACT_DELETE_BUCKET_POLICY,
+    NGX_HTTP_S3_ACT_LAST
+} ngx_http_s3_action_e;
+
+/* what an action takes, beyond NGX_HTTP_S3_PERM_READ and _WRITE */
+#define NGX_HTTP_S3_PERM_OWNER         3    /* the bucket's owner */
+#define NGX_HTTP_S3_PERM_SIGNED        4    /* any user */
 
 
 typedef struct {
@@ -147,6 +197,17 @@ typedef struct {
     ngx_path_t                *path;        /* registered with a manager */
     ngx_flag_t                 enabled;     /* some location uses s3 */
     ngx_shm_zone_t            *metrics_zone;  /* s3_metrics is used */
+
+    /* s3_key_file: ngx_http_s3_master_key_t, the current key first */
+    ngx_array_t               *master_keys;
+
+    /*
+     * the access generation, in shared memory: the metadata process bumps
+     * it on every change of keys, users, bucket owners and permissions;
+     * workers flush their access caches when it moves
+     */
+    ngx_shm_zone_t            *shm_zone;
+    ngx_atomic_t              *access_gen;
 } ngx_http_s3_main_conf_t;
 
 
@@ -176,6 +237,13 @@ typedef struct {
 
 typedef struct {
     ngx_str_t                  access_key;  /* empty: anonymous */
+    ngx_str_t                  user;        /* a managed key's user id;
+                                               empty: root or anonymous */
+    ngx_str_t                  display;     /* that user's display name */
+    ngx_uint_t                 root;        /* an s3_access_key key: the
+                                               operator */
+    ngx_uint_t                 root_only;   /* managed keys are unknown
+                                               (the admin API) */
     ngx_http_s3_payload_e      payload;
     u_char                     sha256[32];  /* for PAYLOAD_SIGNED */
     const char                *message;     /* why it failed, for the reply */
@@ -189,6 +257,33 @@ typedef struct {
     ngx_str_t                  amz_date;
     ngx_str_t                  scope;
 } ngx_http_s3_auth_t;
+
+
+/* a managed access key, as this request's worker knows it */
+
+typedef struct {
+    ngx_str_t                  access_key;
+    ngx_str_t                  secret;      /* plain */
+    ngx_str_t                  user;
+    ngx_str_t                  display;
+    ngx_uint_t                 found;       /* 0: no such key, or disabled */
+} ngx_http_s3_key_info_t;
+
+
+/* who may do what on a bucket, as this request's worker knows it */
+
+typedef struct {
+    ngx_str_t                  name;
+    ngx_uint_t                 found;       /* 0: no such bucket */
+    ngx_str_t                  owner;       /* user id; empty: operator */
+    ngx_uint_t                 acl;         /* NGX_HTTP_S3_ACL_* */
+    ngx_uint_t                 ngrants;
+    ngx_http_s3_grant_t       *grants;
+    ngx_str_t                  policy_text;
+    ngx_http_s3_policy_t      *policy;      /* compiled, or NULL */
+    ngx_uint_t                 policy_bad;  /* stored, but not compiled:
+                                               nobody but the operator */
+} ngx_http_s3_bucket_access_t;
 
 
 typedef struct ngx_http_s3_ctx_s  ngx_http_s3_ctx_t;
@@ -205,6 +300,21 @@ struct ngx_http_s3_ctx_s {
     ngx_http_s3_err_e          error;       /* the S3 error sent, if any */
     off_t                      object_size; /* -1: not known */
     uint64_t                   start;       /* ngx_http_s3_usec(), 0: none */
+    /*
+     * ngx_http_s3_access.c: a key the worker's cache does not know is
+     * looked up (lookup), and the answer kept for the next pass (akey)
+     */
+    ngx_str_t                  lookup;
+    ngx_http_s3_key_info_t    *akey;
+
+    /*
+     * the same for the permissions on the request's bucket; the access
+     * cache it comes from is kept while the request holds it
+     */
+    ngx_str_t                  lookup_bucket;
+    ngx_http_s3_bucket_access_t  *baccess;
+    ngx_http_s3_bucket_access_t  *saccess;   /* of a copy's source */
+    void                      *access_hold;
 
     /* per-operation state, owned by the operation's file */
     void                      *op_ctx;
@@ -250,6 +360,55 @@ ngx_http_s3_ctx_t *ngx_http_s3_create_ctx(ngx_http_request_t *r);
 void ngx_http_s3_identify(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx);
 /* "GetObject": the operation's name in the routing table, or NULL */
 const char *ngx_http_s3_op_name(ngx_http_s3_op_e op);
+/*
+ * parse, authenticate, route, check access and run the operation: what a
+ * content handler returns; runs again after an access lookup
+ */
+ngx_int_t ngx_http_s3_process(ngx_http_request_t *r);
+
+/*
+ * ngx_http_s3_access.c: the worker's cache of managed keys (and of bucket
+ * permissions), flushed when the access generation moves.
+ *
+ * key: NGX_OK with *ki (a copy in the request's pool) for an enabled key;
+ * NGX_DECLINED for no such key or a disabled one; NGX_AGAIN when the
+ * metadata process must be asked: ctx->lookup is set, and the caller
+ * returns what ngx_http_s3_access_lookup() returns.
+ */
+ngx_int_t ngx_http_s3_access_managed(ngx_http_request_t *r, ngx_str_t *ak,
+    ngx_http_s3_key_info_t **ki);
+/*
+ * May the request do what action takes on its bucket: NGX_OK;
+ * NGX_DECLINED (AccessDenied); NGX_AGAIN: the bucket's permissions must
+ * be asked for (ctx->lookup_bucket names it), the caller returns what
+ * ngx_http_s3_access_lookup() returns; NGX_ERROR.
+ */
+ngx_int_t ngx_http_s3_access_check(ngx_http_request_t *r,
+    ngx_http_s3_action_e action);
+/* the same for reading a copy's source (x-amz-copy-source): s3:GetObject */
+ngx_int_t ngx_http_s3_access_copy_source(ngx_http_request_t *r);
+/* NGX_DONE (ngx_http_s3_process() runs again on the answer) or a reply */
+ngx_int_t ngx_http_s3_access_lookup(ngx_http_request_t *r);
+/*
+ * after ngx_http_s3_access_check() let the request in: may it do action
+ * on this object of its bucket (the keys of DeleteObjects): 1 or 0
+ */
+ngx_uint_t ngx_http_s3_access_object(ngx_http_request_t *r,
+    ngx_http_s3_action_e action, ngx_str_t *key);
+/*
+ * x-amz-acl of a bucket: NGX_HTTP_S3_ACL_*; NGX_DECLINED for a canned
+ * ACL that is no bucket permission here (aws-exec-read,
+ * log-delivery-write); NGX_ERROR for no canned ACL at all
+ */
+ngx_int_t ngx_http_s3_access_bucket_acl(ngx_str_t *value);
+/*
+ * x-amz-acl and x-amz-grant-* of an object: NGX_HTTP_S3_OK for none or
+ * what changes nothing (private, bucket-owner-full-control), else
+ * NGX_HTTP_S3_ERR_ACL_NOT_SUPPORTED: permissions are the bucket's
+ */
+ngx_http_s3_err_e ngx_http_s3_access_object_acl(ngx_http_request_t *r);
+/* an object's x-amz-acl that changes nothing: 1, else 0 */
+ngx_uint_t ngx_http_s3_access_object_acl_noop(ngx_str_t *value);
 
 /* ngx_http_s3_error.c */
 
@@ -268,6 +427,12 @@ ngx_int_t ngx_http_s3_send_status_error(ngx_http_request_t *r,
     ngx_uint_t status);
 /* drops the response header lines and fields an earlier pass had set */
 void ngx_http_s3_clear_headers_out(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_chain_t *body);
+
+/* ngx_http_s3_admin.c: the content handler of s3_admin */
+
+ngx_int_t ngx_http_s3_admin_handler(ngx_http_request_t *r);
 
 /* ngx_http_s3_variables.c: $s3_operation, $s3_bucket, ... */
 
@@ -337,6 +502,13 @@ ngx_int_t ngx_http_s3_copy_object(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_upload_part_copy(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_get_object_attributes(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_get_object_tagging(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_get_bucket_acl(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_put_bucket_acl(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_get_object_acl(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_put_object_acl(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_get_bucket_policy(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_put_bucket_policy(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_delete_bucket_policy(ngx_http_request_t *r);
 
 
 /*
@@ -397,6 +569,7 @@ ngx_int_t ngx_http_s3_engine_open(ngx_log_t *log, ngx_str_t *dir,
 void ngx_http_s3_engine_close(void);
 /* the name of the operation being executed, for the log */
 void ngx_http_s3_engine_op(const char *what);
+void ngx_http_s3_engine_request(ngx_uint_t on);
 /* a write failed since the open (no write until a reopen), or not open */
 ngx_uint_t ngx_http_s3_engine_write_failed(void);
 /* room to reopen: NGX_OK or NGX_DECLINED, with the bytes free and needed */

@@ -31,6 +31,7 @@ typedef struct {
     ngx_str_t                  payload_hash;  /* as signed */
     ngx_str_t                 *secret;
     ngx_str_t                 *access_key;    /* configured copy */
+    ngx_http_s3_key_info_t    *managed;       /* or a managed key */
     ngx_uint_t                 presigned;     /* unsigned */
     ngx_uint_t                 v2;            /* Signature Version 2 */
 } ngx_http_s3_auth_req_t;
@@ -40,8 +41,9 @@ typedef struct {
  * This worker's derived signing keys: the key depends only on the secret
  * and the scope (date, region, service), so it changes daily.  Keyed by
  * the access key and the scope as the request names them (both public),
- * and by the configured secret they were derived from.  Direct mapped;
- * a collision costs the four HMACs of a derivation.
+ * and by the secret they were derived from (a managed key's secret is a
+ * copy per request, so the bytes are compared).  Direct mapped; a
+ * collision costs the four HMACs of a derivation.
  */
 
 #define NGX_HTTP_S3_KEY_CACHE         64
@@ -49,9 +51,10 @@ typedef struct {
 #define NGX_HTTP_S3_KEY_CACHE_SCOPE   96
 
 typedef struct {
-    ngx_str_t                 *secret;        /* NULL: empty slot */
+    size_t                     secret_len;    /* 0: empty slot */
     size_t                     ak_len;
     size_t                     scope_len;
+    u_char                     secret[NGX_HTTP_S3_MAX_SECRET_LEN];
     u_char                     ak[NGX_HTTP_S3_KEY_CACHE_AK];
     u_char                     scope[NGX_HTTP_S3_KEY_CACHE_SCOPE];
     u_char                     key[NGX_HTTP_S3_SIGV4_KEY_LEN];
@@ -68,6 +71,7 @@ static ngx_http_s3_err_e ngx_http_s3_auth_key(ngx_http_s3_auth_req_t *ar);
 static ngx_http_s3_err_e ngx_http_s3_auth_payload(ngx_http_s3_auth_req_t *ar,
     ngx_str_t *value);
 static ngx_http_s3_err_e ngx_http_s3_auth_verify(ngx_http_s3_auth_req_t *ar);
+static void ngx_http_s3_auth_done(ngx_http_s3_auth_req_t *ar);
 static ngx_int_t ngx_http_s3_auth_headers(ngx_http_s3_auth_req_t *ar,
     ngx_array_t *headers, ngx_str_t *unsigned_name);
 static ngx_int_t ngx_http_s3_auth_sign(ngx_http_s3_auth_req_t *ar,
@@ -125,6 +129,10 @@ ngx_http_s3_authenticate(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx)
     ngx_http_s3_auth_req_t    ar;
 
     ngx_str_null(&ctx->auth.access_key);
+    ngx_str_null(&ctx->auth.user);
+    ngx_str_null(&ctx->auth.display);
+    ngx_str_null(&ctx->lookup);
+    ctx->auth.root = 0;
     ctx->auth.payload = NGX_HTTP_S3_PAYLOAD_NONE;
 
     ngx_memzero(&ar, sizeof(ngx_http_s3_auth_req_t));
@@ -483,12 +491,20 @@ ngx_http_s3_auth_scope(ngx_http_s3_auth_req_t *ar)
 }
 
 
+/*
+ * The root keys of s3_access_key first, then the managed keys: from the
+ * worker's cache, or (NGX_AGAIN of ngx_http_s3_access_managed(), with
+ * ctx->lookup set) the caller asks the metadata process and comes again
+ */
+
 static ngx_http_s3_err_e
 ngx_http_s3_auth_key(ngx_http_s3_auth_req_t *ar)
 {
+    ngx_int_t                 rc;
     ngx_str_t                *ak;
     ngx_uint_t                i;
     ngx_http_s3_key_t        *k;
+    ngx_http_s3_key_info_t   *ki;
     ngx_http_s3_err_extra_t  *extra;
 
     ak = &ar->sig.access_key;
@@ -504,6 +520,23 @@ ngx_http_s3_auth_key(ngx_http_s3_auth_req_t *ar)
                 ar->secret = &k[i].secret_key;
                 return NGX_HTTP_S3_OK;
             }
+        }
+    }
+
+    if (!ar->ctx->auth.root_only && ngx_http_s3_valid_access_key(ak)) {
+
+        rc = ngx_http_s3_access_managed(ar->r, ak, &ki);
+
+        if (rc == NGX_OK) {
+            ar->managed = ki;
+            ar->access_key = &ki->access_key;
+            ar->secret = &ki->secret;
+            return NGX_HTTP_S3_OK;
+        }
+
+        if (rc == NGX_AGAIN || rc == NGX_ERROR) {
+            /* NGX_AGAIN: ctx->lookup is set, the caller looks it up */
+            return NGX_HTTP_S3_ERR_INTERNAL;
         }
     }
 
@@ -686,13 +719,34 @@ ngx_http_s3_auth_verify(ngx_http_s3_auth_req_t *ar)
                                      NGX_HTTP_S3_AUTH_MISMATCH);
     }
 
-    ar->ctx->auth.access_key = *ar->access_key;
+    ngx_http_s3_auth_done(ar);
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "s3 auth: \"%V\"%s", ar->access_key,
                    ar->presigned ? " presigned" : "");
 
     return NGX_HTTP_S3_OK;
+}
+
+
+/* the signature holds: who sent the request */
+
+static void
+ngx_http_s3_auth_done(ngx_http_s3_auth_req_t *ar)
+{
+    ngx_http_s3_auth_t  *auth;
+
+    auth = &ar->ctx->auth;
+
+    auth->access_key = *ar->access_key;
+
+    if (ar->managed) {
+        auth->user = ar->managed->user;
+        auth->display = ar->managed->display;
+
+    } else {
+        auth->root = 1;
+    }
 }
 
 
@@ -844,11 +898,12 @@ ngx_http_s3_auth_signing_key(ngx_http_s3_auth_req_t *ar, u_char *key)
 
     kc = &ngx_http_s3_key_cache[hash % NGX_HTTP_S3_KEY_CACHE];
 
-    if (kc->secret == ar->secret
-        && kc->ak_len == ak->len
+    if (kc->ak_len == ak->len
         && kc->scope_len == scope->len
         && ngx_memcmp(kc->ak, ak->data, ak->len) == 0
-        && ngx_memcmp(kc->scope, scope->data, scope->len) == 0)
+        && ngx_memcmp(kc->scope, scope->data, scope->len) == 0
+        && ngx_http_s3_sigv4_equal(kc->secret, kc->secret_len,
+                                   ar->secret->data, ar->secret->len))
     {
         ngx_memcpy(key, kc->key, NGX_HTTP_S3_SIGV4_KEY_LEN);
         return NGX_OK;
@@ -862,14 +917,17 @@ ngx_http_s3_auth_signing_key(ngx_http_s3_auth_req_t *ar, u_char *key)
     }
 
     if (ak->len > NGX_HTTP_S3_KEY_CACHE_AK
-        || scope->len > NGX_HTTP_S3_KEY_CACHE_SCOPE)
+        || scope->len > NGX_HTTP_S3_KEY_CACHE_SCOPE
+        || ar->secret->len > NGX_HTTP_S3_MAX_SECRET_LEN
+        || ar->secret->len == 0)
     {
         return NGX_OK;
     }
 
     /* a wrong signature still names a valid scope: the key is right */
 
-    kc->secret = ar->secret;
+    kc->secret_len = ar->secret->len;
+    ngx_memcpy(kc->secret, ar->secret->data, ar->secret->len);
     kc->ak_len = ak->len;
     kc->scope_len = scope->len;
     ngx_memcpy(kc->ak, ak->data, ak->len);
@@ -1208,7 +1266,7 @@ ngx_http_s3_auth_v2_verify(ngx_http_s3_auth_req_t *ar,
                                      NGX_HTTP_S3_AUTH_MISMATCH);
     }
 
-    ar->ctx->auth.access_key = *ar->access_key;
+    ngx_http_s3_auth_done(ar);
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "s3 auth: \"%V\" SigV2%s", ar->access_key,

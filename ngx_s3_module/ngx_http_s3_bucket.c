@@ -58,6 +58,7 @@ ngx_http_s3_list_buckets(ngx_http_request_t *r)
     u_char                      *p;
     ngx_int_t                    n;
     ngx_str_t                    v, token;
+    ngx_http_s3_ctx_t           *ctx;
     ngx_http_s3_wbuf_t           b;
     ngx_http_s3_list_buckets_t  *lb;
 
@@ -133,6 +134,14 @@ ngx_http_s3_list_buckets(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* a user sees the buckets it owns and those it has a grant on */
+
+    ctx = ngx_http_s3_get_ctx(r);
+
+    if (ctx->auth.user.len) {
+        ngx_http_s3_wire_put_str(&b, &ctx->auth.user);
+    }
+
     if (ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_BUCKET_LIST, &b,
                               ngx_http_s3_list_buckets_handler, lb)
         != NGX_OK)
@@ -194,11 +203,23 @@ ngx_http_s3_list_buckets_send(ngx_http_request_t *r,
     ngx_http_s3_xml_init(&w, r->pool);
     ngx_http_s3_xml_root(&w, "ListAllMyBucketsResult");
 
+    /* a user: its id and display name; the operator: the root key */
+
     ngx_http_s3_xml_open(&w, "Owner");
-    ngx_http_s3_xml_text(&w, "ID", ctx->auth.access_key.data,
-                         ctx->auth.access_key.len);
-    ngx_http_s3_xml_text(&w, "DisplayName", ctx->auth.access_key.data,
-                         ctx->auth.access_key.len);
+
+    if (ctx->auth.user.len) {
+        ngx_http_s3_xml_text(&w, "ID", ctx->auth.user.data,
+                             ctx->auth.user.len);
+        ngx_http_s3_xml_text(&w, "DisplayName", ctx->auth.display.data,
+                             ctx->auth.display.len);
+
+    } else {
+        ngx_http_s3_xml_text(&w, "ID", ctx->auth.access_key.data,
+                             ctx->auth.access_key.len);
+        ngx_http_s3_xml_text(&w, "DisplayName", ctx->auth.access_key.data,
+                             ctx->auth.access_key.len);
+    }
+
     ngx_http_s3_xml_close(&w, "Owner");
 
     ngx_http_s3_xml_open(&w, "Buckets");
@@ -320,17 +341,14 @@ ngx_http_s3_create_bucket(ngx_http_request_t *r)
                                       "yet.");
     }
 
-    /* buckets are private: other ACLs are not implemented */
+    /* a canned ACL: who else may read or write (ngx_http_s3_access.c) */
 
     h = ngx_http_s3_header_in(r, "x-amz-acl");
 
-    if (h && !(h->value.len == 7
-               && ngx_strncasecmp(h->value.data, (u_char *) "private", 7)
-                  == 0))
-    {
+    if (h && ngx_http_s3_access_bucket_acl(&h->value) < 0) {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_NOT_IMPLEMENTED,
-                                      "Bucket ACLs other than private are "
-                                      "not implemented.");
+                                      "This canned ACL is not implemented "
+                                      "for buckets.");
     }
 
     if (ngx_http_s3_header_in(r, "x-amz-grant-read")
@@ -359,6 +377,7 @@ ngx_http_s3_create_bucket_body(ngx_http_request_t *r, ngx_str_t *body)
     size_t                    size;
     ngx_str_t                 location, rec;
     ngx_time_t               *tp;
+    ngx_table_elt_t          *h;
     const char               *message;
     ngx_http_s3_ctx_t        *ctx;
     ngx_http_s3_err_e         err;
@@ -393,10 +412,18 @@ ngx_http_s3_create_bucket_body(ngx_http_request_t *r, ngx_str_t *body)
     bk.created = (uint64_t) tp->sec * 1000 + tp->msec;
     bk.region = smcf->region;
     bk.owner = ctx->auth.access_key;
+    bk.owner_user = ctx->auth.user;
+
+    h = ngx_http_s3_header_in(r, "x-amz-acl");
+
+    if (h) {
+        bk.acl = (ngx_uint_t) ngx_http_s3_access_bucket_acl(&h->value);
+    }
     bk.versioning = NGX_HTTP_S3_VERSIONING_OFF;
     bk.object_lock = 0;
 
-    size = 64 + bk.name.len + bk.region.len + bk.owner.len;
+    size = 64 + bk.name.len + bk.region.len + bk.owner.len
+           + bk.owner_user.len;
 
     if (ngx_http_s3_wbuf_init(&rb, r->pool, size) != NGX_OK
         || ngx_http_s3_wbuf_init(&b, r->pool, size + bk.name.len + 8)
@@ -548,10 +575,12 @@ ngx_http_s3_create_bucket_handler(ngx_http_s3_meta_req_t *mr)
 
     case NGX_HTTP_S3_WIRE_ST_EXISTS:
 
+        /* the owner: a user, or the operator (every root key) */
+
         if (ngx_http_s3_bucket_decode(&mr->reply, &bk) == NGX_OK
-            && bk.owner.len == ctx->auth.access_key.len
-            && ngx_strncmp(bk.owner.data, ctx->auth.access_key.data,
-                           bk.owner.len) == 0)
+            && bk.owner_user.len == ctx->auth.user.len
+            && ngx_strncmp(bk.owner_user.data, ctx->auth.user.data,
+                           bk.owner_user.len) == 0)
         {
             rc = ngx_http_s3_send_error(r,
                                         NGX_HTTP_S3_ERR_BUCKET_ALREADY_OWNED,

@@ -175,6 +175,16 @@ ngx_http_s3_delete_objects_body(ngx_http_request_t *r, ngx_str_t *body)
             continue;
         }
 
+        /* s3:DeleteObject on each key, as a bucket policy may say */
+
+        if (!ngx_http_s3_access_object(r, NGX_HTTP_S3_ACT_DELETE_OBJECT,
+                                       &k[i].key))
+        {
+            del->errs[i] = NGX_HTTP_S3_ERR_ACCESS_DENIED;
+            del->msgs[i] = "Access Denied";
+            continue;
+        }
+
         if (ngx_http_s3_wbuf_init(&b, r->pool, 16 + ctx->bucket.len
                                                + k[i].key.len)
             != NGX_OK)

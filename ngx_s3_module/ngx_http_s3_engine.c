@@ -63,6 +63,7 @@ static u_char                   ngx_http_s3_db_failed[
 #if (NGX_HTTP_S3_FAULTS)
 /* the iterator whose step failed by injection, and its error */
 static ngx_http_s3_iter_t      *ngx_http_s3_fault_iter;
+static ngx_uint_t               ngx_http_s3_engine_req;
 static char                    *ngx_http_s3_fault_iter_err;
 #endif
 
@@ -157,6 +158,20 @@ void
 ngx_http_s3_engine_op(const char *what)
 {
     ngx_http_s3_db_what = what;
+}
+
+
+/*
+ * a request runs (faults are injected into requests only: background
+ * work, whose timing a test cannot know, would take them otherwise)
+ */
+
+void
+ngx_http_s3_engine_request(ngx_uint_t on)
+{
+#if (NGX_HTTP_S3_FAULTS)
+    ngx_http_s3_engine_req = on;
+#endif
 }
 
 
@@ -631,6 +646,10 @@ ngx_http_s3_engine_log(ngx_log_t *log, const char *kind, const char *what,
 static char *
 ngx_http_s3_engine_fault(ngx_log_t *log, ngx_uint_t point)
 {
+    if (!ngx_http_s3_engine_req) {
+        return NULL;
+    }
+
     switch (ngx_http_s3_fault(log, point)) {
 
     case NGX_HTTP_S3_FAULT_EIO:

@@ -245,7 +245,19 @@ static ngx_http_s3_err_info_t  ngx_http_s3_errors[] = {
 
     /* NGX_HTTP_S3_ERR_INVALID_PART_NUMBER */
     { ngx_string("InvalidPartNumber"), NGX_HTTP_RANGE_NOT_SATISFIABLE,
-      "The requested partnumber is not satisfiable" }
+      "The requested partnumber is not satisfiable" },
+
+    /* NGX_HTTP_S3_ERR_ACL_NOT_SUPPORTED */
+    { ngx_string("AccessControlListNotSupported"), NGX_HTTP_BAD_REQUEST,
+      "The bucket does not allow ACLs" },
+
+    /* NGX_HTTP_S3_ERR_MALFORMED_POLICY */
+    { ngx_string("MalformedPolicy"), NGX_HTTP_BAD_REQUEST,
+      "Policies must be valid JSON and the first byte must be '{'" },
+
+    /* NGX_HTTP_S3_ERR_NO_SUCH_BUCKET_POLICY */
+    { ngx_string("NoSuchBucketPolicy"), NGX_HTTP_NOT_FOUND,
+      "The bucket policy does not exist" }
 };
 
 
@@ -716,6 +728,24 @@ ngx_http_s3_send_xml(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
+/* the admin API's answers */
+
+ngx_int_t
+ngx_http_s3_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_chain_t *body)
+{
+    r->headers_out.status = status;
+
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    r->allow_ranges = 0;
+
+    return ngx_http_s3_send_chain(r, body);
+}
+
+
 static ngx_int_t
 ngx_http_s3_send_chain(ngx_http_request_t *r, ngx_chain_t *body)
 {
@@ -837,7 +867,7 @@ ngx_http_s3_meta_status_text(ngx_uint_t status)
         "bad request", "error", "unavailable", "no upload", "invalid part",
         "part too small", "bad digest", "checksum missing",
         "checksum type", "too large", "changed", "source too large",
-        "bad range", "checksum needed"
+        "bad range", "checksum needed", "no user"
     };
 
     if (status < sizeof(text) / sizeof(text[0])) {

@@ -20,7 +20,8 @@
  * NGX_HTTP_S3_COPY by the presence of x-amz-copy-source (CopyObject is a
  * PUT with it); the first row that matches wins.  The first column is the
  * operation's name in S3's API reference: $s3_operation and the metrics'
- * label.
+ * label; the last column is the action the operation is, which says what
+ * permission it takes (ngx_http_s3_access.c).
  */
 
 #define NGX_HTTP_S3_NO_BUCKET   0
@@ -40,6 +41,7 @@ typedef struct {
     ngx_http_s3_op_e           op;
     ngx_int_t                (*handler)(ngx_http_request_t *r);
     ngx_uint_t                 flags;
+    ngx_http_s3_action_e       action;     /* what permission it takes */
 } ngx_http_s3_route_t;
 
 
@@ -66,6 +68,11 @@ static char *ngx_http_s3_data(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_s3_access_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_s3_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_s3_admin(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_s3_init_zone(ngx_shm_zone_t *shm_zone, void *data);
 static ngx_int_t ngx_http_s3_init_process(ngx_cycle_t *cycle);
 static void ngx_http_s3_exit_process(ngx_cycle_t *cycle);
 
@@ -111,6 +118,20 @@ static ngx_command_t  ngx_http_s3_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
       ngx_http_s3_access_key,
       NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("s3_key_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_s3_key_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("s3_admin"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_s3_admin,
+      NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
 
@@ -248,88 +269,136 @@ static ngx_str_t  ngx_http_s3_subresources[] = {
 static ngx_http_s3_route_t  ngx_http_s3_routes[] = {
 
     { "ListBuckets", NGX_HTTP_GET, NGX_HTTP_S3_NO_BUCKET, NULL,
-      NGX_HTTP_S3_OP_LIST_BUCKETS, ngx_http_s3_list_buckets, 0 },
+      NGX_HTTP_S3_OP_LIST_BUCKETS, ngx_http_s3_list_buckets, 0,
+      NGX_HTTP_S3_ACT_LIST_ALL_MY_BUCKETS },
 
     { "CreateBucket", NGX_HTTP_PUT, NGX_HTTP_S3_BUCKET, NULL,
       NGX_HTTP_S3_OP_CREATE_BUCKET, ngx_http_s3_create_bucket,
-      NGX_HTTP_S3_ACL },
+      NGX_HTTP_S3_ACL, NGX_HTTP_S3_ACT_CREATE_BUCKET },
 
     { "DeleteBucket", NGX_HTTP_DELETE, NGX_HTTP_S3_BUCKET, NULL,
-      NGX_HTTP_S3_OP_DELETE_BUCKET, ngx_http_s3_delete_bucket, 0 },
+      NGX_HTTP_S3_OP_DELETE_BUCKET, ngx_http_s3_delete_bucket, 0,
+      NGX_HTTP_S3_ACT_DELETE_BUCKET },
 
     { "HeadBucket", NGX_HTTP_HEAD, NGX_HTTP_S3_BUCKET, NULL,
-      NGX_HTTP_S3_OP_HEAD_BUCKET, ngx_http_s3_head_bucket, 0 },
+      NGX_HTTP_S3_OP_HEAD_BUCKET, ngx_http_s3_head_bucket, 0,
+      NGX_HTTP_S3_ACT_LIST_BUCKET },
 
     { "GetBucketLocation", NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "location",
-      NGX_HTTP_S3_OP_GET_BUCKET_LOCATION, ngx_http_s3_get_bucket_location, 0 },
+      NGX_HTTP_S3_OP_GET_BUCKET_LOCATION, ngx_http_s3_get_bucket_location, 0,
+      NGX_HTTP_S3_ACT_GET_BUCKET_LOCATION },
 
     { "GetBucketVersioning", NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "versioning",
       NGX_HTTP_S3_OP_GET_BUCKET_VERSIONING,
-      ngx_http_s3_get_bucket_versioning, 0 },
+      ngx_http_s3_get_bucket_versioning, 0,
+      NGX_HTTP_S3_ACT_GET_BUCKET_VERSIONING },
 
     { "ListObjects", NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, NULL,
-      NGX_HTTP_S3_OP_LIST_OBJECTS, ngx_http_s3_list_objects, 0 },
+      NGX_HTTP_S3_OP_LIST_OBJECTS, ngx_http_s3_list_objects, 0,
+      NGX_HTTP_S3_ACT_LIST_BUCKET },
 
     { "ListObjectsV2", NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "list-type",
-      NGX_HTTP_S3_OP_LIST_OBJECTS_V2, ngx_http_s3_list_objects, 0 },
+      NGX_HTTP_S3_OP_LIST_OBJECTS_V2, ngx_http_s3_list_objects, 0,
+      NGX_HTTP_S3_ACT_LIST_BUCKET },
 
     { "ListObjectVersions", NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "versions",
-      NGX_HTTP_S3_OP_LIST_OBJECT_VERSIONS, ngx_http_s3_list_objects, 0 },
+      NGX_HTTP_S3_OP_LIST_OBJECT_VERSIONS, ngx_http_s3_list_objects, 0,
+      NGX_HTTP_S3_ACT_LIST_BUCKET_VERSIONS },
 
     { "DeleteObjects", NGX_HTTP_POST, NGX_HTTP_S3_BUCKET, "delete",
-      NGX_HTTP_S3_OP_DELETE_OBJECTS, ngx_http_s3_delete_objects, 0 },
+      NGX_HTTP_S3_OP_DELETE_OBJECTS, ngx_http_s3_delete_objects, 0,
+      NGX_HTTP_S3_ACT_DELETE_OBJECT },
 
     { "ListMultipartUploads", NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "uploads",
       NGX_HTTP_S3_OP_LIST_MULTIPART_UPLOADS,
-      ngx_http_s3_list_multipart_uploads, 0 },
+      ngx_http_s3_list_multipart_uploads, 0,
+      NGX_HTTP_S3_ACT_LIST_BUCKET_MULTIPART_UPLOADS },
 
     { "CopyObject", NGX_HTTP_PUT, NGX_HTTP_S3_KEY, NULL,
       NGX_HTTP_S3_OP_COPY_OBJECT, ngx_http_s3_copy_object,
-      NGX_HTTP_S3_COPY|NGX_HTTP_S3_ACL },
+      NGX_HTTP_S3_COPY|NGX_HTTP_S3_ACL, NGX_HTTP_S3_ACT_PUT_OBJECT },
 
     { "PutObject", NGX_HTTP_PUT, NGX_HTTP_S3_KEY, NULL,
       NGX_HTTP_S3_OP_PUT_OBJECT, ngx_http_s3_put_object,
-      NGX_HTTP_S3_ACL },
+      NGX_HTTP_S3_ACL, NGX_HTTP_S3_ACT_PUT_OBJECT },
 
     { "GetObjectAttributes", NGX_HTTP_GET, NGX_HTTP_S3_KEY, "attributes",
       NGX_HTTP_S3_OP_GET_OBJECT_ATTRIBUTES,
-      ngx_http_s3_get_object_attributes, 0 },
+      ngx_http_s3_get_object_attributes, 0,
+      NGX_HTTP_S3_ACT_GET_OBJECT_ATTRIBUTES },
 
     { "GetObjectTagging", NGX_HTTP_GET, NGX_HTTP_S3_KEY, "tagging",
-      NGX_HTTP_S3_OP_GET_OBJECT_TAGGING, ngx_http_s3_get_object_tagging, 0 },
+      NGX_HTTP_S3_OP_GET_OBJECT_TAGGING, ngx_http_s3_get_object_tagging, 0,
+      NGX_HTTP_S3_ACT_GET_OBJECT_TAGGING },
 
     { "GetObject", NGX_HTTP_GET, NGX_HTTP_S3_KEY, NULL,
-      NGX_HTTP_S3_OP_GET_OBJECT, ngx_http_s3_get_object, 0 },
+      NGX_HTTP_S3_OP_GET_OBJECT, ngx_http_s3_get_object, 0,
+      NGX_HTTP_S3_ACT_GET_OBJECT },
 
     { "HeadObject", NGX_HTTP_HEAD, NGX_HTTP_S3_KEY, NULL,
-      NGX_HTTP_S3_OP_HEAD_OBJECT, ngx_http_s3_get_object, 0 },
+      NGX_HTTP_S3_OP_HEAD_OBJECT, ngx_http_s3_get_object, 0,
+      NGX_HTTP_S3_ACT_GET_OBJECT },
 
     { "DeleteObject", NGX_HTTP_DELETE, NGX_HTTP_S3_KEY, NULL,
-      NGX_HTTP_S3_OP_DELETE_OBJECT, ngx_http_s3_delete_object, 0 },
+      NGX_HTTP_S3_OP_DELETE_OBJECT, ngx_http_s3_delete_object, 0,
+      NGX_HTTP_S3_ACT_DELETE_OBJECT },
 
     { "CreateMultipartUpload", NGX_HTTP_POST, NGX_HTTP_S3_KEY, "uploads",
       NGX_HTTP_S3_OP_CREATE_MULTIPART_UPLOAD,
-      ngx_http_s3_create_multipart_upload, NGX_HTTP_S3_ACL },
+      ngx_http_s3_create_multipart_upload, NGX_HTTP_S3_ACL,
+      NGX_HTTP_S3_ACT_PUT_OBJECT },
 
     { "UploadPartCopy", NGX_HTTP_PUT, NGX_HTTP_S3_KEY, "uploadId",
       NGX_HTTP_S3_OP_UPLOAD_PART_COPY, ngx_http_s3_upload_part_copy,
-      NGX_HTTP_S3_COPY },
+      NGX_HTTP_S3_COPY, NGX_HTTP_S3_ACT_PUT_OBJECT },
 
     { "UploadPart", NGX_HTTP_PUT, NGX_HTTP_S3_KEY, "uploadId",
-      NGX_HTTP_S3_OP_UPLOAD_PART, ngx_http_s3_upload_part, 0 },
+      NGX_HTTP_S3_OP_UPLOAD_PART, ngx_http_s3_upload_part, 0,
+      NGX_HTTP_S3_ACT_PUT_OBJECT },
 
     { "CompleteMultipartUpload", NGX_HTTP_POST, NGX_HTTP_S3_KEY, "uploadId",
       NGX_HTTP_S3_OP_COMPLETE_MULTIPART_UPLOAD,
-      ngx_http_s3_complete_multipart_upload, 0 },
+      ngx_http_s3_complete_multipart_upload, 0,
+      NGX_HTTP_S3_ACT_PUT_OBJECT },
 
     { "AbortMultipartUpload", NGX_HTTP_DELETE, NGX_HTTP_S3_KEY, "uploadId",
       NGX_HTTP_S3_OP_ABORT_MULTIPART_UPLOAD,
-      ngx_http_s3_abort_multipart_upload, 0 },
+      ngx_http_s3_abort_multipart_upload, 0,
+      NGX_HTTP_S3_ACT_ABORT_MULTIPART_UPLOAD },
 
     { "ListParts", NGX_HTTP_GET, NGX_HTTP_S3_KEY, "uploadId",
-      NGX_HTTP_S3_OP_LIST_PARTS, ngx_http_s3_list_parts, 0 },
+      NGX_HTTP_S3_OP_LIST_PARTS, ngx_http_s3_list_parts, 0,
+      NGX_HTTP_S3_ACT_LIST_MULTIPART_UPLOAD_PARTS },
 
-    { NULL, 0, 0, NULL, NGX_HTTP_S3_OP_NONE, NULL, 0 }
+    { "GetBucketAcl", NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "acl",
+      NGX_HTTP_S3_OP_GET_BUCKET_ACL, ngx_http_s3_get_bucket_acl, 0,
+      NGX_HTTP_S3_ACT_GET_BUCKET_ACL },
+
+    { "PutBucketAcl", NGX_HTTP_PUT, NGX_HTTP_S3_BUCKET, "acl",
+      NGX_HTTP_S3_OP_PUT_BUCKET_ACL, ngx_http_s3_put_bucket_acl,
+      NGX_HTTP_S3_ACL, NGX_HTTP_S3_ACT_PUT_BUCKET_ACL },
+
+    { "GetObjectAcl", NGX_HTTP_GET, NGX_HTTP_S3_KEY, "acl",
+      NGX_HTTP_S3_OP_GET_OBJECT_ACL, ngx_http_s3_get_object_acl, 0,
+      NGX_HTTP_S3_ACT_GET_OBJECT_ACL },
+
+    { "PutObjectAcl", NGX_HTTP_PUT, NGX_HTTP_S3_KEY, "acl",
+      NGX_HTTP_S3_OP_PUT_OBJECT_ACL, ngx_http_s3_put_object_acl,
+      NGX_HTTP_S3_ACL, NGX_HTTP_S3_ACT_PUT_OBJECT_ACL },
+
+    { "GetBucketPolicy", NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "policy",
+      NGX_HTTP_S3_OP_GET_BUCKET_POLICY, ngx_http_s3_get_bucket_policy, 0,
+      NGX_HTTP_S3_ACT_GET_BUCKET_POLICY },
+
+    { "PutBucketPolicy", NGX_HTTP_PUT, NGX_HTTP_S3_BUCKET, "policy",
+      NGX_HTTP_S3_OP_PUT_BUCKET_POLICY, ngx_http_s3_put_bucket_policy, 0,
+      NGX_HTTP_S3_ACT_PUT_BUCKET_POLICY },
+
+    { "DeleteBucketPolicy", NGX_HTTP_DELETE, NGX_HTTP_S3_BUCKET, "policy",
+      NGX_HTTP_S3_OP_DELETE_BUCKET_POLICY, ngx_http_s3_delete_bucket_policy,
+      0, NGX_HTTP_S3_ACT_DELETE_BUCKET_POLICY },
+
+    { NULL, 0, 0, NULL, NGX_HTTP_S3_OP_NONE, NULL, 0, 0 }
 };
 
 
@@ -339,12 +408,9 @@ static ngx_uint_t  ngx_http_s3_request_counter;
 static ngx_int_t
 ngx_http_s3_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                 rc;
     ngx_str_t                 v;
-    ngx_uint_t                known, status;
-    ngx_table_elt_t          *h;
+    ngx_uint_t                status, known;
     ngx_http_s3_ctx_t        *ctx;
-    ngx_http_s3_err_e         err;
     ngx_http_s3_route_t      *route;
     ngx_http_s3_loc_conf_t   *slcf;
 
@@ -383,11 +449,11 @@ ngx_http_s3_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    slcf = ngx_http_get_module_loc_conf(r, ngx_http_s3_module);
-
     if (status) {
 
         /* the resource, if the request line got that far */
+
+        slcf = ngx_http_get_module_loc_conf(r, ngx_http_s3_module);
 
         if (ngx_http_s3_parse(r, ctx, slcf) != NGX_OK) {
             ngx_str_null(&ctx->bucket);
@@ -403,6 +469,25 @@ ngx_http_s3_handler(ngx_http_request_t *r)
 
         return ngx_http_s3_send_status_error(r, status);
     }
+
+    return ngx_http_s3_process(r);
+}
+
+
+ngx_int_t
+ngx_http_s3_process(ngx_http_request_t *r)
+{
+    ngx_int_t                 rc;
+    ngx_str_t                 v;
+    ngx_uint_t                known;
+    ngx_table_elt_t          *h;
+    ngx_http_s3_ctx_t        *ctx;
+    ngx_http_s3_err_e         err;
+    ngx_http_s3_route_t      *route;
+    ngx_http_s3_loc_conf_t   *slcf;
+
+    ctx = ngx_http_s3_get_ctx(r);
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_s3_module);
 
     if (ngx_http_s3_parse(r, ctx, slcf) != NGX_OK) {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_URI,
@@ -420,11 +505,24 @@ ngx_http_s3_handler(ngx_http_request_t *r)
 
     err = ngx_http_s3_authenticate(r, ctx);
 
+    if (ctx->lookup.len) {
+        /* a managed key this worker does not know yet */
+        return ngx_http_s3_access_lookup(r);
+    }
+
     if (err != NGX_HTTP_S3_OK) {
         return ngx_http_s3_send_error(r, err, ctx->auth.message);
     }
 
-    if (ctx->auth.access_key.len == 0) {
+    /*
+     * anonymous: only what a bucket's canned ACL lets everyone do (the
+     * access check below); nothing without a bucket
+     */
+
+    if (ctx->auth.access_key.len == 0
+        && (ctx->bucket.len == 0
+            || !ngx_http_s3_valid_bucket_name(&ctx->bucket)))
+    {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_ACCESS_DENIED,
                                       "Access Denied");
     }
@@ -453,6 +551,11 @@ ngx_http_s3_handler(ngx_http_request_t *r)
     }
 
     if (route == NULL) {
+        if (ctx->auth.access_key.len == 0) {
+            return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_ACCESS_DENIED,
+                                          "Access Denied");
+        }
+
         if (!known
             && !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_PUT
                               |NGX_HTTP_POST|NGX_HTTP_DELETE)))
@@ -481,6 +584,32 @@ ngx_http_s3_handler(ngx_http_request_t *r)
 
         if (h && !ngx_http_s3_canned_acl(&h->value)) {
             return ngx_http_s3_send_bad_acl(r, &h->value);
+        }
+    }
+
+    /* the permission the operation takes: root keys have every one */
+
+    if (!ctx->auth.root) {
+        rc = ngx_http_s3_access_check(r, route->action);
+
+        /* a copy reads its source too */
+
+        if (rc == NGX_OK && (route->flags & NGX_HTTP_S3_COPY)) {
+            rc = ngx_http_s3_access_copy_source(r);
+        }
+
+        if (rc == NGX_AGAIN) {
+            return ngx_http_s3_access_lookup(r);
+        }
+
+        if (rc == NGX_DECLINED) {
+            return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_ACCESS_DENIED,
+                                          "Access Denied");
+        }
+
+        if (rc != NGX_OK) {
+            return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL,
+                                          NULL);
         }
     }
 
@@ -1107,6 +1236,7 @@ ngx_http_s3_create_main_conf(ngx_conf_t *cf)
     smcf->orphan_grace = NGX_CONF_UNSET;
     smcf->multipart_expiry = NGX_CONF_UNSET;
     smcf->keys = NGX_CONF_UNSET_PTR;
+    smcf->master_keys = NGX_CONF_UNSET_PTR;
 
     return smcf;
 }
@@ -1135,6 +1265,7 @@ ngx_http_s3_init_main_conf(ngx_conf_t *cf, void *conf)
                       smcf->orphan_grace);
     }
     ngx_conf_init_ptr_value(smcf->keys, NULL);
+    ngx_conf_init_ptr_value(smcf->master_keys, NULL);
 
     if (smcf->region.len == 0) {
         ngx_str_set(&smcf->region, "us-east-1");
@@ -1215,7 +1346,7 @@ ngx_http_s3_data(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_s3_main_conf_t *smcf = conf;
 
     u_char     *p;
-    ngx_str_t  *value;
+    ngx_str_t  *value, name;
 
     if (smcf->data.len) {
         return "is duplicate";
@@ -1273,7 +1404,55 @@ ngx_http_s3_data(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    /* the access generation: workers and the metadata process share it */
+
+    ngx_str_set(&name, "s3_access");
+
+    smcf->shm_zone = ngx_shared_memory_add(cf, &name, 8 * ngx_pagesize,
+                                           &ngx_http_s3_module);
+    if (smcf->shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->shm_zone->init = ngx_http_s3_init_zone;
+    smcf->shm_zone->data = smcf;
+
     return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_s3_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_s3_main_conf_t  *osmcf = data;
+
+    ngx_slab_pool_t          *shpool;
+    ngx_http_s3_main_conf_t  *smcf;
+
+    smcf = shm_zone->data;
+
+    if (osmcf) {
+        /* a reload: the counter goes on */
+        smcf->access_gen = osmcf->access_gen;
+        return NGX_OK;
+    }
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        smcf->access_gen = shpool->data;
+        return NGX_OK;
+    }
+
+    smcf->access_gen = ngx_slab_alloc(shpool, sizeof(ngx_atomic_t));
+    if (smcf->access_gen == NULL) {
+        return NGX_ERROR;
+    }
+
+    *smcf->access_gen = 1;
+    shpool->data = (void *) smcf->access_gen;
+
+    return NGX_OK;
 }
 
 
@@ -1317,6 +1496,143 @@ ngx_http_s3_access_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     k->access_key = value[1];
     k->secret_key = value[2];
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * s3_key_file: read once here, in the master (so the file may belong to
+ * root alone); the metadata process seals and opens secrets with it
+ */
+
+static char *
+ngx_http_s3_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_s3_main_conf_t *smcf = conf;
+
+    char             *rv;
+    u_char           *buf;
+    size_t            size;
+    ssize_t           n;
+    ngx_str_t        *value, path;
+    ngx_uint_t        line;
+    ngx_file_t        file;
+    const char       *err;
+    ngx_file_info_t   fi;
+
+    if (smcf->master_keys != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+
+    file.name = path;
+    file.log = cf->log;
+    file.fd = ngx_open_file(path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (file.fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%s\" failed", path.data);
+        return NGX_CONF_ERROR;
+    }
+
+    rv = NGX_CONF_ERROR;
+    buf = NULL;
+
+    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_fd_info_n " \"%s\" failed", path.data);
+        goto done;
+    }
+
+    if (fi.st_mode & (S_IRWXG|S_IRWXO)) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "s3_key_file \"%s\" is readable by others "
+                           "than its owner", path.data);
+    }
+
+    size = (size_t) ngx_file_size(&fi);
+
+    if (size > 64 * 1024) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "s3_key_file \"%s\" is too large", path.data);
+        goto done;
+    }
+
+    buf = ngx_alloc(size + 1, cf->log);
+    if (buf == NULL) {
+        goto done;
+    }
+
+    n = ngx_read_file(&file, buf, size, 0);
+
+    if (n == NGX_ERROR) {
+        goto done;
+    }
+
+    smcf->master_keys = ngx_array_create(cf->pool, 2,
+                                         sizeof(ngx_http_s3_master_key_t));
+    if (smcf->master_keys == NULL) {
+        goto done;
+    }
+
+    if (ngx_http_s3_secret_parse_keys(buf, n, smcf->master_keys, &line, &err)
+        != NGX_OK)
+    {
+        if (line) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "s3_key_file \"%s\", line %ui: %s",
+                               path.data, line, err);
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "s3_key_file \"%s\": %s", path.data, err);
+        }
+
+        goto done;
+    }
+
+    rv = NGX_CONF_OK;
+
+done:
+
+    if (buf) {
+        ngx_explicit_memzero(buf, size);
+        ngx_free(buf);
+    }
+
+    if (ngx_close_file(file.fd) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
+                           ngx_close_file_n " \"%s\" failed", path.data);
+    }
+
+    return rv;
+}
+
+
+static char *
+ngx_http_s3_admin(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+    ngx_http_s3_main_conf_t   *smcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler) {
+        return "is duplicate, or the location has another handler";
+    }
+
+    clcf->handler = ngx_http_s3_admin_handler;
+
+    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_s3_module);
+    smcf->enabled = 1;
 
     return NGX_CONF_OK;
 }

@@ -336,21 +336,13 @@ ngx_http_s3_put_headers(ngx_http_request_t *r, ngx_http_s3_object_t *o,
             return NGX_HTTP_S3_ERR_NOT_IMPLEMENTED;
 
         } else if (ngx_http_s3_header_prefix(&h[i], "x-amz-grant-")) {
-            *message = "Object ACLs are not implemented.";
-            return NGX_HTTP_S3_ERR_NOT_IMPLEMENTED;
+            /* permissions are the bucket's (ngx_http_s3_access.c) */
+            return NGX_HTTP_S3_ERR_ACL_NOT_SUPPORTED;
 
         } else if (ngx_http_s3_header_is(&h[i], "x-amz-acl")) {
 
-            if (!(h[i].value.len == 7
-                  && ngx_strncasecmp(h[i].value.data, (u_char *) "private", 7)
-                     == 0)
-                && !(h[i].value.len == 25
-                     && ngx_strncasecmp(h[i].value.data,
-                                        (u_char *) "bucket-owner-full-control",
-                                        25) == 0))
-            {
-                *message = "Object ACLs are not implemented.";
-                return NGX_HTTP_S3_ERR_NOT_IMPLEMENTED;
+            if (!ngx_http_s3_access_object_acl_noop(&h[i].value)) {
+                return NGX_HTTP_S3_ERR_ACL_NOT_SUPPORTED;
             }
 
         } else if (ngx_http_s3_header_is(&h[i], "x-amz-storage-class")) {

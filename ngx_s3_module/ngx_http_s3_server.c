@@ -124,7 +124,21 @@ static ngx_http_s3_op_pt  ngx_http_s3_ops[NGX_HTTP_S3_WIRE_OP_LAST] = {
     ngx_http_s3_op_part_list,
     ngx_http_s3_op_upload_list,
     ngx_http_s3_op_object_copy,
-    ngx_http_s3_op_part_copy
+    ngx_http_s3_op_part_copy,
+    ngx_http_s3_op_user_create,
+    ngx_http_s3_op_user_list,
+    ngx_http_s3_op_user_delete,
+    ngx_http_s3_op_key_create,
+    ngx_http_s3_op_key_get,
+    ngx_http_s3_op_key_list,
+    ngx_http_s3_op_key_status,
+    ngx_http_s3_op_key_delete,
+    ngx_http_s3_op_grant_set,
+    ngx_http_s3_op_bucket_access,
+    ngx_http_s3_op_bucket_access_list,
+    ngx_http_s3_op_bucket_acl_set,
+    ngx_http_s3_op_policy_set,
+    ngx_http_s3_op_policy_get
 };
 
 
@@ -219,7 +233,7 @@ ngx_http_s3_server_open(ngx_cycle_t *cycle, ngx_http_s3_main_conf_t *smcf)
         if (value.len == 1 && value.data[0] == NGX_HTTP_S3_FORMAT_VERSION[0]) {
             ngx_http_s3_engine_free(&value);
             ngx_http_s3_srv_sweep_start(smcf, cycle->log);
-            return NGX_OK;
+            return ngx_http_s3_srv_keys_reseal(cycle->log);
         }
 
         if (value.len != 1 || value.data[0] != '1') {
@@ -265,7 +279,7 @@ ngx_http_s3_server_open(ngx_cycle_t *cycle, ngx_http_s3_main_conf_t *smcf)
 
     ngx_http_s3_srv_sweep_start(smcf, cycle->log);
 
-    return NGX_OK;
+    return ngx_http_s3_srv_keys_reseal(cycle->log);
 }
 
 
@@ -1021,7 +1035,9 @@ ngx_http_s3_server_execute(ngx_log_t *log, uint32_t op, ngx_str_t *req,
     ngx_http_s3_engine_op(ngx_http_s3_op_names[op] ? ngx_http_s3_op_names[op]
                                                    : "request");
 
+    ngx_http_s3_engine_request(1);
     *status = ngx_http_s3_ops[op](&ex);
+    ngx_http_s3_engine_request(0);
 
     ngx_destroy_pool(ex.pool);
 
@@ -1195,6 +1211,72 @@ ngx_http_s3_srv_bucket_exists(ngx_http_s3_exec_t *ex, ngx_str_t *bucket)
 
     return (rc == NGX_DECLINED) ? NGX_HTTP_S3_WIRE_ST_NO_BUCKET
                                 : NGX_HTTP_S3_WIRE_ST_ERROR;
+}
+
+
+ngx_int_t
+ngx_http_s3_srv_scan(ngx_http_s3_exec_t *ex, ngx_str_t *prefix,
+    ngx_http_s3_scan_pt handler, void *data)
+{
+    ngx_int_t            rc;
+    ngx_str_t            k, v;
+    ngx_http_s3_iter_t  *it;
+
+    it = ngx_http_s3_engine_iter();
+
+    rc = NGX_OK;
+
+    for (ngx_http_s3_iter_seek(it, prefix->data, prefix->len);
+         ngx_http_s3_iter_valid(it);
+         ngx_http_s3_iter_next(it))
+    {
+        ngx_http_s3_iter_key(it, &k);
+
+        if (k.len < prefix->len
+            || ngx_memcmp(k.data, prefix->data, prefix->len) != 0)
+        {
+            break;
+        }
+
+        ngx_http_s3_iter_value(it, &v);
+
+        rc = handler(ex, &k, &v, data);
+
+        if (rc != NGX_OK) {
+            break;
+        }
+    }
+
+    if (rc == NGX_OK && !ngx_http_s3_iter_valid(it)
+        && ngx_http_s3_iter_status(ex->log, it) != NGX_OK)
+    {
+        /* a failed read is not the end of the records */
+        rc = NGX_ERROR;
+    }
+
+    ngx_http_s3_iter_destroy(it);
+
+    return (rc == NGX_ERROR) ? NGX_ERROR : NGX_OK;
+}
+
+
+ngx_http_s3_main_conf_t *
+ngx_http_s3_srv_conf(void)
+{
+    return ngx_http_s3_server_conf;
+}
+
+
+void
+ngx_http_s3_srv_access_changed(void)
+{
+    ngx_http_s3_main_conf_t  *smcf;
+
+    smcf = ngx_http_s3_server_conf;
+
+    if (smcf && smcf->access_gen) {
+        (void) ngx_atomic_fetch_add(smcf->access_gen, 1);
+    }
 }
 
 

@@ -87,6 +87,26 @@ ngx_int_t ngx_http_s3_srv_commit(ngx_http_s3_exec_t *ex, const char *what);
 /* format 1 to 2: every body of every object record gets its count */
 ngx_int_t ngx_http_s3_srv_refs_rebuild(ngx_log_t *log);
 
+/*
+ * every record whose key starts with prefix, in order: handler returns
+ * NGX_OK to go on, NGX_DONE to stop, NGX_ERROR; key and value are valid
+ * during the call only.  NGX_OK, or NGX_ERROR (a failed read is logged)
+ */
+typedef ngx_int_t (*ngx_http_s3_scan_pt)(ngx_http_s3_exec_t *ex,
+    ngx_str_t *key, ngx_str_t *value, void *data);
+
+ngx_int_t ngx_http_s3_srv_scan(ngx_http_s3_exec_t *ex, ngx_str_t *prefix,
+    ngx_http_s3_scan_pt handler, void *data);
+
+/* the configuration the metadata process runs with */
+ngx_http_s3_main_conf_t *ngx_http_s3_srv_conf(void);
+
+/*
+ * after a committed change of who may do what (keys, users, bucket owners
+ * and permissions): bump the access generation, workers drop their caches
+ */
+void ngx_http_s3_srv_access_changed(void);
+
 
 /* ngx_http_s3_srv_bucket.c */
 
@@ -145,6 +165,40 @@ void ngx_http_s3_srv_sweep_start(ngx_http_s3_main_conf_t *smcf,
 
 ngx_uint_t ngx_http_s3_op_object_copy(ngx_http_s3_exec_t *ex);
 ngx_uint_t ngx_http_s3_op_part_copy(ngx_http_s3_exec_t *ex);
+
+/* ngx_http_s3_srv_keys.c */
+
+ngx_uint_t ngx_http_s3_op_user_create(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_user_list(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_user_delete(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_key_create(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_key_get(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_key_list(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_key_status(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_key_delete(ngx_http_s3_exec_t *ex);
+/* at open: secrets sealed with an older s3_key_file key are sealed anew */
+ngx_int_t ngx_http_s3_srv_keys_reseal(ngx_log_t *log);
+
+/* ngx_http_s3_srv_access.c */
+
+ngx_uint_t ngx_http_s3_op_grant_set(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_bucket_access(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_bucket_access_list(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_bucket_acl_set(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_policy_set(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_policy_get(ngx_http_s3_exec_t *ex);
+/* into ex->batch: the removal of every setting ("S") of a bucket */
+ngx_int_t ngx_http_s3_srv_settings_drop(ngx_http_s3_exec_t *ex,
+    ngx_str_t *bucket);
+/*
+ * into ex->batch: the removal of every grant on a bucket (user NULL) or
+ * of every grant of a user (bucket NULL); NGX_OK or NGX_ERROR
+ */
+ngx_int_t ngx_http_s3_srv_grants_drop(ngx_http_s3_exec_t *ex,
+    ngx_str_t *bucket, ngx_str_t *user);
+/* 1 if the user owns the bucket (its record) or has a grant on it */
+ngx_uint_t ngx_http_s3_srv_bucket_visible(ngx_http_s3_exec_t *ex,
+    ngx_str_t *rec, ngx_str_t *user);
 
 
 #endif /* _NGX_HTTP_S3_SRV_H_INCLUDED_ */

@@ -60,6 +60,9 @@ ngx_http_s3_op_bucket_create(ngx_http_s3_exec_t *ex)
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 
+    /* workers may hold "no such bucket" for it */
+    ngx_http_s3_srv_access_changed();
+
     return NGX_HTTP_S3_WIRE_ST_OK;
 }
 
@@ -156,11 +159,21 @@ ngx_http_s3_op_bucket_delete(ngx_http_s3_exec_t *ex)
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 
+    /* its permissions go with it: a bucket of the name made later is new */
+
+    if (ngx_http_s3_srv_grants_drop(ex, &name, NULL) != NGX_OK
+        || ngx_http_s3_srv_settings_drop(ex, &name) != NGX_OK)
+    {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
     ngx_http_s3_batch_delete(ex->batch, &k);
 
     if (ngx_http_s3_srv_commit(ex, "DeleteBucket") != NGX_OK) {
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
+
+    ngx_http_s3_srv_access_changed();
 
     return NGX_HTTP_S3_WIRE_ST_OK;
 }
@@ -172,8 +185,20 @@ ngx_http_s3_op_bucket_list(ngx_http_s3_exec_t *ex)
     size_t               count_at;
     u_char              *p;
     uint32_t             n;
-    ngx_str_t            k, v;
+    ngx_str_t            k, v, user;
     ngx_http_s3_iter_t  *it;
+
+    /* a user's list: the buckets it owns or has a grant on */
+
+    ngx_str_null(&user);
+
+    if (ex->req.pos < ex->req.last) {
+        ngx_http_s3_wire_get_str(&ex->req, &user);
+
+        if (ex->req.error) {
+            return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
+        }
+    }
 
     count_at = ex->out->pos - ex->out->start;
     ngx_http_s3_wire_put_u32(ex->out, 0);
@@ -193,6 +218,11 @@ ngx_http_s3_op_bucket_list(ngx_http_s3_exec_t *ex)
         }
 
         ngx_http_s3_iter_value(it, &v);
+
+        if (user.len && !ngx_http_s3_srv_bucket_visible(ex, &v, &user)) {
+            continue;
+        }
+
         ngx_http_s3_wire_put_str(ex->out, &v);
         n++;
     }

@@ -43,6 +43,17 @@
 #define NGX_HTTP_S3_TAG_VERSIONING           35
 #define NGX_HTTP_S3_TAG_OBJECT_LOCK          36
 
+/* users, access keys, grants; OWNER_USER in a bucket record */
+#define NGX_HTTP_S3_TAG_USER_ID              48
+#define NGX_HTTP_S3_TAG_DISPLAY_NAME         49
+#define NGX_HTTP_S3_TAG_ACCESS_KEY           50
+#define NGX_HTTP_S3_TAG_KEY_STATUS           51
+#define NGX_HTTP_S3_TAG_SECRET               52
+#define NGX_HTTP_S3_TAG_OWNER_USER           53
+#define NGX_HTTP_S3_TAG_PERMISSION           54
+#define NGX_HTTP_S3_TAG_ACL                  55
+#define NGX_HTTP_S3_TAG_SETTING              56
+
 
 static ngx_int_t ngx_http_s3_wbuf_reserve(ngx_http_s3_wbuf_t *b, size_t n);
 static void ngx_http_s3_wire_put_field(ngx_http_s3_wbuf_t *b, uint8_t tag,
@@ -1009,6 +1020,12 @@ ngx_http_s3_bucket_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_bucket_t *bk)
     ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_CREATED, bk->created);
     ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_REGION, &bk->region);
     ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_OWNER, &bk->owner);
+    ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_OWNER_USER,
+                               &bk->owner_user);
+
+    if (bk->acl != NGX_HTTP_S3_ACL_PRIVATE) {
+        ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_ACL, bk->acl);
+    }
     ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_VERSIONING,
                                    bk->versioning);
     ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_OBJECT_LOCK,
@@ -1053,6 +1070,20 @@ ngx_http_s3_bucket_decode(ngx_str_t *in, ngx_http_s3_bucket_t *bk)
             bk->owner = v;
             break;
 
+        case NGX_HTTP_S3_TAG_OWNER_USER:
+            bk->owner_user = v;
+            break;
+
+        case NGX_HTTP_S3_TAG_ACL:
+            bk->acl = (ngx_uint_t) ngx_http_s3_wire_field_u64(&v);
+
+            if (bk->acl >= NGX_HTTP_S3_ACL_LAST) {
+                /* of a newer format: the narrowest */
+                bk->acl = NGX_HTTP_S3_ACL_PRIVATE;
+            }
+
+            break;
+
         case NGX_HTTP_S3_TAG_VERSIONING:
             bk->versioning = (ngx_uint_t) ngx_http_s3_wire_field_u64(&v);
             break;
@@ -1069,3 +1100,197 @@ ngx_http_s3_bucket_decode(ngx_str_t *in, ngx_http_s3_bucket_t *bk)
     return NGX_OK;
 }
 
+
+void
+ngx_http_s3_user_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_user_t *u)
+{
+    ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_USER_ID, &u->id);
+    ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_DISPLAY_NAME, &u->name);
+    ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_CREATED, u->created);
+}
+
+
+ngx_int_t
+ngx_http_s3_user_decode(ngx_str_t *in, ngx_http_s3_user_t *u)
+{
+    uint8_t             tag;
+    ngx_str_t           v;
+    ngx_http_s3_rbuf_t  rb;
+
+    ngx_memzero(u, sizeof(ngx_http_s3_user_t));
+
+    ngx_http_s3_rbuf_init(&rb, in);
+
+    while (rb.pos < rb.last) {
+        tag = ngx_http_s3_wire_get_u8(&rb);
+        ngx_http_s3_wire_get_str(&rb, &v);
+
+        if (rb.error) {
+            return NGX_ERROR;
+        }
+
+        switch (tag) {
+
+        case NGX_HTTP_S3_TAG_USER_ID:
+            u->id = v;
+            break;
+
+        case NGX_HTTP_S3_TAG_DISPLAY_NAME:
+            u->name = v;
+            break;
+
+        case NGX_HTTP_S3_TAG_CREATED:
+            u->created = ngx_http_s3_wire_field_u64(&v);
+            break;
+
+        default:
+            break;
+        }
+    }
+
+    return (u->id.len == 0) ? NGX_ERROR : NGX_OK;
+}
+
+
+void
+ngx_http_s3_akey_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_akey_t *k)
+{
+    ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_ACCESS_KEY,
+                               &k->access_key);
+    ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_USER_ID, &k->user);
+    ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_KEY_STATUS, k->status);
+    ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_CREATED, k->created);
+    ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_SECRET, &k->secret);
+}
+
+
+ngx_int_t
+ngx_http_s3_akey_decode(ngx_str_t *in, ngx_http_s3_akey_t *k)
+{
+    uint8_t             tag;
+    ngx_str_t           v;
+    ngx_http_s3_rbuf_t  rb;
+
+    ngx_memzero(k, sizeof(ngx_http_s3_akey_t));
+
+    ngx_http_s3_rbuf_init(&rb, in);
+
+    while (rb.pos < rb.last) {
+        tag = ngx_http_s3_wire_get_u8(&rb);
+        ngx_http_s3_wire_get_str(&rb, &v);
+
+        if (rb.error) {
+            return NGX_ERROR;
+        }
+
+        switch (tag) {
+
+        case NGX_HTTP_S3_TAG_ACCESS_KEY:
+            k->access_key = v;
+            break;
+
+        case NGX_HTTP_S3_TAG_USER_ID:
+            k->user = v;
+            break;
+
+        case NGX_HTTP_S3_TAG_KEY_STATUS:
+            k->status = (ngx_uint_t) ngx_http_s3_wire_field_u64(&v);
+            break;
+
+        case NGX_HTTP_S3_TAG_CREATED:
+            k->created = ngx_http_s3_wire_field_u64(&v);
+            break;
+
+        case NGX_HTTP_S3_TAG_SECRET:
+            k->secret = v;
+            break;
+
+        default:
+            break;
+        }
+    }
+
+    return (k->access_key.len == 0 || k->user.len == 0) ? NGX_ERROR
+                                                       : NGX_OK;
+}
+
+
+void
+ngx_http_s3_grant_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_grant_t *g)
+{
+    ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_USER_ID, &g->user);
+    ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_PERMISSION, g->perm);
+}
+
+
+ngx_int_t
+ngx_http_s3_grant_decode(ngx_str_t *in, ngx_http_s3_grant_t *g)
+{
+    uint8_t             tag;
+    ngx_str_t           v;
+    ngx_http_s3_rbuf_t  rb;
+
+    ngx_memzero(g, sizeof(ngx_http_s3_grant_t));
+
+    ngx_http_s3_rbuf_init(&rb, in);
+
+    while (rb.pos < rb.last) {
+        tag = ngx_http_s3_wire_get_u8(&rb);
+        ngx_http_s3_wire_get_str(&rb, &v);
+
+        if (rb.error) {
+            return NGX_ERROR;
+        }
+
+        switch (tag) {
+
+        case NGX_HTTP_S3_TAG_USER_ID:
+            g->user = v;
+            break;
+
+        case NGX_HTTP_S3_TAG_PERMISSION:
+            g->perm = (ngx_uint_t) ngx_http_s3_wire_field_u64(&v);
+            break;
+
+        default:
+            break;
+        }
+    }
+
+    return (g->user.len == 0) ? NGX_ERROR : NGX_OK;
+}
+
+
+void
+ngx_http_s3_setting_encode(ngx_http_s3_wbuf_t *b, ngx_str_t *value)
+{
+    ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_SETTING, value);
+}
+
+
+ngx_int_t
+ngx_http_s3_setting_decode(ngx_str_t *in, ngx_str_t *value)
+{
+    uint8_t             tag;
+    ngx_str_t           v;
+    ngx_http_s3_rbuf_t  rb;
+
+    ngx_str_null(value);
+
+    ngx_http_s3_rbuf_init(&rb, in);
+
+    while (rb.pos < rb.last) {
+        tag = ngx_http_s3_wire_get_u8(&rb);
+        ngx_http_s3_wire_get_str(&rb, &v);
+
+        if (rb.error) {
+            return NGX_ERROR;
+        }
+
+        if (tag == NGX_HTTP_S3_TAG_SETTING) {
+            *value = v;
+        }
+    }
+
+    return NGX_OK;
+}

@@ -34,7 +34,7 @@
  * BUCKET_CREATE   str bucket record          OK | EXISTS: existing record
  * BUCKET_GET      str name                   OK: record | NO_BUCKET
  * BUCKET_DELETE   str name                   OK | NO_BUCKET | NOT_EMPTY
- * BUCKET_LIST     -                          OK: u32 n, n x str record
+ * BUCKET_LIST     [str user id]              OK: u32 n, n x str record
  * OBJECT_PUT      str bucket, str key, str object record, cond
  *                 (u8 bits, str If-Match value, and with
  *                 COND_IF_NONE_LIST str If-None-Match value)
@@ -151,6 +151,49 @@
  * a part's body) holds a reference; OBJECT_PUT, OBJECT_DELETE and the
  * multipart operations adjust the counts in the same commit, and a body
  * whose count reaches 0 is unlinked by the metadata process after it.
+ *
+ * Users and access keys (ngx_http_s3_srv_keys.c).  Each change of a key,
+ * a user, a grant, a bucket's owner or permissions bumps the generation
+ * counter in shared memory, which flushes every worker's access cache.
+ *
+ * USER_CREATE     str user record            OK | EXISTS: existing record
+ *                 the same record again (a replay) is OK
+ * USER_LIST       -                          OK: u32 n, n x (str user
+ *                                            record, u32 keys, u32 buckets)
+ * USER_DELETE     str user id                OK | NO_USER | NOT_EMPTY (it
+ *                                            owns buckets); its keys go too
+ * KEY_CREATE      str access key, str user id, str secret, u64 created
+ *                                            OK | NO_USER | EXISTS
+ *                 the secret is sealed with the current s3_key_file key;
+ *                 the same access key for the same user is a replay: OK
+ * KEY_GET         str access key             OK: str user id, u8 status,
+ *                                            str secret, str display name
+ *                                            | NO_KEY
+ * KEY_LIST        str user id (empty: all)   OK: u32 n, n x key record
+ *                                            without the secret
+ * KEY_STATUS      str access key, u8 status  OK | NO_KEY
+ * KEY_DELETE      str access key             OK | NO_KEY
+ *
+ * Bucket permissions (ngx_http_s3_srv_access.c); CreateBucket and
+ * DeleteBucket bump the generation too:
+ *
+ * GRANT_SET       str bucket, str user id, u8 permission (PERM_*; NONE:
+ *                 revoke)                    OK | NO_BUCKET | NO_USER
+ * BUCKET_ACCESS   str bucket                 OK: str bucket record, u32 n,
+ *                                            n x str grant record, str
+ *                                            policy (empty: none)
+ *                                            | NO_BUCKET
+ * BUCKET_ACCESS_LIST  -                      OK: u32 n, n x (the reply of
+ *                                            BUCKET_ACCESS for a bucket)
+ * BUCKET_ACL_SET  str bucket, u8 canned ACL (NGX_HTTP_S3_ACL_*)
+ *                                            OK | NO_BUCKET
+ * POLICY_SET      str bucket, str policy (checked by the worker; empty:
+ *                 delete it)                 OK | NO_BUCKET
+ * POLICY_GET      str bucket                 OK: str policy | NO_BUCKET
+ *                                            | NO_KEY (no policy)
+ *
+ * BUCKET_LIST takes an optional str user id: then only the buckets that
+ * user owns or has a grant on.
  */
 
 /* requests */
@@ -174,7 +217,21 @@
 #define NGX_HTTP_S3_WIRE_OP_UPLOAD_LIST      17
 #define NGX_HTTP_S3_WIRE_OP_OBJECT_COPY      18
 #define NGX_HTTP_S3_WIRE_OP_PART_COPY        19
-#define NGX_HTTP_S3_WIRE_OP_LAST             20
+#define NGX_HTTP_S3_WIRE_OP_USER_CREATE      20
+#define NGX_HTTP_S3_WIRE_OP_USER_LIST        21
+#define NGX_HTTP_S3_WIRE_OP_USER_DELETE      22
+#define NGX_HTTP_S3_WIRE_OP_KEY_CREATE       23
+#define NGX_HTTP_S3_WIRE_OP_KEY_GET          24
+#define NGX_HTTP_S3_WIRE_OP_KEY_LIST         25
+#define NGX_HTTP_S3_WIRE_OP_KEY_STATUS       26
+#define NGX_HTTP_S3_WIRE_OP_KEY_DELETE       27
+#define NGX_HTTP_S3_WIRE_OP_GRANT_SET        28
+#define NGX_HTTP_S3_WIRE_OP_BUCKET_ACCESS    29
+#define NGX_HTTP_S3_WIRE_OP_BUCKET_ACCESS_LIST 30
+#define NGX_HTTP_S3_WIRE_OP_BUCKET_ACL_SET   31
+#define NGX_HTTP_S3_WIRE_OP_POLICY_SET       32
+#define NGX_HTTP_S3_WIRE_OP_POLICY_GET       33
+#define NGX_HTTP_S3_WIRE_OP_LAST             34
 
 /* reply status */
 
@@ -198,6 +255,7 @@
 #define NGX_HTTP_S3_WIRE_ST_SOURCE_TOO_LARGE 17  /* a copy source > 5 GiB */
 #define NGX_HTTP_S3_WIRE_ST_BAD_RANGE        18  /* past the copy source */
 #define NGX_HTTP_S3_WIRE_ST_CHECKSUM_NEEDED  19  /* hash the range first */
+#define NGX_HTTP_S3_WIRE_ST_NO_USER          20
 
 /* UPLOAD_COMPLETE without x-amz-checksum-type */
 
@@ -323,6 +381,15 @@ typedef struct {
 } ngx_http_s3_object_t;
 
 
+/* a bucket's canned ACL: who else may read or write it */
+
+#define NGX_HTTP_S3_ACL_PRIVATE              0
+#define NGX_HTTP_S3_ACL_PUBLIC_READ          1   /* anyone reads */
+#define NGX_HTTP_S3_ACL_PUBLIC_READ_WRITE    2   /* anyone reads, writes */
+#define NGX_HTTP_S3_ACL_AUTHENTICATED_READ   3   /* every user reads */
+#define NGX_HTTP_S3_ACL_LAST                 4
+
+
 #define NGX_HTTP_S3_VERSIONING_OFF           0
 #define NGX_HTTP_S3_VERSIONING_ENABLED       1
 #define NGX_HTTP_S3_VERSIONING_SUSPENDED     2
@@ -332,10 +399,49 @@ typedef struct {
     ngx_str_t                  name;
     uint64_t                   created;   /* milliseconds since the epoch */
     ngx_str_t                  region;
-    ngx_str_t                  owner;
+    ngx_str_t                  owner;     /* access key of the creator */
+    ngx_str_t                  owner_user;  /* the owning user's id;
+                                               empty: the operator's */
+    ngx_uint_t                 acl;         /* NGX_HTTP_S3_ACL_* */
     ngx_uint_t                 versioning;
     ngx_uint_t                 object_lock;
 } ngx_http_s3_bucket_t;
+
+
+/* a user: owns buckets and access keys (record "A<id>") */
+
+typedef struct {
+    ngx_str_t                  id;
+    ngx_str_t                  name;      /* display name */
+    uint64_t                   created;   /* milliseconds since the epoch */
+} ngx_http_s3_user_t;
+
+
+#define NGX_HTTP_S3_KEY_ENABLED              0
+#define NGX_HTTP_S3_KEY_DISABLED             1
+
+
+/* a managed access key (record "K<access key>") */
+
+typedef struct {
+    ngx_str_t                  access_key;
+    ngx_str_t                  user;      /* the owner's id */
+    ngx_uint_t                 status;    /* NGX_HTTP_S3_KEY_* */
+    uint64_t                   created;
+    ngx_str_t                  secret;    /* sealed, ngx_http_s3_secret.h */
+} ngx_http_s3_akey_t;
+
+
+/* a user's permission on a bucket (record "G<bucket>\0<user id>") */
+
+#define NGX_HTTP_S3_PERM_NONE                0
+#define NGX_HTTP_S3_PERM_READ                1   /* GET, HEAD, list */
+#define NGX_HTTP_S3_PERM_WRITE               2   /* and PUT, DELETE, ... */
+
+typedef struct {
+    ngx_str_t                  user;
+    ngx_uint_t                 perm;      /* NGX_HTTP_S3_PERM_* */
+} ngx_http_s3_grant_t;
 
 
 /* writing */
@@ -439,6 +545,15 @@ void ngx_http_s3_object_put_listed(ngx_http_s3_wbuf_t *b, ngx_str_t *rec);
 void ngx_http_s3_bucket_encode(ngx_http_s3_wbuf_t *b,
     ngx_http_s3_bucket_t *bk);
 ngx_int_t ngx_http_s3_bucket_decode(ngx_str_t *in, ngx_http_s3_bucket_t *bk);
+void ngx_http_s3_user_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_user_t *u);
+ngx_int_t ngx_http_s3_user_decode(ngx_str_t *in, ngx_http_s3_user_t *u);
+void ngx_http_s3_akey_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_akey_t *k);
+ngx_int_t ngx_http_s3_akey_decode(ngx_str_t *in, ngx_http_s3_akey_t *k);
+/* a bucket setting: "S<bucket>\0<name>", its value in field 56 */
+void ngx_http_s3_setting_encode(ngx_http_s3_wbuf_t *b, ngx_str_t *value);
+ngx_int_t ngx_http_s3_setting_decode(ngx_str_t *in, ngx_str_t *value);
+void ngx_http_s3_grant_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_grant_t *g);
+ngx_int_t ngx_http_s3_grant_decode(ngx_str_t *in, ngx_http_s3_grant_t *g);
 
 /*
  * 1 if id is NGX_HTTP_S3_BODY_ID_LEN lowercase hex characters, else 0;

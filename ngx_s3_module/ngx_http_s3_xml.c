@@ -49,6 +49,8 @@ static ngx_int_t ngx_http_s3_xml_blank(xmlNodePtr node);
 static void ngx_http_s3_xml_trim(ngx_str_t *s);
 static ngx_int_t ngx_http_s3_xml_parse_object(ngx_pool_t *pool,
     xmlNodePtr node, ngx_http_s3_xml_delete_key_t *dk);
+static ngx_int_t ngx_http_s3_xml_parse_grant(ngx_pool_t *pool,
+    xmlNodePtr node, ngx_http_s3_xml_grant_t *g);
 static ngx_int_t ngx_http_s3_xml_parse_part(ngx_pool_t *pool,
     xmlNodePtr node, ngx_http_s3_xml_part_t *part);
 
@@ -397,6 +399,153 @@ ngx_http_s3_xml_parse_create_bucket(ngx_pool_t *pool, u_char *body,
     }
 
     xmlFreeDoc(doc);
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_s3_xml_parse_acl(ngx_pool_t *pool, u_char *body, size_t len,
+    ngx_array_t **grants)
+{
+    ngx_int_t                 rc;
+    xmlDocPtr                 doc;
+    xmlNodePtr                root, node, g;
+    ngx_uint_t                seen;
+    ngx_array_t              *a;
+    ngx_http_s3_xml_grant_t  *grant;
+
+    *grants = NULL;
+
+    doc = ngx_http_s3_xml_read(body, len, "AccessControlPolicy");
+    if (doc == NULL) {
+        return NGX_ERROR;
+    }
+
+    a = ngx_array_create(pool, 4, sizeof(ngx_http_s3_xml_grant_t));
+    if (a == NULL) {
+        xmlFreeDoc(doc);
+        return NGX_ERROR;
+    }
+
+    root = xmlDocGetRootElement(doc);
+    seen = 0;
+    rc = NGX_OK;
+
+    for (node = root->children; node && rc == NGX_OK; node = node->next) {
+
+        if (ngx_http_s3_xml_blank(node) != NGX_OK) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        if (!ngx_http_s3_xml_is(node, "AccessControlList")) {
+            /* Owner, comments */
+            continue;
+        }
+
+        if (seen++) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        for (g = node->children; g; g = g->next) {
+
+            if (ngx_http_s3_xml_blank(g) != NGX_OK) {
+                rc = NGX_ERROR;
+                break;
+            }
+
+            if (!ngx_http_s3_xml_is(g, "Grant")) {
+                continue;
+            }
+
+            grant = ngx_array_push(a);
+            if (grant == NULL) {
+                rc = NGX_ERROR;
+                break;
+            }
+
+            rc = ngx_http_s3_xml_parse_grant(pool, g, grant);
+
+            if (rc != NGX_OK) {
+                break;
+            }
+        }
+    }
+
+    xmlFreeDoc(doc);
+
+    if (rc == NGX_OK && !seen) {
+        rc = NGX_ERROR;
+    }
+
+    if (rc == NGX_OK) {
+        *grants = a;
+    }
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_s3_xml_parse_grant(ngx_pool_t *pool, xmlNodePtr node,
+    ngx_http_s3_xml_grant_t *g)
+{
+    ngx_int_t   rc;
+    xmlNodePtr  n, w;
+
+    ngx_memzero(g, sizeof(ngx_http_s3_xml_grant_t));
+
+    rc = NGX_DECLINED;
+
+    for (n = node->children; n; n = n->next) {
+
+        if (ngx_http_s3_xml_blank(n) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_s3_xml_is(n, "Permission")) {
+            if (g->permission.data
+                || ngx_http_s3_xml_text_of(pool, n, &g->permission) != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            ngx_http_s3_xml_trim(&g->permission);
+            continue;
+        }
+
+        if (!ngx_http_s3_xml_is(n, "Grantee")) {
+            continue;
+        }
+
+        for (w = n->children; w; w = w->next) {
+
+            if (ngx_http_s3_xml_blank(w) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            if (ngx_http_s3_xml_is(w, "ID") || ngx_http_s3_xml_is(w, "URI")) {
+
+                if (g->who.data
+                    || ngx_http_s3_xml_text_of(pool, w, &g->who) != NGX_OK)
+                {
+                    return NGX_ERROR;
+                }
+
+                ngx_http_s3_xml_trim(&g->who);
+                g->group = ngx_http_s3_xml_is(w, "URI");
+                rc = NGX_OK;
+            }
+
+            /* DisplayName goes; EmailAddress leaves rc NGX_DECLINED */
+        }
+    }
+
+    if (g->permission.data == NULL) {
+        return NGX_ERROR;
+    }
 
     return rc;
 }

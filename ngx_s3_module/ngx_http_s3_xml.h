@@ -91,4 +91,21 @@ ngx_int_t ngx_http_s3_xml_parse_complete(ngx_pool_t *pool, u_char *body,
     size_t len, ngx_uint_t max, ngx_array_t **parts);
 
 
+typedef struct {
+    ngx_uint_t                 group;     /* 1: URI, 0: a user's ID */
+    ngx_str_t                  who;       /* the ID or the URI */
+    ngx_str_t                  permission;
+} ngx_http_s3_xml_grant_t;
+
+/*
+ * <AccessControlPolicy><Owner>...</Owner><AccessControlList><Grant>
+ * <Grantee><ID>..</ID> or <URI>..</URI></Grantee><Permission>..
+ * </Permission></Grant>...</AccessControlList></AccessControlPolicy>:
+ * *grants is an array of ngx_http_s3_xml_grant_t (strings copied into
+ * pool); a grantee by EmailAddress, or none: NGX_DECLINED
+ */
+ngx_int_t ngx_http_s3_xml_parse_acl(ngx_pool_t *pool, u_char *body,
+    size_t len, ngx_array_t **grants);
+
+
 #endif /* _NGX_HTTP_S3_XML_H_INCLUDED_ */

@@ -10,7 +10,20 @@ head <basename> <size> <HEAD url> for the first file.
     bench-prep.py ENDPOINT ACCESS SECRET REGION BUCKET --put PREFIX N
 
 prints N presigned PUT URLs of new keys PREFIX-0 ... PREFIX-<N-1>.
+
+    bench-prep.py ENDPOINT ACCESS SECRET REGION BUCKET --get NAME
+
+prints the presigned GET URL of an object that exists (signed by ACCESS:
+another key than the uploader's).
+
+    bench-prep.py ENDPOINT ACCESS SECRET REGION BUCKET --policy FILE USER
+
+makes BUCKET, uploads FILE and gives it a bucket policy of 10 statements
+of which the last lets USER get objects (the others do not match that
+request, so every one is evaluated).
 """
+
+import json
 
 import os
 import sys
@@ -29,6 +42,45 @@ def main():
             region_name=region, signature_version='s3v4',
             s3={'addressing_style': 'path'},
             retries={'total_max_attempts': 1, 'mode': 'standard'}))
+
+    if args[0] == '--policy':
+        path, user = args[1], args[2]
+        s3.create_bucket(Bucket=bucket)
+        with open(path, 'rb') as f:
+            s3.put_object(Bucket=bucket, Key=os.path.basename(path), Body=f)
+        arn = 'arn:aws:s3:::' + bucket
+        other = {'AWS': 'arn:aws:iam:::user/nobody'}
+        statements = [
+            {'Effect': 'Deny', 'Principal': '*', 'Action': 's3:*',
+             'Resource': arn + '/private/%d/*' % i} for i in range(4)]
+        statements += [
+            {'Effect': 'Allow', 'Principal': other,
+             'Action': ['s3:GetObject', 's3:PutObject'],
+             'Resource': arn + '/*'},
+            {'Effect': 'Allow', 'Principal': '*', 'Action': 's3:ListBucket',
+             'Resource': arn,
+             'Condition': {'StringLike': {'s3:prefix': 'public/*'}}},
+            {'Effect': 'Deny', 'Principal': '*', 'Action': 's3:PutObject',
+             'Resource': arn + '/*',
+             'Condition': {'NotIpAddress': {'aws:SourceIp': '127.0.0.0/8'}}},
+            {'Effect': 'Allow', 'Principal': '*', 'Action': 's3:GetObject',
+             'Resource': arn + '/public/*'},
+            {'Effect': 'Deny', 'Principal': '*', 'Action': 's3:DeleteObject',
+             'Resource': arn + '/*'},
+            {'Effect': 'Allow',
+             'Principal': {'AWS': 'arn:aws:iam:::user/' + user},
+             'Action': 's3:Get*', 'Resource': arn + '/*',
+             'Condition': {'IpAddress': {'aws:SourceIp': '127.0.0.0/8'}}},
+        ]
+        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(
+            {'Version': '2012-10-17', 'Statement': statements}))
+        return
+
+    if args[0] == '--get':
+        print(s3.generate_presigned_url(
+            'get_object', Params={'Bucket': bucket, 'Key': args[1]},
+            ExpiresIn=604800))
+        return
 
     if args[0] == '--put':
         prefix, n = args[1], int(args[2])

@@ -22,11 +22,15 @@
 #         s3_metrics location and an access log of the $s3_* variables
 #         (docs/directives.md's format, unbuffered), vs the first (both
 #         off); runs alternate, median kept
+#   access GET of 4 KiB with wrk: presigned by a user's managed key, of
+#         a bucket with a 10-statement policy that lets the user get it,
+#         vs presigned by the root key, of a bucket without a policy;
+#         ratio = managed / root
 #
 #   scripts/bench.sh [--help]
 #
 # Environment:
-#   BENCH_SECTIONS   subset of "get head put obs" (default all)
+#   BENCH_SECTIONS   subset of "get head put obs access" (default all)
 #   BENCH_DURATION   seconds per wrk/ab run (default 10)
 #   BENCH_CONNS      GET connection counts (default "1 16 64")
 #   BENCH_SIZES      subset of "4k 1m 64m" (default all)
@@ -72,7 +76,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 module=${S3_MODULE:-$top/build/ngx_http_s3_module.so}
 nginx=/usr/sbin/nginx
 py=/usr/bin/python3
-sections=${BENCH_SECTIONS:-"get head put obs"}
+sections=${BENCH_SECTIONS:-"get head put obs access"}
 duration=${BENCH_DURATION:-10}
 conns=${BENCH_CONNS:-"1 16 64"}
 sizes=${BENCH_SIZES:-"4k 1m 64m"}
@@ -189,6 +193,7 @@ done
 
 # the S3 module
 s3port=$(free_port)
+(umask 077; od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > "$tmp/s3.key")
 {
     echo "load_module $module;"
     common "$tmp/s3"
@@ -198,10 +203,12 @@ s3port=$(free_port)
     s3_data $tmp/s3/data;
     s3_region $region;
     s3_access_key $access $secret;
+    s3_key_file $tmp/s3.key;
     s3_fsync off;
     server {
         listen 127.0.0.1:$s3port;
         location / { s3; }
+        location /.s3-admin/ { s3_admin; }
     }
 }
 END
@@ -457,6 +464,62 @@ if [[ " $sections " == *" head "* ]]; then
         note=
         if [ "$s3bad" != 0 ] || [ "$plbad" != 0 ]; then
             note=" failed: s3 $s3bad plain $plbad"; status=1
+        fi
+        echo "$line$note"
+    done
+fi
+
+if [[ " $sections " == *" access "* ]]; then
+    echo
+    echo "GET of 4 KiB (wrk, presigned): a user's managed key on a bucket" \
+         "with a 10-statement policy vs the root key on one without," \
+         "${repeat} run(s) each, median"
+    echo
+    printf '%-5s %5s | %12s | %12s | %6s | %5s\n' \
+           size conns 'user req/s' 'root req/s' ratio steal
+    printf '%s\n' "------------+--------------+--------------+-------+------"
+    admin() {
+        "$py" "$top/scripts/s3-admin" --json \
+            --endpoint "http://127.0.0.1:$s3port/.s3-admin" \
+            --access-key "$access" --secret-key "$secret" "$@"
+    }
+    admin user create benchuser > /dev/null
+    admin key create benchuser > "$tmp/key.json"
+    read -r uak usk < <("$py" -c 'import json, sys
+k = json.load(open(sys.argv[1]))["key"]
+print(k["access_key"], k["secret_key"])' "$tmp/key.json")
+    "$py" "$top/scripts/bench-prep.py" "http://127.0.0.1:$s3port" \
+        "$access" "$secret" "$region" benchpol --policy "$tmp/www/obj-4k" \
+        benchuser
+    read -r _ _ size root_url < <(grep '^get obj-4k ' "$tmp/urls")
+    user_url=$("$py" "$top/scripts/bench-prep.py" \
+               "http://127.0.0.1:$s3port" "$uak" "$usk" "$region" benchpol \
+               --get obj-4k)
+    uh=$(check "$user_url" "$size")
+    rh=$(check "$root_url" "$size")
+    for c in $conns; do
+        run_wrk "$user_url" "$c" 1 "$uh" > /dev/null
+        run_wrk "$root_url" "$c" 1 "$rh" > /dev/null
+        : > "$tmp/user.runs"
+        : > "$tmp/root.runs"
+        read -r st0 tt0 < <(cpu_stat)
+        for _ in $(seq "$repeat"); do
+            run_wrk "$user_url" "$c" "$duration" "$uh" >> "$tmp/user.runs"
+            run_wrk "$root_url" "$c" "$duration" "$rh" >> "$tmp/root.runs"
+        done
+        if [ -n "${BENCH_VERBOSE:-}" ]; then
+            echo "  user req/s: $(cut -d' ' -f1 "$tmp/user.runs" | xargs)"
+            echo "  root req/s: $(cut -d' ' -f1 "$tmp/root.runs" | xargs)"
+        fi
+        read -r urps _ ubad _ < <(median < "$tmp/user.runs")
+        read -r rrps _ rbad _ < <(median < "$tmp/root.runs")
+        line=$(awk -v a="$urps" -v b="$rrps" -v c="$c" \
+                   -v st="$(steal_since "$st0" "$tt0")" 'BEGIN {
+            printf "%-5s %5d | %12.1f | %12.1f | %5.2fx | %4d%%",
+                   "4k", c, a, b, (b > 0 ? a / b : 0), st }')
+        note=
+        if [ "$ubad" != 0 ] || [ "$rbad" != 0 ]; then
+            note=" non-2xx: user $ubad root $rbad"; status=1
         fi
         echo "$line$note"
     done

@@ -13,6 +13,7 @@
 #   store/        s3_data: database, bodies, socket; nginx's worker user's
 #   nginx/        nginx.conf, logs, temporary files, pid
 #   keys.conf     the root access key (0600)
+#   s3.key        s3_key_file: seals users' secrets, outside store/ (0600)
 #   credentials   the same for a shell (0600)
 #   tls/          S3_TLS=1: ca.pem (what clients trust), ca.key (0600),
 #                 cert.pem and key.pem (0600) of the server, san
@@ -152,6 +153,17 @@ if [ ! -f "$data/keys.conf" ]; then
 fi
 chmod 0600 "$data/keys.conf"
 
+# the key that seals users' access key secrets (s3_key_file): apart from
+# s3_data, read by root's master only (docs/access.md)
+
+if [ ! -f "$data/s3.key" ]; then
+    umask 077
+    od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > "$data/s3.key"
+    echo >> "$data/s3.key"
+    umask 022
+fi
+chmod 0600 "$data/s3.key"
+
 ak=$(awk '{print $2; exit}' "$data/keys.conf")
 sk=$(awk '{sub(";", "", $3); print $3; exit}' "$data/keys.conf")
 
@@ -264,6 +276,7 @@ http {
     s3_data $store;
     s3_region $region;
     include $data/keys.conf;
+    s3_key_file $data/s3.key;
 
     server {
         $listen_line
@@ -279,6 +292,11 @@ http {
         location / {
             s3;
         }
+
+        # users and access keys: scripts/s3-admin
+        location /.s3-admin/ {
+            s3_admin;
+        }
     }
 }
 CONF
@@ -289,6 +307,7 @@ export AWS_ACCESS_KEY_ID=$ak
 export AWS_SECRET_ACCESS_KEY=$sk
 export AWS_DEFAULT_REGION=$region
 export AWS_ENDPOINT_URL=$scheme://$listen
+export S3_ADMIN_ENDPOINT=$scheme://$listen/.s3-admin
 CRED
 if [ -n "$tls" ]; then
     echo "export AWS_CA_BUNDLE=$data/tls/ca.pem" >> "$data/credentials"
@@ -351,5 +370,6 @@ fi
 cat <<MSG
 Use it:  . $data/credentials
          aws --endpoint-url \$AWS_ENDPOINT_URL s3 ls
+Users:   scripts/s3-admin user create alice && scripts/s3-admin key create alice
 Stop it: make stop
 MSG

@@ -520,8 +520,6 @@ def test_response_overrides(server, s3, ranged):
 # not implemented here: a clear 501, never a silent success
 
 @pytest.mark.parametrize('method,sub,headers,body', [
-    ('PUT', 'acl', {}, b'<AccessControlPolicy/>'),
-    ('GET', 'acl', {}, b''),
     ('PUT', 'tagging', {}, b'<Tagging><TagSet/></Tagging>'),
     ('GET', 'retention', {}, b''),
     ('GET', 'legal-hold', {}, b''),
@@ -538,8 +536,6 @@ def test_object_not_implemented(server, bucket, method, sub, headers, body):
     ('PUT', 'versioning',
      b'<VersioningConfiguration><Status>Enabled</Status>'
      b'</VersioningConfiguration>'),
-    ('GET', 'policy', b''),
-    ('PUT', 'acl', b'<AccessControlPolicy/>'),
     ('GET', 'cors', b''),
     ('GET', 'lifecycle', b''),
     ('PUT', 'tagging', b'<Tagging><TagSet/></Tagging>'),

@@ -441,6 +441,53 @@ ngx_atoi(u_char *line, size_t n)
 }
 
 
+ngx_int_t
+ngx_hextoi(u_char *line, size_t n)
+{
+    u_char     c, ch;
+    ngx_int_t  value;
+
+    if (n == 0) {
+        return NGX_ERROR;
+    }
+
+    for (value = 0; n--; line++) {
+        if (value > NGX_MAX_INT_T_VALUE / 16) {
+            return NGX_ERROR;
+        }
+
+        ch = *line;
+
+        if (ch >= '0' && ch <= '9') {
+            value = value * 16 + (ch - '0');
+            continue;
+        }
+
+        c = (u_char) (ch | 0x20);
+
+        if (c >= 'a' && c <= 'f') {
+            value = value * 16 + (c - 'a' + 10);
+            continue;
+        }
+
+        return NGX_ERROR;
+    }
+
+    return value;
+}
+
+
+void
+ngx_explicit_memzero(void *buf, size_t n)
+{
+    volatile u_char  *p;
+
+    for (p = buf; n; n--) {
+        *p++ = 0;
+    }
+}
+
+
 /* logging: the format is printed as is, nginx's %V and friends unexpanded */
 
 void ngx_cdecl

@@ -29,6 +29,7 @@ static void test_object_extents_hostile(void);
 static void test_bucket(void);
 static void test_write_cond(void);
 static void test_copy_cond(void);
+static void test_user_and_key(void);
 static ngx_uint_t str_eq(ngx_str_t *a, ngx_str_t *b);
 static ngx_str_t wbuf_str(ngx_http_s3_wbuf_t *b);
 
@@ -55,6 +56,7 @@ main(void)
     test_bucket();
     test_write_cond();
     test_copy_cond();
+    test_user_and_key();
 
     ngx_destroy_pool(pool);
 
@@ -830,6 +832,8 @@ test_bucket(void)
     b.created = 1138985109000ULL;
     b.region = (ngx_str_t) S("eu-west-1");
     b.owner = (ngx_str_t) S("AKIAIOSFODNN7EXAMPLE");
+    b.owner_user = (ngx_str_t) S("alice");
+    b.acl = NGX_HTTP_S3_ACL_PUBLIC_READ;
     b.versioning = NGX_HTTP_S3_VERSIONING_SUSPENDED;
     b.object_lock = 1;
 
@@ -841,6 +845,8 @@ test_bucket(void)
                && ngx_http_s3_bucket_decode(&in, &d) == NGX_OK
                && str_eq(&d.name, &b.name) && d.created == b.created
                && str_eq(&d.region, &b.region) && str_eq(&d.owner, &b.owner)
+               && str_eq(&d.owner_user, &b.owner_user)
+               && d.acl == b.acl
                && d.versioning == b.versioning
                && d.object_lock == b.object_lock, "bucket round trip");
 
@@ -852,6 +858,87 @@ test_bucket(void)
     ngx_tap_ok(ngx_http_s3_bucket_decode(&in, &d) == NGX_OK
                && d.name.len == 0 && d.created == 0,
                "empty bucket record");
+}
+
+
+/* users, access keys, grants: round trips, what a record must hold */
+
+static void
+test_user_and_key(void)
+{
+    ngx_str_t            in;
+    ngx_http_s3_wbuf_t   wb;
+    ngx_http_s3_user_t   u, du;
+    ngx_http_s3_akey_t   k, dk;
+    ngx_http_s3_grant_t  g, dg;
+
+    ngx_memzero(&u, sizeof(u));
+    u.id = (ngx_str_t) S("alice");
+    u.name = (ngx_str_t) S("Alice \xc3\x84.");
+    u.created = 1700000000123ULL;
+
+    ngx_http_s3_wbuf_init(&wb, pool, 16);
+    ngx_http_s3_user_encode(&wb, &u);
+    in = wbuf_str(&wb);
+
+    ngx_tap_ok(!wb.error && ngx_http_s3_user_decode(&in, &du) == NGX_OK
+               && str_eq(&du.id, &u.id) && str_eq(&du.name, &u.name)
+               && du.created == u.created, "user round trip");
+
+    in.len--;
+    ngx_tap_ok(ngx_http_s3_user_decode(&in, &du) == NGX_ERROR,
+               "user record cut short: error");
+
+    in.len = 0;
+    ngx_tap_ok(ngx_http_s3_user_decode(&in, &du) == NGX_ERROR,
+               "user record without an id: error");
+
+    ngx_memzero(&k, sizeof(k));
+    k.access_key = (ngx_str_t) S("AKABCDEFGHIJKLMNOPQR");
+    k.user = (ngx_str_t) S("alice");
+    k.status = NGX_HTTP_S3_KEY_DISABLED;
+    k.created = 1700000000456ULL;
+    k.secret = (ngx_str_t) S("\x01sealed\x00bytes");
+
+    ngx_http_s3_wbuf_init(&wb, pool, 16);
+    ngx_http_s3_akey_encode(&wb, &k);
+    in = wbuf_str(&wb);
+
+    ngx_tap_ok(!wb.error && ngx_http_s3_akey_decode(&in, &dk) == NGX_OK
+               && str_eq(&dk.access_key, &k.access_key)
+               && str_eq(&dk.user, &k.user) && str_eq(&dk.secret, &k.secret)
+               && dk.status == k.status && dk.created == k.created,
+               "access key round trip");
+
+    /* listed without the secret: the field is left out */
+
+    ngx_str_null(&k.secret);
+    ngx_http_s3_wbuf_init(&wb, pool, 16);
+    ngx_http_s3_akey_encode(&wb, &k);
+    in = wbuf_str(&wb);
+
+    ngx_tap_ok(ngx_http_s3_akey_decode(&in, &dk) == NGX_OK
+               && dk.secret.len == 0 && dk.status == k.status,
+               "access key without its secret");
+
+    in.len -= 3;
+    ngx_tap_ok(ngx_http_s3_akey_decode(&in, &dk) == NGX_ERROR,
+               "access key record cut short: error");
+
+    g.user = (ngx_str_t) S("bob");
+    g.perm = NGX_HTTP_S3_PERM_WRITE;
+
+    ngx_http_s3_wbuf_init(&wb, pool, 16);
+    ngx_http_s3_grant_encode(&wb, &g);
+    in = wbuf_str(&wb);
+
+    ngx_tap_ok(ngx_http_s3_grant_decode(&in, &dg) == NGX_OK
+               && str_eq(&dg.user, &g.user) && dg.perm == g.perm,
+               "grant round trip");
+
+    in.len = 0;
+    ngx_tap_ok(ngx_http_s3_grant_decode(&in, &dg) == NGX_ERROR,
+               "grant without a user: error");
 }
 
 
