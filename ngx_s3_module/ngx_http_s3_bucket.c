@@ -579,8 +579,9 @@ ngx_http_s3_create_bucket_handler(ngx_http_s3_meta_req_t *mr)
 
         if (ngx_http_s3_bucket_decode(&mr->reply, &bk) == NGX_OK
             && bk.owner_user.len == ctx->auth.user.len
-            && ngx_strncmp(bk.owner_user.data, ctx->auth.user.data,
-                           bk.owner_user.len) == 0)
+            && (bk.owner_user.len == 0
+                || ngx_strncmp(bk.owner_user.data, ctx->auth.user.data,
+                               bk.owner_user.len) == 0))
         {
             rc = ngx_http_s3_send_error(r,
                                         NGX_HTTP_S3_ERR_BUCKET_ALREADY_OWNED,
