@@ -214,10 +214,12 @@ ngx_http_s3_acl_has(ngx_array_t *grants, ngx_http_s3_xml_grant_t *g)
         if (a[i].group == g->group
             && a[i].who.len == g->who.len
             && a[i].permission.len == g->permission.len
-            && ngx_memcmp(a[i].who.data, g->who.data, g->who.len) == 0
-            && ngx_memcmp(a[i].permission.data, g->permission.data,
-                          g->permission.len)
-               == 0)
+            && (g->who.len == 0
+                || ngx_memcmp(a[i].who.data, g->who.data, g->who.len) == 0)
+            && (g->permission.len == 0
+                || ngx_memcmp(a[i].permission.data, g->permission.data,
+                              g->permission.len)
+                   == 0))
         {
             return 1;
         }
