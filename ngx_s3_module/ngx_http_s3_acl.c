@@ -736,8 +736,8 @@ ngx_http_s3_put_object_acl_doc(ngx_http_s3_meta_req_t *mr)
 ngx_int_t
 ngx_http_s3_get_bucket_policy(ngx_http_request_t *r)
 {
-    return ngx_http_s3_meta_named(r, NGX_HTTP_S3_WIRE_OP_POLICY_GET, 0,
-                                  ngx_http_s3_bucket_policy_handler, r);
+    return ngx_http_s3_meta_setting(r, "policy", NULL,
+                                    ngx_http_s3_bucket_policy_handler);
 }
 
 
@@ -814,31 +814,8 @@ ngx_http_s3_put_bucket_policy_body(ngx_http_request_t *r, ngx_str_t *body)
 static ngx_int_t
 ngx_http_s3_bucket_policy_set(ngx_http_request_t *r, ngx_str_t *policy)
 {
-    ngx_http_s3_ctx_t   *ctx;
-    ngx_http_s3_wbuf_t   b;
-
-    ctx = ngx_http_s3_get_ctx(r);
-
-    if (ngx_http_s3_wbuf_init(&b, r->pool, 16 + ctx->bucket.len
-                                           + policy->len)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_s3_wire_put_str(&b, &ctx->bucket);
-    ngx_http_s3_wire_put_str(&b, policy);
-
-    if (ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_POLICY_SET, &b,
-                              ngx_http_s3_bucket_policy_handler, r)
-        != NGX_OK)
-    {
-        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_s3_meta_setting(r, "policy", policy,
+                                    ngx_http_s3_bucket_policy_handler);
 }
 
 

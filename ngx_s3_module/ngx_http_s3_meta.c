@@ -840,3 +840,50 @@ ngx_http_s3_meta_named(ngx_http_request_t *r, ngx_uint_t op,
 
     return NGX_DONE;
 }
+
+
+/*
+ * A setting of the request's bucket: SETTING_GET (value NULL) or
+ * SETTING_SET (value empty: delete it); the handler's data is r.
+ */
+
+ngx_int_t
+ngx_http_s3_meta_setting(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value, ngx_http_s3_meta_handler_pt handler)
+{
+    ngx_str_t            n;
+    ngx_uint_t           op;
+    ngx_http_s3_ctx_t   *ctx;
+    ngx_http_s3_wbuf_t   b;
+
+    ctx = ngx_http_s3_get_ctx(r);
+
+    n.data = (u_char *) name;
+    n.len = ngx_strlen(name);
+
+    if (ngx_http_s3_wbuf_init(&b, r->pool, 16 + ctx->bucket.len + n.len
+                                           + (value ? value->len : 0))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_s3_wire_put_str(&b, &ctx->bucket);
+    ngx_http_s3_wire_put_str(&b, &n);
+
+    if (value) {
+        ngx_http_s3_wire_put_str(&b, value);
+        op = NGX_HTTP_S3_WIRE_OP_SETTING_SET;
+
+    } else {
+        op = NGX_HTTP_S3_WIRE_OP_SETTING_GET;
+    }
+
+    if (ngx_http_s3_meta_call(r, op, &b, handler, r) != NGX_OK) {
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}

@@ -157,6 +157,14 @@ ngx_int_t ngx_http_s3_meta_call(ngx_http_request_t *r, ngx_uint_t op,
     ngx_http_s3_wbuf_t *b, ngx_http_s3_meta_handler_pt handler, void *data);
 ngx_int_t ngx_http_s3_meta_named(ngx_http_request_t *r, ngx_uint_t op,
     ngx_uint_t with_key, ngx_http_s3_meta_handler_pt handler, void *data);
+/*
+ * a setting of the request's bucket ("policy", "tagging", "cors",
+ * "object-lock"): get it (value NULL; the reply: str value, or NO_KEY
+ * when there is none) or set it (value empty: delete it); the handler's
+ * data is r; NGX_DONE (the count raised) or a response's rc
+ */
+ngx_int_t ngx_http_s3_meta_setting(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value, ngx_http_s3_meta_handler_pt handler);
 
 
 

@@ -137,8 +137,8 @@ static ngx_http_s3_op_pt  ngx_http_s3_ops[NGX_HTTP_S3_WIRE_OP_LAST] = {
     ngx_http_s3_op_bucket_access,
     ngx_http_s3_op_bucket_access_list,
     ngx_http_s3_op_bucket_acl_set,
-    ngx_http_s3_op_policy_set,
-    ngx_http_s3_op_policy_get
+    ngx_http_s3_op_setting_set,
+    ngx_http_s3_op_setting_get
 };
 
 

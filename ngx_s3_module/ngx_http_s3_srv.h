@@ -179,17 +179,26 @@ ngx_uint_t ngx_http_s3_op_key_delete(ngx_http_s3_exec_t *ex);
 /* at open: secrets sealed with an older s3_key_file key are sealed anew */
 ngx_int_t ngx_http_s3_srv_keys_reseal(ngx_log_t *log);
 
+/* ngx_http_s3_srv_settings.c */
+
+ngx_uint_t ngx_http_s3_op_setting_set(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_setting_get(ngx_http_s3_exec_t *ex);
+/*
+ * a bucket setting ("S<bucket>\0<name>"; value empty: none) and the key
+ * of its record; NGX_OK, NGX_DECLINED (none) or NGX_ERROR
+ */
+ngx_int_t ngx_http_s3_srv_setting(ngx_http_s3_exec_t *ex, ngx_str_t *bucket,
+    ngx_str_t *name, ngx_str_t *key, ngx_str_t *value);
+/* into ex->batch: the removal of every setting ("S") of a bucket */
+ngx_int_t ngx_http_s3_srv_settings_drop(ngx_http_s3_exec_t *ex,
+    ngx_str_t *bucket);
+
 /* ngx_http_s3_srv_access.c */
 
 ngx_uint_t ngx_http_s3_op_grant_set(ngx_http_s3_exec_t *ex);
 ngx_uint_t ngx_http_s3_op_bucket_access(ngx_http_s3_exec_t *ex);
 ngx_uint_t ngx_http_s3_op_bucket_access_list(ngx_http_s3_exec_t *ex);
 ngx_uint_t ngx_http_s3_op_bucket_acl_set(ngx_http_s3_exec_t *ex);
-ngx_uint_t ngx_http_s3_op_policy_set(ngx_http_s3_exec_t *ex);
-ngx_uint_t ngx_http_s3_op_policy_get(ngx_http_s3_exec_t *ex);
-/* into ex->batch: the removal of every setting ("S") of a bucket */
-ngx_int_t ngx_http_s3_srv_settings_drop(ngx_http_s3_exec_t *ex,
-    ngx_str_t *bucket);
 /*
  * into ex->batch: the removal of every grant on a bucket (user NULL) or
  * of every grant of a user (bucket NULL); NGX_OK or NGX_ERROR

@@ -41,10 +41,6 @@ static ngx_int_t ngx_http_s3_srv_access_reply(ngx_http_s3_exec_t *ex,
     ngx_str_t *name, ngx_str_t *rec);
 static ngx_uint_t ngx_http_s3_srv_user_known(ngx_http_s3_exec_t *ex,
     ngx_str_t *id);
-static ngx_int_t ngx_http_s3_srv_policy(ngx_http_s3_exec_t *ex,
-    ngx_str_t *bucket, ngx_str_t *key, ngx_str_t *policy);
-static ngx_int_t ngx_http_s3_settings_drop(ngx_http_s3_exec_t *ex,
-    ngx_str_t *key, ngx_str_t *value, void *data);
 
 
 ngx_uint_t
@@ -339,7 +335,7 @@ ngx_http_s3_srv_access_reply(ngx_http_s3_exec_t *ex, ngx_str_t *name,
 {
     size_t                    at;
     u_char                   *p;
-    ngx_str_t                 prefix, empty, k, policy;
+    ngx_str_t                 prefix, empty, k, policy, setting;
     ngx_http_s3_grant_scan_t  gs;
 
     ngx_http_s3_wire_put_str(ex->out, rec);
@@ -367,187 +363,17 @@ ngx_http_s3_srv_access_reply(ngx_http_s3_exec_t *ex, ngx_str_t *name,
     p[2] = (u_char) (gs.n >> 8);
     p[3] = (u_char) gs.n;
 
-    if (ngx_http_s3_srv_policy(ex, name, &k, &policy) == NGX_ERROR) {
+    ngx_str_set(&setting, "policy");
+
+    if (ngx_http_s3_srv_setting(ex, name, &setting, &k, &policy)
+        == NGX_ERROR)
+    {
         return NGX_ERROR;
     }
 
     ngx_http_s3_wire_put_str(ex->out, &policy);
 
     return ex->out->error ? NGX_ERROR : NGX_OK;
-}
-
-
-/* the policy of a bucket (empty: none), and the key of its record */
-
-static ngx_int_t
-ngx_http_s3_srv_policy(ngx_http_s3_exec_t *ex, ngx_str_t *bucket,
-    ngx_str_t *key, ngx_str_t *policy)
-{
-    ngx_int_t  rc;
-    ngx_str_t  name, v, copy;
-
-    ngx_str_null(policy);
-    ngx_str_set(&name, "policy");
-
-    if (ngx_http_s3_srv_key(ex, key, 'S', bucket, &name) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    rc = ngx_http_s3_engine_get(ex->log, key, &v);
-
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    copy.len = v.len;
-    copy.data = ngx_pnalloc(ex->pool, v.len + 1);
-
-    if (copy.data != NULL) {
-        ngx_memcpy(copy.data, v.data, v.len);
-    }
-
-    ngx_http_s3_engine_free(&v);
-
-    if (copy.data == NULL
-        || ngx_http_s3_setting_decode(&copy, policy) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-ngx_uint_t
-ngx_http_s3_op_policy_set(ngx_http_s3_exec_t *ex)
-{
-    ngx_int_t           rc;
-    ngx_str_t           bucket, policy, k, old, rec;
-    ngx_uint_t          st;
-    ngx_http_s3_wbuf_t  b;
-
-    ngx_http_s3_wire_get_str(&ex->req, &bucket);
-    ngx_http_s3_wire_get_str(&ex->req, &policy);
-
-    if (ex->req.error || bucket.len == 0) {
-        return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
-    }
-
-    st = ngx_http_s3_srv_bucket_exists(ex, &bucket);
-
-    if (st != NGX_HTTP_S3_WIRE_ST_OK) {
-        return st;
-    }
-
-    rc = ngx_http_s3_srv_policy(ex, &bucket, &k, &old);
-
-    if (rc == NGX_ERROR) {
-        return NGX_HTTP_S3_WIRE_ST_ERROR;
-    }
-
-    if (old.len == policy.len
-        && (policy.len == 0
-            || ngx_memcmp(old.data, policy.data, policy.len) == 0))
-    {
-        /* as it is already (or a replay) */
-        return NGX_HTTP_S3_WIRE_ST_OK;
-    }
-
-    if (policy.len == 0) {
-        ngx_http_s3_batch_delete(ex->batch, &k);
-
-    } else {
-        if (ngx_http_s3_wbuf_init(&b, ex->pool, policy.len + 16) != NGX_OK) {
-            return NGX_HTTP_S3_WIRE_ST_ERROR;
-        }
-
-        ngx_http_s3_setting_encode(&b, &policy);
-
-        if (b.error) {
-            return NGX_HTTP_S3_WIRE_ST_ERROR;
-        }
-
-        rec.data = b.start;
-        rec.len = b.pos - b.start;
-
-        ngx_http_s3_batch_put(ex->batch, &k, &rec);
-    }
-
-    if (ngx_http_s3_engine_write(ex->log, ex->batch,
-                                 policy.len ? "PutBucketPolicy"
-                                            : "DeleteBucketPolicy")
-        != NGX_OK)
-    {
-        return NGX_HTTP_S3_WIRE_ST_ERROR;
-    }
-
-    ngx_http_s3_srv_access_changed();
-
-    return NGX_HTTP_S3_WIRE_ST_OK;
-}
-
-
-ngx_uint_t
-ngx_http_s3_op_policy_get(ngx_http_s3_exec_t *ex)
-{
-    ngx_int_t   rc;
-    ngx_str_t   bucket, k, policy;
-    ngx_uint_t  st;
-
-    ngx_http_s3_wire_get_str(&ex->req, &bucket);
-
-    if (ex->req.error || bucket.len == 0) {
-        return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
-    }
-
-    st = ngx_http_s3_srv_bucket_exists(ex, &bucket);
-
-    if (st != NGX_HTTP_S3_WIRE_ST_OK) {
-        return st;
-    }
-
-    rc = ngx_http_s3_srv_policy(ex, &bucket, &k, &policy);
-
-    if (rc == NGX_ERROR) {
-        return NGX_HTTP_S3_WIRE_ST_ERROR;
-    }
-
-    if (policy.len == 0) {
-        return NGX_HTTP_S3_WIRE_ST_NO_KEY;
-    }
-
-    ngx_http_s3_wire_put_str(ex->out, &policy);
-
-    return ex->out->error ? NGX_HTTP_S3_WIRE_ST_ERROR
-                          : NGX_HTTP_S3_WIRE_ST_OK;
-}
-
-
-/* into the batch: the removal of every setting of a bucket (its policy) */
-
-ngx_int_t
-ngx_http_s3_srv_settings_drop(ngx_http_s3_exec_t *ex, ngx_str_t *bucket)
-{
-    ngx_str_t  prefix, empty;
-
-    ngx_str_set(&empty, "");
-
-    if (ngx_http_s3_srv_key(ex, &prefix, 'S', bucket, &empty) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    return ngx_http_s3_srv_scan(ex, &prefix, ngx_http_s3_settings_drop,
-                                NULL);
-}
-
-
-static ngx_int_t
-ngx_http_s3_settings_drop(ngx_http_s3_exec_t *ex, ngx_str_t *key,
-    ngx_str_t *value, void *data)
-{
-    ngx_http_s3_batch_delete(ex->batch, key);
-
-    return NGX_OK;
 }
 
 

@@ -187,10 +187,12 @@
  *                                            BUCKET_ACCESS for a bucket)
  * BUCKET_ACL_SET  str bucket, u8 canned ACL (NGX_HTTP_S3_ACL_*)
  *                                            OK | NO_BUCKET
- * POLICY_SET      str bucket, str policy (checked by the worker; empty:
- *                 delete it)                 OK | NO_BUCKET
- * POLICY_GET      str bucket                 OK: str policy | NO_BUCKET
- *                                            | NO_KEY (no policy)
+ * SETTING_SET     str bucket, str name, str value (checked by the
+ *                 worker; empty: delete it)  OK | NO_BUCKET
+ * SETTING_GET     str bucket, str name       OK: str value | NO_BUCKET
+ *                                            | NO_KEY (none)
+ *                 A setting is the record "S<bucket>\0<name>": the
+ *                 names are "policy", "tagging", "cors", "object-lock".
  *
  * BUCKET_LIST takes an optional str user id: then only the buckets that
  * user owns or has a grant on.
@@ -229,8 +231,8 @@
 #define NGX_HTTP_S3_WIRE_OP_BUCKET_ACCESS    29
 #define NGX_HTTP_S3_WIRE_OP_BUCKET_ACCESS_LIST 30
 #define NGX_HTTP_S3_WIRE_OP_BUCKET_ACL_SET   31
-#define NGX_HTTP_S3_WIRE_OP_POLICY_SET       32
-#define NGX_HTTP_S3_WIRE_OP_POLICY_GET       33
+#define NGX_HTTP_S3_WIRE_OP_SETTING_SET      32
+#define NGX_HTTP_S3_WIRE_OP_SETTING_GET      33
 #define NGX_HTTP_S3_WIRE_OP_LAST             34
 
 /* reply status */
