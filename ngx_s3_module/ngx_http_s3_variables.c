@@ -32,6 +32,8 @@ static ngx_int_t ngx_http_s3_variable_str(ngx_http_request_t *r,
 static ngx_int_t ngx_http_s3_variable_access_key(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_s3_signer(ngx_http_request_t *r, ngx_str_t *key);
+static ngx_int_t ngx_http_s3_variable_user(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_s3_variable_error_code(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_s3_variable_request_id(ngx_http_request_t *r,
@@ -54,6 +56,9 @@ static ngx_http_variable_t  ngx_http_s3_vars[] = {
       offsetof(ngx_http_s3_ctx_t, key), NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("s3_access_key"), NULL, ngx_http_s3_variable_access_key,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("s3_user"), NULL, ngx_http_s3_variable_user,
       0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("s3_error_code"), NULL, ngx_http_s3_variable_error_code,
@@ -201,6 +206,42 @@ ngx_http_s3_variable_access_key(ngx_http_request_t *r,
     }
 
     ngx_http_s3_variable_set(v, key.data, key.len);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The user the request was authenticated as: a managed key's user id, or
+ * "(operator)" for a root key (no user id can start with "("); not found
+ * for an anonymous request and before (or without) authentication
+ */
+
+static ngx_int_t
+ngx_http_s3_variable_user(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_s3_ctx_t  *ctx;
+
+    ctx = ngx_http_s3_get_ctx(r);
+
+    if (ctx == NULL || ctx->auth.access_key.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    if (ctx->auth.user.len) {
+        ngx_http_s3_variable_set(v, ctx->auth.user.data, ctx->auth.user.len);
+        return NGX_OK;
+    }
+
+    if (ctx->auth.root) {
+        ngx_http_s3_variable_set(v, (u_char *) "(operator)",
+                                 sizeof("(operator)") - 1);
+        return NGX_OK;
+    }
+
+    v->not_found = 1;
 
     return NGX_OK;
 }

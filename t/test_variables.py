@@ -310,3 +310,45 @@ def test_limit_req_per_access_key(make_server):
     r = request(srv, 'GET', '/' + bkt)
     assert r.status == 503
     assert_ok(request(srv, 'GET', '/'))             # another location
+
+
+def test_user_names_who_was_authenticated(make_server, tmp_path):
+    """$s3_user: a managed key's user id, "(operator)" for a root key,
+    empty for an anonymous request and for one whose signature failed."""
+
+    from s3admin import admin_kwargs, new_user_key, write_key_file
+
+    kf = write_key_file(str(tmp_path / 's3.key'), [os.urandom(32)])
+    srv = make_server(**admin_kwargs(
+        kf, http_extra='    log_format s3user '
+                       '\'$s3_request_id\\t$s3_user\';\n',
+        server_extra='        access_log %s/s3user.log s3user;\n'
+                     % tmp_path))
+    user = new_bucket_name('dave')[:40]
+    ak, sk = new_user_key(srv, user)
+
+    s3 = boto_client(srv, ak, sk)
+    bkt = new_bucket_name('user')
+    want = {}
+    want[rid_of(s3.create_bucket(Bucket=bkt))] = user
+    want[rid_of(boto_client(srv).list_buckets())] = '(operator)'
+    r = request(srv, 'GET', '/' + bkt, sign=False)
+    assert_error(r, 403, 'AccessDenied')
+    want[rid_of(r)] = '-'
+    r = request(srv, 'GET', '/' + bkt, access_key=ak, secret='x' * 40)
+    assert_error(r, 403, 'SignatureDoesNotMatch')
+    want[rid_of(r)] = '-'
+
+    deadline = time.time() + 5
+    while True:
+        try:
+            with open(str(tmp_path / 's3user.log')) as f:
+                got = dict(line.rstrip('\n').split('\t')
+                           for line in f if '\t' in line)
+        except OSError:
+            got = {}
+        if all(r in got for r in want) or time.time() > deadline:
+            break
+        time.sleep(0.05)
+    assert {r: got.get(r) for r in want} == want
+    s3.delete_bucket(Bucket=bkt)
