@@ -261,7 +261,13 @@ events {
 }
 
 http {
-    access_log $run/logs/access.log;
+    # who did what to which object (docs/directives.md, "Variables")
+    log_format s3 '\$remote_addr [\$time_local] \$s3_request_id '
+                  '\$s3_access_key \$s3_user \$s3_operation '
+                  '"\$s3_bucket" "\$s3_key" \$status \$s3_error_code '
+                  '\$s3_object_size \$request_length \$bytes_sent '
+                  '\$request_time';
+    access_log $run/logs/access.log s3 buffer=64k flush=1s;
     client_body_temp_path $run/tmp/body;
     proxy_temp_path $run/tmp/proxy;
     fastcgi_temp_path $run/tmp/fastcgi;

@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import time
 
+import boto3
 import pytest
 
 import s3server
@@ -243,3 +244,21 @@ def test_run_plain_unchanged(tls_run):
                         endpoint + '/'], capture_output=True, text=True,
                        timeout=30)
     assert p.stdout == '403', p.stdout
+
+    # the embedded configuration's access log names who did what
+    s3 = boto3.client('s3', endpoint_url=endpoint,
+                      aws_access_key_id=cred['AWS_ACCESS_KEY_ID'],
+                      aws_secret_access_key=cred['AWS_SECRET_ACCESS_KEY'],
+                      region_name='us-east-1')
+    rid = s3.list_buckets()['ResponseMetadata']['HTTPHeaders'][
+        'x-amz-request-id']
+    log = os.path.join(data, 'nginx', 'logs', 'access.log')
+    deadline = time.time() + 5
+    line = None
+    while line is None and time.time() < deadline:
+        time.sleep(0.2)
+        with open(log) as f:
+            line = next((x for x in f if rid in x), None)
+    assert line is not None
+    assert (' %s (operator) ListBuckets "-" "-" 200 - ' %
+            cred['AWS_ACCESS_KEY_ID']) in line, line
