@@ -119,7 +119,6 @@ def test_run_tls_round_trips(tls_run, tmp_path):
     src.write_bytes(body)
 
     # boto3, trusting the authority by AWS_CA_BUNDLE's file
-    import boto3
     import botocore.config
     s3 = boto3.session.Session().client(
         's3', endpoint_url=endpoint, verify=ca,
