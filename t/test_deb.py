@@ -91,8 +91,8 @@ def test_deb_install_run_remove(tmp_path):
                 ('s3_data /var/lib/nginx/s3;', 's3_data %s/data;' % tmp),
                 ('include /etc/nginx/s3-keys.conf;',
                  'include %s/keys.conf;' % tmp),
-                ('access_log /var/log/nginx/s3.access.log;',
-                 'access_log %s/s3.access.log;' % tmp)):
+                ('access_log /var/log/nginx/s3.access.log s3;',
+                 'access_log %s/s3.access.log s3;' % tmp)):
             assert example.count(old) == 1, old
             example = example.replace(old, new)
         with open(os.path.join(tmp, 's3.conf'), 'w') as f:
@@ -147,6 +147,16 @@ http {{
         assert s3.get_object(Bucket=bkt, Key='dir/k')['Body'].read() == body
         assert [o['Key'] for o in
                 s3.list_objects_v2(Bucket=bkt)['Contents']] == ['dir/k']
+        # the packaged CLI, through the example's admin location
+        assert os.access('/usr/bin/s3-admin', os.X_OK)
+        p = sh('/usr/bin/s3-admin', '--endpoint',
+               'http://127.0.0.1:%d/.s3-admin' % port, '--access-key', ak,
+               '--secret-key', sk, '--json', 'bucket', 'list')
+        assert bkt in p.stdout, p.stdout
+        # and the example's access log names who did what
+        with open(os.path.join(tmp, 's3.access.log')) as f:
+            assert ' %s (operator) PutObject "%s" "dir/k" 200 ' % (ak, bkt) \
+                in f.read()
         s3.delete_object(Bucket=bkt, Key='dir/k')
         s3.delete_bucket(Bucket=bkt)
         # the data belongs to the workers' user
