@@ -86,6 +86,7 @@ typedef enum {
     NGX_HTTP_S3_ERR_ACL_NOT_SUPPORTED,
     NGX_HTTP_S3_ERR_MALFORMED_POLICY,
     NGX_HTTP_S3_ERR_NO_SUCH_BUCKET_POLICY,
+    NGX_HTTP_S3_ERR_QUOTA_EXCEEDED,
     NGX_HTTP_S3_ERR_LAST
 } ngx_http_s3_err_e;
 
@@ -197,6 +198,7 @@ typedef struct {
     ngx_path_t                *path;        /* registered with a manager */
     ngx_flag_t                 enabled;     /* some location uses s3 */
     ngx_shm_zone_t            *metrics_zone;  /* s3_metrics is used */
+    ngx_array_t               *quotas;      /* s3_quota, or NULL */
 
     /* s3_key_file: ngx_http_s3_master_key_t, the current key first */
     ngx_array_t               *master_keys;
@@ -463,6 +465,8 @@ typedef struct {
 
 char *ngx_http_s3_metrics_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+/* ngx_http_s3_srv_usage.c: s3_quota bucket [max_size=] [max_objects=] */
+char *ngx_http_s3_quota(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_s3_metrics_init(ngx_conf_t *cf);
 void ngx_http_s3_metrics_init_process(ngx_cycle_t *cycle);
 ngx_uint_t ngx_http_s3_metrics_enabled(void);

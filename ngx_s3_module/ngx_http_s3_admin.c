@@ -28,6 +28,8 @@
  *     PUT    keys/<key>?status=enabled|disabled
  *     DELETE keys/<key>
  *     GET    buckets                    owners and grants
+ *     GET    usage                      every bucket's usage
+ *     GET    usage/<bucket>             one bucket's usage
  *     PUT    grants/<bucket>/<user>?permission=read|write
  *     DELETE grants/<bucket>/<user>
  *
@@ -107,6 +109,10 @@ static ngx_int_t ngx_http_s3_admin_done(ngx_http_s3_admin_t *a,
     ngx_str_t *reply, ngx_http_s3_wbuf_t *json);
 static ngx_int_t ngx_http_s3_admin_buckets(ngx_http_s3_admin_t *a,
     ngx_str_t *reply, ngx_http_s3_wbuf_t *json);
+static ngx_int_t ngx_http_s3_admin_bucket_name(ngx_http_s3_admin_t *a,
+    ngx_http_s3_wbuf_t *b);
+static ngx_int_t ngx_http_s3_admin_usage(ngx_http_s3_admin_t *a,
+    ngx_str_t *reply, ngx_http_s3_wbuf_t *json);
 static ngx_int_t ngx_http_s3_admin_grant(ngx_http_s3_admin_t *a,
     ngx_http_s3_wbuf_t *b);
 static ngx_int_t ngx_http_s3_admin_put_record(ngx_http_s3_admin_t *a,
@@ -153,6 +159,12 @@ static ngx_http_s3_admin_route_t  ngx_http_s3_admin_routes[] = {
 
     { NGX_HTTP_GET, "buckets", 0, NGX_HTTP_S3_WIRE_OP_BUCKET_ACCESS_LIST,
       NULL, ngx_http_s3_admin_buckets, NULL, NULL },
+
+    { NGX_HTTP_GET, "usage", 0, NGX_HTTP_S3_WIRE_OP_USAGE_LIST,
+      NULL, ngx_http_s3_admin_usage, NULL, NULL },
+
+    { NGX_HTTP_GET, "usage", 1, NGX_HTTP_S3_WIRE_OP_USAGE_GET,
+      ngx_http_s3_admin_bucket_name, ngx_http_s3_admin_usage, NULL, NULL },
 
     { NGX_HTTP_PUT|NGX_HTTP_DELETE, "grants", 1,
       NGX_HTTP_S3_WIRE_OP_GRANT_SET,
@@ -759,6 +771,86 @@ ngx_http_s3_admin_key_name(ngx_http_s3_admin_t *a, ngx_http_s3_wbuf_t *b)
     }
 
     ngx_http_s3_wire_put_str(b, &a->name);
+
+    return NGX_OK;
+}
+
+
+/* GET usage/<bucket> */
+
+static ngx_int_t
+ngx_http_s3_admin_bucket_name(ngx_http_s3_admin_t *a, ngx_http_s3_wbuf_t *b)
+{
+    if (!ngx_http_s3_valid_bucket_name(&a->name)) {
+        return ngx_http_s3_admin_fail(a, NGX_HTTP_NOT_FOUND, "NoSuchBucket",
+                                      "The bucket does not exist.");
+    }
+
+    ngx_http_s3_wire_put_str(b, &a->name);
+
+    return NGX_OK;
+}
+
+
+/*
+ * USAGE_LIST: {"buckets": [{"name": ..., "objects": ..., ...}, ...]};
+ * USAGE_GET: the one bucket's object
+ */
+
+static ngx_int_t
+ngx_http_s3_admin_usage(ngx_http_s3_admin_t *a, ngx_str_t *reply,
+    ngx_http_s3_wbuf_t *json)
+{
+    uint32_t             i, n;
+    ngx_str_t            name;
+    ngx_uint_t           j, one;
+    ngx_http_s3_rbuf_t   rb;
+    ngx_http_s3_usage_t  u;
+
+    static const char  *names[NGX_HTTP_S3_USAGE_N] = {
+        "objects", "bytes", "versions", "version_bytes", "parts",
+        "part_bytes"
+    };
+
+    ngx_http_s3_rbuf_init(&rb, reply);
+
+    one = (a->route->op == NGX_HTTP_S3_WIRE_OP_USAGE_GET);
+
+    if (one) {
+        n = 1;
+        name = a->name;
+
+    } else {
+        n = ngx_http_s3_wire_get_u32(&rb);
+        ngx_http_s3_json_raw(json, "{\"buckets\": [");
+    }
+
+    for (i = 0; i < n; i++) {
+        if (!one) {
+            ngx_http_s3_wire_get_str(&rb, &name);
+        }
+
+        for (j = 0; j < NGX_HTTP_S3_USAGE_N; j++) {
+            u.n[j] = ngx_http_s3_wire_get_u64(&rb);
+        }
+
+        if (rb.error) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_s3_json_raw(json, one ? "{" : (i ? ",\n  {" : "\n  {"));
+        ngx_http_s3_json_field(json, "name", &name);
+
+        for (j = 0; j < NGX_HTTP_S3_USAGE_N; j++) {
+            ngx_http_s3_json_uint(json, names[j], (ngx_uint_t) u.n[j]);
+        }
+
+        ngx_http_s3_json_raw(json, "}");
+    }
+
+    if (!one) {
+        ngx_http_s3_json_raw(json, n ? "\n]}" : "]}");
+    }
 
     return NGX_OK;
 }

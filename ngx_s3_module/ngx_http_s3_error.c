@@ -257,7 +257,11 @@ static ngx_http_s3_err_info_t  ngx_http_s3_errors[] = {
 
     /* NGX_HTTP_S3_ERR_NO_SUCH_BUCKET_POLICY */
     { ngx_string("NoSuchBucketPolicy"), NGX_HTTP_NOT_FOUND,
-      "The bucket policy does not exist" }
+      "The bucket policy does not exist" },
+
+    /* NGX_HTTP_S3_ERR_QUOTA_EXCEEDED: s3_quota, as Ceph's gateway says it */
+    { ngx_string("QuotaExceeded"), NGX_HTTP_FORBIDDEN,
+      "The bucket's quota would be exceeded by this write" }
 };
 
 
@@ -852,6 +856,9 @@ ngx_http_s3_meta_error(ngx_uint_t status)
 
     case NGX_HTTP_S3_WIRE_ST_SOURCE_TOO_LARGE:
         return NGX_HTTP_S3_ERR_INVALID_REQUEST;
+
+    case NGX_HTTP_S3_WIRE_ST_QUOTA:
+        return NGX_HTTP_S3_ERR_QUOTA_EXCEEDED;
 
     default:
         return NGX_HTTP_S3_ERR_INTERNAL;

@@ -104,41 +104,43 @@ static void ngx_http_s3_stats_handler(ngx_event_t *ev);
 
 typedef ngx_uint_t (*ngx_http_s3_op_pt)(ngx_http_s3_exec_t *ex);
 
+/* by op number: the helpers' ranges have gaps, an op without one is NULL */
+
 static ngx_http_s3_op_pt  ngx_http_s3_ops[NGX_HTTP_S3_WIRE_OP_LAST] = {
-    NULL,
-    NULL,                                  /* PING */
-    ngx_http_s3_op_bucket_create,
-    ngx_http_s3_op_bucket_get,
-    ngx_http_s3_op_bucket_delete,
-    ngx_http_s3_op_bucket_list,
-    ngx_http_s3_op_object_put,
-    ngx_http_s3_op_object_get,
-    ngx_http_s3_op_object_delete,
-    ngx_http_s3_op_list,
-    NULL,                                  /* HANDOVER */
-    ngx_http_s3_op_upload_create,
-    ngx_http_s3_op_upload_get,
-    ngx_http_s3_op_part_put,
-    ngx_http_s3_op_upload_complete,
-    ngx_http_s3_op_upload_abort,
-    ngx_http_s3_op_part_list,
-    ngx_http_s3_op_upload_list,
-    ngx_http_s3_op_object_copy,
-    ngx_http_s3_op_part_copy,
-    ngx_http_s3_op_user_create,
-    ngx_http_s3_op_user_list,
-    ngx_http_s3_op_user_delete,
-    ngx_http_s3_op_key_create,
-    ngx_http_s3_op_key_get,
-    ngx_http_s3_op_key_list,
-    ngx_http_s3_op_key_status,
-    ngx_http_s3_op_key_delete,
-    ngx_http_s3_op_grant_set,
-    ngx_http_s3_op_bucket_access,
-    ngx_http_s3_op_bucket_access_list,
-    ngx_http_s3_op_bucket_acl_set,
-    ngx_http_s3_op_setting_set,
-    ngx_http_s3_op_setting_get
+    [NGX_HTTP_S3_WIRE_OP_BUCKET_CREATE] = ngx_http_s3_op_bucket_create,
+    [NGX_HTTP_S3_WIRE_OP_BUCKET_GET] = ngx_http_s3_op_bucket_get,
+    [NGX_HTTP_S3_WIRE_OP_BUCKET_DELETE] = ngx_http_s3_op_bucket_delete,
+    [NGX_HTTP_S3_WIRE_OP_BUCKET_LIST] = ngx_http_s3_op_bucket_list,
+    [NGX_HTTP_S3_WIRE_OP_OBJECT_PUT] = ngx_http_s3_op_object_put,
+    [NGX_HTTP_S3_WIRE_OP_OBJECT_GET] = ngx_http_s3_op_object_get,
+    [NGX_HTTP_S3_WIRE_OP_OBJECT_DELETE] = ngx_http_s3_op_object_delete,
+    [NGX_HTTP_S3_WIRE_OP_LIST] = ngx_http_s3_op_list,
+    [NGX_HTTP_S3_WIRE_OP_UPLOAD_CREATE] = ngx_http_s3_op_upload_create,
+    [NGX_HTTP_S3_WIRE_OP_UPLOAD_GET] = ngx_http_s3_op_upload_get,
+    [NGX_HTTP_S3_WIRE_OP_PART_PUT] = ngx_http_s3_op_part_put,
+    [NGX_HTTP_S3_WIRE_OP_UPLOAD_COMPLETE] = ngx_http_s3_op_upload_complete,
+    [NGX_HTTP_S3_WIRE_OP_UPLOAD_ABORT] = ngx_http_s3_op_upload_abort,
+    [NGX_HTTP_S3_WIRE_OP_PART_LIST] = ngx_http_s3_op_part_list,
+    [NGX_HTTP_S3_WIRE_OP_UPLOAD_LIST] = ngx_http_s3_op_upload_list,
+    [NGX_HTTP_S3_WIRE_OP_OBJECT_COPY] = ngx_http_s3_op_object_copy,
+    [NGX_HTTP_S3_WIRE_OP_PART_COPY] = ngx_http_s3_op_part_copy,
+    [NGX_HTTP_S3_WIRE_OP_USER_CREATE] = ngx_http_s3_op_user_create,
+    [NGX_HTTP_S3_WIRE_OP_USER_LIST] = ngx_http_s3_op_user_list,
+    [NGX_HTTP_S3_WIRE_OP_USER_DELETE] = ngx_http_s3_op_user_delete,
+    [NGX_HTTP_S3_WIRE_OP_KEY_CREATE] = ngx_http_s3_op_key_create,
+    [NGX_HTTP_S3_WIRE_OP_KEY_GET] = ngx_http_s3_op_key_get,
+    [NGX_HTTP_S3_WIRE_OP_KEY_LIST] = ngx_http_s3_op_key_list,
+    [NGX_HTTP_S3_WIRE_OP_KEY_STATUS] = ngx_http_s3_op_key_status,
+    [NGX_HTTP_S3_WIRE_OP_KEY_DELETE] = ngx_http_s3_op_key_delete,
+    [NGX_HTTP_S3_WIRE_OP_GRANT_SET] = ngx_http_s3_op_grant_set,
+    [NGX_HTTP_S3_WIRE_OP_BUCKET_ACCESS] = ngx_http_s3_op_bucket_access,
+    [NGX_HTTP_S3_WIRE_OP_BUCKET_ACCESS_LIST] =
+        ngx_http_s3_op_bucket_access_list,
+    [NGX_HTTP_S3_WIRE_OP_BUCKET_ACL_SET] = ngx_http_s3_op_bucket_acl_set,
+    [NGX_HTTP_S3_WIRE_OP_SETTING_SET] = ngx_http_s3_op_setting_set,
+    [NGX_HTTP_S3_WIRE_OP_SETTING_GET] = ngx_http_s3_op_setting_get,
+    [NGX_HTTP_S3_WIRE_OP_USAGE_GET] = ngx_http_s3_op_usage_get,
+    [NGX_HTTP_S3_WIRE_OP_USAGE_LIST] = ngx_http_s3_op_usage_list,
 };
 
 
@@ -232,6 +234,11 @@ ngx_http_s3_server_open(ngx_cycle_t *cycle, ngx_http_s3_main_conf_t *smcf)
 
         if (value.len == 1 && value.data[0] == NGX_HTTP_S3_FORMAT_VERSION[0]) {
             ngx_http_s3_engine_free(&value);
+
+            if (ngx_http_s3_srv_usage_count(cycle->log) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
             ngx_http_s3_srv_sweep_start(smcf, cycle->log);
             return ngx_http_s3_srv_keys_reseal(cycle->log);
         }
@@ -273,7 +280,9 @@ ngx_http_s3_server_open(ngx_cycle_t *cycle, ngx_http_s3_main_conf_t *smcf)
     ngx_str_set(&value, NGX_HTTP_S3_FORMAT_VERSION);
     ngx_http_s3_batch_put(b, &key, &value);
 
-    if (ngx_http_s3_engine_write(cycle->log, b, "format version") != NGX_OK) {
+    if (ngx_http_s3_engine_write(cycle->log, b, "format version") != NGX_OK
+        || ngx_http_s3_srv_usage_count(cycle->log) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

@@ -34,6 +34,9 @@ typedef struct {
     /* body reference changes of the request, by body id */
     ngx_rbtree_t               refs;
     ngx_rbtree_node_t          refs_sentinel;
+
+    /* bucket usage changes of the request (srv_usage.c), or NULL */
+    ngx_array_t               *usage;
 } ngx_http_s3_exec_t;
 
 
@@ -178,6 +181,34 @@ ngx_uint_t ngx_http_s3_op_key_status(ngx_http_s3_exec_t *ex);
 ngx_uint_t ngx_http_s3_op_key_delete(ngx_http_s3_exec_t *ex);
 /* at open: secrets sealed with an older s3_key_file key are sealed anew */
 ngx_int_t ngx_http_s3_srv_keys_reseal(ngx_log_t *log);
+
+/*
+ * ngx_http_s3_srv_usage.c: bucket usage ("N<bucket>"), changed in the
+ * batch of every commit.  An operation notes each record of a kind
+ * (NGX_HTTP_S3_USAGE_OBJECTS, _VERSIONS, _PARTS) that appears (delta 1)
+ * or goes (-1); one that adds checks the quotas before it commits.
+ */
+
+ngx_int_t ngx_http_s3_srv_usage(ngx_http_s3_exec_t *ex, ngx_str_t *bucket,
+    ngx_uint_t kind, uint64_t size, ngx_int_t delta);
+ngx_int_t ngx_http_s3_srv_usage_drop(ngx_http_s3_exec_t *ex,
+    ngx_str_t *bucket);
+/*
+ * a record of the kind of size bytes replaces prev (or NULL), then the
+ * quotas are checked: NGX_HTTP_S3_WIRE_ST_OK, _QUOTA or _ERROR
+ */
+ngx_uint_t ngx_http_s3_srv_usage_replace(ngx_http_s3_exec_t *ex,
+    ngx_str_t *bucket, ngx_uint_t kind, ngx_http_s3_object_t *prev,
+    uint64_t size);
+/* NGX_HTTP_S3_WIRE_ST_OK, _QUOTA or _ERROR */
+ngx_uint_t ngx_http_s3_srv_usage_check(ngx_http_s3_exec_t *ex);
+/* by ngx_http_s3_srv_commit(): the changes into the batch */
+ngx_int_t ngx_http_s3_srv_usage_apply(ngx_http_s3_exec_t *ex);
+/* at open: count a database whose usage was never kept */
+ngx_int_t ngx_http_s3_srv_usage_count(ngx_log_t *log);
+ngx_uint_t ngx_http_s3_op_usage_get(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_usage_list(ngx_http_s3_exec_t *ex);
+
 
 /* ngx_http_s3_srv_settings.c */
 

@@ -162,7 +162,8 @@ ngx_http_s3_op_bucket_delete(ngx_http_s3_exec_t *ex)
     /* its permissions go with it: a bucket of the name made later is new */
 
     if (ngx_http_s3_srv_grants_drop(ex, &name, NULL) != NGX_OK
-        || ngx_http_s3_srv_settings_drop(ex, &name) != NGX_OK)
+        || ngx_http_s3_srv_settings_drop(ex, &name) != NGX_OK
+        || ngx_http_s3_srv_usage_drop(ex, &name) != NGX_OK)
     {
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }

@@ -167,6 +167,13 @@ ngx_http_s3_op_object_copy(ngx_http_s3_exec_t *ex)
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 
+    st = ngx_http_s3_srv_usage_replace(ex, &bucket, NGX_HTTP_S3_USAGE_OBJECTS,
+                                       (rc == NGX_OK) ? &prev : NULL, n.size);
+
+    if (st != NGX_HTTP_S3_WIRE_ST_OK) {
+        return st;
+    }
+
     ngx_http_s3_batch_put(ex->batch, &k, &rec);
 
     if (ngx_http_s3_srv_commit(ex, "CopyObject") != NGX_OK) {
@@ -485,11 +492,20 @@ ngx_http_s3_op_part_copy(ngx_http_s3_exec_t *ex)
 
         /* a part sent again replaces the one before */
 
-        if (ngx_http_s3_object_decode(&old, &prev, ex->pool) == NGX_OK
-            && ngx_http_s3_srv_ref_object(ex, &prev, -1) != NGX_OK)
-        {
+        if (ngx_http_s3_object_decode(&old, &prev, ex->pool) != NGX_OK) {
+            ngx_memzero(&prev, sizeof(ngx_http_s3_object_t));
+
+        } else if (ngx_http_s3_srv_ref_object(ex, &prev, -1) != NGX_OK) {
             return NGX_HTTP_S3_WIRE_ST_ERROR;
         }
+    }
+
+    st = ngx_http_s3_srv_usage_replace(ex, &bucket, NGX_HTTP_S3_USAGE_PARTS,
+                                       (rc == NGX_OK) ? &prev : NULL,
+                                       part.size);
+
+    if (st != NGX_HTTP_S3_WIRE_ST_OK) {
+        return st;
     }
 
     if (ngx_http_s3_srv_ref_object(ex, &part, 1) != NGX_OK) {

@@ -212,6 +212,23 @@ ngx_http_s3_op_part_put(ngx_http_s3_exec_t *ex)
             ngx_http_s3_srv_doubt_body(ex, &part.body, 0);
             return NGX_HTTP_S3_WIRE_ST_ERROR;
         }
+
+        st = ngx_http_s3_srv_usage_replace(ex, &bucket,
+                                           NGX_HTTP_S3_USAGE_PARTS, &prev,
+                                           part.size);
+
+    } else {
+        st = ngx_http_s3_srv_usage_replace(ex, &bucket,
+                                           NGX_HTTP_S3_USAGE_PARTS, NULL,
+                                           part.size);
+    }
+
+    if (st != NGX_HTTP_S3_WIRE_ST_OK) {
+        if (st == NGX_HTTP_S3_WIRE_ST_ERROR) {
+            ngx_http_s3_srv_doubt_body(ex, &part.body, 0);
+        }
+
+        return st;
     }
 
     if (ngx_http_s3_srv_ref_object(ex, &part, 1) != NGX_OK) {
@@ -404,7 +421,11 @@ ngx_http_s3_op_upload_complete(ngx_http_s3_exec_t *ex)
 
         st = NGX_HTTP_S3_WIRE_ST_ERROR;
 
-        if (ngx_http_s3_srv_ref_object(ex, &prev, -1) != NGX_OK) {
+        if (ngx_http_s3_srv_ref_object(ex, &prev, -1) != NGX_OK
+            || ngx_http_s3_srv_usage(ex, &bucket, NGX_HTTP_S3_USAGE_OBJECTS,
+                                     prev.size, -1)
+               != NGX_OK)
+        {
             goto done;
         }
 
@@ -427,6 +448,17 @@ ngx_http_s3_op_upload_complete(ngx_http_s3_exec_t *ex)
     {
         goto done;
     }
+
+    /* its parts' bytes become the object's: within a quota that held them */
+
+    st = ngx_http_s3_srv_usage_replace(ex, &bucket, NGX_HTTP_S3_USAGE_OBJECTS,
+                                       NULL, o.size);
+
+    if (st != NGX_HTTP_S3_WIRE_ST_OK) {
+        goto done;
+    }
+
+    st = NGX_HTTP_S3_WIRE_ST_ERROR;
 
     size = 512 + u.content_type.len + u.content_encoding.len
            + u.content_disposition.len + u.content_language.len
@@ -1109,13 +1141,39 @@ ngx_int_t
 ngx_http_s3_srv_drop_upload(ngx_http_s3_exec_t *ex, ngx_str_t *ukey,
     ngx_array_t *parts)
 {
+    u_char                  *z;
+    ngx_str_t                bucket;
     ngx_uint_t               i;
+    ngx_http_s3_object_t     part;
     ngx_http_s3_srv_part_t  *hp;
+
+    /* "U<bucket>\0<key>\0<upload id>" */
+
+    z = ngx_strlchr(ukey->data + 1, ukey->data + ukey->len, '\0');
+
+    if (z == NULL) {
+        return NGX_ERROR;
+    }
+
+    bucket.data = ukey->data + 1;
+    bucket.len = z - bucket.data;
 
     hp = parts->elts;
 
     for (i = 0; i < parts->nelts; i++) {
-        if (ngx_http_s3_srv_ref_record(ex, &hp[i].rec, -1) != NGX_OK) {
+        if (ngx_http_s3_object_decode(&hp[i].rec, &part, ex->pool)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ERR, ex->log, 0,
+                          "s3 metadata: a stored part record does not "
+                          "decode, its body is left as it is");
+
+        } else if (ngx_http_s3_srv_ref_object(ex, &part, -1) != NGX_OK
+                   || ngx_http_s3_srv_usage(ex, &bucket,
+                                            NGX_HTTP_S3_USAGE_PARTS,
+                                            part.size, -1)
+                      != NGX_OK)
+        {
             return NGX_ERROR;
         }
 

@@ -101,6 +101,17 @@ ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
         }
     }
 
+    st = ngx_http_s3_srv_usage_replace(ex, &bucket, NGX_HTTP_S3_USAGE_OBJECTS,
+                                       (rc == NGX_OK) ? &prev : NULL, o.size);
+
+    if (st != NGX_HTTP_S3_WIRE_ST_OK) {
+        if (st == NGX_HTTP_S3_WIRE_ST_ERROR) {
+            ngx_http_s3_srv_doubt_body(ex, &o.body, 0);
+        }
+
+        return st;
+    }
+
     if (ngx_http_s3_srv_ref_object(ex, &o, 1) != NGX_OK) {
         ngx_http_s3_srv_doubt_body(ex, &o.body, 0);
         return NGX_HTTP_S3_WIRE_ST_ERROR;
@@ -156,8 +167,9 @@ ngx_http_s3_op_object_get(ngx_http_s3_exec_t *ex)
 ngx_uint_t
 ngx_http_s3_op_object_delete(ngx_http_s3_exec_t *ex)
 {
-    ngx_int_t  rc;
-    ngx_str_t  bucket, key, k, v;
+    ngx_int_t             rc;
+    ngx_str_t             bucket, key, k, v;
+    ngx_http_s3_object_t  o;
 
     ngx_http_s3_wire_get_str(&ex->req, &bucket);
     ngx_http_s3_wire_get_str(&ex->req, &key);
@@ -180,7 +192,23 @@ ngx_http_s3_op_object_delete(ngx_http_s3_exec_t *ex)
         return ngx_http_s3_srv_bucket_exists(ex, &bucket);
     }
 
-    rc = ngx_http_s3_srv_ref_record(ex, &v, -1);
+    rc = ngx_http_s3_object_decode(&v, &o, ex->pool);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_s3_srv_ref_object(ex, &o, -1);
+
+        if (rc == NGX_OK) {
+            rc = ngx_http_s3_srv_usage(ex, &bucket,
+                                       NGX_HTTP_S3_USAGE_OBJECTS, o.size, -1);
+        }
+
+    } else {
+        ngx_log_error(NGX_LOG_ERR, ex->log, 0,
+                      "s3 metadata: a stored record does not decode, "
+                      "its bodies are left as they are");
+        rc = NGX_OK;
+    }
+
     ngx_http_s3_engine_free(&v);
 
     if (rc != NGX_OK) {

@@ -138,6 +138,11 @@ ngx_http_s3_srv_commit(ngx_http_s3_exec_t *ex, const char *what)
     root = ex->refs.root;
     sentinel = ex->refs.sentinel;
 
+    if (ngx_http_s3_srv_usage_apply(ex) != NGX_OK) {
+        ngx_http_s3_srv_refs_doubt(ex);
+        return NGX_ERROR;
+    }
+
     if (root != sentinel) {
         for (node = ngx_rbtree_min(root, sentinel);
              node;

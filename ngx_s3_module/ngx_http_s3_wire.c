@@ -53,6 +53,8 @@
 #define NGX_HTTP_S3_TAG_PERMISSION           54
 #define NGX_HTTP_S3_TAG_ACL                  55
 #define NGX_HTTP_S3_TAG_SETTING              56
+/* 57-59: object lock */
+#define NGX_HTTP_S3_TAG_USAGE                60
 
 
 static ngx_int_t ngx_http_s3_wbuf_reserve(ngx_http_s3_wbuf_t *b, size_t n);
@@ -1289,6 +1291,65 @@ ngx_http_s3_setting_decode(ngx_str_t *in, ngx_str_t *value)
 
         if (tag == NGX_HTTP_S3_TAG_SETTING) {
             *value = v;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* a bucket's usage: "N<bucket>", its counters in one field, u64 each */
+
+void
+ngx_http_s3_usage_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_usage_t *u)
+{
+    size_t      start;
+    ngx_uint_t  i;
+
+    start = ngx_http_s3_wire_field_begin(b, NGX_HTTP_S3_TAG_USAGE);
+
+    for (i = 0; i < NGX_HTTP_S3_USAGE_N; i++) {
+        ngx_http_s3_wire_put_u64(b, u->n[i]);
+    }
+
+    ngx_http_s3_wire_field_end(b, start);
+}
+
+
+ngx_int_t
+ngx_http_s3_usage_decode(ngx_str_t *in, ngx_http_s3_usage_t *u)
+{
+    uint8_t             tag;
+    ngx_str_t           v;
+    ngx_uint_t          i;
+    ngx_http_s3_rbuf_t  rb, fb;
+
+    ngx_memzero(u, sizeof(ngx_http_s3_usage_t));
+
+    ngx_http_s3_rbuf_init(&rb, in);
+
+    while (rb.pos < rb.last) {
+        tag = ngx_http_s3_wire_get_u8(&rb);
+        ngx_http_s3_wire_get_str(&rb, &v);
+
+        if (rb.error) {
+            return NGX_ERROR;
+        }
+
+        if (tag != NGX_HTTP_S3_TAG_USAGE) {
+            continue;
+        }
+
+        /* counters added later follow: a shorter field leaves them 0 */
+
+        ngx_http_s3_rbuf_init(&fb, &v);
+
+        for (i = 0; i < NGX_HTTP_S3_USAGE_N && fb.pos < fb.last; i++) {
+            u->n[i] = ngx_http_s3_wire_get_u64(&fb);
+        }
+
+        if (fb.error) {
+            return NGX_ERROR;
         }
     }
 

@@ -189,6 +189,10 @@
  *                                            OK | NO_BUCKET
  * SETTING_SET     str bucket, str name, str value (checked by the
  *                 worker; empty: delete it)  OK | NO_BUCKET
+ * USAGE_GET       str bucket                 OK: 6 x u64 (NGX_HTTP_S3_USAGE_*)
+ *                                            | NO_BUCKET
+ * USAGE_LIST      -                          OK: u32 n, n x (str bucket,
+ *                                            6 x u64)
  * SETTING_GET     str bucket, str name       OK: str value | NO_BUCKET
  *                                            | NO_KEY (none)
  *                 A setting is the record "S<bucket>\0<name>": the
@@ -233,7 +237,10 @@
 #define NGX_HTTP_S3_WIRE_OP_BUCKET_ACL_SET   31
 #define NGX_HTTP_S3_WIRE_OP_SETTING_SET      32
 #define NGX_HTTP_S3_WIRE_OP_SETTING_GET      33
-#define NGX_HTTP_S3_WIRE_OP_LAST             34
+/* 34-54: versioning, tagging, object lock, CORS */
+#define NGX_HTTP_S3_WIRE_OP_USAGE_GET        55
+#define NGX_HTTP_S3_WIRE_OP_USAGE_LIST       56
+#define NGX_HTTP_S3_WIRE_OP_LAST             57
 
 /* reply status */
 
@@ -258,6 +265,7 @@
 #define NGX_HTTP_S3_WIRE_ST_BAD_RANGE        18  /* past the copy source */
 #define NGX_HTTP_S3_WIRE_ST_CHECKSUM_NEEDED  19  /* hash the range first */
 #define NGX_HTTP_S3_WIRE_ST_NO_USER          20
+#define NGX_HTTP_S3_WIRE_ST_QUOTA            30  /* s3_quota would be passed */
 
 /* UPLOAD_COMPLETE without x-amz-checksum-type */
 
@@ -551,6 +559,28 @@ void ngx_http_s3_user_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_user_t *u);
 ngx_int_t ngx_http_s3_user_decode(ngx_str_t *in, ngx_http_s3_user_t *u);
 void ngx_http_s3_akey_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_akey_t *k);
 ngx_int_t ngx_http_s3_akey_decode(ngx_str_t *in, ngx_http_s3_akey_t *k);
+/*
+ * A bucket's usage, kept by the metadata process in the batch of every
+ * change: current objects, their bytes; non-current versions, their
+ * bytes; parts of uploads in progress, their bytes
+ */
+
+#define NGX_HTTP_S3_USAGE_OBJECTS            0
+#define NGX_HTTP_S3_USAGE_BYTES              1
+#define NGX_HTTP_S3_USAGE_VERSIONS           2
+#define NGX_HTTP_S3_USAGE_VERSION_BYTES      3
+#define NGX_HTTP_S3_USAGE_PARTS              4
+#define NGX_HTTP_S3_USAGE_PART_BYTES         5
+#define NGX_HTTP_S3_USAGE_N                  6
+
+typedef struct {
+    uint64_t                   n[NGX_HTTP_S3_USAGE_N];
+} ngx_http_s3_usage_t;
+
+/* "N<bucket>": field 60, the counters as u64 in the order above */
+void ngx_http_s3_usage_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_usage_t *u);
+ngx_int_t ngx_http_s3_usage_decode(ngx_str_t *in, ngx_http_s3_usage_t *u);
+
 /* a bucket setting: "S<bucket>\0<name>", its value in field 56 */
 void ngx_http_s3_setting_encode(ngx_http_s3_wbuf_t *b, ngx_str_t *value);
 ngx_int_t ngx_http_s3_setting_decode(ngx_str_t *in, ngx_str_t *value);
