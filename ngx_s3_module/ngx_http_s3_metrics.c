@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_s3.h"
+#include "ngx_http_s3_ops.h"
 
 
 /*
@@ -33,8 +34,10 @@
  * Each value is read on its own while others may add: a scrape is not a
  * snapshot across counters, but every counter is exact and never goes
  * back.  Per-bucket usage (objects and bytes) does not fit a fixed zone
- * (buckets come and go): it is to be read from the metadata process at
- * scrape time, a request of its own before the text is written.
+ * (buckets come and go): it is read from the metadata process at scrape
+ * time (USAGE_LIST, one record per bucket, kept exact there), a request
+ * of its own before the text is written; without an answer the scrape
+ * has no bucket families.
  */
 
 
@@ -89,6 +92,11 @@ static ngx_int_t ngx_http_s3_metrics_log(ngx_http_request_t *r);
 static void ngx_http_s3_metrics_observe(ngx_http_s3_histogram_t *h,
     uint64_t us);
 static ngx_int_t ngx_http_s3_metrics_handler(ngx_http_request_t *r);
+static void ngx_http_s3_metrics_usage_handler(ngx_http_s3_meta_req_t *mr);
+static ngx_int_t ngx_http_s3_metrics_send(ngx_http_request_t *r,
+    ngx_str_t *usage);
+static void ngx_http_s3_metrics_buckets(ngx_http_s3_metrics_out_t *out,
+    ngx_str_t *usage);
 static void ngx_http_s3_metrics_requests(ngx_http_s3_metrics_out_t *out,
     ngx_http_s3_metrics_t *m);
 static void ngx_http_s3_metrics_meta(ngx_http_s3_metrics_out_t *out,
@@ -418,12 +426,9 @@ ngx_http_s3_metrics_engine(ngx_http_s3_engine_stats_t *st)
 static ngx_int_t
 ngx_http_s3_metrics_handler(ngx_http_request_t *r)
 {
-    size_t                      size;
-    ngx_int_t                   rc;
-    ngx_buf_t                  *b;
-    ngx_chain_t                 out;
-    ngx_http_s3_metrics_t      *m;
-    ngx_http_s3_metrics_out_t   o;
+    ngx_int_t               rc;
+    ngx_http_s3_wbuf_t      b;
+    ngx_http_s3_metrics_t  *m;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
@@ -441,12 +446,67 @@ ngx_http_s3_metrics_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* the buckets' usage first, from the metadata process */
+
+    if (ngx_http_s3_wbuf_init(&b, r->pool, 16) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_USAGE_LIST, &b,
+                              ngx_http_s3_metrics_usage_handler, r)
+        != NGX_OK)
+    {
+        return ngx_http_s3_metrics_send(r, NULL);
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_s3_metrics_usage_handler(ngx_http_s3_meta_req_t *mr)
+{
+    ngx_http_request_t  *r;
+
+    r = mr->data;
+
+    ngx_http_finalize_request(r, ngx_http_s3_metrics_send(r,
+                                     mr->status == NGX_HTTP_S3_WIRE_ST_OK
+                                     ? &mr->reply : NULL));
+}
+
+
+/* the text; usage: the reply of USAGE_LIST, or NULL */
+
+static ngx_int_t
+ngx_http_s3_metrics_send(ngx_http_request_t *r, ngx_str_t *usage)
+{
+    size_t                      size;
+    uint32_t                    n;
+    ngx_int_t                   rc;
+    ngx_buf_t                  *b;
+    ngx_chain_t                 out;
+    ngx_http_s3_rbuf_t          rb;
+    ngx_http_s3_metrics_t      *m;
+    ngx_http_s3_metrics_out_t   o;
+
+    m = ngx_http_s3_metrics;
+
+    n = 0;
+
+    if (usage) {
+        ngx_http_s3_rbuf_init(&rb, usage);
+        n = ngx_http_s3_wire_get_u32(&rb);
+    }
+
     /* a line per counter, bucket and family header, and to spare */
 
     size = (NGX_HTTP_S3_OP_LAST
             * (NGX_HTTP_S3_METRICS_CLASSES + NGX_HTTP_S3_METRICS_BUCKETS + 6)
             + NGX_HTTP_S3_METRICS_BUCKETS + 8 * NGX_HTTP_S3_ENGINE_LEVELS
-            + 64)
+            + 64 + (size_t) n * NGX_HTTP_S3_USAGE_N)
            * NGX_HTTP_S3_METRICS_LINE;
 
     b = ngx_create_temp_buf(r->pool, size);
@@ -460,6 +520,10 @@ ngx_http_s3_metrics_handler(ngx_http_request_t *r)
     ngx_http_s3_metrics_requests(&o, m);
     ngx_http_s3_metrics_meta(&o, m);
     ngx_http_s3_metrics_leveldb(&o, m);
+
+    if (usage) {
+        ngx_http_s3_metrics_buckets(&o, usage);
+    }
 
     if (o.pos == o.last) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
@@ -681,6 +745,67 @@ ngx_http_s3_metrics_leveldb(ngx_http_s3_metrics_out_t *out,
     ngx_http_s3_metrics_levels(out,
                                "s3_leveldb_compaction_written_bytes_total",
                                st->compaction_written, 1);
+}
+
+
+/* per bucket: a family per usage counter, a line per bucket in each */
+
+static void
+ngx_http_s3_metrics_buckets(ngx_http_s3_metrics_out_t *out, ngx_str_t *usage)
+{
+    uint32_t             n, i;
+    uint64_t             v;
+    ngx_str_t            name;
+    ngx_uint_t           j, k;
+    ngx_http_s3_rbuf_t   rb;
+
+    static const char  *families[NGX_HTTP_S3_USAGE_N][2] = {
+        { "s3_bucket_objects",
+          "Objects in the bucket (current versions)." },
+        { "s3_bucket_bytes",
+          "Bytes of the bucket's objects (current versions)." },
+        { "s3_bucket_noncurrent_versions",
+          "Non-current versions and delete markers kept in the bucket." },
+        { "s3_bucket_noncurrent_bytes",
+          "Bytes of the bucket's non-current versions." },
+        { "s3_bucket_upload_parts",
+          "Parts of the bucket's multipart uploads in progress." },
+        { "s3_bucket_upload_bytes",
+          "Bytes of the parts of the bucket's uploads in progress." }
+    };
+
+    for (j = 0; j < NGX_HTTP_S3_USAGE_N; j++) {
+        ngx_http_s3_metrics_family(out, families[j][0], "gauge",
+                                   families[j][1]);
+
+        ngx_http_s3_rbuf_init(&rb, usage);
+        n = ngx_http_s3_wire_get_u32(&rb);
+
+        for (i = 0; i < n; i++) {
+            ngx_http_s3_wire_get_str(&rb, &name);
+
+            v = 0;
+
+            for (k = 0; k < NGX_HTTP_S3_USAGE_N; k++) {
+                if (k == j) {
+                    v = ngx_http_s3_wire_get_u64(&rb);
+
+                } else {
+                    (void) ngx_http_s3_wire_get_u64(&rb);
+                }
+            }
+
+            if (rb.error) {
+                return;
+            }
+
+            /* bucket names are [a-z0-9.-]: nothing to escape */
+
+            out->pos = ngx_slprintf(out->pos, out->last,
+                                    "%s{bucket=\"%V\"} %uL\n",
+                                    families[j][0], &name, v);
+        }
+    }
 }
 
 

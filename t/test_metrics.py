@@ -365,9 +365,52 @@ def dashboard_exprs():
     return exprs
 
 
+def test_bucket_usage_exported(msrv):
+    """Per-bucket usage, read from the metadata process at scrape time:
+    exactly the bucket's objects, bytes and open uploads' parts."""
+
+    s3 = boto_client(msrv)
+    bkt = new_bucket_name('mbkt')
+    s3.create_bucket(Bucket=bkt)
+
+    def usage():
+        smp = scrape(msrv)
+        return {k[0]: v for k, v in smp.items()
+                if k[0].startswith('s3_bucket_') and
+                dict(k[1]).get('bucket') == bkt}
+
+    assert usage() == {'s3_bucket_objects': 0, 's3_bucket_bytes': 0,
+                       's3_bucket_noncurrent_versions': 0,
+                       's3_bucket_noncurrent_bytes': 0,
+                       's3_bucket_upload_parts': 0,
+                       's3_bucket_upload_bytes': 0}
+    s3.put_object(Bucket=bkt, Key='a', Body=b'x' * 1000)
+    s3.put_object(Bucket=bkt, Key='b', Body=b'y' * 24)
+    s3.put_object(Bucket=bkt, Key='a', Body=b'z' * 10)
+    up = s3.create_multipart_upload(Bucket=bkt, Key='mp')
+    s3.upload_part(Bucket=bkt, Key='mp', UploadId=up['UploadId'],
+                   PartNumber=3, Body=b'p' * 77)
+    u = usage()
+    assert (u['s3_bucket_objects'], u['s3_bucket_bytes'],
+            u['s3_bucket_upload_parts'], u['s3_bucket_upload_bytes']) == \
+        (2, 34, 1, 77)
+    s3.abort_multipart_upload(Bucket=bkt, Key='mp', UploadId=up['UploadId'])
+    s3.delete_object(Bucket=bkt, Key='a')
+    u = usage()
+    assert (u['s3_bucket_objects'], u['s3_bucket_bytes'],
+            u['s3_bucket_upload_bytes']) == (1, 24, 0)
+    s3.delete_object(Bucket=bkt, Key='b')
+    s3.delete_bucket(Bucket=bkt)
+    assert usage() == {}
+
+
 def test_grafana_dashboard_names_exported_metrics(msrv):
     exprs = dashboard_exprs()
     assert len(exprs) >= 8
+    # a bucket, for the per-bucket families
+    s3 = boto_client(msrv)
+    bkt = new_bucket_name('graf')
+    s3.create_bucket(Bucket=bkt)
     # LevelDB's numbers are there once the metadata process published
     ts = ('s3_leveldb_stats_timestamp_seconds', ())
     smp = settle(msrv, lambda s: ts in s, timeout=8)
@@ -382,8 +425,10 @@ def test_grafana_dashboard_names_exported_metrics(msrv):
     for m in ('s3_requests_total', 's3_request_duration_seconds_bucket',
               's3_sent_bytes_total', 's3_received_bytes_total',
               's3_metadata_request_duration_seconds_bucket',
-              's3_metadata_requests_pending', 's3_leveldb_disk_bytes'):
+              's3_metadata_requests_pending', 's3_leveldb_disk_bytes',
+              's3_bucket_bytes', 's3_bucket_objects'):
         assert m in used, m
+    s3.delete_bucket(Bucket=bkt)
 
 
 PROMETHEUS = shutil.which('prometheus')
