@@ -183,7 +183,7 @@ ngx_uint_t ngx_http_s3_op_key_delete(ngx_http_s3_exec_t *ex);
 ngx_int_t ngx_http_s3_srv_keys_reseal(ngx_log_t *log);
 
 /*
- * ngx_http_s3_srv_usage.c: bucket usage ("N<bucket>"), changed in the
+ * ngx_http_s3_srv_usage.c: bucket usage ("C<bucket>"), changed in the
  * batch of every commit.  An operation notes each record of a kind
  * (NGX_HTTP_S3_USAGE_OBJECTS, _VERSIONS, _PARTS) that appears (delta 1)
  * or goes (-1); one that adds checks the quotas before it commits.

@@ -15,9 +15,9 @@
 /*
  * Bucket usage, exact and O(1) to read:
  *
- *     N <bucket>     objects, bytes, non-current versions and their bytes,
+ *     C <bucket>     objects, bytes, non-current versions and their bytes,
  *                    parts of uploads in progress and their bytes
- *     N              the usage has been kept since the database was
+ *     C              the usage has been kept since the database was
  *                    counted once (written by that count)
  *
  * An operation notes what it adds and removes (ngx_http_s3_srv_usage());
@@ -243,7 +243,7 @@ ngx_http_s3_srv_usage_apply(ngx_http_s3_exec_t *ex)
     for (i = 0; i < ex->usage->nelts; i++) {
 
         if (ud[i].drop) {
-            if (ngx_http_s3_srv_key(ex, &k, 'N', &ud[i].bucket, NULL)
+            if (ngx_http_s3_srv_key(ex, &k, 'C', &ud[i].bucket, NULL)
                 != NGX_OK)
             {
                 return NGX_ERROR;
@@ -313,7 +313,7 @@ ngx_http_s3_srv_usage_load(ngx_http_s3_exec_t *ex, ngx_str_t *bucket,
 
     ngx_memzero(u, sizeof(ngx_http_s3_usage_t));
 
-    if (ngx_http_s3_srv_key(ex, key, 'N', bucket, NULL) != NGX_OK) {
+    if (ngx_http_s3_srv_key(ex, key, 'C', bucket, NULL) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -459,7 +459,7 @@ ngx_http_s3_srv_usage_count(ngx_log_t *log)
     ngx_http_s3_object_t   o;
     u_char                *z;
 
-    ngx_str_set(&marker, "N");
+    ngx_str_set(&marker, "C");
 
     if (ngx_http_s3_srv_exec_init(&ex, log) != NGX_OK) {
         return NGX_ERROR;
@@ -484,13 +484,13 @@ ngx_http_s3_srv_usage_count(ngx_log_t *log)
     rc = NGX_OK;
     it = ngx_http_s3_engine_iter();
 
-    for (ngx_http_s3_iter_seek(it, (u_char *) "N", 1);
+    for (ngx_http_s3_iter_seek(it, (u_char *) "C", 1);
          ngx_http_s3_iter_valid(it);
          ngx_http_s3_iter_next(it))
     {
         ngx_http_s3_iter_key(it, &k);
 
-        if (k.len == 0 || k.data[0] != 'N') {
+        if (k.len == 0 || k.data[0] != 'C') {
             break;
         }
 

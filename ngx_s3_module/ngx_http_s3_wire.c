@@ -1298,7 +1298,7 @@ ngx_http_s3_setting_decode(ngx_str_t *in, ngx_str_t *value)
 }
 
 
-/* a bucket's usage: "N<bucket>", its counters in one field, u64 each */
+/* a bucket's usage: "C<bucket>", its counters in one field, u64 each */
 
 void
 ngx_http_s3_usage_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_usage_t *u)

@@ -577,7 +577,7 @@ typedef struct {
     uint64_t                   n[NGX_HTTP_S3_USAGE_N];
 } ngx_http_s3_usage_t;
 
-/* "N<bucket>": field 60, the counters as u64 in the order above */
+/* "C<bucket>": field 60, the counters as u64 in the order above */
 void ngx_http_s3_usage_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_usage_t *u);
 ngx_int_t ngx_http_s3_usage_decode(ngx_str_t *in, ngx_http_s3_usage_t *u);
 

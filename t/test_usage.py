@@ -296,14 +296,14 @@ def test_old_database_counted_at_open(make_server):
     assert stats(srv, bkt) == want
     srv.stop()
     with s3store.Db(srv) as db:
-        assert db.get(b'N') is not None
-        for k, _ in list(db.prefix(b'N')):
+        assert db.get(b'C') is not None
+        for k, _ in list(db.prefix(b'C')):
             db.delete(k)
-        db.put(b'N' + b'gone-bucket', b'\x3c\0\0\0\x08' + b'\0' * 7 + b'\x05')
+        db.put(b'C' + b'gone-bucket', b'\x3c\0\0\0\x08' + b'\0' * 7 + b'\x05')
     srv.start()
     assert stats(srv, bkt) == want
     assert 'usage counted' in open(srv.error_log).read()
     srv.stop()
     with s3store.Db(srv) as db:
-        assert db.get(b'Ngone-bucket') is None
+        assert db.get(b'Cgone-bucket') is None
     srv.start()
