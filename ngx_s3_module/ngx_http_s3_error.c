@@ -261,7 +261,15 @@ static ngx_http_s3_err_info_t  ngx_http_s3_errors[] = {
 
     /* NGX_HTTP_S3_ERR_QUOTA_EXCEEDED: s3_quota, as Ceph's gateway says it */
     { ngx_string("QuotaExceeded"), NGX_HTTP_FORBIDDEN,
-      "The bucket's quota would be exceeded by this write" }
+      "The bucket's quota would be exceeded by this write" },
+
+    /* NGX_HTTP_S3_ERR_INVALID_TAG */
+    { ngx_string("InvalidTag"), NGX_HTTP_BAD_REQUEST,
+      "The tag provided was not a valid tag." },
+
+    /* NGX_HTTP_S3_ERR_NO_SUCH_TAG_SET */
+    { ngx_string("NoSuchTagSet"), NGX_HTTP_NOT_FOUND,
+      "The TagSet does not exist" }
 };
 
 

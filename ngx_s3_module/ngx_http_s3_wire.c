@@ -610,26 +610,34 @@ void
 ngx_http_s3_record_put_pairs(ngx_http_s3_wbuf_t *b, uint8_t tag,
     ngx_array_t *pairs, ngx_uint_t always)
 {
-    size_t               start;
-    ngx_uint_t           i;
-    ngx_http_s3_pair_t  *pair;
+    size_t  start;
 
     if ((pairs == NULL || pairs->nelts == 0) && !always) {
         return;
     }
 
     start = ngx_http_s3_wire_field_begin(b, tag);
+    ngx_http_s3_pairs_encode(b, pairs);
+    ngx_http_s3_wire_field_end(b, start);
+}
 
-    if (pairs) {
-        pair = pairs->elts;
 
-        for (i = 0; i < pairs->nelts; i++) {
-            ngx_http_s3_wire_put_str(b, &pair[i].name);
-            ngx_http_s3_wire_put_str(b, &pair[i].value);
-        }
+void
+ngx_http_s3_pairs_encode(ngx_http_s3_wbuf_t *b, ngx_array_t *pairs)
+{
+    ngx_uint_t           i;
+    ngx_http_s3_pair_t  *pair;
+
+    if (pairs == NULL) {
+        return;
     }
 
-    ngx_http_s3_wire_field_end(b, start);
+    pair = pairs->elts;
+
+    for (i = 0; i < pairs->nelts; i++) {
+        ngx_http_s3_wire_put_str(b, &pair[i].name);
+        ngx_http_s3_wire_put_str(b, &pair[i].value);
+    }
 }
 
 

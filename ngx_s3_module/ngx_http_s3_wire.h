@@ -638,6 +638,8 @@ void ngx_http_s3_record_put_pairs(ngx_http_s3_wbuf_t *b, uint8_t tag,
     ngx_array_t *pairs, ngx_uint_t always);
 ngx_int_t ngx_http_s3_pairs_decode(ngx_str_t *v, ngx_array_t **pairs,
     ngx_pool_t *pool);
+/* the value of a pairs field alone (a bucket's "tagging" setting) */
+void ngx_http_s3_pairs_encode(ngx_http_s3_wbuf_t *b, ngx_array_t *pairs);
 /*
  * the value of the first field of that tag in a record: NGX_OK,
  * NGX_DECLINED (none), or NGX_ERROR (the record is not a field list)

@@ -54,19 +54,10 @@ def test_errors_then_same_connection(server, s3, tb):
         assert_error(conn.response(), 404, 'NoSuchKey')
         conn.send(conn.head('GET', '/%s/plain' % tb,
                             query=[('tagging', ''), ('versionId', 'v2')]))
-        assert_error(conn.response(), 400, 'InvalidArgument')
+        assert_error(conn.response(), 404, 'NoSuchVersion')
         conn.send(conn.head('GET', '/%s/plain' % tb,
                             query=[('tagging', '')]))
         r = conn.response()
         assert r.status == 200 and b'<TagSet></TagSet>' in r.body, r
     finally:
         conn.close()
-
-
-def test_put_object_tagging_still_refused(s3, tb):
-    """Writing tags is not built: refused, never ignored."""
-
-    with client_error(501, 'NotImplemented'):
-        s3.put_object_tagging(Bucket=tb, Key='plain',
-                              Tagging={'TagSet': [{'Key': 'a',
-                                                   'Value': 'b'}]})
