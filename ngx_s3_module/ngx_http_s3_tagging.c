@@ -38,8 +38,8 @@ static void ngx_http_s3_get_bucket_tagging_handler(
 static void ngx_http_s3_put_bucket_tagging_body(ngx_http_request_t *r,
     ngx_str_t *body);
 static void ngx_http_s3_bucket_tagging_handler(ngx_http_s3_meta_req_t *mr);
-static ngx_int_t ngx_http_s3_tagging_parse(ngx_http_request_t *r,
-    ngx_str_t *body, ngx_uint_t max, ngx_array_t **tags);
+static ngx_array_t *ngx_http_s3_tagging_parse(ngx_http_request_t *r,
+    ngx_str_t *body, ngx_uint_t max, ngx_int_t *rc);
 static ngx_int_t ngx_http_s3_tagging_send(ngx_http_request_t *r,
     ngx_array_t *tags);
 
@@ -180,10 +180,10 @@ ngx_http_s3_put_object_tagging_body(ngx_http_request_t *r, ngx_str_t *body)
     ngx_int_t     rc;
     ngx_array_t  *tags;
 
-    rc = ngx_http_s3_tagging_parse(r, body, NGX_HTTP_S3_TAGS_OBJECT_MAX,
-                                   &tags);
+    tags = ngx_http_s3_tagging_parse(r, body, NGX_HTTP_S3_TAGS_OBJECT_MAX,
+                                     &rc);
 
-    if (rc == NGX_OK) {
+    if (tags) {
         /* NGX_DONE: the count was raised for the metadata request */
         rc = ngx_http_s3_object_tagging_patch(r, tags);
     }
@@ -405,10 +405,10 @@ ngx_http_s3_put_bucket_tagging_body(ngx_http_request_t *r, ngx_str_t *body)
     ngx_array_t         *tags;
     ngx_http_s3_wbuf_t   b;
 
-    rc = ngx_http_s3_tagging_parse(r, body, NGX_HTTP_S3_TAGS_BUCKET_MAX,
-                                   &tags);
+    tags = ngx_http_s3_tagging_parse(r, body, NGX_HTTP_S3_TAGS_BUCKET_MAX,
+                                     &rc);
 
-    if (rc != NGX_OK) {
+    if (tags == NULL) {
         ngx_http_s3_finalize(r, rc);
         return;
     }
@@ -506,31 +506,33 @@ done:
 
 
 /*
- * a Tagging document: NGX_OK and the tag set, or what was sent for
- * MalformedXML or InvalidTag
+ * a Tagging document: the tag set, or NULL when MalformedXML or
+ * InvalidTag was sent (*rc: what sending it returned)
  */
 
-static ngx_int_t
+static ngx_array_t *
 ngx_http_s3_tagging_parse(ngx_http_request_t *r, ngx_str_t *body,
-    ngx_uint_t max, ngx_array_t **tags)
+    ngx_uint_t max, ngx_int_t *rc)
 {
-    const char  *message;
+    const char   *message;
+    ngx_array_t  *tags;
 
-    if (ngx_http_s3_xml_parse_tagging(r->pool, body->data, body->len, tags)
+    if (ngx_http_s3_xml_parse_tagging(r->pool, body->data, body->len, &tags)
         != NGX_OK)
     {
-        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_MALFORMED_XML,
-                                      NULL);
+        *rc = ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_MALFORMED_XML, NULL);
+        return NULL;
     }
 
     message = NULL;
 
-    if (ngx_http_s3_tags_check(*tags, max, &message) != NGX_OK) {
-        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_TAG,
-                                      message);
+    if (ngx_http_s3_tags_check(tags, max, &message) != NGX_OK) {
+        *rc = ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_TAG,
+                                     message);
+        return NULL;
     }
 
-    return NGX_OK;
+    return tags;
 }
 
 
