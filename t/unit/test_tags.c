@@ -109,12 +109,12 @@ test_header_limits(void)
                && ngx_strstr(msg, "10"), "header: 11 tags: InvalidTag");
 
     k = repeat("k", 128);
-    s = malloc(128 + 3);
+    s = ngx_pnalloc(pool, 128 + 3);
     sprintf(s, "%s=v", k);
     ngx_tap_ok(header(s, &t, &msg) == NGX_OK, "header: a 128-char key");
 
     k = repeat("k", 129);
-    s = malloc(129 + 3);
+    s = ngx_pnalloc(pool, 129 + 3);
     sprintf(s, "%s=v", k);
     ngx_tap_ok(header(s, &t, &msg) == NGX_DECLINED
                && ngx_strstr(msg, "TagKey"), "header: a 129-char key");
@@ -122,18 +122,18 @@ test_header_limits(void)
     /* characters, not bytes: 128 x U+00E9 is 256 bytes */
 
     k = repeat("%C3%A9", 128);
-    s = malloc(strlen(k) + 3);
+    s = ngx_pnalloc(pool, strlen(k) + 3);
     sprintf(s, "%s=v", k);
     ngx_tap_ok(header(s, &t, &msg) == NGX_OK,
                "header: a key of 128 two-byte characters");
 
     k = repeat("v", 256);
-    s = malloc(256 + 3);
+    s = ngx_pnalloc(pool, 256 + 3);
     sprintf(s, "k=%s", k);
     ngx_tap_ok(header(s, &t, &msg) == NGX_OK, "header: a 256-char value");
 
     k = repeat("v", 257);
-    s = malloc(257 + 3);
+    s = ngx_pnalloc(pool, 257 + 3);
     sprintf(s, "k=%s", k);
     ngx_tap_ok(header(s, &t, &msg) == NGX_DECLINED
                && ngx_strstr(msg, "TagValue"), "header: a 257-char value");
@@ -335,7 +335,7 @@ repeat(const char *s, ngx_uint_t n)
     ngx_uint_t   i;
 
     len = strlen(s);
-    r = malloc(len * n + 1);
+    r = ngx_pnalloc(pool, len * n + 1);
 
     for (i = 0; i < n; i++) {
         memcpy(r + i * len, s, len);
