@@ -4,7 +4,7 @@ x-amz-tagging-count on GET/HEAD, Put/Get/DeleteBucketTagging; every
 error with its status and Code, the stored tags unchanged and the
 keep-alive connection still usable; the IAM actions of bucket policies
 and grants; concurrent PutObjectTagging ends in one whole set; the same
-with the aws CLI."""
+with the aws CLI and the JS SDK (t/js/tagging.mjs)."""
 
 import json
 import os
@@ -506,8 +506,8 @@ def test_actions_of_policies_and_grants(pserver):
     assert alice.get_bucket_tagging(Bucket=b)['TagSet'] == \
         tagset([('b', '1')])
 
-    # a policy: s3:PutBucketTagging covers DeleteBucketTagging too; a
-    # Deny of s3:PutObjectTagging leaves DeleteObjectTagging alone
+    # a policy: s3:PutBucketTagging covers DeleteBucketTagging too;
+    # s3:DeleteObjectTagging is not s3:PutObjectTagging
     cli_ok(pserver, 'revoke', b, 'bob')
     alice.put_bucket_policy(Bucket=b, Policy=json.dumps({
         'Version': '2012-10-17', 'Statement': [
@@ -632,3 +632,34 @@ def test_raw_request_helpers_agree(server, tb):
     assert r.status == 200 and r.body == b'', r
     r = request(server, 'DELETE', '/%s/plain' % tb, query=[('tagging', '')])
     assert r.status == 204, r
+
+
+JS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'js')
+NODE = '/usr/bin/node'
+
+
+@pytest.mark.skipif(not os.path.exists(NODE), reason='node missing')
+def test_js_sdk(server, tmp_path):
+    if not os.path.isdir(os.path.join(JS, 'node_modules', '@aws-sdk',
+                                      'client-s3')):
+        pytest.fail('t/js/node_modules missing: run '
+                    'scripts/install-deps.sh test', pytrace=False)
+    (tmp_path / 'home').mkdir()
+    env = {
+        'PATH': '/usr/bin:/bin', 'HOME': str(tmp_path / 'home'),
+        'S3_ENDPOINT': server.endpoint,
+        'S3_ACCESS_KEY': server.access_key,
+        'S3_SECRET_KEY': server.secret_key,
+        'S3_REGION': server.region,
+        'S3_BUCKET': new_bucket_name('js-tagging'),
+        'AWS_CONFIG_FILE': '/dev/null',
+        'AWS_SHARED_CREDENTIALS_FILE': '/dev/null',
+        'AWS_EC2_METADATA_DISABLED': 'true',
+    }
+    p = subprocess.run([NODE, os.path.join(JS, 'tagging.mjs')], env=env,
+                       capture_output=True, timeout=120,
+                       stdin=subprocess.DEVNULL)
+    out = p.stdout.decode('utf-8', 'replace')
+    err = p.stderr.decode('utf-8', 'replace')
+    assert p.returncode == 0 and out.strip().endswith('ok'), \
+        'node tagging.mjs: exit %d\n%s\n%s' % (p.returncode, out, err)
