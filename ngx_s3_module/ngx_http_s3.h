@@ -87,6 +87,8 @@ typedef enum {
     NGX_HTTP_S3_ERR_MALFORMED_POLICY,
     NGX_HTTP_S3_ERR_NO_SUCH_BUCKET_POLICY,
     NGX_HTTP_S3_ERR_QUOTA_EXCEEDED,
+    NGX_HTTP_S3_ERR_INVALID_TAG,
+    NGX_HTTP_S3_ERR_NO_SUCH_TAG_SET,
     NGX_HTTP_S3_ERR_LAST
 } ngx_http_s3_err_e;
 
@@ -126,6 +128,11 @@ typedef enum {
     NGX_HTTP_S3_OP_GET_BUCKET_POLICY,
     NGX_HTTP_S3_OP_PUT_BUCKET_POLICY,
     NGX_HTTP_S3_OP_DELETE_BUCKET_POLICY,
+    NGX_HTTP_S3_OP_PUT_OBJECT_TAGGING,
+    NGX_HTTP_S3_OP_DELETE_OBJECT_TAGGING,
+    NGX_HTTP_S3_OP_GET_BUCKET_TAGGING,
+    NGX_HTTP_S3_OP_PUT_BUCKET_TAGGING,
+    NGX_HTTP_S3_OP_DELETE_BUCKET_TAGGING,
     NGX_HTTP_S3_OP_NOT_IMPLEMENTED,
     NGX_HTTP_S3_OP_LAST                /* the number of operations */
 } ngx_http_s3_op_e;
@@ -169,6 +176,10 @@ typedef enum {
     NGX_HTTP_S3_ACT_GET_BUCKET_POLICY,
     NGX_HTTP_S3_ACT_PUT_BUCKET_POLICY,
     NGX_HTTP_S3_ACT_DELETE_BUCKET_POLICY,
+    NGX_HTTP_S3_ACT_PUT_OBJECT_TAGGING,
+    NGX_HTTP_S3_ACT_DELETE_OBJECT_TAGGING,
+    NGX_HTTP_S3_ACT_GET_BUCKET_TAGGING,
+    NGX_HTTP_S3_ACT_PUT_BUCKET_TAGGING,     /* Put and DeleteBucketTagging */
     NGX_HTTP_S3_ACT_LAST
 } ngx_http_s3_action_e;
 
@@ -506,6 +517,11 @@ ngx_int_t ngx_http_s3_copy_object(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_upload_part_copy(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_get_object_attributes(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_get_object_tagging(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_put_object_tagging(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_delete_object_tagging(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_get_bucket_tagging(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_put_bucket_tagging(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_delete_bucket_tagging(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_get_bucket_acl(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_put_bucket_acl(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_get_object_acl(ngx_http_request_t *r);

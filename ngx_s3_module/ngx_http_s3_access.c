@@ -139,7 +139,11 @@ static ngx_http_s3_action_t  ngx_http_s3_actions[] = {
     { ngx_string("s3:PutObjectAcl"), NGX_HTTP_S3_PERM_WRITE },
     { ngx_string("s3:GetBucketPolicy"), NGX_HTTP_S3_PERM_OWNER },
     { ngx_string("s3:PutBucketPolicy"), NGX_HTTP_S3_PERM_OWNER },
-    { ngx_string("s3:DeleteBucketPolicy"), NGX_HTTP_S3_PERM_OWNER }
+    { ngx_string("s3:DeleteBucketPolicy"), NGX_HTTP_S3_PERM_OWNER },
+    { ngx_string("s3:PutObjectTagging"), NGX_HTTP_S3_PERM_WRITE },
+    { ngx_string("s3:DeleteObjectTagging"), NGX_HTTP_S3_PERM_WRITE },
+    { ngx_string("s3:GetBucketTagging"), NGX_HTTP_S3_PERM_READ },
+    { ngx_string("s3:PutBucketTagging"), NGX_HTTP_S3_PERM_OWNER }
 };
 
 

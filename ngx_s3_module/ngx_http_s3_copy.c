@@ -147,7 +147,7 @@ ngx_http_s3_copy_object(ngx_http_request_t *r)
 
     if (err == NGX_HTTP_S3_OK) {
         /* the content headers and metadata count with REPLACE only */
-        err = ngx_http_s3_put_headers(r, &cp->tpl, 1, &message);
+        err = ngx_http_s3_put_headers(r, &cp->tpl, &message);
     }
 
     if (err != NGX_HTTP_S3_OK) {

@@ -261,7 +261,15 @@ static ngx_http_s3_err_info_t  ngx_http_s3_errors[] = {
 
     /* NGX_HTTP_S3_ERR_QUOTA_EXCEEDED: s3_quota, as Ceph's gateway says it */
     { ngx_string("QuotaExceeded"), NGX_HTTP_FORBIDDEN,
-      "The bucket's quota would be exceeded by this write" }
+      "The bucket's quota would be exceeded by this write" },
+
+    /* NGX_HTTP_S3_ERR_INVALID_TAG */
+    { ngx_string("InvalidTag"), NGX_HTTP_BAD_REQUEST,
+      "The tag provided was not a valid tag." },
+
+    /* NGX_HTTP_S3_ERR_NO_SUCH_TAG_SET */
+    { ngx_string("NoSuchTagSet"), NGX_HTTP_NOT_FOUND,
+      "The TagSet does not exist" }
 };
 
 
@@ -822,6 +830,9 @@ ngx_http_s3_meta_error(ngx_uint_t status)
 
     case NGX_HTTP_S3_WIRE_ST_NO_KEY:
         return NGX_HTTP_S3_ERR_NO_SUCH_KEY;
+
+    case NGX_HTTP_S3_WIRE_ST_NO_VERSION:
+        return NGX_HTTP_S3_ERR_NO_SUCH_VERSION;
 
     case NGX_HTTP_S3_WIRE_ST_EXISTS:
         return NGX_HTTP_S3_ERR_BUCKET_ALREADY_EXISTS;

@@ -321,6 +321,15 @@ static ngx_http_s3_route_t  ngx_http_s3_routes[] = {
       ngx_http_s3_list_multipart_uploads, 0,
       NGX_HTTP_S3_ACT_LIST_BUCKET_MULTIPART_UPLOADS },
 
+    { "PutObjectTagging", NGX_HTTP_PUT, NGX_HTTP_S3_KEY, "tagging",
+      NGX_HTTP_S3_OP_PUT_OBJECT_TAGGING, ngx_http_s3_put_object_tagging, 0,
+      NGX_HTTP_S3_ACT_PUT_OBJECT_TAGGING },
+
+    { "DeleteObjectTagging", NGX_HTTP_DELETE, NGX_HTTP_S3_KEY, "tagging",
+      NGX_HTTP_S3_OP_DELETE_OBJECT_TAGGING,
+      ngx_http_s3_delete_object_tagging, 0,
+      NGX_HTTP_S3_ACT_DELETE_OBJECT_TAGGING },
+
     { "CopyObject", NGX_HTTP_PUT, NGX_HTTP_S3_KEY, NULL,
       NGX_HTTP_S3_OP_COPY_OBJECT, ngx_http_s3_copy_object,
       NGX_HTTP_S3_COPY|NGX_HTTP_S3_ACL, NGX_HTTP_S3_ACT_PUT_OBJECT },
@@ -404,6 +413,19 @@ static ngx_http_s3_route_t  ngx_http_s3_routes[] = {
     { "DeleteBucketPolicy", NGX_HTTP_DELETE, NGX_HTTP_S3_BUCKET, "policy",
       NGX_HTTP_S3_OP_DELETE_BUCKET_POLICY, ngx_http_s3_delete_bucket_policy,
       0, NGX_HTTP_S3_ACT_DELETE_BUCKET_POLICY },
+
+    { "GetBucketTagging", NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "tagging",
+      NGX_HTTP_S3_OP_GET_BUCKET_TAGGING, ngx_http_s3_get_bucket_tagging, 0,
+      NGX_HTTP_S3_ACT_GET_BUCKET_TAGGING },
+
+    { "PutBucketTagging", NGX_HTTP_PUT, NGX_HTTP_S3_BUCKET, "tagging",
+      NGX_HTTP_S3_OP_PUT_BUCKET_TAGGING, ngx_http_s3_put_bucket_tagging, 0,
+      NGX_HTTP_S3_ACT_PUT_BUCKET_TAGGING },
+
+    { "DeleteBucketTagging", NGX_HTTP_DELETE, NGX_HTTP_S3_BUCKET, "tagging",
+      NGX_HTTP_S3_OP_DELETE_BUCKET_TAGGING,
+      ngx_http_s3_delete_bucket_tagging, 0,
+      NGX_HTTP_S3_ACT_PUT_BUCKET_TAGGING },
 
     { NULL, 0, 0, NULL, NGX_HTTP_S3_OP_NONE, NULL, 0, 0 }
 };

@@ -83,7 +83,7 @@ ngx_http_s3_create_multipart_upload(ngx_http_request_t *r)
     o = &mpu->object;
     message = NULL;
 
-    err = ngx_http_s3_put_headers(r, o, 1, &message);
+    err = ngx_http_s3_put_headers(r, o, &message);
 
     if (err == NGX_HTTP_S3_OK) {
         err = ngx_http_s3_mpu_checksum_args(r, o, &message);

@@ -205,13 +205,17 @@ void ngx_http_s3_write_conditions(ngx_http_request_t *r,
     ngx_http_s3_write_cond_t *wc);
 
 /*
- * content headers and x-amz-meta-* into o (PutObject and
- * CreateMultipartUpload); x-amz-tagging kept in o->tagging if tagging,
- * else refused (NotImplemented), as are other headers asking for what is
- * not implemented
+ * content headers, x-amz-meta-* and x-amz-tagging (checked: InvalidTag,
+ * InvalidArgument) into o (PutObject, CreateMultipartUpload, CopyObject);
+ * headers asking for what is not implemented are refused (NotImplemented)
  */
 ngx_http_s3_err_e ngx_http_s3_put_headers(ngx_http_request_t *r,
-    ngx_http_s3_object_t *o, ngx_uint_t tagging, const char **message);
+    ngx_http_s3_object_t *o, const char **message);
+
+
+/* ngx_http_s3_tagging.c: x-amz-tagging-count of GET and HEAD */
+ngx_int_t ngx_http_s3_tagging_count(ngx_http_request_t *r,
+    ngx_http_s3_object_t *o);
 
 
 /* ngx_http_s3_list.c */

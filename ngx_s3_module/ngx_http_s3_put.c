@@ -10,6 +10,7 @@
 
 #include "ngx_http_s3.h"
 #include "ngx_http_s3_ops.h"
+#include "ngx_http_s3_tags.h"
 
 
 /*
@@ -80,7 +81,7 @@ ngx_http_s3_put_object(ngx_http_request_t *r)
 
     message = NULL;
 
-    err = ngx_http_s3_put_headers(r, &put->object, 0, &message);
+    err = ngx_http_s3_put_headers(r, &put->object, &message);
 
     ngx_http_s3_write_conditions(r, &put->cond);
 
@@ -194,7 +195,7 @@ ngx_http_s3_put_start(ngx_http_s3_put_t *put)
 
 ngx_http_s3_err_e
 ngx_http_s3_put_headers(ngx_http_request_t *r, ngx_http_s3_object_t *o,
-    ngx_uint_t tagging, const char **message)
+    const char **message)
 {
     size_t                 size;
     u_char                *p;
@@ -317,13 +318,21 @@ ngx_http_s3_put_headers(ngx_http_request_t *r, ngx_http_s3_object_t *o,
 
         } else if (ngx_http_s3_header_is(&h[i], "x-amz-tagging")) {
 
-            if (!tagging) {
-                *message = "Object tagging is not implemented yet.";
-                return NGX_HTTP_S3_ERR_NOT_IMPLEMENTED;
-            }
+            switch (ngx_http_s3_tags_parse_header(r->pool, &h[i].value,
+                                                  &o->tags, message))
+            {
+            case NGX_OK:
+                break;
 
-            /* kept as sent, for the object, until tagging lands */
-            o->tagging = h[i].value;
+            case NGX_DECLINED:
+                return NGX_HTTP_S3_ERR_INVALID_TAG;
+
+            case NGX_ABORT:
+                return NGX_HTTP_S3_ERR_INVALID_ARGUMENT;
+
+            default:
+                return NGX_HTTP_S3_ERR_INTERNAL;
+            }
 
         } else if (ngx_http_s3_header_prefix(&h[i], "x-amz-object-lock-")) {
             *message = "Object lock is not implemented yet.";

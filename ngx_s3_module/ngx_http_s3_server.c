@@ -139,6 +139,7 @@ static ngx_http_s3_op_pt  ngx_http_s3_ops[NGX_HTTP_S3_WIRE_OP_LAST] = {
     [NGX_HTTP_S3_WIRE_OP_BUCKET_ACL_SET] = ngx_http_s3_op_bucket_acl_set,
     [NGX_HTTP_S3_WIRE_OP_SETTING_SET] = ngx_http_s3_op_setting_set,
     [NGX_HTTP_S3_WIRE_OP_SETTING_GET] = ngx_http_s3_op_setting_get,
+    [NGX_HTTP_S3_WIRE_OP_OBJECT_PATCH] = ngx_http_s3_op_object_patch,
     [NGX_HTTP_S3_WIRE_OP_USAGE_GET] = ngx_http_s3_op_usage_get,
     [NGX_HTTP_S3_WIRE_OP_USAGE_LIST] = ngx_http_s3_op_usage_list,
 };
@@ -164,7 +165,9 @@ static const char  *ngx_http_s3_op_names[NGX_HTTP_S3_WIRE_OP_LAST] = {
     "upload complete",
     "upload abort",
     "part list",
-    "upload list"
+    "upload list",
+
+    [NGX_HTTP_S3_WIRE_OP_OBJECT_PATCH] = "object patch"
 };
 
 

@@ -224,6 +224,7 @@ ngx_http_s3_srv_copy_record(ngx_http_s3_exec_t *ex,
 
     if (directives & NGX_HTTP_S3_WIRE_COPY_REPLACE_TAGGING) {
         n->tagging = tpl->tagging;
+        n->tags = tpl->tags;
     }
 
     if ((directives & NGX_HTTP_S3_WIRE_COPY_CHECKSUM) && tpl->checksum_alg)

@@ -51,6 +51,8 @@ static ngx_int_t ngx_http_s3_xml_parse_object(ngx_pool_t *pool,
     xmlNodePtr node, ngx_http_s3_xml_delete_key_t *dk);
 static ngx_int_t ngx_http_s3_xml_parse_grant(ngx_pool_t *pool,
     xmlNodePtr node, ngx_http_s3_xml_grant_t *g);
+static ngx_int_t ngx_http_s3_xml_parse_tag(ngx_pool_t *pool,
+    xmlNodePtr node, ngx_http_s3_pair_t *tag);
 static ngx_int_t ngx_http_s3_xml_parse_part(ngx_pool_t *pool,
     xmlNodePtr node, ngx_http_s3_xml_part_t *part);
 
@@ -971,6 +973,133 @@ ngx_http_s3_xml_silent(void *data, ngx_http_s3_xml_error_t error)
 static void ngx_cdecl
 ngx_http_s3_xml_generic_silent(void *ctx, const char *msg, ...)
 {
+}
+
+
+ngx_int_t
+ngx_http_s3_xml_parse_tagging(ngx_pool_t *pool, u_char *body, size_t len,
+    ngx_array_t **tags)
+{
+    ngx_int_t            rc;
+    xmlDocPtr            doc;
+    xmlNodePtr           root, node, t;
+    ngx_uint_t           seen;
+    ngx_array_t         *a;
+    ngx_http_s3_pair_t  *tag;
+
+    *tags = NULL;
+
+    doc = ngx_http_s3_xml_read(body, len, "Tagging");
+    if (doc == NULL) {
+        return NGX_ERROR;
+    }
+
+    a = ngx_array_create(pool, 10, sizeof(ngx_http_s3_pair_t));
+    if (a == NULL) {
+        xmlFreeDoc(doc);
+        return NGX_ERROR;
+    }
+
+    root = xmlDocGetRootElement(doc);
+    seen = 0;
+    rc = NGX_OK;
+
+    for (node = root->children; node && rc == NGX_OK; node = node->next) {
+
+        if (ngx_http_s3_xml_blank(node) != NGX_OK) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        if (!ngx_http_s3_xml_is(node, "TagSet")) {
+            continue;
+        }
+
+        if (seen++) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        for (t = node->children; t; t = t->next) {
+
+            if (ngx_http_s3_xml_blank(t) != NGX_OK) {
+                rc = NGX_ERROR;
+                break;
+            }
+
+            if (!ngx_http_s3_xml_is(t, "Tag")) {
+                continue;
+            }
+
+            tag = ngx_array_push(a);
+            if (tag == NULL) {
+                rc = NGX_ERROR;
+                break;
+            }
+
+            rc = ngx_http_s3_xml_parse_tag(pool, t, tag);
+
+            if (rc != NGX_OK) {
+                break;
+            }
+        }
+    }
+
+    xmlFreeDoc(doc);
+
+    if (rc == NGX_OK && !seen) {
+        rc = NGX_ERROR;
+    }
+
+    if (rc == NGX_OK) {
+        *tags = a;
+    }
+
+    return rc;
+}
+
+
+/* <Key> and <Value>, once each; whitespace is part of them */
+
+static ngx_int_t
+ngx_http_s3_xml_parse_tag(ngx_pool_t *pool, xmlNodePtr node,
+    ngx_http_s3_pair_t *tag)
+{
+    xmlNodePtr  n;
+    ngx_uint_t  keys, values;
+
+    ngx_str_null(&tag->name);
+    ngx_str_null(&tag->value);
+
+    keys = 0;
+    values = 0;
+
+    for (n = node->children; n; n = n->next) {
+
+        if (ngx_http_s3_xml_blank(n) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_s3_xml_is(n, "Key")) {
+            if (keys++
+                || ngx_http_s3_xml_text_of(pool, n, &tag->name) != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_http_s3_xml_is(n, "Value")) {
+            if (values++
+                || ngx_http_s3_xml_text_of(pool, n, &tag->value) != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    return (keys && values) ? NGX_OK : NGX_ERROR;
 }
 
 

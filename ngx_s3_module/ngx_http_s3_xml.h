@@ -107,5 +107,15 @@ typedef struct {
 ngx_int_t ngx_http_s3_xml_parse_acl(ngx_pool_t *pool, u_char *body,
     size_t len, ngx_array_t **grants);
 
+/*
+ * <Tagging><TagSet><Tag><Key>..</Key><Value>..</Value></Tag>...</TagSet>
+ * </Tagging>: *tags is an array of ngx_http_s3_pair_t (ngx_http_s3_wire.h)
+ * in the order given, texts as they are (copied into pool); no TagSet, a
+ * second one, a Tag without exactly one Key and one Value: NGX_ERROR.
+ * The limits are ngx_http_s3_tags_check()'s.
+ */
+ngx_int_t ngx_http_s3_xml_parse_tagging(ngx_pool_t *pool, u_char *body,
+    size_t len, ngx_array_t **tags);
+
 
 #endif /* _NGX_HTTP_S3_XML_H_INCLUDED_ */
