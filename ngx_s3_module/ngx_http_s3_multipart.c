@@ -1218,7 +1218,7 @@ ngx_http_s3_complete_error(ngx_http_s3_mpu_t *mpu, ngx_http_s3_meta_req_t *mr)
 
     default:
         return ngx_http_s3_send_error(r, ngx_http_s3_meta_error(mr->status),
-                                      NULL);
+                                      ngx_http_s3_meta_message(mr->status));
     }
 
     ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
