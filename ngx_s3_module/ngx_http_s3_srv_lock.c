@@ -71,37 +71,13 @@ ngx_http_s3_srv_lock_conf(ngx_http_s3_exec_t *ex, ngx_str_t *bucket,
     ngx_str_t *key, ngx_str_t *conf)
 {
     ngx_int_t  rc;
-    ngx_str_t  name, v, copy;
+    ngx_str_t  name;
 
-    ngx_str_null(conf);
     ngx_str_set(&name, "object-lock");
 
-    if (ngx_http_s3_srv_key(ex, key, 'S', bucket, &name) != NGX_OK) {
-        return NGX_ERROR;
-    }
+    rc = ngx_http_s3_srv_setting(ex, bucket, &name, key, conf);
 
-    rc = ngx_http_s3_engine_get(ex->log, key, &v);
-
-    if (rc != NGX_OK) {
-        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
-    }
-
-    copy.len = v.len;
-    copy.data = ngx_pnalloc(ex->pool, v.len + 1);
-
-    if (copy.data != NULL) {
-        ngx_memcpy(copy.data, v.data, v.len);
-    }
-
-    ngx_http_s3_engine_free(&v);
-
-    if (copy.data == NULL
-        || ngx_http_s3_setting_decode(&copy, conf) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
+    return (rc == NGX_ERROR) ? NGX_ERROR : NGX_OK;
 }
 
 
