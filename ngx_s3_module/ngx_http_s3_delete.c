@@ -68,7 +68,7 @@ ngx_http_s3_delete_object(ngx_http_request_t *r)
     /* object lock: the metadata process decides, the worker may bypass */
 
     ngx_http_s3_wire_put_u8(&b, ngx_http_s3_lock_bypass(r, &ctx->key)
-                                ? NGX_HTTP_S3_WIRE_BYPASS_GOVERNANCE : 0);
+                                ? NGX_HTTP_S3_WIRE_PATCH_BYPASS : 0);
 
     if (ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_OBJECT_DELETE, &b,
                               ngx_http_s3_delete_handler, r)
@@ -230,7 +230,7 @@ ngx_http_s3_delete_objects_body(ngx_http_request_t *r, ngx_str_t *body)
                                      && ngx_http_s3_access_object(r,
                                  NGX_HTTP_S3_ACT_BYPASS_GOVERNANCE_RETENTION,
                                  &k[i].key))
-                                    ? NGX_HTTP_S3_WIRE_BYPASS_GOVERNANCE : 0);
+                                    ? NGX_HTTP_S3_WIRE_PATCH_BYPASS : 0);
 
         items[i].del = del;
         items[i].index = i;

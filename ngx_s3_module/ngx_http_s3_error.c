@@ -835,6 +835,9 @@ ngx_http_s3_meta_error(ngx_uint_t status)
     case NGX_HTTP_S3_WIRE_ST_NO_KEY:
         return NGX_HTTP_S3_ERR_NO_SUCH_KEY;
 
+    case NGX_HTTP_S3_WIRE_ST_NO_VERSION:
+        return NGX_HTTP_S3_ERR_NO_SUCH_VERSION;
+
     case NGX_HTTP_S3_WIRE_ST_EXISTS:
         return NGX_HTTP_S3_ERR_BUCKET_ALREADY_EXISTS;
 

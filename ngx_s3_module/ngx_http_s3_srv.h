@@ -169,6 +169,33 @@ void ngx_http_s3_srv_sweep_start(ngx_http_s3_main_conf_t *smcf,
 ngx_uint_t ngx_http_s3_op_object_copy(ngx_http_s3_exec_t *ex);
 ngx_uint_t ngx_http_s3_op_part_copy(ngx_http_s3_exec_t *ex);
 
+/* ngx_http_s3_srv_patch.c */
+
+/* an OBJECT_PATCH request, as its checkers see it */
+
+typedef struct {
+    ngx_str_t                  bucket;
+    ngx_str_t                  key;
+    ngx_str_t                  version;     /* empty: the current one */
+    ngx_uint_t                 flags;       /* NGX_HTTP_S3_WIRE_PATCH_* */
+    ngx_str_t                  patch;
+    ngx_str_t                  dbkey;
+    ngx_str_t                  rec;         /* the record as stored */
+} ngx_http_s3_patch_t;
+
+ngx_uint_t ngx_http_s3_op_object_patch(ngx_http_s3_exec_t *ex);
+/*
+ * the record of (bucket, key, version) copied into ex->pool, and its
+ * database key: WIRE_ST_OK, _NO_BUCKET, _NO_KEY (none, or a delete
+ * marker), _NO_VERSION or _ERROR; version empty: the current one
+ */
+ngx_uint_t ngx_http_s3_srv_object_load(ngx_http_s3_exec_t *ex,
+    ngx_str_t *bucket, ngx_str_t *key, ngx_str_t *version, ngx_str_t *dbkey,
+    ngx_str_t *rec);
+/* that version's record replaced by rec (the same bodies), committed */
+ngx_uint_t ngx_http_s3_srv_object_rewrite(ngx_http_s3_exec_t *ex,
+    ngx_str_t *dbkey, ngx_str_t *rec, const char *what);
+
 /* ngx_http_s3_srv_keys.c */
 
 ngx_uint_t ngx_http_s3_op_user_create(ngx_http_s3_exec_t *ex);

@@ -221,7 +221,7 @@ ngx_http_s3_op_object_delete(ngx_http_s3_exec_t *ex)
 
     if (rc == NGX_OK
         && ngx_http_s3_srv_lock_refuses(ex, &o,
-                                 flags & NGX_HTTP_S3_WIRE_BYPASS_GOVERNANCE))
+                                 flags & NGX_HTTP_S3_WIRE_PATCH_BYPASS))
     {
         ngx_http_s3_engine_free(&v);
         return NGX_HTTP_S3_WIRE_ST_LOCKED;
