@@ -357,9 +357,9 @@
 #define NGX_HTTP_S3_FIELD_TAGGING            19  /* x-amz-tagging as sent
                                                     (read, only removed) */
 #define NGX_HTTP_S3_FIELD_TAGS               28  /* the tag set: pairs */
-#define NGX_HTTP_S3_FIELD_LOCK_MODE          57  /* u64 NGX_HTTP_S3_LOCK_MODE_* */
-#define NGX_HTTP_S3_FIELD_LOCK_UNTIL         58  /* u64 retain until, ms */
-#define NGX_HTTP_S3_FIELD_LEGAL_HOLD         59  /* u64 NGX_HTTP_S3_LEGAL_HOLD_* */
+#define NGX_HTTP_S3_FIELD_LOCK_MODE          57  /* u64: LOCK_MODE_* */
+#define NGX_HTTP_S3_FIELD_LOCK_UNTIL         58  /* u64: retain until, ms */
+#define NGX_HTTP_S3_FIELD_LEGAL_HOLD         59  /* u64: LEGAL_HOLD_* */
 
 /* kinds of LIST entries */
 
