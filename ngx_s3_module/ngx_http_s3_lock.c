@@ -35,6 +35,9 @@ static void ngx_http_s3_lock_conf_body(ngx_http_request_t *r,
 static void ngx_http_s3_lock_conf_handler(ngx_http_s3_meta_req_t *mr);
 static ngx_int_t ngx_http_s3_lock_object_get(ngx_http_request_t *r);
 static void ngx_http_s3_lock_object_handler(ngx_http_s3_meta_req_t *mr);
+static void ngx_http_s3_lock_object_body(ngx_http_request_t *r,
+    ngx_str_t *body);
+static void ngx_http_s3_lock_patch_handler(ngx_http_s3_meta_req_t *mr);
 static uint64_t ngx_http_s3_lock_now(void);
 
 
@@ -638,21 +641,216 @@ done:
 }
 
 
-/* PutObjectRetention, PutObjectLegalHold: OBJECT_PATCH (not yet) */
+/*
+ * PutObjectRetention, PutObjectLegalHold: the fields of one version
+ * patched by the metadata process (OBJECT_PATCH), whose checkers decide
+ * against the stored record (ngx_http_s3_srv_lock.c)
+ */
 
 ngx_int_t
 ngx_http_s3_put_object_retention(ngx_http_request_t *r)
 {
-    return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_NOT_IMPLEMENTED,
-                                  "PutObjectRetention is not implemented "
-                                  "yet.");
+    ngx_int_t  rc;
+
+    if (!ngx_http_s3_lock_enabled(r)) {
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_REQUEST,
+                                      "Bucket is missing Object Lock "
+                                      "Configuration");
+    }
+
+    rc = ngx_http_s3_read_xml_body(r, ngx_http_s3_lock_object_body, 0);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return NGX_DONE;
 }
 
 
 ngx_int_t
 ngx_http_s3_put_object_legal_hold(ngx_http_request_t *r)
 {
-    return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_NOT_IMPLEMENTED,
-                                  "PutObjectLegalHold is not implemented "
-                                  "yet.");
+    return ngx_http_s3_put_object_retention(r);
+}
+
+
+static void
+ngx_http_s3_lock_object_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    uint64_t                 until;
+    ngx_str_t                version, patch, v;
+    ngx_uint_t               mode, hold, flags;
+    ngx_http_s3_ctx_t       *ctx;
+    ngx_http_s3_wbuf_t       b, pb, vb;
+    ngx_http_s3_xml_lock_t   lk;
+
+    ctx = ngx_http_s3_get_ctx(r);
+
+    if (ngx_http_s3_wbuf_init(&pb, r->pool, 64) != NGX_OK
+        || ngx_http_s3_wbuf_init(&vb, r->pool, 8) != NGX_OK)
+    {
+        ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
+                                        NGX_HTTP_S3_ERR_INTERNAL, NULL));
+        return;
+    }
+
+    flags = 0;
+
+    if (ctx->op == NGX_HTTP_S3_OP_PUT_OBJECT_RETENTION) {
+
+        if (ngx_http_s3_xml_parse_retention(r->pool, body->data, body->len,
+                                            &lk)
+            != NGX_OK
+            || (lk.mode.data == NULL) != (lk.until.data == NULL))
+        {
+            ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
+                                        NGX_HTTP_S3_ERR_MALFORMED_XML, NULL));
+            return;
+        }
+
+        mode = NGX_HTTP_S3_LOCK_MODE_NONE;
+        until = 0;
+
+        if (lk.mode.data) {
+            mode = ngx_http_s3_lock_mode(&lk.mode);
+
+            if (mode == NGX_HTTP_S3_LOCK_MODE_NONE
+                || ngx_http_s3_parse_iso8601(lk.until.data, lk.until.len,
+                                             &until)
+                   != NGX_OK)
+            {
+                ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
+                                        NGX_HTTP_S3_ERR_MALFORMED_XML, NULL));
+                return;
+            }
+
+            if (until <= ngx_http_s3_lock_now()) {
+                ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
+                                  NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
+                                  "The retain until date must be in the "
+                                  "future!"));
+                return;
+            }
+        }
+
+        /* a mode and a date; both empty: the retention goes */
+
+        if (mode != NGX_HTTP_S3_LOCK_MODE_NONE) {
+            ngx_http_s3_wire_put_u64(&vb, mode);
+            v.data = vb.start;
+            v.len = 8;
+
+        } else {
+            ngx_str_null(&v);
+        }
+
+        ngx_http_s3_record_put_field(&pb, NGX_HTTP_S3_FIELD_LOCK_MODE, &v);
+
+        if (mode != NGX_HTTP_S3_LOCK_MODE_NONE) {
+            vb.pos = vb.start;
+            ngx_http_s3_wire_put_u64(&vb, until);
+        }
+
+        ngx_http_s3_record_put_field(&pb, NGX_HTTP_S3_FIELD_LOCK_UNTIL, &v);
+
+        if (ngx_http_s3_lock_bypass(r, &ctx->key)) {
+            flags |= NGX_HTTP_S3_WIRE_PATCH_BYPASS;
+        }
+
+    } else {
+
+        if (ngx_http_s3_xml_parse_legal_hold(r->pool, body->data, body->len,
+                                             &lk)
+            != NGX_OK
+            || lk.status.data == NULL)
+        {
+            ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
+                                        NGX_HTTP_S3_ERR_MALFORMED_XML, NULL));
+            return;
+        }
+
+        if (lk.status.len == 2 && ngx_strncmp(lk.status.data, "ON", 2) == 0)
+        {
+            hold = NGX_HTTP_S3_LEGAL_HOLD_ON;
+
+        } else if (lk.status.len == 3
+                   && ngx_strncmp(lk.status.data, "OFF", 3) == 0)
+        {
+            hold = NGX_HTTP_S3_LEGAL_HOLD_OFF;
+
+        } else {
+            ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
+                                        NGX_HTTP_S3_ERR_MALFORMED_XML, NULL));
+            return;
+        }
+
+        ngx_http_s3_wire_put_u64(&vb, hold);
+        v.data = vb.start;
+        v.len = 8;
+
+        ngx_http_s3_record_put_field(&pb, NGX_HTTP_S3_FIELD_LEGAL_HOLD, &v);
+    }
+
+    patch.data = pb.start;
+    patch.len = pb.pos - pb.start;
+
+    /* the version: until versioning, "null" or none (the current one) */
+
+    if (ngx_http_s3_arg(r, "versionId", &version) != NGX_OK) {
+        ngx_str_null(&version);
+    }
+
+    if (pb.error || vb.error
+        || ngx_http_s3_wbuf_init(&b, r->pool, 32 + ctx->bucket.len
+                                             + ctx->key.len + version.len
+                                             + patch.len)
+           != NGX_OK)
+    {
+        ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
+                                        NGX_HTTP_S3_ERR_INTERNAL, NULL));
+        return;
+    }
+
+    ngx_http_s3_wire_put_str(&b, &ctx->bucket);
+    ngx_http_s3_wire_put_str(&b, &ctx->key);
+    ngx_http_s3_wire_put_str(&b, &version);
+    ngx_http_s3_wire_put_u8(&b, (uint8_t) flags);
+    ngx_http_s3_wire_put_str(&b, &patch);
+
+    if (ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_OBJECT_PATCH, &b,
+                              ngx_http_s3_lock_patch_handler, r)
+        != NGX_OK)
+    {
+        ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
+                                        NGX_HTTP_S3_ERR_INTERNAL, NULL));
+        return;
+    }
+
+    /* the handler finalizes the request */
+}
+
+
+static void
+ngx_http_s3_lock_patch_handler(ngx_http_s3_meta_req_t *mr)
+{
+    ngx_int_t            rc;
+    ngx_http_request_t  *r;
+
+    r = mr->data;
+
+    if (mr->status == NGX_HTTP_S3_WIRE_ST_OK) {
+        rc = ngx_http_s3_send_empty(r, NGX_HTTP_OK);
+
+    } else if (mr->status == NGX_HTTP_S3_WIRE_ST_NO_LOCK) {
+        rc = ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_REQUEST,
+                                    "Bucket is missing Object Lock "
+                                    "Configuration");
+
+    } else {
+        rc = ngx_http_s3_send_error(r, ngx_http_s3_meta_error(mr->status),
+                                    ngx_http_s3_meta_message(mr->status));
+    }
+
+    ngx_http_s3_finalize(r, rc);
 }

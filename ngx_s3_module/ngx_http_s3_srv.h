@@ -293,6 +293,15 @@ ngx_uint_t ngx_http_s3_srv_lock_new(ngx_http_s3_exec_t *ex,
  */
 ngx_uint_t ngx_http_s3_srv_lock_refuses(ngx_http_s3_exec_t *ex,
     ngx_http_s3_object_t *o, ngx_uint_t bypass);
+/*
+ * OBJECT_PATCH checkers of fields 57, 58 (the retention: compliance only
+ * kept or extended, governance weakened only with PATCH_BYPASS) and 59
+ * (the legal hold: ON or OFF); both need a bucket with lock
+ */
+ngx_uint_t ngx_http_s3_srv_lock_check_retention(ngx_http_s3_exec_t *ex,
+    ngx_http_s3_patch_t *p, ngx_str_t *old, ngx_str_t *value);
+ngx_uint_t ngx_http_s3_srv_lock_check_legal_hold(ngx_http_s3_exec_t *ex,
+    ngx_http_s3_patch_t *p, ngx_str_t *old, ngx_str_t *value);
 
 
 #endif /* _NGX_HTTP_S3_SRV_H_INCLUDED_ */

@@ -26,6 +26,8 @@ static ngx_int_t ngx_http_s3_srv_lock_read(ngx_http_s3_exec_t *ex,
 static ngx_int_t ngx_http_s3_srv_lock_conf(ngx_http_s3_exec_t *ex,
     ngx_str_t *bucket, ngx_str_t *key, ngx_str_t *conf);
 static uint64_t ngx_http_s3_srv_lock_now(void);
+static ngx_int_t ngx_http_s3_srv_lock_u64(ngx_str_t *patch, uint8_t tag,
+    ngx_uint_t *present, uint64_t *v);
 
 
 /* the bucket record (copied into the request's pool): NGX_DECLINED: none */
@@ -343,4 +345,138 @@ ngx_http_s3_srv_lock_refuses(ngx_http_s3_exec_t *ex, ngx_http_s3_object_t *o,
     }
 
     return refuse;
+}
+
+
+/*
+ * OBJECT_PATCH checkers (the table in ngx_http_s3_srv_patch.c).  The
+ * retention is one thing in two fields (57 mode, 58 date): both fields'
+ * checker decides the whole change, of the stored record and the patch.
+ */
+
+static ngx_int_t
+ngx_http_s3_srv_lock_u64(ngx_str_t *patch, uint8_t tag, ngx_uint_t *present,
+    uint64_t *v)
+{
+    ngx_str_t           s;
+    ngx_http_s3_rbuf_t  rb;
+
+    *present = 0;
+
+    switch (ngx_http_s3_record_field(patch, tag, &s)) {
+
+    case NGX_OK:
+        break;
+
+    case NGX_DECLINED:
+        return NGX_OK;
+
+    default:
+        return NGX_ERROR;
+    }
+
+    *present = 1;
+    *v = 0;
+
+    if (s.len == 0) {
+        /* removed */
+        return NGX_OK;
+    }
+
+    if (s.len != 8) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_s3_rbuf_init(&rb, &s);
+    *v = ngx_http_s3_wire_get_u64(&rb);
+
+    return NGX_OK;
+}
+
+
+ngx_uint_t
+ngx_http_s3_srv_lock_check_retention(ngx_http_s3_exec_t *ex,
+    ngx_http_s3_patch_t *p, ngx_str_t *old, ngx_str_t *value)
+{
+    uint64_t               mode, until;
+    ngx_int_t              rc;
+    ngx_uint_t             st, flags, has_mode, has_until;
+    ngx_http_s3_object_t   o;
+
+    if (ngx_http_s3_object_decode(&p->rec, &o, NULL) != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    st = ngx_http_s3_srv_lock_bucket(ex, &p->bucket, &flags);
+
+    if (st != NGX_HTTP_S3_WIRE_ST_OK) {
+        return st;
+    }
+
+    if (!(flags & NGX_HTTP_S3_LOCK_ENABLED)) {
+        return NGX_HTTP_S3_WIRE_ST_NO_LOCK;
+    }
+
+    mode = o.lock_mode;
+    until = o.lock_until;
+
+    if (ngx_http_s3_srv_lock_u64(&p->patch, NGX_HTTP_S3_FIELD_LOCK_MODE,
+                                 &has_mode, &mode)
+        != NGX_OK
+        || ngx_http_s3_srv_lock_u64(&p->patch, NGX_HTTP_S3_FIELD_LOCK_UNTIL,
+                                    &has_until, &until)
+           != NGX_OK
+        || mode > NGX_HTTP_S3_LOCK_MODE_COMPLIANCE
+        || (mode == NGX_HTTP_S3_LOCK_MODE_NONE) != (until == 0))
+    {
+        /* a mode and a date, or neither */
+        return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
+    }
+
+    rc = ngx_http_s3_lock_retention_change(o.lock_mode, o.lock_until,
+                                           (ngx_uint_t) mode, until,
+                                           ngx_http_s3_srv_lock_now());
+
+    if (rc == NGX_OK
+        || (rc == NGX_DECLINED && (p->flags & NGX_HTTP_S3_WIRE_PATCH_BYPASS)))
+    {
+        return NGX_HTTP_S3_WIRE_ST_OK;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, ex->log, 0,
+                  "s3 object lock: the retention of \"%V/%V\" is not "
+                  "weakened", &p->bucket, &p->key);
+
+    return NGX_HTTP_S3_WIRE_ST_LOCKED;
+}
+
+
+ngx_uint_t
+ngx_http_s3_srv_lock_check_legal_hold(ngx_http_s3_exec_t *ex,
+    ngx_http_s3_patch_t *p, ngx_str_t *old, ngx_str_t *value)
+{
+    uint64_t    v;
+    ngx_uint_t  st, flags, present;
+
+    st = ngx_http_s3_srv_lock_bucket(ex, &p->bucket, &flags);
+
+    if (st != NGX_HTTP_S3_WIRE_ST_OK) {
+        return st;
+    }
+
+    if (!(flags & NGX_HTTP_S3_LOCK_ENABLED)) {
+        return NGX_HTTP_S3_WIRE_ST_NO_LOCK;
+    }
+
+    /* ON or OFF, never removed */
+
+    if (ngx_http_s3_srv_lock_u64(&p->patch, NGX_HTTP_S3_FIELD_LEGAL_HOLD,
+                                 &present, &v)
+        != NGX_OK
+        || (v != NGX_HTTP_S3_LEGAL_HOLD_ON && v != NGX_HTTP_S3_LEGAL_HOLD_OFF))
+    {
+        return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
+    }
+
+    return NGX_HTTP_S3_WIRE_ST_OK;
 }

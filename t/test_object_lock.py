@@ -57,3 +57,20 @@ def test_smoke(s3, lbucket):
     with client_error(403, 'AccessDenied'):
         s3.delete_object(Bucket=lbucket, Key='k')
     s3.delete_object(Bucket=lbucket, Key='k', BypassGovernanceRetention=True)
+
+
+def test_smoke_retention(s3, lbucket):
+    body = b'x'
+    s3.put_object(Bucket=lbucket, Key='c', Body=body, ContentMD5=md5b64(body),
+                  ObjectLockMode='COMPLIANCE',
+                  ObjectLockRetainUntilDate=utc(3600))
+    s3.put_object_retention(Bucket=lbucket, Key='c', Retention={
+        'Mode': 'COMPLIANCE', 'RetainUntilDate': utc(7200)})
+    with client_error(403, 'AccessDenied'):
+        s3.put_object_retention(Bucket=lbucket, Key='c', Retention={
+            'Mode': 'COMPLIANCE', 'RetainUntilDate': utc(3600)},
+            BypassGovernanceRetention=True)
+    s3.put_object_legal_hold(Bucket=lbucket, Key='c',
+                             LegalHold={'Status': 'ON'})
+    assert s3.get_object_legal_hold(Bucket=lbucket, Key='c')[
+        'LegalHold']['Status'] == 'ON'
