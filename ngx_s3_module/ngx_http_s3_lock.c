@@ -252,7 +252,7 @@ ngx_http_s3_lock_out(ngx_http_request_t *r, ngx_http_s3_object_t *o)
             return NGX_ERROR;
         }
 
-        p = ngx_pnalloc(r->pool, 24);
+        p = ngx_pnalloc(r->pool, NGX_HTTP_S3_ISO8601_LEN);
         if (p == NULL) {
             return NGX_ERROR;
         }
@@ -598,7 +598,7 @@ ngx_http_s3_lock_object_handler(ngx_http_s3_meta_req_t *mr)
             goto done;
         }
 
-        p = ngx_pnalloc(r->pool, 24);
+        p = ngx_pnalloc(r->pool, NGX_HTTP_S3_ISO8601_LEN);
         if (p == NULL) {
             rc = ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
             goto done;

@@ -521,8 +521,6 @@ def test_response_overrides(server, s3, ranged):
 
 @pytest.mark.parametrize('method,sub,headers,body', [
     ('PUT', 'tagging', {}, b'<Tagging><TagSet/></Tagging>'),
-    ('GET', 'retention', {}, b''),
-    ('GET', 'legal-hold', {}, b''),
 ])
 def test_object_not_implemented(server, bucket, method, sub, headers, body):
     path = kpath(bucket, 'ni')
