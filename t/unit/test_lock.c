@@ -250,4 +250,6 @@ test_records(void)
     rec.len = 0;
     ngx_tap_ok(ngx_http_s3_lock_conf_decode(&rec, &dc) == NGX_OK
                && dc.mode == N, "lock configuration: none");
+
+    ngx_destroy_pool(pool);
 }
