@@ -28,6 +28,7 @@
 
 static ngx_uint_t ngx_http_s3_lock_mode(ngx_str_t *s);
 static ngx_uint_t ngx_http_s3_lock_enabled(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_s3_lock_has_checksum(ngx_http_request_t *r);
 static ngx_int_t ngx_http_s3_lock_count(ngx_str_t *s, ngx_uint_t max,
     uint32_t *n);
 static void ngx_http_s3_lock_conf_body(ngx_http_request_t *r,
@@ -170,9 +171,6 @@ ngx_http_s3_err_e
 ngx_http_s3_lock_checksum(ngx_http_request_t *r, ngx_http_s3_object_t *o,
     const char **message)
 {
-    ngx_uint_t          i;
-    ngx_list_part_t    *part;
-    ngx_table_elt_t    *h;
     ngx_http_s3_ctx_t  *ctx;
 
     ctx = ngx_http_s3_get_ctx(r);
@@ -183,12 +181,47 @@ ngx_http_s3_lock_checksum(ngx_http_request_t *r, ngx_http_s3_object_t *o,
         return NGX_HTTP_S3_OK;
     }
 
-    if (o->lock_mode == NGX_HTTP_S3_LOCK_MODE_NONE
-        && o->legal_hold == NGX_HTTP_S3_LEGAL_HOLD_NONE
-        && !(ctx->baccess->object_lock & NGX_HTTP_S3_LOCK_DEFAULT))
+    if ((o->lock_mode == NGX_HTTP_S3_LOCK_MODE_NONE
+         && o->legal_hold == NGX_HTTP_S3_LEGAL_HOLD_NONE
+         && !(ctx->baccess->object_lock & NGX_HTTP_S3_LOCK_DEFAULT))
+        || ngx_http_s3_lock_has_checksum(r))
     {
         return NGX_HTTP_S3_OK;
     }
+
+    *message = "Content-MD5 OR x-amz-checksum- HTTP header is required for "
+               "Put Object requests with Object Lock parameters";
+
+    return NGX_HTTP_S3_ERR_INVALID_REQUEST;
+}
+
+
+ngx_http_s3_err_e
+ngx_http_s3_lock_part_checksum(ngx_http_request_t *r,
+    ngx_http_s3_object_t *u, const char **message)
+{
+    if ((u->lock_mode == NGX_HTTP_S3_LOCK_MODE_NONE
+         && u->legal_hold == NGX_HTTP_S3_LEGAL_HOLD_NONE)
+        || ngx_http_s3_lock_has_checksum(r))
+    {
+        return NGX_HTTP_S3_OK;
+    }
+
+    *message = "Content-MD5 OR x-amz-checksum- HTTP header is required for "
+               "Put Part requests with Object Lock parameters";
+
+    return NGX_HTTP_S3_ERR_INVALID_REQUEST;
+}
+
+
+/* Content-MD5, an x-amz-checksum-<alg> value, or a checksum trailer */
+
+static ngx_uint_t
+ngx_http_s3_lock_has_checksum(ngx_http_request_t *r)
+{
+    ngx_uint_t         i;
+    ngx_list_part_t   *part;
+    ngx_table_elt_t   *h;
 
     part = &r->headers_in.headers.part;
     h = part->elts;
@@ -206,17 +239,15 @@ ngx_http_s3_lock_checksum(ngx_http_request_t *r, ngx_http_s3_object_t *o,
         }
 
         if (ngx_http_s3_header_is(&h[i], "content-md5")) {
-            return NGX_HTTP_S3_OK;
+            return 1;
         }
-
-        /* a checksum's value, or its trailer (x-amz-trailer names it) */
 
         if (ngx_http_s3_header_prefix(&h[i], "x-amz-checksum-")
             && !ngx_http_s3_header_is(&h[i], "x-amz-checksum-type")
             && !ngx_http_s3_header_is(&h[i], "x-amz-checksum-mode")
             && !ngx_http_s3_header_is(&h[i], "x-amz-checksum-algorithm"))
         {
-            return NGX_HTTP_S3_OK;
+            return 1;
         }
 
         if (ngx_http_s3_header_is(&h[i], "x-amz-trailer")
@@ -225,14 +256,11 @@ ngx_http_s3_lock_checksum(ngx_http_request_t *r, ngx_http_s3_object_t *o,
                                sizeof("x-amz-checksum-") - 1)
                == 0)
         {
-            return NGX_HTTP_S3_OK;
+            return 1;
         }
     }
 
-    *message = "Content-MD5 OR x-amz-checksum- HTTP header is required for "
-               "Put Object requests with Object Lock parameters";
-
-    return NGX_HTTP_S3_ERR_INVALID_REQUEST;
+    return 0;
 }
 
 

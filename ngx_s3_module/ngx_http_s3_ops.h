@@ -282,6 +282,9 @@ ngx_http_s3_err_e ngx_http_s3_lock_headers(ngx_http_request_t *r,
  */
 ngx_http_s3_err_e ngx_http_s3_lock_checksum(ngx_http_request_t *r,
     ngx_http_s3_object_t *o, const char **message);
+/* the same for an UploadPart of an upload (u) with a lock of its own */
+ngx_http_s3_err_e ngx_http_s3_lock_part_checksum(ngx_http_request_t *r,
+    ngx_http_s3_object_t *u, const char **message);
 /* x-amz-object-lock-* on a GET/HEAD response */
 ngx_int_t ngx_http_s3_lock_out(ngx_http_request_t *r,
     ngx_http_s3_object_t *o);

@@ -564,6 +564,18 @@ def test_copy_and_multipart(s3, lserver, lbucket):
                   {'x-amz-object-lock-mode': 'GOVERNANCE'}, b'', 400,
                   'InvalidArgument')
 
+    # a part of an upload with a lock needs Content-MD5 or a checksum
+    up = s3.create_multipart_upload(Bucket=lbucket, Key='mp3',
+                                    ObjectLockLegalHoldStatus='ON')
+    q = [('partNumber', '1'), ('uploadId', up['UploadId'])]
+    f = error_then_ok(lserver, 'PUT', '/%s/mp3' % lbucket, q, body=part,
+                      status=400, code='InvalidRequest')
+    assert 'Put Part requests with Object Lock parameters' in f['Message']
+    assert s3.list_parts(Bucket=lbucket, Key='mp3',
+                         UploadId=up['UploadId']).get('Parts', []) == []
+    assert_ok(request(lserver, 'PUT', '/%s/mp3' % lbucket, q, body=part,
+                      headers={'Content-MD5': md5b64(part)}))
+
 
 # who may bypass a governance retention
 
