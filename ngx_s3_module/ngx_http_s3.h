@@ -89,6 +89,9 @@ typedef enum {
     NGX_HTTP_S3_ERR_QUOTA_EXCEEDED,
     NGX_HTTP_S3_ERR_INVALID_TAG,
     NGX_HTTP_S3_ERR_NO_SUCH_TAG_SET,
+    NGX_HTTP_S3_ERR_INVALID_BUCKET_STATE,
+    NGX_HTTP_S3_ERR_OBJECT_LOCK_CONFIG_NOT_FOUND,
+    NGX_HTTP_S3_ERR_NO_SUCH_OBJECT_LOCK_CONFIG,
     NGX_HTTP_S3_ERR_LAST
 } ngx_http_s3_err_e;
 
@@ -133,6 +136,12 @@ typedef enum {
     NGX_HTTP_S3_OP_GET_BUCKET_TAGGING,
     NGX_HTTP_S3_OP_PUT_BUCKET_TAGGING,
     NGX_HTTP_S3_OP_DELETE_BUCKET_TAGGING,
+    NGX_HTTP_S3_OP_PUT_OBJECT_LOCK_CONFIGURATION,
+    NGX_HTTP_S3_OP_GET_OBJECT_LOCK_CONFIGURATION,
+    NGX_HTTP_S3_OP_PUT_OBJECT_RETENTION,
+    NGX_HTTP_S3_OP_GET_OBJECT_RETENTION,
+    NGX_HTTP_S3_OP_PUT_OBJECT_LEGAL_HOLD,
+    NGX_HTTP_S3_OP_GET_OBJECT_LEGAL_HOLD,
     NGX_HTTP_S3_OP_NOT_IMPLEMENTED,
     NGX_HTTP_S3_OP_LAST                /* the number of operations */
 } ngx_http_s3_op_e;
@@ -180,6 +189,13 @@ typedef enum {
     NGX_HTTP_S3_ACT_DELETE_OBJECT_TAGGING,
     NGX_HTTP_S3_ACT_GET_BUCKET_TAGGING,
     NGX_HTTP_S3_ACT_PUT_BUCKET_TAGGING,     /* Put and DeleteBucketTagging */
+    NGX_HTTP_S3_ACT_PUT_BUCKET_OBJECT_LOCK_CONFIGURATION,
+    NGX_HTTP_S3_ACT_GET_BUCKET_OBJECT_LOCK_CONFIGURATION,
+    NGX_HTTP_S3_ACT_PUT_OBJECT_RETENTION,
+    NGX_HTTP_S3_ACT_GET_OBJECT_RETENTION,
+    NGX_HTTP_S3_ACT_PUT_OBJECT_LEGAL_HOLD,
+    NGX_HTTP_S3_ACT_GET_OBJECT_LEGAL_HOLD,
+    NGX_HTTP_S3_ACT_BYPASS_GOVERNANCE_RETENTION,  /* no operation: a flag */
     NGX_HTTP_S3_ACT_LAST
 } ngx_http_s3_action_e;
 
@@ -296,6 +312,7 @@ typedef struct {
     ngx_http_s3_policy_t      *policy;      /* compiled, or NULL */
     ngx_uint_t                 policy_bad;  /* stored, but not compiled:
                                                nobody but the operator */
+    ngx_uint_t                 object_lock; /* NGX_HTTP_S3_LOCK_* flags */
 } ngx_http_s3_bucket_access_t;
 
 
@@ -402,6 +419,12 @@ ngx_int_t ngx_http_s3_access_check(ngx_http_request_t *r,
 ngx_int_t ngx_http_s3_access_copy_source(ngx_http_request_t *r);
 /* NGX_DONE (ngx_http_s3_process() runs again on the answer) or a reply */
 ngx_int_t ngx_http_s3_access_lookup(ngx_http_request_t *r);
+/*
+ * the request's bucket as the worker knows it (its object lock flags),
+ * for root keys too: NGX_OK with ctx->baccess set; NGX_AGAIN and
+ * NGX_ERROR as ngx_http_s3_access_check()
+ */
+ngx_int_t ngx_http_s3_access_bucket_state(ngx_http_request_t *r);
 /*
  * after ngx_http_s3_access_check() let the request in: may it do action
  * on this object of its bucket (the keys of DeleteObjects): 1 or 0

@@ -143,7 +143,17 @@ static ngx_http_s3_action_t  ngx_http_s3_actions[] = {
     { ngx_string("s3:PutObjectTagging"), NGX_HTTP_S3_PERM_WRITE },
     { ngx_string("s3:DeleteObjectTagging"), NGX_HTTP_S3_PERM_WRITE },
     { ngx_string("s3:GetBucketTagging"), NGX_HTTP_S3_PERM_READ },
-    { ngx_string("s3:PutBucketTagging"), NGX_HTTP_S3_PERM_OWNER }
+    { ngx_string("s3:PutBucketTagging"), NGX_HTTP_S3_PERM_OWNER },
+    { ngx_string("s3:PutBucketObjectLockConfiguration"),
+      NGX_HTTP_S3_PERM_OWNER },
+    { ngx_string("s3:GetBucketObjectLockConfiguration"),
+      NGX_HTTP_S3_PERM_READ },
+    { ngx_string("s3:PutObjectRetention"), NGX_HTTP_S3_PERM_WRITE },
+    { ngx_string("s3:GetObjectRetention"), NGX_HTTP_S3_PERM_READ },
+    { ngx_string("s3:PutObjectLegalHold"), NGX_HTTP_S3_PERM_WRITE },
+    { ngx_string("s3:GetObjectLegalHold"), NGX_HTTP_S3_PERM_READ },
+    /* the owner, or whom the bucket policy allows it */
+    { ngx_string("s3:BypassGovernanceRetention"), NGX_HTTP_S3_PERM_OWNER }
 };
 
 
@@ -411,6 +421,37 @@ ngx_http_s3_access_copy_source(ngx_http_request_t *r)
                   &ctx->auth.access_key, &bucket, &key);
 
     return NGX_DECLINED;
+}
+
+
+/*
+ * The object lock flags of the request's bucket are needed (PutObject,
+ * CopyObject, CreateMultipartUpload, the retention and legal hold
+ * operations), root keys too: they come with the bucket's permissions.
+ * NGX_OK (ctx->baccess set), NGX_AGAIN (ask first), NGX_ERROR.
+ */
+
+ngx_int_t
+ngx_http_s3_access_bucket_state(ngx_http_request_t *r)
+{
+    ngx_http_s3_ctx_t            *ctx;
+    ngx_http_s3_bucket_access_t  *ba;
+
+    ctx = ngx_http_s3_get_ctx(r);
+
+    if (ctx->baccess) {
+        return NGX_OK;
+    }
+
+    ba = ngx_http_s3_access_bucket(r, &ctx->bucket);
+
+    if (ba == NULL) {
+        return ctx->lookup_bucket.len ? NGX_AGAIN : NGX_ERROR;
+    }
+
+    ctx->baccess = ba;
+
+    return NGX_OK;
 }
 
 
@@ -1081,6 +1122,7 @@ ngx_http_s3_access_bucket_decode(ngx_pool_t *pool, ngx_str_t *reply,
     ba->found = 1;
     ba->owner = bk.owner_user;
     ba->acl = bk.acl;
+    ba->object_lock = bk.object_lock;
     ba->ngrants = n;
 
     if (n) {

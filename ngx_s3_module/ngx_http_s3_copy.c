@@ -1052,7 +1052,8 @@ ngx_http_s3_copy_error(ngx_http_request_t *r, ngx_http_s3_copy_t *cp,
         break;
     }
 
-    return ngx_http_s3_send_error(r, ngx_http_s3_meta_error(status), NULL);
+    return ngx_http_s3_send_error(r, ngx_http_s3_meta_error(status),
+                                  ngx_http_s3_meta_message(status));
 }
 
 

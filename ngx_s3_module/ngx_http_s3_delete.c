@@ -45,13 +45,41 @@ static ngx_int_t ngx_http_s3_delete_objects_send(ngx_http_s3_delete_t *del);
 ngx_int_t
 ngx_http_s3_delete_object(ngx_http_request_t *r)
 {
+    ngx_http_s3_ctx_t   *ctx;
+    ngx_http_s3_wbuf_t   b;
+
+    ctx = ngx_http_s3_get_ctx(r);
+
     if (ngx_http_s3_version_arg(r) != NGX_OK) {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
                                       "Invalid version id specified");
     }
 
-    return ngx_http_s3_meta_named(r, NGX_HTTP_S3_WIRE_OP_OBJECT_DELETE, 1,
-                                  ngx_http_s3_delete_handler, r);
+    if (ngx_http_s3_wbuf_init(&b, r->pool, 16 + ctx->bucket.len
+                                           + ctx->key.len)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_s3_wire_put_str(&b, &ctx->bucket);
+    ngx_http_s3_wire_put_str(&b, &ctx->key);
+
+    /* object lock: the metadata process decides, the worker may bypass */
+
+    ngx_http_s3_wire_put_u8(&b, ngx_http_s3_lock_bypass(r, &ctx->key)
+                                ? NGX_HTTP_S3_WIRE_PATCH_BYPASS : 0);
+
+    if (ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_OBJECT_DELETE, &b,
+                              ngx_http_s3_delete_handler, r)
+        != NGX_OK)
+    {
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
 }
 
 
@@ -70,7 +98,7 @@ ngx_http_s3_delete_handler(ngx_http_s3_meta_req_t *mr)
 
     } else {
         rc = ngx_http_s3_send_error(r, ngx_http_s3_meta_error(mr->status),
-                                    NULL);
+                                    ngx_http_s3_meta_message(mr->status));
     }
 
     ngx_http_s3_finalize(r, rc);
@@ -99,7 +127,7 @@ static void
 ngx_http_s3_delete_objects_body(ngx_http_request_t *r, ngx_str_t *body)
 {
     ngx_int_t                      rc;
-    ngx_uint_t                     i, n, quiet;
+    ngx_uint_t                     i, n, quiet, bypass;
     ngx_array_t                   *keys;
     ngx_http_s3_ctx_t             *ctx;
     ngx_http_s3_wbuf_t             b;
@@ -144,6 +172,10 @@ ngx_http_s3_delete_objects_body(ngx_http_request_t *r, ngx_str_t *body)
     del->keys = keys;
     del->quiet = quiet;
     del->status = NGX_HTTP_S3_WIRE_ST_OK;
+
+    /* x-amz-bypass-governance-retention: asked for the whole request */
+
+    bypass = ngx_http_s3_lock_bypass(r, NULL);
 
     for (i = 0; i < n; i++) {
 
@@ -194,6 +226,11 @@ ngx_http_s3_delete_objects_body(ngx_http_request_t *r, ngx_str_t *body)
 
         ngx_http_s3_wire_put_str(&b, &ctx->bucket);
         ngx_http_s3_wire_put_str(&b, &k[i].key);
+        ngx_http_s3_wire_put_u8(&b, (bypass
+                                     && ngx_http_s3_access_object(r,
+                                 NGX_HTTP_S3_ACT_BYPASS_GOVERNANCE_RETENTION,
+                                 &k[i].key))
+                                    ? NGX_HTTP_S3_WIRE_PATCH_BYPASS : 0);
 
         items[i].del = del;
         items[i].index = i;
@@ -262,6 +299,7 @@ ngx_http_s3_delete_objects_handler(ngx_http_s3_meta_req_t *mr)
 
     default:
         del->errs[item->index] = ngx_http_s3_meta_error(mr->status);
+        del->msgs[item->index] = ngx_http_s3_meta_message(mr->status);
         break;
     }
 

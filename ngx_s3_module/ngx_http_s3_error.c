@@ -269,7 +269,18 @@ static ngx_http_s3_err_info_t  ngx_http_s3_errors[] = {
 
     /* NGX_HTTP_S3_ERR_NO_SUCH_TAG_SET */
     { ngx_string("NoSuchTagSet"), NGX_HTTP_NOT_FOUND,
-      "The TagSet does not exist" }
+      "The TagSet does not exist" },
+    /* NGX_HTTP_S3_ERR_INVALID_BUCKET_STATE */
+    { ngx_string("InvalidBucketState"), NGX_HTTP_CONFLICT,
+      "The request is not valid with the current state of the bucket." },
+
+    /* NGX_HTTP_S3_ERR_OBJECT_LOCK_CONFIG_NOT_FOUND */
+    { ngx_string("ObjectLockConfigurationNotFoundError"), NGX_HTTP_NOT_FOUND,
+      "Object Lock configuration does not exist for this bucket" },
+
+    /* NGX_HTTP_S3_ERR_NO_SUCH_OBJECT_LOCK_CONFIG */
+    { ngx_string("NoSuchObjectLockConfiguration"), NGX_HTTP_NOT_FOUND,
+      "The specified object does not have a ObjectLock configuration" }
 };
 
 
@@ -871,8 +882,40 @@ ngx_http_s3_meta_error(ngx_uint_t status)
     case NGX_HTTP_S3_WIRE_ST_QUOTA:
         return NGX_HTTP_S3_ERR_QUOTA_EXCEEDED;
 
+    case NGX_HTTP_S3_WIRE_ST_LOCKED:
+        return NGX_HTTP_S3_ERR_ACCESS_DENIED;
+
+    case NGX_HTTP_S3_WIRE_ST_NO_LOCK:
+        return NGX_HTTP_S3_ERR_INVALID_REQUEST;
+
+    case NGX_HTTP_S3_WIRE_ST_BUCKET_STATE:
+        return NGX_HTTP_S3_ERR_INVALID_BUCKET_STATE;
+
     default:
         return NGX_HTTP_S3_ERR_INTERNAL;
+    }
+}
+
+
+/* the message S3 gives for a status's error, where the code's is not it */
+
+const char *
+ngx_http_s3_meta_message(ngx_uint_t status)
+{
+    switch (status) {
+
+    case NGX_HTTP_S3_WIRE_ST_LOCKED:
+        return "Access Denied because object protected by object lock.";
+
+    case NGX_HTTP_S3_WIRE_ST_NO_LOCK:
+        return "Bucket is missing ObjectLockConfiguration";
+
+    case NGX_HTTP_S3_WIRE_ST_BUCKET_STATE:
+        return "Versioning must be 'Enabled' on the bucket to apply a "
+               "Object Lock configuration";
+
+    default:
+        return NULL;
     }
 }
 
@@ -890,6 +933,21 @@ ngx_http_s3_meta_status_text(ngx_uint_t status)
 
     if (status < sizeof(text) / sizeof(text[0])) {
         return text[status];
+    }
+
+    switch (status) {
+
+    case NGX_HTTP_S3_WIRE_ST_LOCKED:
+        return "locked";
+
+    case NGX_HTTP_S3_WIRE_ST_NO_LOCK:
+        return "no object lock";
+
+    case NGX_HTTP_S3_WIRE_ST_BUCKET_STATE:
+        return "bucket state";
+
+    default:
+        break;
     }
 
     return "unknown";

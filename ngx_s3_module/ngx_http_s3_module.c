@@ -31,6 +31,7 @@
 /* route flags: request headers checked here for every such operation */
 #define NGX_HTTP_S3_ACL         0x01    /* x-amz-acl is a canned ACL */
 #define NGX_HTTP_S3_COPY        0x02    /* only with x-amz-copy-source */
+#define NGX_HTTP_S3_LOCK        0x04    /* the bucket's object lock flags */
 
 
 typedef struct {
@@ -329,14 +330,40 @@ static ngx_http_s3_route_t  ngx_http_s3_routes[] = {
       NGX_HTTP_S3_OP_DELETE_OBJECT_TAGGING,
       ngx_http_s3_delete_object_tagging, 0,
       NGX_HTTP_S3_ACT_DELETE_OBJECT_TAGGING },
+    { "PutObjectLockConfiguration", NGX_HTTP_PUT, NGX_HTTP_S3_BUCKET,
+      "object-lock", NGX_HTTP_S3_OP_PUT_OBJECT_LOCK_CONFIGURATION,
+      ngx_http_s3_put_object_lock_configuration, 0,
+      NGX_HTTP_S3_ACT_PUT_BUCKET_OBJECT_LOCK_CONFIGURATION },
+
+    { "GetObjectLockConfiguration", NGX_HTTP_GET, NGX_HTTP_S3_BUCKET,
+      "object-lock", NGX_HTTP_S3_OP_GET_OBJECT_LOCK_CONFIGURATION,
+      ngx_http_s3_get_object_lock_configuration, 0,
+      NGX_HTTP_S3_ACT_GET_BUCKET_OBJECT_LOCK_CONFIGURATION },
+
+    { "PutObjectRetention", NGX_HTTP_PUT, NGX_HTTP_S3_KEY, "retention",
+      NGX_HTTP_S3_OP_PUT_OBJECT_RETENTION, ngx_http_s3_put_object_retention,
+      NGX_HTTP_S3_LOCK, NGX_HTTP_S3_ACT_PUT_OBJECT_RETENTION },
+
+    { "GetObjectRetention", NGX_HTTP_GET, NGX_HTTP_S3_KEY, "retention",
+      NGX_HTTP_S3_OP_GET_OBJECT_RETENTION, ngx_http_s3_get_object_retention,
+      NGX_HTTP_S3_LOCK, NGX_HTTP_S3_ACT_GET_OBJECT_RETENTION },
+
+    { "PutObjectLegalHold", NGX_HTTP_PUT, NGX_HTTP_S3_KEY, "legal-hold",
+      NGX_HTTP_S3_OP_PUT_OBJECT_LEGAL_HOLD, ngx_http_s3_put_object_legal_hold,
+      NGX_HTTP_S3_LOCK, NGX_HTTP_S3_ACT_PUT_OBJECT_LEGAL_HOLD },
+
+    { "GetObjectLegalHold", NGX_HTTP_GET, NGX_HTTP_S3_KEY, "legal-hold",
+      NGX_HTTP_S3_OP_GET_OBJECT_LEGAL_HOLD, ngx_http_s3_get_object_legal_hold,
+      NGX_HTTP_S3_LOCK, NGX_HTTP_S3_ACT_GET_OBJECT_LEGAL_HOLD },
 
     { "CopyObject", NGX_HTTP_PUT, NGX_HTTP_S3_KEY, NULL,
       NGX_HTTP_S3_OP_COPY_OBJECT, ngx_http_s3_copy_object,
-      NGX_HTTP_S3_COPY|NGX_HTTP_S3_ACL, NGX_HTTP_S3_ACT_PUT_OBJECT },
+      NGX_HTTP_S3_COPY|NGX_HTTP_S3_ACL|NGX_HTTP_S3_LOCK,
+      NGX_HTTP_S3_ACT_PUT_OBJECT },
 
     { "PutObject", NGX_HTTP_PUT, NGX_HTTP_S3_KEY, NULL,
       NGX_HTTP_S3_OP_PUT_OBJECT, ngx_http_s3_put_object,
-      NGX_HTTP_S3_ACL, NGX_HTTP_S3_ACT_PUT_OBJECT },
+      NGX_HTTP_S3_ACL|NGX_HTTP_S3_LOCK, NGX_HTTP_S3_ACT_PUT_OBJECT },
 
     { "GetObjectAttributes", NGX_HTTP_GET, NGX_HTTP_S3_KEY, "attributes",
       NGX_HTTP_S3_OP_GET_OBJECT_ATTRIBUTES,
@@ -361,7 +388,7 @@ static ngx_http_s3_route_t  ngx_http_s3_routes[] = {
 
     { "CreateMultipartUpload", NGX_HTTP_POST, NGX_HTTP_S3_KEY, "uploads",
       NGX_HTTP_S3_OP_CREATE_MULTIPART_UPLOAD,
-      ngx_http_s3_create_multipart_upload, NGX_HTTP_S3_ACL,
+      ngx_http_s3_create_multipart_upload, NGX_HTTP_S3_ACL|NGX_HTTP_S3_LOCK,
       NGX_HTTP_S3_ACT_PUT_OBJECT },
 
     { "UploadPartCopy", NGX_HTTP_PUT, NGX_HTTP_S3_KEY, "uploadId",
@@ -634,6 +661,21 @@ ngx_http_s3_process(ngx_http_request_t *r)
         if (rc == NGX_DECLINED) {
             return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_ACCESS_DENIED,
                                           "Access Denied");
+        }
+
+        if (rc != NGX_OK) {
+            return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL,
+                                          NULL);
+        }
+    }
+
+    /* the operation needs the bucket's object lock flags, root keys too */
+
+    if (route->flags & NGX_HTTP_S3_LOCK) {
+        rc = ngx_http_s3_access_bucket_state(r);
+
+        if (rc == NGX_AGAIN) {
+            return ngx_http_s3_access_lookup(r);
         }
 
         if (rc != NGX_OK) {

@@ -83,6 +83,10 @@ ngx_http_s3_put_object(ngx_http_request_t *r)
 
     err = ngx_http_s3_put_headers(r, &put->object, &message);
 
+    if (err == NGX_HTTP_S3_OK) {
+        err = ngx_http_s3_lock_checksum(r, &put->object, &message);
+    }
+
     ngx_http_s3_write_conditions(r, &put->cond);
 
     if (err != NGX_HTTP_S3_OK) {
@@ -334,10 +338,6 @@ ngx_http_s3_put_headers(ngx_http_request_t *r, ngx_http_s3_object_t *o,
                 return NGX_HTTP_S3_ERR_INTERNAL;
             }
 
-        } else if (ngx_http_s3_header_prefix(&h[i], "x-amz-object-lock-")) {
-            *message = "Object lock is not implemented yet.";
-            return NGX_HTTP_S3_ERR_NOT_IMPLEMENTED;
-
         } else if (ngx_http_s3_header_is(&h[i],
                                          "x-amz-website-redirect-location"))
         {
@@ -368,7 +368,9 @@ ngx_http_s3_put_headers(ngx_http_request_t *r, ngx_http_s3_object_t *o,
         return NGX_HTTP_S3_ERR_METADATA_TOO_LARGE;
     }
 
-    return NGX_HTTP_S3_OK;
+    /* x-amz-object-lock-* (ngx_http_s3_lock.c) */
+
+    return ngx_http_s3_lock_headers(r, o, message);
 }
 
 
@@ -665,7 +667,7 @@ ngx_http_s3_put_handler(ngx_http_s3_meta_req_t *mr)
 
     default:
         rc = ngx_http_s3_send_error(r, ngx_http_s3_meta_error(mr->status),
-                                    NULL);
+                                    ngx_http_s3_meta_message(mr->status));
         break;
     }
 

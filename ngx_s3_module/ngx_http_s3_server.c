@@ -142,6 +142,10 @@ static ngx_http_s3_op_pt  ngx_http_s3_ops[NGX_HTTP_S3_WIRE_OP_LAST] = {
     [NGX_HTTP_S3_WIRE_OP_OBJECT_PATCH] = ngx_http_s3_op_object_patch,
     [NGX_HTTP_S3_WIRE_OP_USAGE_GET] = ngx_http_s3_op_usage_get,
     [NGX_HTTP_S3_WIRE_OP_USAGE_LIST] = ngx_http_s3_op_usage_list,
+
+    /* object lock */
+    [NGX_HTTP_S3_WIRE_OP_LOCK_SET] = ngx_http_s3_op_lock_set,
+    [NGX_HTTP_S3_WIRE_OP_LOCK_GET] = ngx_http_s3_op_lock_get,
 };
 
 

@@ -56,7 +56,7 @@ ngx_http_s3_op_object_copy(ngx_http_s3_exec_t *ex)
     ngx_int_t                 rc;
     ngx_str_t                 sbucket, skey, bucket, key, tpl, expect;
     ngx_str_t                 k, src, old, rec;
-    ngx_uint_t                directives, st;
+    ngx_uint_t                directives, st, lock;
     ngx_http_s3_object_t      so, t, n, prev;
     ngx_http_s3_copy_cond_t   cc;
     ngx_http_s3_write_cond_t  wc;
@@ -77,7 +77,7 @@ ngx_http_s3_op_object_copy(ngx_http_s3_exec_t *ex)
         return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
     }
 
-    st = ngx_http_s3_srv_bucket_exists(ex, &bucket);
+    st = ngx_http_s3_srv_lock_bucket(ex, &bucket, &lock);
 
     if (st != NGX_HTTP_S3_WIRE_ST_OK) {
         return ngx_http_s3_srv_copy_fail(ex, st,
@@ -105,6 +105,14 @@ ngx_http_s3_op_object_copy(ngx_http_s3_exec_t *ex)
         != NGX_OK)
     {
         return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    /* object lock: the request's, or the bucket's default */
+
+    st = ngx_http_s3_srv_lock_new(ex, &bucket, lock, &n, &rec);
+
+    if (st != NGX_HTTP_S3_WIRE_ST_OK) {
+        return st;
     }
 
     /* the target */
@@ -152,6 +160,12 @@ ngx_http_s3_op_object_copy(ngx_http_s3_exec_t *ex)
     if (st != NGX_HTTP_S3_WIRE_ST_OK) {
         return ngx_http_s3_srv_copy_fail(ex, st,
                                          NGX_HTTP_S3_WIRE_COPY_TARGET);
+    }
+
+    /* a locked version is not replaced in place */
+
+    if (rc == NGX_OK && lock && ngx_http_s3_srv_lock_refuses(ex, &prev, 0)) {
+        return NGX_HTTP_S3_WIRE_ST_LOCKED;
     }
 
     /* the replaced version's bodies lose a name */
@@ -208,6 +222,11 @@ ngx_http_s3_srv_copy_record(ngx_http_s3_exec_t *ex,
     n->owner = tpl->owner;
     n->version = tpl->version;
     n->flags = 0;
+
+    /* a copy's lock is its request's (or the bucket's default) */
+    n->lock_mode = tpl->lock_mode;
+    n->lock_until = tpl->lock_until;
+    n->legal_hold = tpl->legal_hold;
 
     /* the copy was not completed from the source's upload */
     ngx_str_null(&n->upload_id);

@@ -256,7 +256,7 @@ ngx_http_s3_op_upload_complete(ngx_http_s3_exec_t *ex)
     ngx_int_t                  rc;
     ngx_str_t                  bucket, key, id, digest, ukey, urec, k;
     ngx_str_t                  old, rec;
-    ngx_uint_t                 st;
+    ngx_uint_t                 st, lock;
     ngx_array_t               *want, *have;
     ngx_http_s3_wbuf_t         b;
     ngx_http_s3_object_t       u, o, prev;
@@ -395,6 +395,20 @@ ngx_http_s3_op_upload_complete(ngx_http_s3_exec_t *ex)
         goto done;
     }
 
+    /* object lock: the upload's, or the bucket's default */
+
+    st = ngx_http_s3_srv_lock_bucket(ex, &bucket, &lock);
+
+    if (st == NGX_HTTP_S3_WIRE_ST_OK) {
+        st = ngx_http_s3_srv_lock_new(ex, &bucket, lock, &o, NULL);
+    }
+
+    if (st != NGX_HTTP_S3_WIRE_ST_OK) {
+        goto done;
+    }
+
+    st = NGX_HTTP_S3_WIRE_ST_ERROR;
+
     /* conditional writes, as PutObject's */
 
     if (ngx_http_s3_srv_key(ex, &k, 'O', &bucket, &key) != NGX_OK) {
@@ -414,6 +428,14 @@ ngx_http_s3_op_upload_complete(ngx_http_s3_exec_t *ex)
         }
 
         st = ngx_http_s3_write_cond_check(&wc, &prev.etag);
+
+        /* a locked version is not replaced in place */
+
+        if (st == NGX_HTTP_S3_WIRE_ST_OK && lock
+            && ngx_http_s3_srv_lock_refuses(ex, &prev, 0))
+        {
+            st = NGX_HTTP_S3_WIRE_ST_LOCKED;
+        }
 
         if (st != NGX_HTTP_S3_WIRE_ST_OK) {
             goto done;

@@ -20,7 +20,7 @@ ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
 {
     ngx_int_t                 rc;
     ngx_str_t                 bucket, key, rec, k, old;
-    ngx_uint_t                st;
+    ngx_uint_t                st, lock;
     ngx_http_s3_object_t      o, prev;
     ngx_http_s3_write_cond_t  wc;
 
@@ -45,7 +45,13 @@ ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
      * record names it (a failed commit puts it in doubt itself).
      */
 
-    st = ngx_http_s3_srv_bucket_exists(ex, &bucket);
+    /* the bucket, read once: it exists, and its object lock */
+
+    st = ngx_http_s3_srv_lock_bucket(ex, &bucket, &lock);
+
+    if (st == NGX_HTTP_S3_WIRE_ST_OK) {
+        st = ngx_http_s3_srv_lock_new(ex, &bucket, lock, &o, &rec);
+    }
 
     if (st != NGX_HTTP_S3_WIRE_ST_OK) {
         if (st == NGX_HTTP_S3_WIRE_ST_ERROR) {
@@ -77,6 +83,17 @@ ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
         }
 
         st = ngx_http_s3_write_cond_check(&wc, &prev.etag);
+
+        /*
+         * a locked version is not replaced in place (with versioning, a
+         * write into a bucket with lock makes a new version instead)
+         */
+
+        if (st == NGX_HTTP_S3_WIRE_ST_OK && lock
+            && ngx_http_s3_srv_lock_refuses(ex, &prev, 0))
+        {
+            st = NGX_HTTP_S3_WIRE_ST_LOCKED;
+        }
 
         if (st != NGX_HTTP_S3_WIRE_ST_OK) {
             ngx_http_s3_engine_free(&old);
@@ -167,12 +184,18 @@ ngx_http_s3_op_object_get(ngx_http_s3_exec_t *ex)
 ngx_uint_t
 ngx_http_s3_op_object_delete(ngx_http_s3_exec_t *ex)
 {
-    ngx_int_t             rc;
-    ngx_str_t             bucket, key, k, v;
-    ngx_http_s3_object_t  o;
+    ngx_int_t              rc;
+    ngx_str_t              bucket, key, k, v;
+    ngx_uint_t             flags;
+    ngx_http_s3_object_t   o;
 
     ngx_http_s3_wire_get_str(&ex->req, &bucket);
     ngx_http_s3_wire_get_str(&ex->req, &key);
+
+    /* optional: the bypass of a governance retention */
+
+    flags = (ex->req.pos < ex->req.last) ? ngx_http_s3_wire_get_u8(&ex->req)
+                                         : 0;
 
     if (ex->req.error) {
         return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
@@ -193,6 +216,16 @@ ngx_http_s3_op_object_delete(ngx_http_s3_exec_t *ex)
     }
 
     rc = ngx_http_s3_object_decode(&v, &o, ex->pool);
+
+    /* a locked version stays */
+
+    if (rc == NGX_OK
+        && ngx_http_s3_srv_lock_refuses(ex, &o,
+                                 flags & NGX_HTTP_S3_WIRE_PATCH_BYPASS))
+    {
+        ngx_http_s3_engine_free(&v);
+        return NGX_HTTP_S3_WIRE_ST_LOCKED;
+    }
 
     if (rc == NGX_OK) {
         rc = ngx_http_s3_srv_ref_object(ex, &o, -1);

@@ -42,7 +42,10 @@ static ngx_http_s3_patch_field_t *ngx_http_s3_patch_field(uint8_t tag);
 static ngx_http_s3_patch_field_t  ngx_http_s3_patch_fields[] = {
     { NGX_HTTP_S3_FIELD_TAGS, ngx_http_s3_patch_check_tags },
     { NGX_HTTP_S3_FIELD_TAGGING, ngx_http_s3_patch_check_removal },
-    /* 57-59: object lock */
+    /* object lock (ngx_http_s3_srv_lock.c) */
+    { NGX_HTTP_S3_FIELD_LOCK_MODE, ngx_http_s3_srv_lock_check_retention },
+    { NGX_HTTP_S3_FIELD_LOCK_UNTIL, ngx_http_s3_srv_lock_check_retention },
+    { NGX_HTTP_S3_FIELD_LEGAL_HOLD, ngx_http_s3_srv_lock_check_legal_hold },
     { 0, NULL }
 };
 

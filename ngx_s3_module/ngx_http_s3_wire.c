@@ -35,6 +35,9 @@
 #define NGX_HTTP_S3_TAG_TAGGING              NGX_HTTP_S3_FIELD_TAGGING
 /* 20-27: versioning */
 #define NGX_HTTP_S3_TAG_TAGS                 NGX_HTTP_S3_FIELD_TAGS
+#define NGX_HTTP_S3_TAG_LOCK_MODE            NGX_HTTP_S3_FIELD_LOCK_MODE
+#define NGX_HTTP_S3_TAG_LOCK_UNTIL           NGX_HTTP_S3_FIELD_LOCK_UNTIL
+#define NGX_HTTP_S3_TAG_LEGAL_HOLD           NGX_HTTP_S3_FIELD_LEGAL_HOLD
 
 #define NGX_HTTP_S3_EXTENT_SIZE              (NGX_HTTP_S3_BODY_ID_LEN + 16)
 #define NGX_HTTP_S3_PART_MIN_SIZE            (8 + 16 + 1)
@@ -547,6 +550,18 @@ ngx_http_s3_object_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_object_t *o)
     ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_TAGGING, &o->tagging);
     ngx_http_s3_record_put_pairs(b, NGX_HTTP_S3_TAG_TAGS, o->tags, 0);
 
+    if (o->lock_mode) {
+        ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_LOCK_MODE,
+                                       o->lock_mode);
+        ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_LOCK_UNTIL,
+                                       o->lock_until);
+    }
+
+    if (o->legal_hold) {
+        ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_LEGAL_HOLD,
+                                       o->legal_hold);
+    }
+
     /* CHECKSUM: u8 algorithm, u8 type, the digest (none: the algorithm) */
 
     if (o->checksum_alg) {
@@ -916,6 +931,29 @@ ngx_http_s3_object_decode(ngx_str_t *in, ngx_http_s3_object_t *o,
 
         case NGX_HTTP_S3_TAG_TAGGING:
             dst = &o->tagging;
+            break;
+
+        case NGX_HTTP_S3_TAG_LOCK_MODE:
+            o->lock_mode = (ngx_uint_t) ngx_http_s3_wire_field_u64(&v);
+
+            if (o->lock_mode > NGX_HTTP_S3_LOCK_MODE_COMPLIANCE) {
+                /* a newer mode: the strictest this code knows */
+                o->lock_mode = NGX_HTTP_S3_LOCK_MODE_COMPLIANCE;
+            }
+
+            break;
+
+        case NGX_HTTP_S3_TAG_LOCK_UNTIL:
+            o->lock_until = ngx_http_s3_wire_field_u64(&v);
+            break;
+
+        case NGX_HTTP_S3_TAG_LEGAL_HOLD:
+            o->legal_hold = (ngx_uint_t) ngx_http_s3_wire_field_u64(&v);
+
+            if (o->legal_hold > NGX_HTTP_S3_LEGAL_HOLD_ON) {
+                o->legal_hold = NGX_HTTP_S3_LEGAL_HOLD_ON;
+            }
+
             break;
 
         case NGX_HTTP_S3_TAG_CHECKSUM:
@@ -1517,6 +1555,43 @@ ngx_http_s3_usage_decode(ngx_str_t *in, ngx_http_s3_usage_t *u)
         if (fb.error) {
             return NGX_ERROR;
         }
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_s3_lock_conf_encode(ngx_http_s3_wbuf_t *b,
+    ngx_http_s3_lock_conf_t *lc)
+{
+    ngx_http_s3_wire_put_u8(b, (uint8_t) lc->mode);
+    ngx_http_s3_wire_put_u8(b, (uint8_t) (lc->years ? 1 : 0));
+    ngx_http_s3_wire_put_u32(b, lc->count);
+}
+
+
+ngx_int_t
+ngx_http_s3_lock_conf_decode(ngx_str_t *in, ngx_http_s3_lock_conf_t *lc)
+{
+    ngx_http_s3_rbuf_t  rb;
+
+    ngx_memzero(lc, sizeof(ngx_http_s3_lock_conf_t));
+
+    if (in->len == 0) {
+        return NGX_OK;
+    }
+
+    ngx_http_s3_rbuf_init(&rb, in);
+
+    lc->mode = ngx_http_s3_wire_get_u8(&rb);
+    lc->years = ngx_http_s3_wire_get_u8(&rb);
+    lc->count = ngx_http_s3_wire_get_u32(&rb);
+
+    if (rb.error || lc->mode == NGX_HTTP_S3_LOCK_MODE_NONE
+        || lc->mode > NGX_HTTP_S3_LOCK_MODE_COMPLIANCE || lc->count == 0)
+    {
+        return NGX_ERROR;
     }
 
     return NGX_OK;

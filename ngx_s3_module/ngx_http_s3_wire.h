@@ -219,7 +219,27 @@
  *                 where they were, new ones go last) and rewrites the
  *                 record in one commit; a patch that changes nothing (a
  *                 replay) is answered OK without a write
+ *
+ * Object lock (ngx_http_s3_srv_lock.c):
+ *
+ * LOCK_SET        str bucket, str lock configuration (a lock_conf record;
+ *                 empty: no default retention)
+ *                                            OK | NO_BUCKET | BUCKET_STATE
+ *                 (versioning is not Enabled): in one batch the bucket
+ *                 record's object lock flags (tag 36) and the setting
+ *                 "object-lock"; bumps the access generation
+ * LOCK_GET        str bucket                 OK: u8 bucket lock flags
+ *                 (NGX_HTTP_S3_LOCK_*), str lock configuration (empty:
+ *                 none)                      | NO_BUCKET
+ *
+ * OBJECT_PUT, OBJECT_COPY, UPLOAD_COMPLETE into a bucket with object lock:
+ * the bucket's default retention is applied to a record that has none
+ * (from its mtime), a record with lock fields into a bucket without lock
+ * is NO_LOCK, and a current record that is locked is not replaced:
+ * LOCKED.  OBJECT_DELETE takes an optional u8 flags after the key
+ * (NGX_HTTP_S3_WIRE_PATCH_BYPASS): a locked record is LOCKED.
  */
+
 
 /* requests */
 
@@ -258,7 +278,11 @@
 #define NGX_HTTP_S3_WIRE_OP_SETTING_GET      33
 /* 34-39: versioning */
 #define NGX_HTTP_S3_WIRE_OP_OBJECT_PATCH     40
-/* 41-54: tagging, object lock, CORS */
+/* 41-44: tagging */
+/* object lock (ngx_http_s3_srv_lock.c): the lock helper's range 45-49 */
+#define NGX_HTTP_S3_WIRE_OP_LOCK_SET         45
+#define NGX_HTTP_S3_WIRE_OP_LOCK_GET         46
+/* 50-54: CORS */
 #define NGX_HTTP_S3_WIRE_OP_USAGE_GET        55
 #define NGX_HTTP_S3_WIRE_OP_USAGE_LIST       56
 #define NGX_HTTP_S3_WIRE_OP_LAST             57
@@ -288,6 +312,10 @@
 #define NGX_HTTP_S3_WIRE_ST_NO_USER          20
 #define NGX_HTTP_S3_WIRE_ST_NO_VERSION       21  /* the key, not that version */
 #define NGX_HTTP_S3_WIRE_ST_QUOTA            30  /* s3_quota would be passed */
+/* object lock: numbered in the lock helper's range, 45-49 */
+#define NGX_HTTP_S3_WIRE_ST_LOCKED           45  /* a locked version */
+#define NGX_HTTP_S3_WIRE_ST_NO_LOCK          46  /* the bucket has no lock */
+#define NGX_HTTP_S3_WIRE_ST_BUCKET_STATE     47  /* versioning not enabled */
 
 /* UPLOAD_COMPLETE without x-amz-checksum-type */
 
@@ -329,6 +357,9 @@
 #define NGX_HTTP_S3_FIELD_TAGGING            19  /* x-amz-tagging as sent
                                                     (read, only removed) */
 #define NGX_HTTP_S3_FIELD_TAGS               28  /* the tag set: pairs */
+#define NGX_HTTP_S3_FIELD_LOCK_MODE          57  /* u64: LOCK_MODE_* */
+#define NGX_HTTP_S3_FIELD_LOCK_UNTIL         58  /* u64: retain until, ms */
+#define NGX_HTTP_S3_FIELD_LEGAL_HOLD         59  /* u64: LEGAL_HOLD_* */
 
 /* kinds of LIST entries */
 
@@ -427,7 +458,37 @@ typedef struct {
                                               by older versions (field 19) */
     ngx_array_t               *tags;       /* the tag set (field 28):
                                               ngx_http_s3_pair_t, or NULL */
+
+    /* object lock (fields 57-59) */
+    ngx_uint_t                 lock_mode;   /* NGX_HTTP_S3_LOCK_MODE_* */
+    uint64_t                   lock_until;  /* retain until, ms */
+    ngx_uint_t                 legal_hold;  /* NGX_HTTP_S3_LEGAL_HOLD_* */
 } ngx_http_s3_object_t;
+
+
+/* object lock: retention modes, legal hold (0: never set) */
+
+#define NGX_HTTP_S3_LOCK_MODE_NONE           0
+#define NGX_HTTP_S3_LOCK_MODE_GOVERNANCE     1
+#define NGX_HTTP_S3_LOCK_MODE_COMPLIANCE     2
+
+#define NGX_HTTP_S3_LEGAL_HOLD_NONE          0
+#define NGX_HTTP_S3_LEGAL_HOLD_OFF           1
+#define NGX_HTTP_S3_LEGAL_HOLD_ON            2
+
+/* a bucket's object lock flags (bucket record tag 36) */
+
+#define NGX_HTTP_S3_LOCK_ENABLED             0x01
+#define NGX_HTTP_S3_LOCK_DEFAULT             0x02  /* a default retention */
+
+
+/* a bucket's object lock configuration (setting "object-lock") */
+
+typedef struct {
+    ngx_uint_t                 mode;      /* NGX_HTTP_S3_LOCK_MODE_* */
+    ngx_uint_t                 years;     /* 1: count is years, else days */
+    uint32_t                   count;
+} ngx_http_s3_lock_conf_t;
 
 
 /* a bucket's canned ACL: who else may read or write it */
@@ -453,7 +514,7 @@ typedef struct {
                                                empty: the operator's */
     ngx_uint_t                 acl;         /* NGX_HTTP_S3_ACL_* */
     ngx_uint_t                 versioning;
-    ngx_uint_t                 object_lock;
+    ngx_uint_t                 object_lock;  /* NGX_HTTP_S3_LOCK_* flags */
 } ngx_http_s3_bucket_t;
 
 
@@ -623,6 +684,11 @@ ngx_int_t ngx_http_s3_usage_decode(ngx_str_t *in, ngx_http_s3_usage_t *u);
 /* a bucket setting: "S<bucket>\0<name>", its value in field 56 */
 void ngx_http_s3_setting_encode(ngx_http_s3_wbuf_t *b, ngx_str_t *value);
 ngx_int_t ngx_http_s3_setting_decode(ngx_str_t *in, ngx_str_t *value);
+/* the object lock configuration: u8 mode, u8 years, u32 count */
+void ngx_http_s3_lock_conf_encode(ngx_http_s3_wbuf_t *b,
+    ngx_http_s3_lock_conf_t *lc);
+ngx_int_t ngx_http_s3_lock_conf_decode(ngx_str_t *in,
+    ngx_http_s3_lock_conf_t *lc);
 void ngx_http_s3_grant_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_grant_t *g);
 ngx_int_t ngx_http_s3_grant_decode(ngx_str_t *in, ngx_http_s3_grant_t *g);
 

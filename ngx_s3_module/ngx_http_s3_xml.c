@@ -53,6 +53,9 @@ static ngx_int_t ngx_http_s3_xml_parse_grant(ngx_pool_t *pool,
     xmlNodePtr node, ngx_http_s3_xml_grant_t *g);
 static ngx_int_t ngx_http_s3_xml_parse_tag(ngx_pool_t *pool,
     xmlNodePtr node, ngx_http_s3_pair_t *tag);
+static ngx_int_t ngx_http_s3_xml_fields(ngx_pool_t *pool, xmlNodePtr parent,
+    const char **names, ngx_str_t **values, const char *inner,
+    xmlNodePtr *inner_node);
 static ngx_int_t ngx_http_s3_xml_parse_part(ngx_pool_t *pool,
     xmlNodePtr node, ngx_http_s3_xml_part_t *part);
 
@@ -1220,4 +1223,179 @@ ngx_http_s3_xml_trim(ngx_str_t *s)
     {
         s->len--;
     }
+}
+
+
+/*
+ * The object lock documents: the children of parent named in names get
+ * their text into values (at most once each), an element named inner
+ * (at most once) into *inner_node; anything else is an error
+ */
+
+static ngx_int_t
+ngx_http_s3_xml_fields(ngx_pool_t *pool, xmlNodePtr parent,
+    const char **names, ngx_str_t **values, const char *inner,
+    xmlNodePtr *inner_node)
+{
+    ngx_uint_t   i;
+    xmlNodePtr   node;
+
+    for (node = parent->children; node; node = node->next) {
+
+        if (ngx_http_s3_xml_blank(node) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (node->type != XML_ELEMENT_NODE) {
+            continue;
+        }
+
+        if (inner && ngx_http_s3_xml_is(node, inner)) {
+
+            if (*inner_node) {
+                return NGX_ERROR;
+            }
+
+            *inner_node = node;
+            continue;
+        }
+
+        for (i = 0; names[i]; i++) {
+            if (ngx_http_s3_xml_is(node, names[i])) {
+                break;
+            }
+        }
+
+        if (names[i] == NULL || values[i]->data) {
+            /* unknown, or again */
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_s3_xml_text_of(pool, node, values[i]) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_s3_xml_trim(values[i]);
+
+        if (values[i]->data == NULL) {
+            values[i]->data = (u_char *) "";
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_s3_xml_parse_lock_conf(ngx_pool_t *pool, u_char *body, size_t len,
+    ngx_http_s3_xml_lock_t *lk)
+{
+    ngx_int_t    rc;
+    xmlDocPtr    doc;
+    ngx_str_t   *values[4];
+    xmlNodePtr   rule, dr;
+    const char  *names[4];
+
+    ngx_memzero(lk, sizeof(ngx_http_s3_xml_lock_t));
+
+    doc = ngx_http_s3_xml_read(body, len, "ObjectLockConfiguration");
+    if (doc == NULL) {
+        return NGX_ERROR;
+    }
+
+    rule = NULL;
+    dr = NULL;
+
+    names[0] = "ObjectLockEnabled";
+    values[0] = &lk->enabled;
+    names[1] = NULL;
+
+    rc = ngx_http_s3_xml_fields(pool, xmlDocGetRootElement(doc), names,
+                                values, "Rule", &rule);
+
+    if (rc == NGX_OK && rule) {
+        lk->rule = 1;
+        names[0] = NULL;
+
+        rc = ngx_http_s3_xml_fields(pool, rule, names, values,
+                                    "DefaultRetention", &dr);
+    }
+
+    if (rc == NGX_OK && dr) {
+        lk->retention = 1;
+
+        names[0] = "Mode";
+        values[0] = &lk->mode;
+        names[1] = "Days";
+        values[1] = &lk->days;
+        names[2] = "Years";
+        values[2] = &lk->years;
+        names[3] = NULL;
+
+        rc = ngx_http_s3_xml_fields(pool, dr, names, values, NULL, NULL);
+    }
+
+    xmlFreeDoc(doc);
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_s3_xml_parse_retention(ngx_pool_t *pool, u_char *body, size_t len,
+    ngx_http_s3_xml_lock_t *lk)
+{
+    ngx_int_t    rc;
+    xmlDocPtr    doc;
+    ngx_str_t   *values[3];
+    const char  *names[3];
+
+    ngx_memzero(lk, sizeof(ngx_http_s3_xml_lock_t));
+
+    doc = ngx_http_s3_xml_read(body, len, "Retention");
+    if (doc == NULL) {
+        return NGX_ERROR;
+    }
+
+    names[0] = "Mode";
+    values[0] = &lk->mode;
+    names[1] = "RetainUntilDate";
+    values[1] = &lk->until;
+    names[2] = NULL;
+
+    rc = ngx_http_s3_xml_fields(pool, xmlDocGetRootElement(doc), names,
+                                values, NULL, NULL);
+
+    xmlFreeDoc(doc);
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_s3_xml_parse_legal_hold(ngx_pool_t *pool, u_char *body, size_t len,
+    ngx_http_s3_xml_lock_t *lk)
+{
+    ngx_int_t    rc;
+    xmlDocPtr    doc;
+    ngx_str_t   *values[2];
+    const char  *names[2];
+
+    ngx_memzero(lk, sizeof(ngx_http_s3_xml_lock_t));
+
+    doc = ngx_http_s3_xml_read(body, len, "LegalHold");
+    if (doc == NULL) {
+        return NGX_ERROR;
+    }
+
+    names[0] = "Status";
+    values[0] = &lk->status;
+    names[1] = NULL;
+
+    rc = ngx_http_s3_xml_fields(pool, xmlDocGetRootElement(doc), names,
+                                values, NULL, NULL);
+
+    xmlFreeDoc(doc);
+
+    return rc;
 }

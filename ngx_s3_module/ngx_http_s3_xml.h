@@ -118,4 +118,31 @@ ngx_int_t ngx_http_s3_xml_parse_tagging(ngx_pool_t *pool, u_char *body,
     size_t len, ngx_array_t **tags);
 
 
+/*
+ * Object lock documents: <ObjectLockConfiguration><ObjectLockEnabled>
+ * <Rule><DefaultRetention><Mode><Days><Years>, <Retention><Mode>
+ * <RetainUntilDate>, <LegalHold><Status>.  Each known element at most
+ * once (else NGX_ERROR), its text trimmed; absent: data NULL; present and
+ * empty: data not NULL, len 0.  Unknown elements are NGX_ERROR.
+ */
+
+typedef struct {
+    ngx_str_t                  enabled;   /* ObjectLockEnabled */
+    ngx_uint_t                 rule;      /* Rule present */
+    ngx_uint_t                 retention; /* Rule/DefaultRetention present */
+    ngx_str_t                  mode;
+    ngx_str_t                  days;
+    ngx_str_t                  years;
+    ngx_str_t                  until;     /* Retention's RetainUntilDate */
+    ngx_str_t                  status;    /* LegalHold's Status */
+} ngx_http_s3_xml_lock_t;
+
+ngx_int_t ngx_http_s3_xml_parse_lock_conf(ngx_pool_t *pool, u_char *body,
+    size_t len, ngx_http_s3_xml_lock_t *lk);
+ngx_int_t ngx_http_s3_xml_parse_retention(ngx_pool_t *pool, u_char *body,
+    size_t len, ngx_http_s3_xml_lock_t *lk);
+ngx_int_t ngx_http_s3_xml_parse_legal_hold(ngx_pool_t *pool, u_char *body,
+    size_t len, ngx_http_s3_xml_lock_t *lk);
+
+
 #endif /* _NGX_HTTP_S3_XML_H_INCLUDED_ */

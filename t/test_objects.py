@@ -520,8 +520,6 @@ def test_response_overrides(server, s3, ranged):
 # not implemented here: a clear 501, never a silent success
 
 @pytest.mark.parametrize('method,sub,headers,body', [
-    ('GET', 'retention', {}, b''),
-    ('GET', 'legal-hold', {}, b''),
 ])
 def test_object_not_implemented(server, bucket, method, sub, headers, body):
     path = kpath(bucket, 'ni')
