@@ -19,6 +19,7 @@
 #include "ngx_http_s3_secret.h"
 #include "ngx_http_s3_policy.h"
 #include "ngx_http_s3_xml.h"
+#include "ngx_http_s3_cors.h"
 
 
 #define NGX_HTTP_S3_MAX_KEY_LEN        1024
@@ -87,6 +88,13 @@ typedef enum {
     NGX_HTTP_S3_ERR_MALFORMED_POLICY,
     NGX_HTTP_S3_ERR_NO_SUCH_BUCKET_POLICY,
     NGX_HTTP_S3_ERR_QUOTA_EXCEEDED,
+    NGX_HTTP_S3_ERR_ACCESS_FORBIDDEN,
+    NGX_HTTP_S3_ERR_BAD_REQUEST,
+    NGX_HTTP_S3_ERR_NO_SUCH_CORS_CONFIGURATION,
+    NGX_HTTP_S3_ERR_MALFORMED_POST_REQUEST,
+    NGX_HTTP_S3_ERR_INCORRECT_NUMBER_OF_FILES,
+    NGX_HTTP_S3_ERR_INVALID_POLICY_DOCUMENT,
+    NGX_HTTP_S3_ERR_MAX_POST_PRE_DATA,
     NGX_HTTP_S3_ERR_LAST
 } ngx_http_s3_err_e;
 
@@ -126,6 +134,11 @@ typedef enum {
     NGX_HTTP_S3_OP_GET_BUCKET_POLICY,
     NGX_HTTP_S3_OP_PUT_BUCKET_POLICY,
     NGX_HTTP_S3_OP_DELETE_BUCKET_POLICY,
+    NGX_HTTP_S3_OP_GET_BUCKET_CORS,
+    NGX_HTTP_S3_OP_PUT_BUCKET_CORS,
+    NGX_HTTP_S3_OP_DELETE_BUCKET_CORS,
+    NGX_HTTP_S3_OP_PREFLIGHT,
+    NGX_HTTP_S3_OP_POST_OBJECT,
     NGX_HTTP_S3_OP_NOT_IMPLEMENTED,
     NGX_HTTP_S3_OP_LAST                /* the number of operations */
 } ngx_http_s3_op_e;
@@ -169,6 +182,8 @@ typedef enum {
     NGX_HTTP_S3_ACT_GET_BUCKET_POLICY,
     NGX_HTTP_S3_ACT_PUT_BUCKET_POLICY,
     NGX_HTTP_S3_ACT_DELETE_BUCKET_POLICY,
+    NGX_HTTP_S3_ACT_GET_BUCKET_CORS,
+    NGX_HTTP_S3_ACT_PUT_BUCKET_CORS,       /* PutBucketCors, DeleteBucketCors */
     NGX_HTTP_S3_ACT_LAST
 } ngx_http_s3_action_e;
 
@@ -210,6 +225,9 @@ typedef struct {
      */
     ngx_shm_zone_t            *shm_zone;
     ngx_atomic_t              *access_gen;
+
+    /* s3_cors_default: the rules of buckets without their own, or NULL */
+    ngx_http_s3_cors_t        *cors_default;
 } ngx_http_s3_main_conf_t;
 
 
@@ -285,6 +303,8 @@ typedef struct {
     ngx_http_s3_policy_t      *policy;      /* compiled, or NULL */
     ngx_uint_t                 policy_bad;  /* stored, but not compiled:
                                                nobody but the operator */
+    ngx_str_t                  cors_text;
+    ngx_http_s3_cors_t        *cors;        /* compiled, or NULL */
 } ngx_http_s3_bucket_access_t;
 
 
@@ -323,6 +343,15 @@ struct ngx_http_s3_ctx_s {
 
     /* the request body reader (ngx_http_s3_body.c), while it reads */
     void                      *body;
+
+    /*
+     * ngx_http_s3_cors.c: the rule the request's Origin and method
+     * matched (its headers go out with the response, whatever it is),
+     * and whether it was looked for
+     */
+    ngx_http_s3_cors_rule_t   *cors;
+    ngx_str_t                  cors_origin;
+    ngx_uint_t                 cors_checked;
 };
 
 
@@ -391,6 +420,13 @@ ngx_int_t ngx_http_s3_access_check(ngx_http_request_t *r,
 ngx_int_t ngx_http_s3_access_copy_source(ngx_http_request_t *r);
 /* NGX_DONE (ngx_http_s3_process() runs again on the answer) or a reply */
 ngx_int_t ngx_http_s3_access_lookup(ngx_http_request_t *r);
+/*
+ * the request bucket's access data (for its CORS rules): NGX_OK with
+ * *ba; NGX_AGAIN: to be looked up, as for ngx_http_s3_access_check();
+ * NGX_ERROR
+ */
+ngx_int_t ngx_http_s3_access_of_bucket(ngx_http_request_t *r,
+    ngx_http_s3_bucket_access_t **ba);
 /*
  * after ngx_http_s3_access_check() let the request in: may it do action
  * on this object of its bucket (the keys of DeleteObjects): 1 or 0
@@ -513,6 +549,22 @@ ngx_int_t ngx_http_s3_put_object_acl(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_get_bucket_policy(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_put_bucket_policy(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_delete_bucket_policy(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_get_bucket_cors(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_put_bucket_cors(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_delete_bucket_cors(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_cors_preflight(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_post_object(ngx_http_request_t *r);
+
+/*
+ * ngx_http_s3_cors.c: the CORS rule for a request with an Origin, found
+ * before it is authenticated (its headers go out with any answer):
+ * NGX_OK; NGX_AGAIN: the bucket's access data must be looked up (the
+ * caller returns ngx_http_s3_access_lookup())
+ */
+ngx_int_t ngx_http_s3_cors_request(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_cors_init(ngx_conf_t *cf);
+char *ngx_http_s3_cors_default(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 
 /*
