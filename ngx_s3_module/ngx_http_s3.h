@@ -519,6 +519,29 @@ void ngx_http_s3_metrics_engine(ngx_http_s3_engine_stats_t *st);
 ngx_http_s3_err_e ngx_http_s3_authenticate(ngx_http_request_t *r,
     ngx_http_s3_ctx_t *ctx);
 
+/* the signature fields of a POST form (ngx_http_s3_post.c) */
+
+typedef struct {
+    ngx_str_t                  policy;      /* base64, as sent */
+    ngx_str_t                  algorithm;   /* x-amz-algorithm */
+    ngx_str_t                  credential;  /* x-amz-credential */
+    ngx_str_t                  amz_date;    /* x-amz-date */
+    ngx_str_t                  signature;   /* x-amz-signature, or SigV2's
+                                               signature */
+    ngx_str_t                  access_key;  /* SigV2: AWSAccessKeyId */
+    ngx_uint_t                 v2;
+} ngx_http_s3_form_auth_t;
+
+/*
+ * The policy's signature: SigV4 (HMAC-SHA256 with the signing key of
+ * the credential's scope) or SigV2 (HMAC-SHA1 with the secret);
+ * NGX_HTTP_S3_OK with ctx->auth filled, or an error (ctx->auth.message);
+ * with ctx->lookup set the key must be looked up first, as for
+ * ngx_http_s3_authenticate()
+ */
+ngx_http_s3_err_e ngx_http_s3_authenticate_form(ngx_http_request_t *r,
+    ngx_http_s3_ctx_t *ctx, ngx_http_s3_form_auth_t *fa);
+
 /* operations: each returns what a content handler returns */
 
 ngx_int_t ngx_http_s3_list_buckets(ngx_http_request_t *r);

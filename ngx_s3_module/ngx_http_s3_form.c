@@ -139,33 +139,23 @@ ngx_http_s3_form_param(u_char *p, u_char *last, ngx_str_t *name,
 
     if (p < last && *p == '"') {
 
-        /* unescaped in place (nothing is written without an escape) */
+        /*
+         * no backslash escapes: browsers send a file name as it is
+         * (C:\dir\name), with '"' as %22 (RFC 7578)
+         */
 
         p++;
         value->data = p;
-        dst = p;
 
-        for ( ;; ) {
-            if (p == last) {
-                return NULL;
-            }
-
-            if (*p == '"') {
-                p++;
-                break;
-            }
-
-            if (*p == '\\' && p + 1 < last) {
-                p++;
-            }
-
-            if (dst != p) {
-                *dst = *p;
-            }
-
-            dst++;
+        while (p < last && *p != '"') {
             p++;
         }
+
+        if (p == last) {
+            return NULL;
+        }
+
+        dst = p++;
 
         value->len = dst - value->data;
 

@@ -713,6 +713,9 @@ ngx_http_s3_parse(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx,
     path.data = r->unparsed_uri.data;
     path.len = r->unparsed_uri.len;
 
+    /* a second pass (after a lookup) starts over: PostObject set a key */
+    ngx_str_null(&ctx->key);
+
     p = ngx_strlchr(path.data, path.data + path.len, '?');
     if (p) {
         path.len = p - path.data;

@@ -198,7 +198,7 @@ test_split(void)
         "a/${filename}\r\n"
         "--XyZ  \r\n"
         "content-disposition: form-data; name=\"file\"; "
-        "filename=\"x \\\"y\\\".txt\"\r\n"
+        "filename=\"C:\\x %22y%22.txt\"\r\n"
         "Content-Type: text/plain \r\n"
         "\r\n"
         "line1\r\n--XyX\r\n-\r\r\n--Xy\r\n--XyY?\r\n"
@@ -211,7 +211,7 @@ test_split(void)
 
     static const char  want[] =
         "[key]a/${filename};"
-        "[file|x \"y\".txt|text/plain]"
+        "[file|C:\\x %22y%22.txt|text/plain]"
         "line1\r\n--XyX\r\n-\r\r\n--Xy\r\n--XyY?;"
         "[after];";
 
