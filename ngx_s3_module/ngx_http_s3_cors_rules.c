@@ -282,7 +282,9 @@ ngx_http_s3_cors_join(ngx_pool_t *pool, ngx_str_t *items, ngx_uint_t n,
             *p++ = ' ';
         }
 
-        p = ngx_cpymem(p, items[i].data, items[i].len);
+        if (items[i].len) {
+            p = ngx_cpymem(p, items[i].data, items[i].len);
+        }
     }
 
     out->len = p - out->data;
@@ -309,7 +311,11 @@ ngx_http_s3_cors_message(ngx_pool_t *pool, const char *before, ngx_str_t *s,
     }
 
     last = ngx_cpymem(p, before, a);
-    last = ngx_cpymem(last, s->data, s->len);
+
+    if (s->len) {
+        last = ngx_cpymem(last, s->data, s->len);
+    }
+
     last = ngx_cpymem(last, after, b);
     *last = '\0';
 
@@ -388,6 +394,10 @@ ngx_http_s3_cors_method(u_char *name, size_t len)
 
     /* case-sensitive, as S3 is: "get" is no method */
 
+    if (len == 0) {
+        return 0;
+    }
+
     for (i = 0; i < 5; i++) {
         if (ngx_http_s3_cors_methods[i].len == len
             && ngx_strncmp(ngx_http_s3_cors_methods[i].data, name, len) == 0)
@@ -408,7 +418,7 @@ ngx_http_s3_cors_pattern_match(ngx_http_s3_cors_pattern_t *pt, u_char *s,
 
     if (pt->star == pt->text.len) {
         return pt->text.len == len
-               && ngx_strncmp(pt->text.data, s, len) == 0;
+               && (len == 0 || ngx_strncmp(pt->text.data, s, len) == 0);
     }
 
     suffix = pt->text.len - pt->star - 1;
