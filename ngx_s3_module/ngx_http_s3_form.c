@@ -751,7 +751,10 @@ ngx_http_s3_post_cond_text(ngx_pool_t *pool, ngx_http_s3_post_cond_t *pc,
     p = ngx_cpymem(p, "\", \"$", 5);
     p = ngx_cpymem(p, pc->field.data, pc->field.len);
     p = ngx_cpymem(p, "\", \"", 4);
-    p = ngx_cpymem(p, pc->value.data, pc->value.len);
+    if (pc->value.len) {
+        p = ngx_cpymem(p, pc->value.data, pc->value.len);
+    }
+
     p = ngx_cpymem(p, "\"]", 2);
 
     pc->text.len = p - pc->text.data;
@@ -860,13 +863,16 @@ ngx_http_s3_post_policy_check(ngx_pool_t *pool,
 
         if (pc[i].type == NGX_HTTP_S3_POST_EQ) {
             ok = kv && v.len == pc[i].value.len
-                 && ngx_strncmp(v.data, pc[i].value.data, v.len) == 0;
+                 && (v.len == 0
+                     || ngx_strncmp(v.data, pc[i].value.data, v.len) == 0);
 
         } else {
             ok = (kv || pc[i].value.len == 0)
                  && v.len >= pc[i].value.len
-                 && ngx_strncmp(v.data, pc[i].value.data, pc[i].value.len)
-                    == 0;
+                 && (pc[i].value.len == 0
+                     || ngx_strncmp(v.data, pc[i].value.data,
+                                    pc[i].value.len)
+                        == 0);
         }
 
         if (!ok) {
@@ -1039,7 +1045,11 @@ ngx_http_s3_post_message(ngx_pool_t *pool, const char *before, ngx_str_t *s)
     }
 
     last = ngx_cpymem(p, before, len);
-    last = ngx_cpymem(last, s->data, s->len);
+
+    if (s->len) {
+        last = ngx_cpymem(last, s->data, s->len);
+    }
+
     *last = '\0';
 
     return (const char *) p;

@@ -874,14 +874,16 @@ ngx_http_s3_post_key(ngx_http_s3_post_t *post)
 
     /* a browser may send the path of the file: its last part */
 
-    p = name.data + name.len;
+    if (name.len) {
+        p = name.data + name.len;
 
-    while (p > name.data && p[-1] != '/' && p[-1] != '\\') {
-        p--;
+        while (p > name.data && p[-1] != '/' && p[-1] != '\\') {
+            p--;
+        }
+
+        name.len -= p - name.data;
+        name.data = p;
     }
-
-    name.len -= p - name.data;
-    name.data = p;
 
     var = ngx_strlcasestrn(key->data, key->data + key->len,
                            (u_char *) "${filename}",
@@ -903,7 +905,11 @@ ngx_http_s3_post_key(ngx_http_s3_post_t *post)
         post->key.len = len;
 
         p = ngx_cpymem(p, key->data, var - key->data);
-        p = ngx_cpymem(p, name.data, name.len);
+
+        if (name.len) {
+            p = ngx_cpymem(p, name.data, name.len);
+        }
+
         var += sizeof("${filename}") - 1;
         ngx_memcpy(p, var, key->data + key->len - var);
     }
@@ -1314,7 +1320,11 @@ ngx_http_s3_post_reply(ngx_http_s3_post_t *post)
     p = ngx_cpymem(p, "http://", 7);
 #endif
 
-    p = ngx_cpymem(p, r->headers_in.server.data, r->headers_in.server.len);
+    if (r->headers_in.server.len) {
+        p = ngx_cpymem(p, r->headers_in.server.data,
+                       r->headers_in.server.len);
+    }
+
     *p++ = '/';
     p += ngx_http_s3_uri_encode(p, ctx->bucket.data, ctx->bucket.len, 1);
     *p++ = '/';
