@@ -536,7 +536,7 @@ def test_object_not_implemented(server, bucket, method, sub, headers, body):
     ('PUT', 'versioning',
      b'<VersioningConfiguration><Status>Enabled</Status>'
      b'</VersioningConfiguration>'),
-    ('GET', 'cors', b''),
+    ('GET', 'website', b''),
     ('GET', 'lifecycle', b''),
     ('PUT', 'tagging', b'<Tagging><TagSet/></Tagging>'),
 ])
