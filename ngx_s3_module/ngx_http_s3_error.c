@@ -280,7 +280,41 @@ static ngx_http_s3_err_info_t  ngx_http_s3_errors[] = {
 
     /* NGX_HTTP_S3_ERR_NO_SUCH_OBJECT_LOCK_CONFIG */
     { ngx_string("NoSuchObjectLockConfiguration"), NGX_HTTP_NOT_FOUND,
-      "The specified object does not have a ObjectLock configuration" }
+      "The specified object does not have a ObjectLock configuration" },
+    /* NGX_HTTP_S3_ERR_ACCESS_FORBIDDEN */
+    { ngx_string("AccessForbidden"), NGX_HTTP_FORBIDDEN,
+      "CORSResponse: This CORS request is not allowed. This is usually "
+      "because the evalution of Origin, request method / "
+      "Access-Control-Request-Method or Access-Control-Request-Headers "
+      "are not whitelisted by the resource's CORS spec." },
+
+    /* NGX_HTTP_S3_ERR_BAD_REQUEST */
+    { ngx_string("BadRequest"), NGX_HTTP_BAD_REQUEST,
+      "Insufficient information. Origin request header needed." },
+
+    /* NGX_HTTP_S3_ERR_NO_SUCH_CORS_CONFIGURATION */
+    { ngx_string("NoSuchCORSConfiguration"), NGX_HTTP_NOT_FOUND,
+      "The CORS configuration does not exist" },
+
+    /* NGX_HTTP_S3_ERR_MALFORMED_POST_REQUEST */
+    { ngx_string("MalformedPOSTRequest"), NGX_HTTP_BAD_REQUEST,
+      "The body of your POST request is not well-formed "
+      "multipart/form-data." },
+
+    /* NGX_HTTP_S3_ERR_INCORRECT_NUMBER_OF_FILES */
+    { ngx_string("IncorrectNumberOfFilesInPostRequest"),
+      NGX_HTTP_BAD_REQUEST,
+      "POST requires exactly one file upload per request." },
+
+    /* NGX_HTTP_S3_ERR_INVALID_POLICY_DOCUMENT */
+    { ngx_string("InvalidPolicyDocument"), NGX_HTTP_BAD_REQUEST,
+      "The content of the form does not meet the conditions specified "
+      "in the policy document." },
+
+    /* NGX_HTTP_S3_ERR_MAX_POST_PRE_DATA */
+    { ngx_string("MaxPostPreDataLengthExceeded"), NGX_HTTP_BAD_REQUEST,
+      "Your POST request fields preceeding the upload file was too "
+      "large." }
 };
 
 

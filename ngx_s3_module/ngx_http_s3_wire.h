@@ -181,7 +181,8 @@
  *                 revoke)                    OK | NO_BUCKET | NO_USER
  * BUCKET_ACCESS   str bucket                 OK: str bucket record, u32 n,
  *                                            n x str grant record, str
- *                                            policy (empty: none)
+ *                                            policy, str cors (the
+ *                                            settings; empty: none)
  *                                            | NO_BUCKET
  * BUCKET_ACCESS_LIST  -                      OK: u32 n, n x (the reply of
  *                                            BUCKET_ACCESS for a bucket)

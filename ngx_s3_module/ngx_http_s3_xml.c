@@ -56,6 +56,10 @@ static ngx_int_t ngx_http_s3_xml_parse_tag(ngx_pool_t *pool,
 static ngx_int_t ngx_http_s3_xml_fields(ngx_pool_t *pool, xmlNodePtr parent,
     const char **names, ngx_str_t **values, const char *inner,
     xmlNodePtr *inner_node);
+static ngx_int_t ngx_http_s3_xml_parse_cors_rule(ngx_pool_t *pool,
+    xmlNodePtr node, ngx_http_s3_xml_cors_rule_t *rule);
+static ngx_int_t ngx_http_s3_xml_push_text(ngx_pool_t *pool, xmlNodePtr node,
+    ngx_array_t **a);
 static ngx_int_t ngx_http_s3_xml_parse_part(ngx_pool_t *pool,
     xmlNodePtr node, ngx_http_s3_xml_part_t *part);
 
@@ -882,6 +886,160 @@ ngx_http_s3_xml_parse_part(ngx_pool_t *pool, xmlNodePtr node,
  * (billion laughs) or fetched (external entities).  The caller frees the
  * document.
  */
+
+ngx_int_t
+ngx_http_s3_xml_parse_cors(ngx_pool_t *pool, u_char *body, size_t len,
+    ngx_array_t **rules)
+{
+    ngx_int_t                     rc;
+    xmlDocPtr                     doc;
+    xmlNodePtr                    root, node;
+    ngx_array_t                  *a;
+    ngx_http_s3_xml_cors_rule_t  *rule;
+
+    *rules = NULL;
+
+    doc = ngx_http_s3_xml_read(body, len, "CORSConfiguration");
+    if (doc == NULL) {
+        return NGX_ERROR;
+    }
+
+    a = ngx_array_create(pool, 4, sizeof(ngx_http_s3_xml_cors_rule_t));
+    if (a == NULL) {
+        xmlFreeDoc(doc);
+        return NGX_ERROR;
+    }
+
+    root = xmlDocGetRootElement(doc);
+    rc = NGX_OK;
+
+    for (node = root->children; node; node = node->next) {
+
+        if (ngx_http_s3_xml_blank(node) != NGX_OK) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        if (!ngx_http_s3_xml_is(node, "CORSRule")) {
+            continue;
+        }
+
+        rule = ngx_array_push(a);
+        if (rule == NULL) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        rc = ngx_http_s3_xml_parse_cors_rule(pool, node, rule);
+
+        if (rc != NGX_OK) {
+            break;
+        }
+    }
+
+    xmlFreeDoc(doc);
+
+    if (rc == NGX_OK) {
+        *rules = a;
+    }
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_s3_xml_parse_cors_rule(ngx_pool_t *pool, xmlNodePtr node,
+    ngx_http_s3_xml_cors_rule_t *rule)
+{
+    xmlNodePtr  n;
+
+    ngx_memzero(rule, sizeof(ngx_http_s3_xml_cors_rule_t));
+
+    for (n = node->children; n; n = n->next) {
+
+        if (ngx_http_s3_xml_blank(n) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_s3_xml_is(n, "ID")) {
+            if (rule->id.data
+                || ngx_http_s3_xml_text_of(pool, n, &rule->id) != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+        } else if (ngx_http_s3_xml_is(n, "MaxAgeSeconds")) {
+            if (rule->max_age.data
+                || ngx_http_s3_xml_text_of(pool, n, &rule->max_age)
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            ngx_http_s3_xml_trim(&rule->max_age);
+
+        } else if (ngx_http_s3_xml_is(n, "AllowedOrigin")) {
+            if (ngx_http_s3_xml_push_text(pool, n, &rule->origins)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+        } else if (ngx_http_s3_xml_is(n, "AllowedMethod")) {
+            if (ngx_http_s3_xml_push_text(pool, n, &rule->methods)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+        } else if (ngx_http_s3_xml_is(n, "AllowedHeader")) {
+            if (ngx_http_s3_xml_push_text(pool, n, &rule->headers)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+        } else if (ngx_http_s3_xml_is(n, "ExposeHeader")) {
+            if (ngx_http_s3_xml_push_text(pool, n, &rule->expose)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* the trimmed text of a leaf element, appended to *a (made if NULL) */
+
+static ngx_int_t
+ngx_http_s3_xml_push_text(ngx_pool_t *pool, xmlNodePtr node, ngx_array_t **a)
+{
+    ngx_str_t  *s;
+
+    if (*a == NULL) {
+        *a = ngx_array_create(pool, 2, sizeof(ngx_str_t));
+        if (*a == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    s = ngx_array_push(*a);
+    if (s == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_s3_xml_text_of(pool, node, s) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_s3_xml_trim(s);
+
+    return NGX_OK;
+}
+
 
 static xmlDocPtr
 ngx_http_s3_xml_read(u_char *body, size_t len, const char *root)

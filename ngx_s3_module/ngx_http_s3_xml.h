@@ -145,4 +145,25 @@ ngx_int_t ngx_http_s3_xml_parse_legal_hold(ngx_pool_t *pool, u_char *body,
     size_t len, ngx_http_s3_xml_lock_t *lk);
 
 
+typedef struct {
+    ngx_str_t                  id;        /* empty if none */
+    ngx_array_t               *origins;   /* ngx_str_t, trimmed */
+    ngx_array_t               *methods;
+    ngx_array_t               *headers;
+    ngx_array_t               *expose;
+    ngx_str_t                  max_age;   /* empty if none */
+} ngx_http_s3_xml_cors_rule_t;
+
+/*
+ * <CORSConfiguration><CORSRule><ID>..</ID><AllowedOrigin>..
+ * </AllowedOrigin><AllowedMethod>..</AllowedMethod><AllowedHeader>..
+ * </AllowedHeader><ExposeHeader>..</ExposeHeader><MaxAgeSeconds>..
+ * </MaxAgeSeconds></CORSRule>...</CORSConfiguration>: *rules is an
+ * array of ngx_http_s3_xml_cors_rule_t (strings copied into pool); the
+ * values are checked by ngx_http_s3_cors_parse()
+ */
+ngx_int_t ngx_http_s3_xml_parse_cors(ngx_pool_t *pool, u_char *body,
+    size_t len, ngx_array_t **rules);
+
+
 #endif /* _NGX_HTTP_S3_XML_H_INCLUDED_ */

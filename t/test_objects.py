@@ -533,7 +533,7 @@ def test_object_not_implemented(server, bucket, method, sub, headers, body):
     ('PUT', 'versioning',
      b'<VersioningConfiguration><Status>Enabled</Status>'
      b'</VersioningConfiguration>'),
-    ('GET', 'cors', b''),
+    ('GET', 'website', b''),
     ('GET', 'lifecycle', b''),
 ])
 def test_bucket_not_implemented(server, bucket, method, sub, body):
