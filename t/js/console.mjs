@@ -1,0 +1,257 @@
+// The web console in headless Chromium (Debian's chromium, driven by
+// puppeteer-core), run by t/test_console.py against a real nginx serving
+// the module and the console at /_console/.
+//
+// env: S3_CONSOLE_URL, S3_ACCESS_KEY, S3_SECRET_KEY, S3_BUCKET, S3_FILE
+// (the file to upload), S3_ARTEFACTS (screenshots), S3_DOWNLOADS,
+// S3_PAGING (bucket/prefix/ of a folder the test filled with 5 objects
+// and a subfolder), CHROMIUM.
+// Prints one JSON object per step on stdout; exits non-zero on failure.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import puppeteer from 'puppeteer-core';
+
+const env = process.env;
+const base = env.S3_CONSOLE_URL;
+const bucket = env.S3_BUCKET;
+const file = env.S3_FILE;
+const fileName = path.basename(file);
+const shots = env.S3_ARTEFACTS;
+const downloads = env.S3_DOWNLOADS;
+const T = 20000;
+let shot = 0;
+
+function out(step, data = {}) {
+    console.log(JSON.stringify({ step, ...data }));
+}
+
+const browser = await puppeteer.launch({
+    executablePath: env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    // as root (CI) Chromium refuses to run with its sandbox
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+           '--no-first-run', '--no-default-browser-check'],
+    defaultViewport: { width: 1366, height: 768 },
+});
+
+const page = await browser.newPage();
+const problems = [];
+page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+page.on('console', (m) => {
+    if (m.type() === 'error') {
+        problems.push('console: ' + m.text());
+    }
+});
+page.on('dialog', (d) => d.type() === 'prompt' ? d.accept('sub')
+                                               : d.accept());
+
+async function snap(name) {
+    shot++;
+    const p = path.join(shots, String(shot).padStart(2, '0') + '-' + name
+                        + '.png');
+    await page.screenshot({ path: p, fullPage: true });
+    return p;
+}
+
+async function visible(sel) {
+    await page.waitForSelector(sel, { visible: true, timeout: T });
+}
+
+try {
+    // 1. the login page, then sign in
+
+    const res = await page.goto(base, { waitUntil: 'load' });
+    out('page', { status: res.status(),
+                  type: res.headers()['content-type'],
+                  csp: res.headers()['content-security-policy'] || '' });
+    await visible('#login-form');
+    const endpoint = await page.$eval('#endpoint', (e) => e.value);
+    await snap('login');
+
+    await page.type('#ak', env.S3_ACCESS_KEY);
+    await page.type('#sk', env.S3_SECRET_KEY);
+    await page.click('#login-submit');
+    await visible('#app');
+    // focus moves to the bucket list
+    await page.waitForFunction(() =>
+        document.activeElement.id === 'buckets-h', { timeout: T })
+        .catch(() => null);
+    const stored = await page.evaluate(() => ({
+        session: Object.keys(sessionStorage),
+        local: Object.keys(localStorage),
+        cookies: document.cookie,
+    }));
+    out('login', { endpoint, stored,
+                   focused: await page.evaluate(() =>
+                       document.activeElement.id) });
+    await snap('signed-in');
+
+    // 2. create a bucket, with the keyboard
+
+    await page.focus('#new-bucket');
+    await page.keyboard.type(bucket);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((b) => location.hash === '#/' + b + '/',
+                               { timeout: T }, bucket);
+    await visible('#empty');
+    await page.waitForSelector(`#bucket-list a[data-bucket="${bucket}"]`,
+                               { timeout: T });
+    out('create-bucket', { hash: await page.evaluate(() => location.hash) });
+    await snap('bucket-created');
+
+    // 3. upload: every value the progress bar takes is recorded
+
+    await page.evaluate(() => {
+        window.seen = [];
+        new MutationObserver((ms) => {
+            for (const m of ms) {
+                if (m.target.localName === 'progress') {
+                    window.seen.push(Number(m.target.getAttribute('value')));
+                }
+            }
+        }).observe(document.body, { subtree: true, attributes: true,
+                                    attributeFilter: ['value'] });
+    });
+    // a network of about 40 MB/s: the upload lasts long enough to be seen
+    const cdp = await page.createCDPSession();
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+        offline: false, latency: 0, downloadThroughput: -1,
+        uploadThroughput: 40 * 1000 * 1000 });
+    const t0 = Date.now();
+    const input = await page.$('#files');
+    await input.uploadFile(file);
+    await page.waitForFunction(() => {
+        const p = document.querySelector('#upload-list progress');
+        return p && p.value >= 20 && p.value < 100;
+    }, { timeout: T, polling: 10 }).then(() => snap('uploading'),
+                                         () => null);
+    await page.waitForSelector(
+        `#upload-list li[data-key="${fileName}"][data-state]`
+        + ':is([data-state="done"], [data-state="failed"])', { timeout: 60000 });
+    await cdp.send('Network.emulateNetworkConditions', {
+        offline: false, latency: 0, downloadThroughput: -1,
+        uploadThroughput: -1 });
+    const up = await page.evaluate(() => {
+        const li = document.querySelector('#upload-list li');
+        return { state: li.dataset.state,
+                 info: li.querySelector('.info').textContent,
+                 seen: window.seen,
+                 live: document.getElementById('status')
+                     .getAttribute('aria-live') };
+    });
+    out('upload', { ...up, ms: Date.now() - t0 });
+    if (up.state !== 'done') {
+        throw new Error('upload ' + up.state + ': ' + up.info);
+    }
+
+    // 4. the listing shows it
+
+    await page.waitForSelector(`#rows tr[data-key="${fileName}"]`,
+                               { timeout: T });
+    const row = await page.$eval(`#rows tr[data-key="${fileName}"]`,
+                                 (tr) => Array.from(tr.children)
+                                     .map((c) => c.textContent.trim()));
+    out('list', { row });
+    await snap('listed');
+
+    // 5. details: metadata, tags, versions, a presigned link
+
+    await page.click(`#rows tr[data-key="${fileName}"] button.name`);
+    await visible('#details');
+    await page.waitForFunction(() =>
+        !/Loading/.test(document.getElementById('meta').textContent)
+        && !/Loading/.test(document.getElementById('tags').textContent)
+        && !/Loading/.test(document.getElementById('versions').textContent),
+    { timeout: T });
+    await page.select('#expiry', '86400');
+    await page.click('#make-link');
+    await visible('#link-row');
+    const details = await page.evaluate(() => ({
+        title: document.getElementById('details-h').textContent,
+        meta: Array.from(document.querySelectorAll('#meta dt')).map((dt) =>
+            [dt.textContent, dt.nextElementSibling.textContent]),
+        tags: document.getElementById('tags').textContent,
+        versions: document.getElementById('versions').textContent,
+        link: document.getElementById('link').value,
+    }));
+    out('details', details);
+    await snap('details');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#details', { hidden: true, timeout: T });
+
+    // 6. download through the presigned GET into S3_DOWNLOADS
+
+    await cdp.send('Browser.setDownloadBehavior', {
+        behavior: 'allow', downloadPath: downloads, eventsEnabled: true });
+    const done = new Promise((resolve, reject) => {
+        cdp.on('Browser.downloadProgress', (e) => {
+            if (e.state === 'completed') {
+                resolve(e);
+            } else if (e.state === 'canceled') {
+                reject(new Error('download canceled'));
+            }
+        });
+        setTimeout(() => reject(new Error('download timed out')), T);
+    });
+    await page.click(`#rows tr[data-key="${fileName}"] button.download`);
+    await done;
+    out('download', { files: fs.readdirSync(downloads) });
+
+    // 7. paging: a folder of 5 objects and a subfolder, 2 a page
+    // (?max-keys=2); signed in still (sessionStorage survives a reload)
+
+    if (env.S3_PAGING) {
+        await page.goto(base + '?max-keys=2#/' + env.S3_PAGING,
+                        { waitUntil: 'load' });
+        await visible('#app');
+        await page.waitForSelector('#rows tr', { timeout: T });
+        const pages = [await page.$$eval('#rows tr', (r) => r.length)];
+        while (await page.$eval('#more', (b) => !b.hidden)) {
+            const n = pages[pages.length - 1];
+            await page.click('#more');
+            await page.waitForFunction((k) =>
+                document.querySelectorAll('#rows tr').length > k,
+            { timeout: T }, n);
+            pages.push(await page.$$eval('#rows tr', (r) => r.length));
+        }
+        const keys = await page.$$eval('#rows tr', (rs) => rs.map((r) =>
+            r.dataset.key || r.dataset.prefix));
+        out('paging', { pages, keys });
+        await snap('paging');
+        await page.goto(base + '#/' + bucket + '/', { waitUntil: 'load' });
+        await page.waitForSelector(`#rows tr[data-key="${fileName}"]`,
+                                   { timeout: T });
+    }
+
+    // 8. delete the object (confirm() accepted), then the bucket
+
+    await page.click(`#rows tr[data-key="${fileName}"] button.delete`);
+    await page.waitForSelector(`#rows tr[data-key="${fileName}"]`,
+                               { hidden: true, timeout: T });
+    out('delete', { rows: await page.$$eval('#rows tr', (r) => r.length) });
+    await snap('deleted');
+
+    await page.click('#delete-bucket');
+    await page.waitForFunction((b) => location.hash === '#/'
+        && !document.querySelector(`#bucket-list a[data-bucket="${b}"]`),
+    { timeout: T }, bucket);
+    out('delete-bucket', {});
+    await snap('bucket-deleted');
+
+    // 9. sign out: the key leaves sessionStorage
+
+    await page.click('#logout');
+    await visible('#login-form');
+    out('logout', { session: await page.evaluate(() =>
+        Object.keys(sessionStorage)) });
+    out('problems', { problems });
+    out('ok');
+} catch (e) {
+    await snap('failure').catch(() => null);
+    out('error', { message: String(e && e.stack || e), problems });
+    process.exitCode = 1;
+} finally {
+    await browser.close();
+}

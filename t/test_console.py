@@ -1,0 +1,248 @@
+"""The web console (console/, docs/console.md) in a real browser.
+
+nginx serves the module at / and the console's static files at /_console/
+(s3server's console=True, the location scripts/run.sh writes). Debian's
+chromium, driven by puppeteer-core (t/js/console.mjs), signs in, creates a
+bucket, uploads a 30 MiB file (multipart, the progress bar moving), lists,
+opens its details, downloads it through a presigned GET, pages through a
+folder, deletes the object and the bucket, and signs out. Screenshots of
+each step go to $S3_ARTEFACTS/console (or the test's tmp directory): the
+test prints where.
+
+The console's SigV4 signer is checked against AWS's published examples
+under node (t/js/sigv4_vectors.mjs).
+"""
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import urllib.error
+import urllib.request
+
+import pytest
+
+import s3server
+from conftest import boto_client, new_bucket_name
+
+JS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'js')
+NODE = shutil.which('node', path='/usr/bin:/usr/local/bin')
+CHROMIUM = shutil.which('chromium', path='/usr/bin:/usr/local/bin')
+MiB = 1024 * 1024
+
+
+def node_env(tmp_path, **extra):
+    home = tmp_path / 'home'
+    home.mkdir(exist_ok=True)
+    env = {'PATH': '/usr/bin:/bin', 'HOME': str(home)}
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def need_node_modules():
+    if NODE is None:
+        pytest.fail('node is missing: run scripts/install-deps.sh test',
+                    pytrace=False)
+    if not os.path.isdir(os.path.join(JS, 'node_modules', 'puppeteer-core')):
+        pytest.fail('t/js/node_modules/puppeteer-core is missing: run '
+                    'scripts/install-deps.sh test', pytrace=False)
+    if CHROMIUM is None:
+        pytest.fail('chromium is missing: run scripts/install-deps.sh test',
+                    pytrace=False)
+
+
+def artefacts(tmp_path, name):
+    base = os.environ.get('S3_ARTEFACTS')
+    d = os.path.join(base, name) if base else str(tmp_path / 'artefacts')
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    print('\nscreenshots of %s: %s' % (name, d))
+    return d
+
+
+def md5_file(path):
+    h = hashlib.md5()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(MiB), b''):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def http_get(url, method='GET'):
+    req = urllib.request.Request(url, method=method)
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(req, timeout=10) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kw):
+        return None
+
+
+@pytest.fixture(scope='module')
+def console_server():
+    srv = s3server.S3Server(name='console', console=True)
+    srv.start()
+    yield srv
+    srv.teardown()
+
+
+def test_sigv4_vectors(tmp_path):
+    """console/sigv4.js against AWS's published S3 SigV4 examples."""
+
+    if NODE is None:
+        pytest.fail('node is missing: run scripts/install-deps.sh test',
+                    pytrace=False)
+    p = subprocess.run([NODE, os.path.join(JS, 'sigv4_vectors.mjs')],
+                       env=node_env(tmp_path), capture_output=True,
+                       timeout=30, stdin=subprocess.DEVNULL)
+    out = p.stdout.decode()
+    assert p.returncode == 0 and 'not ok' not in out \
+        and re.search(r'^1\.\.\d+$', out, re.M), \
+        out + p.stderr.decode()
+
+
+def test_static_files(console_server):
+    """/_console/ is the console (types, security headers), /_console
+    redirects to it, and / is still S3."""
+
+    srv = console_server
+    st, h, body = http_get(srv.endpoint + '/_console/')
+    assert st == 200 and h['Content-Type'].startswith('text/html')
+    assert b'<title>ngx_s3 console</title>' in body
+    assert "frame-ancestors 'none'" in h['Content-Security-Policy']
+    assert h['X-Content-Type-Options'] == 'nosniff'
+    for name, ctype in (('app.js', 'text/javascript'),
+                        ('sigv4.js', 'text/javascript'),
+                        ('console.css', 'text/css')):
+        st, h, _ = http_get(srv.endpoint + '/_console/' + name)
+        assert st == 200 and h['Content-Type'] == ctype, name
+    st, h, _ = http_get(srv.endpoint + '/_console')
+    assert st == 301 and h['Location'].endswith('/_console/')
+    st, _, _ = http_get(srv.endpoint + '/_console/missing.js')
+    assert st == 404
+
+    # S3 beside it: '_' is not allowed in a bucket name, so no bucket can
+    # hide behind the console's path
+    s3 = boto_client(srv)
+    assert s3.list_buckets()['ResponseMetadata']['HTTPStatusCode'] == 200
+    st, _, body = http_get(srv.endpoint + '/')
+    assert st == 403 and b'<Code>AccessDenied</Code>' in body
+
+
+def test_console_in_chromium(console_server, tmp_path):
+    need_node_modules()
+    srv = console_server
+    s3 = boto_client(srv)
+    shots = artefacts(tmp_path, 'console')
+    downloads = tmp_path / 'downloads'
+    downloads.mkdir()
+
+    big = tmp_path / 'big.bin'
+    big.write_bytes(os.urandom(30 * MiB))
+
+    # a folder to page through, 2 keys a page: 5 objects and a subfolder
+    paging = new_bucket_name('console-paging')
+    s3.create_bucket(Bucket=paging)
+    for i in range(5):
+        s3.put_object(Bucket=paging, Key='dir/k%d.txt' % i, Body=b'x' * i)
+    s3.put_object(Bucket=paging, Key='dir/sub/deep.txt', Body=b'deep')
+
+    bucket = new_bucket_name('console')
+    log_size = os.path.getsize(os.path.join(srv.tmp, 'access.log'))
+    env = node_env(tmp_path, S3_CONSOLE_URL=srv.endpoint + '/_console/',
+                   S3_ACCESS_KEY=srv.access_key,
+                   S3_SECRET_KEY=srv.secret_key, S3_BUCKET=bucket,
+                   S3_FILE=big, S3_ARTEFACTS=shots, S3_DOWNLOADS=downloads,
+                   S3_PAGING=paging + '/dir/', CHROMIUM=CHROMIUM)
+    p = subprocess.run([NODE, os.path.join(JS, 'console.mjs')], env=env,
+                       capture_output=True, timeout=120, cwd=JS,
+                       stdin=subprocess.DEVNULL)
+    out = p.stdout.decode('utf-8', 'replace')
+    err = p.stderr.decode('utf-8', 'replace')
+    steps = {}
+    for line in out.splitlines():
+        if line.startswith('{'):
+            d = json.loads(line)
+            steps[d.pop('step')] = d
+    assert p.returncode == 0 and 'ok' in steps, \
+        'console.mjs exit %d (screenshots in %s)\n%s\n%s' % (
+            p.returncode, shots, out, err)
+
+    assert steps['page']['status'] == 200
+    assert steps['page']['type'].startswith('text/html')
+
+    # signed in against this page's own origin; the key in sessionStorage
+    # only, never localStorage or a cookie
+    login = steps['login']
+    assert login['endpoint'] == srv.endpoint
+    assert 'ngx_s3_console.session' in login['stored']['session']
+    assert login['stored']['local'] == []
+    assert login['stored']['cookies'] == ''
+    assert login['focused'] == 'buckets-h'
+
+    # the progress bar went through values between 0 and 100, in order,
+    # announced politely
+    up = steps['upload']
+    seen = up['seen']
+    assert seen and seen[-1] == 100, up
+    assert any(0 < v < 100 for v in seen), up
+    assert seen == sorted(seen), up
+    assert 'in parts' in up['info'], up
+    assert up['live'] == 'polite'
+
+    # multipart: four 8 MiB parts (the last 6 MiB), ETag "<md5>-4"
+    with open(os.path.join(srv.tmp, 'access.log'), 'rb') as f:
+        f.seek(log_size)
+        log = f.read().decode('utf-8', 'replace')
+    parts = set(re.findall(r'"PUT /%s/big\.bin\?partNumber=(\d+)&uploadId='
+                           r'\S+ HTTP/1\.1" 200' % bucket, log))
+    assert parts == {'1', '2', '3', '4'}, log[-3000:]
+    assert re.search(r'"POST /%s/big\.bin\?uploads= HTTP' % bucket, log)
+    assert re.search(r'"POST /%s/big\.bin\?uploadId=\S+ HTTP/1\.1" 200'
+                     % bucket, log)
+
+    row = steps['list']['row']
+    assert row[0] == 'big.bin' and row[1] == '30 MiB', row
+
+    details = steps['details']
+    meta = dict(details['meta'])
+    assert re.fullmatch(r'"[0-9a-f]{32}-4"', meta['etag']), meta
+    assert meta['content-length'] == str(30 * MiB)
+    # nothing of the browser's own request headers stored with it
+    assert 'cache-control' not in meta and 'expires' not in meta, meta
+    assert details['tags'] == 'No tags.'
+    assert 'Version' in details['versions'] or 'version' in \
+        details['versions']
+    assert details['link'].startswith(srv.endpoint + '/%s/big.bin?'
+                                      % bucket)
+    assert 'X-Amz-Expires=86400' in details['link']
+
+    # downloaded through the presigned GET: the same bytes
+    assert steps['download']['files'] == ['big.bin']
+    assert md5_file(downloads / 'big.bin') == md5_file(big)
+
+    # paging: 2 keys a page (the subfolder is a CommonPrefix, last)
+    assert steps['paging']['pages'] == [2, 4, 6], steps['paging']
+    assert steps['paging']['keys'] == [
+        'dir/k0.txt', 'dir/k1.txt', 'dir/k2.txt', 'dir/k3.txt', 'dir/k4.txt',
+        'dir/sub/'], steps['paging']
+
+    # deleted, and the bucket with it
+    assert 'delete-bucket' in steps
+    assert bucket not in [b['Name'] for b in s3.list_buckets()['Buckets']]
+    assert re.search(r'"DELETE /%s/big\.bin HTTP/1\.1" 204' % bucket, log)
+
+    assert 'ngx_s3_console.session' not in steps['logout']['session']
+    assert steps['problems']['problems'] == []
+
+    names = sorted(os.listdir(shots))
+    for want in ('login', 'signed-in', 'bucket-created', 'listed',
+                 'details', 'deleted', 'bucket-deleted'):
+        assert any(n.endswith('-%s.png' % want) for n in names), names
