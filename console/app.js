@@ -407,7 +407,10 @@ async function openDetails(o) {
     const { bucket, key } = current;
 
     s3.head(bucket, key).then((h) => {
-        const keep = /^(content-|etag|last-modified|cache-control|expires|x-amz-(meta-|version-id|storage-class|checksum|object-lock|server-side|tagging-count|mp-parts-count))/;
+        const keep = new RegExp('^(content-|etag|last-modified|'
+            + 'cache-control|expires|x-amz-(meta-|version-id|storage-class|'
+            + 'checksum|object-lock|server-side|tagging-count|'
+            + 'mp-parts-count))');
         dlRows($('meta'), h.filter(([k]) => keep.test(k)));
     }, (e) => dlRows($('meta'), [['Error', e.code || String(e)]]));
 
@@ -490,8 +493,13 @@ function uploadItem(u) {
                                  'data-key': name });
     const info = el('span', { class: 'info' }, 'queued');
     const resume = el('button', { type: 'button', hidden: true,
+                                  class: 'resume',
+                                  'aria-label': 'Resume the upload of '
+                                      + name,
                                   onclick: () => u.resume() }, 'Resume');
-    const cancel = el('button', { type: 'button',
+    const cancel = el('button', { type: 'button', class: 'cancel',
+                                  'aria-label': 'Cancel the upload of '
+                                      + name,
                                   onclick: () => u.cancel() }, 'Cancel');
     const li = el('li', { class: 'upload', 'data-key': name },
                   el('span', { class: 'name' }, name), bar, info,

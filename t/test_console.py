@@ -146,6 +146,8 @@ def test_console_in_chromium(console_server, tmp_path):
 
     big = tmp_path / 'big.bin'
     big.write_bytes(os.urandom(30 * MiB))
+    resume = tmp_path / 'resume.bin'
+    resume.write_bytes(os.urandom(20 * MiB + 5))
 
     # a folder to page through, 2 keys a page: 5 objects and a subfolder
     paging = new_bucket_name('console-paging')
@@ -159,7 +161,7 @@ def test_console_in_chromium(console_server, tmp_path):
     env = node_env(tmp_path, S3_CONSOLE_URL=srv.endpoint + '/_console/',
                    S3_ACCESS_KEY=srv.access_key,
                    S3_SECRET_KEY=srv.secret_key, S3_BUCKET=bucket,
-                   S3_FILE=big, S3_ARTEFACTS=shots, S3_DOWNLOADS=downloads,
+                   S3_FILE=big, S3_FILE2=resume, S3_ARTEFACTS=shots, S3_DOWNLOADS=downloads,
                    S3_PAGING=paging + '/dir/', CHROMIUM=CHROMIUM)
     p = subprocess.run([NODE, os.path.join(JS, 'console.mjs')], env=env,
                        capture_output=True, timeout=120, cwd=JS,
@@ -207,6 +209,26 @@ def test_console_in_chromium(console_server, tmp_path):
     assert re.search(r'"POST /%s/big\.bin\?uploads= HTTP' % bucket, log)
     assert re.search(r'"POST /%s/big\.bin\?uploadId=\S+ HTTP/1\.1" 200'
                      % bucket, log)
+
+    # retried and resumed: part 3 retried in the upload, part 2 failed
+    # twice, Resume listed the parts and sent part 2 alone; each part
+    # stored once, the object whole
+    rs = steps['resume']
+    assert rs['fails'] == {'1': 0, '2': 2, '3': 1}, rs
+    assert 'NetworkError' in rs['failed'], rs
+    assert rs['resumeFocused'], rs
+    assert re.search(r'done, 20 MiB in parts, [12] part\(s\) resumed',
+                     rs['info']), rs
+    for n in '123':
+        assert len(re.findall(
+            r'"PUT /%s/resume\.bin\?partNumber=%s&uploadId=\S+ HTTP/1\.1" '
+            r'200' % (bucket, n), log)) == 1, (n, log[-3000:])
+    assert len(re.findall(r'"GET /%s/resume\.bin\?uploadId=\S+ HTTP/1\.1" '
+                          r'200' % bucket, log)) == 1
+    data = resume.read_bytes()
+    digests = b''.join(hashlib.md5(data[i:i + 8 * MiB]).digest()
+                       for i in range(0, len(data), 8 * MiB))
+    assert rs['etag'] == '"%s-3"' % hashlib.md5(digests).hexdigest(), rs
 
     row = steps['list']['row']
     assert row[0] == 'big.bin' and row[1] == '30 MiB', row

@@ -3,7 +3,8 @@
 // the module and the console at /_console/.
 //
 // env: S3_CONSOLE_URL, S3_ACCESS_KEY, S3_SECRET_KEY, S3_BUCKET, S3_FILE
-// (the file to upload), S3_ARTEFACTS (screenshots), S3_DOWNLOADS,
+// (the file to upload), S3_FILE2 (one whose upload fails and is resumed),
+// S3_ARTEFACTS (screenshots), S3_DOWNLOADS,
 // S3_PAGING (bucket/prefix/ of a folder the test filled with 5 objects
 // and a subfolder), CHROMIUM.
 // Prints one JSON object per step on stdout; exits non-zero on failure.
@@ -128,8 +129,9 @@ try {
     }, { timeout: T, polling: 10 }).then(() => snap('uploading'),
                                          () => null);
     await page.waitForSelector(
-        `#upload-list li[data-key="${fileName}"][data-state]`
-        + ':is([data-state="done"], [data-state="failed"])', { timeout: 60000 });
+        `#upload-list li[data-key="${fileName}"]`
+        + ':is([data-state="done"], [data-state="failed"])',
+        { timeout: 60000 });
     await cdp.send('Network.emulateNetworkConditions', {
         offline: false, latency: 0, downloadThroughput: -1,
         uploadThroughput: -1 });
@@ -144,6 +146,69 @@ try {
     out('upload', { ...up, ms: Date.now() - t0 });
     if (up.state !== 'done') {
         throw new Error('upload ' + up.state + ': ' + up.info);
+    }
+
+    // 3b. retried and resumed: in the network, the first try of part 3
+    // and both tries of part 2 fail (2 tries here); Resume asks ListParts
+    // and sends what the server lacks
+
+    if (env.S3_FILE2) {
+        const name2 = path.basename(env.S3_FILE2);
+        await page.evaluate(() => {
+            const c = window.ngxS3Console.uploadConfig;
+            c.attempts = 2;
+            c.backoff = 50;
+        });
+        const fails = {};
+        let failing = true;
+        await page.setRequestInterception(true);
+        const onRequest = (req) => {
+            if (req.isInterceptResolutionHandled()) {
+                return;
+            }
+            const m = /[?&]partNumber=(\d+)/.exec(req.url());
+            if (failing && m && req.method() === 'PUT'
+                && req.url().includes('/' + name2 + '?'))
+            {
+                const n = m[1];
+                fails[n] = fails[n] || 0;
+                if (n === '2' || (n === '3' && fails[n] === 0)) {
+                    fails[n]++;
+                    req.abort('connectionreset');
+                    return;
+                }
+            }
+            req.continue();
+        };
+        page.on('request', onRequest);
+        await (await page.$('#files')).uploadFile(env.S3_FILE2);
+        const li = `#upload-list li[data-key="${name2}"]`;
+        await page.waitForSelector(li + '[data-state="failed"]',
+                                   { timeout: T });
+        const failed = await page.$eval(li + ' .info',
+                                        (e) => e.textContent);
+        const resumeFocused = await page.evaluate(() =>
+            document.activeElement.classList.contains('resume'));
+        await snap('upload-failed');
+        failing = false;
+        await page.click(li + ' button.resume');
+        await page.waitForSelector(li + '[data-state="done"]',
+                                   { timeout: T });
+        page.off('request', onRequest);
+        await page.setRequestInterception(false);
+        const info = await page.$eval(li + ' .info', (e) => e.textContent);
+        const head = await page.evaluate((b, k) =>
+            window.ngxS3Console.s3.head(b, k), bucket, name2);
+        out('resume', { failed, resumeFocused, info, fails,
+                        etag: Object.fromEntries(head).etag });
+        await snap('upload-resumed');
+        await page.waitForSelector(`#rows tr[data-key="${name2}"]`,
+                                   { timeout: T });
+        await page.click(`#rows tr[data-key="${name2}"] button.delete`);
+        await page.waitForSelector(`#rows tr[data-key="${name2}"]`,
+                                   { hidden: true, timeout: T });
+        problems.splice(0, problems.length, ...problems.filter((p) =>
+            !/ERR_CONNECTION_RESET/.test(p)));
     }
 
     // 4. the listing shows it
