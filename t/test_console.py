@@ -28,6 +28,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 import urllib.error
 import urllib.request
 
@@ -199,6 +200,7 @@ def test_console_in_chromium(console_server, tmp_path):
                    S3_SECRET_KEY=srv.secret_key, S3_BUCKET=bucket,
                    S3_FILE=big, S3_FILE2=resume, S3_ARTEFACTS=shots, S3_DOWNLOADS=downloads,
                    S3_PAGING=paging + '/dir/', CHROMIUM=CHROMIUM)
+    t0 = time.time()
     p = subprocess.run([NODE, os.path.join(JS, 'console.mjs')], env=env,
                        capture_output=True, timeout=120, cwd=JS,
                        stdin=subprocess.DEVNULL)
@@ -209,6 +211,9 @@ def test_console_in_chromium(console_server, tmp_path):
         if line.startswith('{'):
             d = json.loads(line)
             steps[d.pop('step')] = d
+    print('node: %.1f s' % (time.time() - t0))
+    print('console.mjs: ' + ', '.join('%s %d ms' % (k, v.get('ms', 0))
+                                      for k, v in steps.items()))
     assert p.returncode == 0 and 'ok' in steps, \
         'console.mjs exit %d (screenshots in %s)\n%s\n%s' % (
             p.returncode, shots, out, err)

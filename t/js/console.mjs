@@ -23,8 +23,10 @@ const downloads = env.S3_DOWNLOADS;
 const T = 20000;
 let shot = 0;
 
+const start = Date.now();
+
 function out(step, data = {}) {
-    console.log(JSON.stringify({ step, ...data }));
+    console.log(JSON.stringify({ step, ms: Date.now() - start, ...data }));
 }
 
 const browser = await puppeteer.launch({
@@ -143,7 +145,7 @@ try {
                  live: document.getElementById('status')
                      .getAttribute('aria-live') };
     });
-    out('upload', { ...up, ms: Date.now() - t0 });
+    out('upload', { ...up, upload_ms: Date.now() - t0 });
     if (up.state !== 'done') {
         throw new Error('upload ' + up.state + ': ' + up.info);
     }
@@ -185,6 +187,7 @@ try {
         const li = `#upload-list li[data-key="${name2}"]`;
         await page.waitForSelector(li + '[data-state="failed"]',
                                    { timeout: T });
+        out('resume-failed');
         const failed = await page.$eval(li + ' .info',
                                         (e) => e.textContent);
         const resumeFocused = await page.evaluate(() =>
@@ -258,7 +261,8 @@ try {
                 reject(new Error('download canceled'));
             }
         });
-        setTimeout(() => reject(new Error('download timed out')), T);
+        setTimeout(() => reject(new Error('download timed out')), T)
+            .unref();
     });
     await page.click(`#rows tr[data-key="${fileName}"] button.download`);
     await done;
@@ -318,5 +322,12 @@ try {
     out('error', { message: String(e && e.stack || e), problems });
     process.exitCode = 1;
 } finally {
-    await browser.close();
+    // Chromium may take many seconds to exit after a download: not waited
+    // for
+    const proc = browser.process();
+    await Promise.race([browser.close().catch(() => null),
+                        new Promise((r) => setTimeout(r, 2000))]);
+    if (proc && proc.exitCode === null) {
+        proc.kill('SIGKILL');
+    }
 }

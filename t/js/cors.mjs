@@ -119,5 +119,12 @@ try {
                                  console: console_ }));
     process.exitCode = 1;
 } finally {
-    await browser.close();
+    // Chromium may take many seconds to exit after a download: not waited
+    // for
+    const proc = browser.process();
+    await Promise.race([browser.close().catch(() => null),
+                        new Promise((r) => setTimeout(r, 2000))]);
+    if (proc && proc.exitCode === null) {
+        proc.kill('SIGKILL');
+    }
 }
