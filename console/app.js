@@ -270,7 +270,6 @@ function folderRow(prefix) {
     return el('tr', { 'data-prefix': prefix, class: 'folder' },
         el('th', { scope: 'row' },
            el('a', { href: hashFor(where.bucket, prefix), class: 'name' },
-              el('span', { 'aria-hidden': 'true' }, '📁 '),
               baseName(prefix))),
         el('td', { class: 'num' }, el('span', { class: 'sr-only' },
                                       'folder')),
