@@ -139,15 +139,22 @@ async function login(cfg) {
         buckets = await client.listBuckets();
     } catch (e) {
         // signed for another region than the server's: it says which
-        if (e instanceof S3Error && e.extra.Region
-            && e.extra.Region !== cfg.region)
+        // (S3 in a Region element, ngx_s3 in the message)
+        if (e instanceof S3Error && e.code === 'AuthorizationHeaderMalformed')
         {
-            cfg.region = e.extra.Region;
-            return login(cfg);
+            const m = /expecting '([^']+)'/.exec(e.message);
+            const region = e.extra.Region || (m && m[1]);
+            if (region && region !== cfg.region && !cfg.regionTried) {
+                cfg.region = region;
+                cfg.regionTried = true;
+                return login(cfg);
+            }
         }
         throw e;
     }
+    delete cfg.regionTried;
     sessionStorage.setItem(SESSION, JSON.stringify(cfg));
+    $('region').value = cfg.region;
     s3 = client;
     $('who-key').textContent = cfg.accessKey;
     $('who-endpoint').textContent = cfg.endpoint + ' (' + cfg.region + ')';

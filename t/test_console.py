@@ -198,7 +198,8 @@ def test_console_in_chromium(console_server, tmp_path):
     env = node_env(tmp_path, S3_CONSOLE_URL=srv.endpoint + '/_console/',
                    S3_ACCESS_KEY=srv.access_key,
                    S3_SECRET_KEY=srv.secret_key, S3_BUCKET=bucket,
-                   S3_FILE=big, S3_FILE2=resume, S3_ARTEFACTS=shots, S3_DOWNLOADS=downloads,
+                   S3_FILE=big, S3_FILE2=resume, S3_ARTEFACTS=shots,
+                   S3_DOWNLOADS=downloads,
                    S3_PAGING=paging + '/dir/', CHROMIUM=CHROMIUM)
     t0 = time.time()
     p = subprocess.run([NODE, os.path.join(JS, 'console.mjs')], env=env,
@@ -225,6 +226,10 @@ def test_console_in_chromium(console_server, tmp_path):
     # only, never localStorage or a cookie
     login = steps['login']
     assert login['endpoint'] == srv.endpoint
+    # signed first for another region, then for the one the error named
+    assert login['who'] == srv.endpoint + ' (us-east-1)', login
+    assert len(login['problems']) == 1 \
+        and 'status of 400' in login['problems'][0], login
     assert 'ngx_s3_console.session' in login['stored']['session']
     assert login['stored']['local'] == []
     assert login['stored']['cookies'] == ''
