@@ -192,6 +192,8 @@ def test_console_in_chromium(console_server, tmp_path):
     for i in range(5):
         s3.put_object(Bucket=paging, Key='dir/k%d.txt' % i, Body=b'x' * i)
     s3.put_object(Bucket=paging, Key='dir/sub/deep.txt', Body=b'deep')
+    odd = 'dir/sp ace+plus%25 \u00e9?#.txt'
+    s3.put_object(Bucket=paging, Key=odd, Body=b'odd key')
 
     bucket = new_bucket_name('console')
     log_size = os.path.getsize(os.path.join(srv.tmp, 'access.log'))
@@ -296,11 +298,15 @@ def test_console_in_chromium(console_server, tmp_path):
     assert steps['download']['files'] == ['big.bin']
     assert md5_file(downloads / 'big.bin') == md5_file(big)
 
-    # paging: 2 keys a page (the subfolder is a CommonPrefix, last)
-    assert steps['paging']['pages'] == [2, 4, 6], steps['paging']
-    assert steps['paging']['keys'] == [
+    # paging: 2 keys a page (the subfolder is a CommonPrefix); a key that
+    # needs encoding listed, HEAD and a presigned GET of it
+    pg = steps['paging']
+    assert pg['pages'] == [2, 4, 6, 7], pg
+    assert pg['keys'] == [
         'dir/k0.txt', 'dir/k1.txt', 'dir/k2.txt', 'dir/k3.txt', 'dir/k4.txt',
-        'dir/sub/'], steps['paging']
+        odd, 'dir/sub/'], pg
+    assert pg['oddSeen'] == {'length': '7', 'status': 200,
+                             'text': 'odd key'}, pg
 
     # deleted, and the bucket with it
     assert 'delete-bucket' in steps

@@ -292,7 +292,17 @@ try {
         }
         const keys = await page.$$eval('#rows tr', (rs) => rs.map((r) =>
             r.dataset.key || r.dataset.prefix));
-        out('paging', { pages, keys });
+        // a key that needs encoding: HEAD and a presigned GET of it
+        const odd = keys.find((k) => k && k.includes(' '));
+        const [pb] = env.S3_PAGING.split('/');
+        const oddSeen = await page.evaluate(async (b, k) => {
+            const c = window.ngxS3Console.s3;
+            const h = Object.fromEntries(await c.head(b, k));
+            const r = await fetch(await c.presign(b, k, 60));
+            return { length: h['content-length'], status: r.status,
+                     text: await r.text() };
+        }, pb, odd);
+        out('paging', { pages, keys, odd, oddSeen });
         await snap('paging');
         await page.goto(base + '#/' + bucket + '/', { waitUntil: 'load' });
         await page.waitForSelector(`#rows tr[data-key="${fileName}"]`,
