@@ -17,9 +17,7 @@ another port fetches an object with a presigned GET, uploads with a
 presigned PUT (preflighted) and with a POST form from boto3's
 generate_presigned_post (SigV4), the bytes read back equal; a request
 whose preflight no CORS rule allows is refused in the browser and logged
-by the server. These need CORS and POST uploads in the module: where
-PutBucketCors or POST answer NotImplemented, they xfail ("needs the cors
-branch").
+by the server.
 """
 
 import hashlib
@@ -32,7 +30,6 @@ import time
 import urllib.error
 import urllib.request
 
-import botocore.exceptions
 import pytest
 
 import s3server
@@ -325,17 +322,12 @@ def test_console_in_chromium(console_server, tmp_path):
 # cross-origin
 
 def cors_rules(s3, bucket, origin):
-    try:
-        s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={'CORSRules': [{
-            'AllowedOrigins': [origin],
-            'AllowedMethods': ['GET', 'PUT', 'POST', 'HEAD'],
-            'AllowedHeaders': ['*'],
-            'ExposeHeaders': ['ETag'],
-        }]})
-    except botocore.exceptions.ClientError as e:
-        if e.response['Error']['Code'] == 'NotImplemented':
-            pytest.xfail('needs the cors branch')
-        raise
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={'CORSRules': [{
+        'AllowedOrigins': [origin],
+        'AllowedMethods': ['GET', 'PUT', 'POST', 'HEAD'],
+        'AllowedHeaders': ['*'],
+        'ExposeHeaders': ['ETag'],
+    }]})
 
 
 def run_cors(srv, tmp_path, cases):
@@ -428,9 +420,6 @@ def test_cross_origin_post_form(console_server, tmp_path):
     seen, _ = run_cors(srv, tmp_path, {
         'post': {'url': post['url'], 'fields': post['fields'],
                  'size': 2 * MiB + 1}})
-    if seen['post'].get('status') == 501 or \
-       '<Code>NotImplemented</Code>' in seen['post'].get('text', ''):
-        pytest.xfail('needs the cors branch')
     assert seen['post'].get('status') == 201, seen
     assert '<Key>form/form.bin</Key>' in seen['post']['text'], seen
     got = s3.get_object(Bucket=bucket, Key='form/form.bin')['Body'].read()
