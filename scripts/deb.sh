@@ -34,7 +34,8 @@ fi
 
 rm -rf "$src" "$out"/*.deb "$out"/*.ddeb "$out"/*.buildinfo "$out"/*.changes
 mkdir -p "$src/scripts" "$src/docs" "$out/obj"
-cp -a "$top/config" "$top/ngx_s3_module" "$top/README.md" "$src/"
+cp -a "$top/config" "$top/ngx_s3_module" "$top/README.md" "$top/console" \
+    "$src/"
 cp -a "$top/scripts/build.sh" "$top/scripts/s3-admin" "$src/scripts/"
 cp -a "$top/docs/." "$src/docs/"
 cp -a "$top/scripts/debian" "$src/debian"

@@ -11,7 +11,8 @@ pkgs="nginx nginx-dev libleveldb-dev libxml2-dev libssl-dev zlib1g-dev
 if [ "${1:-}" = test ]; then
     pkgs="$pkgs python3 python3-boto3 python3-pytest awscli s3cmd rclone
           perl clang libclang-rt-dev python3-plyvel
-          python3-prometheus-client debhelper dpkg-dev"
+          python3-prometheus-client debhelper dpkg-dev
+          chromium fonts-dejavu-core"
 fi
 if [ "${1:-}" = deb ]; then
     pkgs="$pkgs debhelper dpkg-dev"
@@ -50,8 +51,10 @@ if [ "${1:-}" = test ] && ! command -v npm >/dev/null 2>&1; then
     fi
 fi
 
-# The AWS SDK for JavaScript v3 of the interop tests, at the versions
-# t/js/package-lock.json pins, into t/js/node_modules (git-ignored).
+# The AWS SDK for JavaScript v3 of the interop tests and puppeteer-core
+# (which drives Debian's chromium in the browser tests; it downloads no
+# browser of its own), at the versions t/js/package-lock.json pins, into
+# t/js/node_modules (git-ignored).
 if [ "${1:-}" = test ]; then
     js=$(cd "$(dirname "$0")/../t/js" && pwd)
     if [ ! -f "$js/node_modules/.package-lock.json" ] \

@@ -234,6 +234,12 @@ else
     tls_lines=
 fi
 
+# the web console's static files, where the workers may read them (the
+# checkout may be closed to them): a copy made at each start
+rm -rf "$run/console"
+cp -R "$top/console" "$run/console"
+chmod -R u=rwX,go=rX "$run/console"
+
 # worker_processes auto, but never fewer than two workers
 workers=$(nproc 2>/dev/null || echo 2)
 [ "$workers" -ge 2 ] || workers=2
@@ -303,6 +309,15 @@ http {
         location /.s3-admin/ {
             s3_admin;
         }
+
+        # the web console (docs/console.md); '_' is in no bucket's name
+        location = /_console {
+            return 301 /_console/;
+        }
+        location /_console/ {
+            alias $run/console/;
+            include $run/console/location.conf;
+        }
     }
 }
 CONF
@@ -363,6 +378,8 @@ ngx_s3 is running
   secret key: $sk
   data:       $store  (workers run as $user)
   logs:       $run/logs/
+  console:    $scheme://$listen/_console/  (in a browser on this machine,
+              or anywhere over https: the page signs with WebCrypto)
 MSG
 if [ -n "$tls" ]; then
     cat <<MSG

@@ -3,7 +3,8 @@
 ./...deb` (root only: it changes the machine, and is removed at the end),
 loads through /etc/nginx/modules-enabled; Debian's /usr/sbin/nginx runs
 the packaged example server block on a free port with a temporary data
-directory and does a boto3 round trip; `apt remove` leaves nginx working
+directory and does a boto3 round trip and serves the packaged web
+console; `apt remove` leaves nginx working
 (nginx -t), and a purge leaves no trace."""
 
 import os
@@ -12,6 +13,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import urllib.request
 
 import pytest
 
@@ -159,6 +161,13 @@ http {{
                 in f.read()
         s3.delete_object(Bucket=bkt, Key='dir/k')
         s3.delete_bucket(Bucket=bkt)
+        # the packaged web console, through the example's location
+        with urllib.request.urlopen('http://127.0.0.1:%d/_console/' % port,
+                                    timeout=10) as r:
+            assert r.status == 200 and b'ngx_s3 console' in r.read()
+        with urllib.request.urlopen('http://127.0.0.1:%d/_console/app.js'
+                                    % port, timeout=10) as r:
+            assert r.headers['Content-Type'] == 'text/javascript'
         # the data belongs to the workers' user
         assert os.stat(os.path.join(tmp, 'data', 'db')).st_uid == \
             int(sh('id', '-u', 'www-data').stdout)

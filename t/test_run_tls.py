@@ -4,15 +4,18 @@ port serves HTTPS and HTTP/2 on one port with a certificate it makes once
 boto3 and rclone trust it through what run.sh prints (AWS_CA_BUNDLE,
 --ca-bundle, --ca-cert) for a round trip each, curl speaks HTTP/2, the
 wildcard of S3_DOMAIN covers virtual-hosted names; a second start reuses
-the certificate; stopped at the end."""
+the certificate; the web console is served at /_console/; stopped at the
+end."""
 
 import hashlib
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import tempfile
 import time
+import urllib.request
 
 import boto3
 import pytest
@@ -96,6 +99,19 @@ def test_run_tls_round_trips(tls_run, tmp_path):
     cred = credentials(data)
     assert cred['AWS_ENDPOINT_URL'] == endpoint
     assert cred['AWS_CA_BUNDLE'] == ca
+
+    # the web console beside S3 (docs/console.md), its files a copy that
+    # the workers may read
+    assert endpoint + '/_console/' in out, out
+    ctx = ssl.create_default_context(cafile=ca)
+    with urllib.request.urlopen(endpoint + '/_console/', context=ctx,
+                                timeout=10) as r:
+        assert r.status == 200
+        assert r.headers['Content-Type'].startswith('text/html')
+        assert b'ngx_s3 console' in r.read()
+    with urllib.request.urlopen(endpoint + '/_console/sigv4.js',
+                                context=ctx, timeout=10) as r:
+        assert r.headers['Content-Type'] == 'text/javascript'
 
     # the certificate: signed by the authority, for the names it needs
     v = subprocess.run([OPENSSL, 'verify', '-CAfile', ca,
@@ -243,6 +259,10 @@ def test_run_plain_unchanged(tls_run):
                         endpoint + '/'], capture_output=True, text=True,
                        timeout=30)
     assert p.stdout == '403', p.stdout
+    p = subprocess.run([CURL, '-sS', '-o', '/dev/null', '-w', '%{http_code}',
+                        endpoint + '/_console/'], capture_output=True,
+                       text=True, timeout=30)
+    assert p.stdout == '200', p.stdout
 
     # the embedded configuration's access log names who did what
     s3 = boto3.client('s3', endpoint_url=endpoint,

@@ -89,6 +89,19 @@ http {{
 }}
 """
 
+# the web console (console/, docs/console.md) as scripts/run.sh serves it:
+# /_console/ cannot be a path-style bucket (no '_' in bucket names)
+CONSOLE_DIR = os.path.join(TOP, 'console')
+CONSOLE_LOCATION = """
+        location = /_console {{
+            return 301 /_console/;
+        }}
+        location /_console/ {{
+            alias {dir}/;
+            include {dir}/location.conf;
+        }}
+"""
+
 _live = []
 
 
@@ -172,6 +185,7 @@ class S3Server:
 
     extra directives: main_extra (main context), http_extra, server_extra.
     module: another build of the module (the fault build, for example).
+    console: serve the web console at /_console/ beside the s3 location.
     user: the `user` of the workers and the metadata process when the
     tests run as root (default: root, so that tests read the data
     directory as the workers' own user); another user, for example
@@ -181,7 +195,8 @@ class S3Server:
     def __init__(self, main_extra='', http_extra='', server_extra='',
                  region=REGION, fsync='on', workers=2,
                  log_level=os.environ.get('S3_TEST_LOG_LEVEL', 'info'),
-                 tmp=None, name='s3', user=None, module=None):
+                 tmp=None, name='s3', user=None, module=None,
+                 console=False):
         self.module = module or module_path()
         self.region = region
         self.access_key = ACCESS_KEY
@@ -192,6 +207,8 @@ class S3Server:
         self.main_extra = main_extra
         self.http_extra = http_extra
         self.server_extra = server_extra
+        if console:
+            self.server_extra += CONSOLE_LOCATION.format(dir=CONSOLE_DIR)
         self.fsync = fsync
         self.workers = workers
         self.log_level = log_level
