@@ -126,6 +126,7 @@ typedef enum {
     NGX_HTTP_S3_OP_GET_BUCKET_POLICY,
     NGX_HTTP_S3_OP_PUT_BUCKET_POLICY,
     NGX_HTTP_S3_OP_DELETE_BUCKET_POLICY,
+    NGX_HTTP_S3_OP_PUT_BUCKET_VERSIONING,
     NGX_HTTP_S3_OP_NOT_IMPLEMENTED,
     NGX_HTTP_S3_OP_LAST                /* the number of operations */
 } ngx_http_s3_op_e;
@@ -169,6 +170,9 @@ typedef enum {
     NGX_HTTP_S3_ACT_GET_BUCKET_POLICY,
     NGX_HTTP_S3_ACT_PUT_BUCKET_POLICY,
     NGX_HTTP_S3_ACT_DELETE_BUCKET_POLICY,
+    NGX_HTTP_S3_ACT_PUT_BUCKET_VERSIONING,
+    NGX_HTTP_S3_ACT_GET_OBJECT_VERSION,    /* GET, HEAD with versionId */
+    NGX_HTTP_S3_ACT_DELETE_OBJECT_VERSION, /* DELETE with versionId */
     NGX_HTTP_S3_ACT_LAST
 } ngx_http_s3_action_e;
 
@@ -491,6 +495,7 @@ ngx_int_t ngx_http_s3_delete_bucket(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_head_bucket(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_get_bucket_location(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_get_bucket_versioning(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_put_bucket_versioning(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_list_objects(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_delete_objects(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_put_object(ngx_http_request_t *r);

@@ -139,7 +139,10 @@ static ngx_http_s3_action_t  ngx_http_s3_actions[] = {
     { ngx_string("s3:PutObjectAcl"), NGX_HTTP_S3_PERM_WRITE },
     { ngx_string("s3:GetBucketPolicy"), NGX_HTTP_S3_PERM_OWNER },
     { ngx_string("s3:PutBucketPolicy"), NGX_HTTP_S3_PERM_OWNER },
-    { ngx_string("s3:DeleteBucketPolicy"), NGX_HTTP_S3_PERM_OWNER }
+    { ngx_string("s3:DeleteBucketPolicy"), NGX_HTTP_S3_PERM_OWNER },
+    { ngx_string("s3:PutBucketVersioning"), NGX_HTTP_S3_PERM_OWNER },
+    { ngx_string("s3:GetObjectVersion"), NGX_HTTP_S3_PERM_READ },
+    { ngx_string("s3:DeleteObjectVersion"), NGX_HTTP_S3_PERM_WRITE }
 };
 
 
@@ -365,7 +368,7 @@ ngx_http_s3_access_check(ngx_http_request_t *r, ngx_http_s3_action_e action)
 ngx_int_t
 ngx_http_s3_access_copy_source(ngx_http_request_t *r)
 {
-    ngx_str_t                     bucket, key;
+    ngx_str_t                     bucket, key, vid;
     const char                   *message;
     ngx_http_s3_ctx_t            *ctx;
     ngx_http_s3_err_extra_t       extra[2];
@@ -377,7 +380,7 @@ ngx_http_s3_access_copy_source(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    if (ngx_http_s3_copy_source(r, &bucket, &key, &message, extra)
+    if (ngx_http_s3_copy_source(r, &bucket, &key, &vid, &message, extra)
         != NGX_HTTP_S3_OK)
     {
         return NGX_OK;

@@ -860,6 +860,12 @@ ngx_http_s3_meta_error(ngx_uint_t status)
     case NGX_HTTP_S3_WIRE_ST_QUOTA:
         return NGX_HTTP_S3_ERR_QUOTA_EXCEEDED;
 
+    case NGX_HTTP_S3_WIRE_ST_NO_VERSION:
+        return NGX_HTTP_S3_ERR_NO_SUCH_VERSION;
+
+    case NGX_HTTP_S3_WIRE_ST_DELETE_MARKER:
+        return NGX_HTTP_S3_ERR_INVALID_REQUEST;
+
     default:
         return NGX_HTTP_S3_ERR_INTERNAL;
     }
@@ -874,7 +880,8 @@ ngx_http_s3_meta_status_text(ngx_uint_t status)
         "bad request", "error", "unavailable", "no upload", "invalid part",
         "part too small", "bad digest", "checksum missing",
         "checksum type", "too large", "changed", "source too large",
-        "bad range", "checksum needed", "no user"
+        "bad range", "checksum needed", "no user", "no version",
+        "delete marker"
     };
 
     if (status < sizeof(text) / sizeof(text[0])) {

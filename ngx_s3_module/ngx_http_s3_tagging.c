@@ -31,7 +31,7 @@ static ngx_int_t ngx_http_s3_tagging_decode(ngx_pool_t *pool, u_char *p,
 ngx_int_t
 ngx_http_s3_get_object_tagging(ngx_http_request_t *r)
 {
-    if (ngx_http_s3_version_arg(r) != NGX_OK) {
+    if (ngx_http_s3_version_arg(r, NULL) != NGX_OK) {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
                                       "Invalid version id specified");
     }
