@@ -16,6 +16,7 @@ import pytest
 
 import s3store
 from conftest import boto_client, new_bucket_name
+from s3admin import admin_kwargs, cli_ok
 from s3raw import KeepAlive, assert_error, assert_ok, client_error, request
 from sigv4 import key_path
 
@@ -552,6 +553,59 @@ def test_list_versions_encoding(server, s3, vbucket):
                                     'NextVersionIdMarker').text)
     assert [v['VersionId'] for v in r['Versions']] == [vid]
     assert not r['Versions'][0]['IsLatest']
+
+
+# usage and quotas
+
+def test_usage_counts_versions(make_server):
+    """A bucket's usage: current objects, non-current versions (delete
+    markers are neither), exact after every kind of versioned change;
+    s3_quota counts the versions."""
+
+    b = new_bucket_name('vusage')
+    q = new_bucket_name('vquota')
+    srv = make_server(**admin_kwargs(
+        None, http_extra='    s3_quota %s max_objects=3;\n' % q))
+    s3 = boto_client(srv)
+
+    def stats(bucket):
+        doc = cli_ok(srv, 'bucket', 'stats', bucket)
+        return (doc['objects'], doc['bytes'], doc['versions'],
+                doc['version_bytes'])
+
+    s3.create_bucket(Bucket=b)
+    s3.put_object(Bucket=b, Key='old', Body=b'x' * 10)    # unversioned
+    enable(s3, b)
+    assert stats(b) == (1, 10, 0, 0)
+    v1 = s3.put_object(Bucket=b, Key='k', Body=b'x' * 100)['VersionId']
+    s3.put_object(Bucket=b, Key='k', Body=b'x' * 200)
+    assert stats(b) == (2, 210, 1, 100)
+    s3.put_object(Bucket=b, Key='old', Body=b'x' * 20)    # old: a version
+    assert stats(b) == (2, 220, 2, 110)
+    m = s3.delete_object(Bucket=b, Key='k')['VersionId']
+    assert stats(b) == (1, 20, 3, 310)
+    s3.delete_object(Bucket=b, Key='k', VersionId=m)      # 200 is back
+    assert stats(b) == (2, 220, 2, 110)
+    s3.delete_object(Bucket=b, Key='k', VersionId=v1)
+    assert stats(b) == (2, 220, 1, 10)
+    s3.copy_object(Bucket=b, Key='c', CopySource={'Bucket': b, 'Key': 'k'})
+    enable(s3, b, 'Suspended')
+    s3.put_object(Bucket=b, Key='c', Body=b'x' * 5)       # null version
+    s3.put_object(Bucket=b, Key='c', Body=b'x' * 7)       # replaces it
+    assert stats(b) == (3, 227, 2, 210)
+    s3.delete_object(Bucket=b, Key='c')                   # a null marker
+    assert stats(b) == (2, 220, 2, 210)
+
+    # a quota of 3: versions count
+    s3.create_bucket(Bucket=q)
+    enable(s3, q)
+    s3.put_object(Bucket=q, Key='k', Body=b'1')
+    s3.put_object(Bucket=q, Key='k', Body=b'2')
+    s3.delete_object(Bucket=q, Key='k')                   # no object
+    s3.put_object(Bucket=q, Key='k', Body=b'3')
+    with client_error(403, 'QuotaExceeded'):
+        s3.put_object(Bucket=q, Key='k', Body=b'4')
+    assert len(versions(srv, s3, q)) == 4
 
 
 # another client: the aws CLI
