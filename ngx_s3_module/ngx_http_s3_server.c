@@ -35,8 +35,8 @@
  *     B <bucket>             bucket record
  *     O <bucket> \0 <key>    current version of an object (latest index)
  *     V <bucket> \0 <key> \0 <rev>         every version (versioning)
- *     L <bucket> \0 <key>    the sequence of the key's "null" version
- *     N <bucket>             the bucket's usage
+ *     N <bucket> \0 <key>    the sequence of the key's "null" version
+ *     C <bucket>             the bucket's usage
  *     Q                      the last version sequence given out
  *     R <body id>            reference count of a body file
  *     U <bucket> \0 <key> \0 <upload id>    a multipart upload

@@ -387,7 +387,7 @@ ngx_http_s3_op_version_list(ngx_http_s3_exec_t *ex)
     /* where a version id marker of "null" is among the versions */
 
     if (vmarker.len && mseq == 0) {
-        if (ngx_http_s3_srv_key(ex, &k, 'L', &bucket, &kmarker) != NGX_OK) {
+        if (ngx_http_s3_srv_key(ex, &k, 'N', &bucket, &kmarker) != NGX_OK) {
             return NGX_HTTP_S3_WIRE_ST_ERROR;
         }
 

@@ -19,7 +19,7 @@
  *                                      is not a delete marker
  *     V <bucket> \0 <key> \0 <rev>     every version of a bucket that has
  *                                      had versioning, the newest first
- *     L <bucket> \0 <key>              u64: the sequence of the key's
+ *     N <bucket> \0 <key>              u64: the sequence of the key's
  *                                      "null" version when it has a "V"
  *     Q                                u64: the last sequence given out
  *
@@ -398,7 +398,7 @@ ngx_http_s3_srv_unversioned(ngx_http_s3_exec_t *ex,
 }
 
 
-/* "L<bucket>\0<key>": the sequence of the "null" version, or 0 */
+/* "N<bucket>\0<key>": the sequence of the "null" version, or 0 */
 
 static ngx_int_t
 ngx_http_s3_srv_null_get(ngx_http_s3_exec_t *ex, ngx_http_s3_srv_obj_t *obj,
@@ -410,7 +410,7 @@ ngx_http_s3_srv_null_get(ngx_http_s3_exec_t *ex, ngx_http_s3_srv_obj_t *obj,
 
     *seq = 0;
 
-    if (ngx_http_s3_srv_key(ex, &k, 'L', &obj->bucket, &obj->key) != NGX_OK) {
+    if (ngx_http_s3_srv_key(ex, &k, 'N', &obj->bucket, &obj->key) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -443,7 +443,7 @@ ngx_http_s3_srv_null_set(ngx_http_s3_exec_t *ex, ngx_http_s3_srv_obj_t *obj,
     ngx_int_t   i;
     ngx_str_t   k, v;
 
-    if (ngx_http_s3_srv_key(ex, &k, 'L', &obj->bucket, &obj->key) != NGX_OK) {
+    if (ngx_http_s3_srv_key(ex, &k, 'N', &obj->bucket, &obj->key) != NGX_OK) {
         return NGX_ERROR;
     }
 
