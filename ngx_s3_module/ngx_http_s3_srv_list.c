@@ -233,26 +233,34 @@ typedef struct {
     ngx_str_t                  key;        /* of the current entry */
     uint64_t                   seq;
     ngx_uint_t                 valid;
+    ngx_uint_t                 pending;    /* "O": stopped past the bound,
+                                              to be settled again */
 } ngx_http_s3_vwalk_t;
 
 
 static void ngx_http_s3_vwalk_settle(ngx_http_s3_exec_t *ex,
-    ngx_http_s3_vwalk_t *w, ngx_uint_t versions);
+    ngx_http_s3_vwalk_t *w, ngx_uint_t versions, ngx_str_t *bound);
 static ngx_int_t ngx_http_s3_vwalk_seek(ngx_http_s3_exec_t *ex,
     ngx_http_s3_vwalk_t *w, ngx_str_t *name, ngx_uint_t past,
-    ngx_uint_t versions);
+    ngx_uint_t versions, ngx_str_t *bound);
 
 
-/* on the next entry of the walk (an "O" walk skips versioned records) */
+/*
+ * On the next entry of the walk.  An "O" walk skips versioned records
+ * (listed from "V") and goes no further than the key bound (the "V"
+ * walk's, NULL: none): in a versioned bucket every "O" record is skipped,
+ * and a walk past the page would read the rest of the bucket.
+ */
 
 static void
 ngx_http_s3_vwalk_settle(ngx_http_s3_exec_t *ex, ngx_http_s3_vwalk_t *w,
-    ngx_uint_t versions)
+    ngx_uint_t versions, ngx_str_t *bound)
 {
     ngx_str_t             k, v;
     ngx_http_s3_object_t  o;
 
     w->valid = 0;
+    w->pending = 0;
 
     for ( /* void */ ; ngx_http_s3_iter_valid(w->it);
          ngx_http_s3_iter_next(w->it))
@@ -277,6 +285,19 @@ ngx_http_s3_vwalk_settle(ngx_http_s3_exec_t *ex, ngx_http_s3_vwalk_t *w,
             }
 
         } else {
+            w->key.data = k.data + w->base.len;
+            w->key.len = k.len - w->base.len;
+            w->seq = 0;
+
+            if (bound
+                && ngx_memn2cmp(w->key.data, bound->data, w->key.len,
+                                bound->len)
+                   > 0)
+            {
+                w->pending = 1;
+                return;
+            }
+
             ngx_http_s3_iter_value(w->it, &v);
 
             if (ngx_http_s3_object_decode(&v, &o, NULL) == NGX_OK
@@ -285,10 +306,6 @@ ngx_http_s3_vwalk_settle(ngx_http_s3_exec_t *ex, ngx_http_s3_vwalk_t *w,
                 /* listed from its "V" record */
                 continue;
             }
-
-            w->key.data = k.data + w->base.len;
-            w->key.len = k.len - w->base.len;
-            w->seq = 0;
         }
 
         w->valid = 1;
@@ -304,7 +321,7 @@ ngx_http_s3_vwalk_settle(ngx_http_s3_exec_t *ex, ngx_http_s3_vwalk_t *w,
 
 static ngx_int_t
 ngx_http_s3_vwalk_seek(ngx_http_s3_exec_t *ex, ngx_http_s3_vwalk_t *w,
-    ngx_str_t *name, ngx_uint_t past, ngx_uint_t versions)
+    ngx_str_t *name, ngx_uint_t past, ngx_uint_t versions, ngx_str_t *bound)
 {
     u_char  *p;
     size_t   len;
@@ -326,6 +343,7 @@ ngx_http_s3_vwalk_seek(ngx_http_s3_exec_t *ex, ngx_http_s3_vwalk_t *w,
         if (len == w->base.len) {
             /* nothing is past it */
             w->valid = 0;
+            w->pending = 0;
             ngx_http_s3_iter_seek(w->it, (u_char *) "\xff\xff", 2);
             return NGX_OK;
         }
@@ -334,7 +352,7 @@ ngx_http_s3_vwalk_seek(ngx_http_s3_exec_t *ex, ngx_http_s3_vwalk_t *w,
     }
 
     ngx_http_s3_iter_seek(w->it, p, len);
-    ngx_http_s3_vwalk_settle(ex, w, versions);
+    ngx_http_s3_vwalk_settle(ex, w, versions, bound);
 
     return NGX_OK;
 }
@@ -410,6 +428,7 @@ ngx_http_s3_op_version_list(ngx_http_s3_exec_t *ex)
     for (i = 0; i < 2; i++) {
         w[i].prefix = prefix;
         w[i].valid = 0;
+        w[i].pending = 0;
         w[i].it = ngx_http_s3_engine_iter();
     }
 
@@ -430,7 +449,7 @@ ngx_http_s3_op_version_list(ngx_http_s3_exec_t *ex)
             ngx_http_s3_iter_seek(w[0].it, p,
                                   ngx_http_s3_version_key(p, &bucket,
                                                           &kmarker, mseq, 1));
-            ngx_http_s3_vwalk_settle(ex, &w[0], 1);
+            ngx_http_s3_vwalk_settle(ex, &w[0], 1, NULL);
 
             /* the marker itself is not listed again */
 
@@ -439,7 +458,7 @@ ngx_http_s3_op_version_list(ngx_http_s3_exec_t *ex)
                 && ngx_memcmp(w[0].key.data, kmarker.data, kmarker.len) == 0)
             {
                 ngx_http_s3_iter_next(w[0].it);
-                ngx_http_s3_vwalk_settle(ex, &w[0], 1);
+                ngx_http_s3_vwalk_settle(ex, &w[0], 1, NULL);
             }
 
             continue;
@@ -464,7 +483,10 @@ ngx_http_s3_op_version_list(ngx_http_s3_exec_t *ex)
             name = prefix;
         }
 
-        if (ngx_http_s3_vwalk_seek(ex, &w[i], &name, 0, i == 0) != NGX_OK) {
+        if (ngx_http_s3_vwalk_seek(ex, &w[i], &name, 0, i == 0,
+                                   (i == 1 && w[0].valid) ? &w[0].key : NULL)
+            != NGX_OK)
+        {
             goto failed;
         }
     }
@@ -479,6 +501,13 @@ ngx_http_s3_op_version_list(ngx_http_s3_exec_t *ex)
     cur = (vmarker.len) ? kmarker : empty;
 
     for ( ;; ) {
+
+        /* the "O" walk as far as the "V" walk has come */
+
+        if (w[1].pending) {
+            ngx_http_s3_vwalk_settle(ex, &w[1], 0,
+                                     w[0].valid ? &w[0].key : NULL);
+        }
 
         if (!w[0].valid && !w[1].valid) {
             break;
@@ -537,7 +566,9 @@ ngx_http_s3_op_version_list(ngx_http_s3_exec_t *ex)
             }
 
             for (i = 0; i < 2; i++) {
-                if (ngx_http_s3_vwalk_seek(ex, &w[i], &name, 1, i == 0)
+                if (ngx_http_s3_vwalk_seek(ex, &w[i], &name, 1, i == 0,
+                                           (i == 1 && w[0].valid)
+                                           ? &w[0].key : NULL)
                     != NGX_OK)
                 {
                     goto failed;
@@ -595,7 +626,8 @@ ngx_http_s3_op_version_list(ngx_http_s3_exec_t *ex)
         last_vid = vid;
 
         ngx_http_s3_iter_next(e->it);
-        ngx_http_s3_vwalk_settle(ex, e, from_v);
+        ngx_http_s3_vwalk_settle(ex, e, from_v,
+                                 (!from_v && w[0].valid) ? &w[0].key : NULL);
     }
 
     /* a listing that stopped on a failed read is not a short page */

@@ -57,8 +57,16 @@ class Conn:
         url = path
         if query:
             url += '?' + sigv4.wire_query(list(query))
-        self.c.request(method, url, body=body, headers=h)
-        r = self.c.getresponse()
+        try:
+            self.c.request(method, url, body=body, headers=h)
+            r = self.c.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionError):
+            # idle longer than keepalive_timeout: a new connection
+            self.c.close()
+            self.c = http.client.HTTPConnection('127.0.0.1', self.srv.port,
+                                                timeout=120)
+            self.c.request(method, url, body=body, headers=h)
+            r = self.c.getresponse()
         data = r.read()
         if r.status >= 300:
             raise RuntimeError('%s %s: %d %r' % (method, url, r.status,

@@ -538,6 +538,38 @@ def test_list_versions_paging(server, s3, vbucket):
     assert keys(s3, vbucket) == live and keys(s3, vbucket, v1=True) == live
 
 
+def test_list_versions_mixed_paging(server, s3, bucket):
+    """Keys written before versioning (their only version "null", listed
+    from their current record) between keys with versions, paged."""
+
+    for i in range(16):
+        s3.put_object(Bucket=bucket, Key='k%02d' % i, Body=b'old')
+    enable(s3, bucket)
+    want = []
+    for i in range(16):
+        k = 'k%02d' % i
+        if i % 3 == 0:
+            hist = []
+            for j in range(i % 4 + 1):
+                if j == 1:
+                    hist.append((s3.delete_object(Bucket=bucket, Key=k)
+                                 ['VersionId'], True))
+                else:
+                    hist.append((s3.put_object(Bucket=bucket, Key=k,
+                                               Body=b'new')['VersionId'],
+                                 False))
+            want += [(k, vid, n == 0, marker)
+                     for n, (vid, marker) in enumerate(reversed(hist))]
+            want.append((k, 'null', False, False))
+        else:
+            want.append((k, 'null', True, False))
+    assert versions(server, s3, bucket) == want
+    for mk in (1, 2, 3, 5):
+        assert raw_pages(server, bucket, mk) == want, mk
+    assert raw_pages(server, bucket, 2, prefix='k1') == \
+        [e for e in want if e[0].startswith('k1')]
+
+
 def test_list_versions_encoding(server, s3, vbucket):
     k = 'a b&c/\u00e9'
     vid = s3.put_object(Bucket=vbucket, Key=k, Body=b'x')['VersionId']
