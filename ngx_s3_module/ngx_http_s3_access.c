@@ -398,8 +398,12 @@ ngx_http_s3_access_copy_source(ngx_http_request_t *r)
         return ctx->auth.access_key.len ? NGX_OK : NGX_DECLINED;
     }
 
-    if (ngx_http_s3_access_decide(r, ba, NGX_HTTP_S3_ACT_GET_OBJECT, &key,
-                                  0))
+    /* a version of the source: s3:GetObjectVersion, as S3 */
+
+    if (ngx_http_s3_access_decide(r, ba,
+                                  vid.len ? NGX_HTTP_S3_ACT_GET_OBJECT_VERSION
+                                          : NGX_HTTP_S3_ACT_GET_OBJECT,
+                                  &key, 0))
     {
         return NGX_OK;
     }

@@ -16,7 +16,7 @@ import pytest
 
 import s3store
 from conftest import boto_client, new_bucket_name
-from s3admin import admin_kwargs, cli_ok
+from s3admin import admin_kwargs, cli_ok, new_user_key, write_key_file
 from s3raw import KeepAlive, assert_error, assert_ok, client_error, request
 from sigv4 import key_path
 
@@ -585,6 +585,65 @@ def test_list_versions_encoding(server, s3, vbucket):
                                     'NextVersionIdMarker').text)
     assert [v['VersionId'] for v in r['Versions']] == [vid]
     assert not r['Versions'][0]['IsLatest']
+
+
+# permissions: S3's actions for versions
+
+def test_version_actions(make_server, tmp_path):
+    """A bucket policy that allows s3:GetObject and s3:DeleteObject lets
+    a user read and delete current objects, not versions by id
+    (s3:GetObjectVersion, s3:DeleteObjectVersion); PutBucketVersioning is
+    the owner's."""
+
+    kf = write_key_file(str(tmp_path / 's3.key'), [os.urandom(32)])
+    srv = make_server(**admin_kwargs(kf))
+    owner = boto_client(srv, *new_user_key(srv, 'vowner'))
+    ak, sk = new_user_key(srv, 'vother')
+    other = boto_client(srv, ak, sk)
+    b = new_bucket_name('vperm')
+    owner.create_bucket(Bucket=b)
+    enable(owner, b)
+    v1 = owner.put_object(Bucket=b, Key='k', Body=b'1')['VersionId']
+    owner.put_object(Bucket=b, Key='k', Body=b'2')
+    doc = {'Version': '2012-10-17', 'Statement': [{
+        'Effect': 'Allow',
+        'Principal': {'AWS': 'arn:aws:iam::000000000000:user/vother'},
+        'Action': ['s3:GetObject', 's3:DeleteObject', 's3:PutObject'],
+        'Resource': 'arn:aws:s3:::%s/*' % b}]}
+    owner.put_bucket_policy(Bucket=b, Policy=json.dumps(doc))
+
+    def attempt(f):
+        deadline = time.time() + 5        # every worker's access cache
+        while True:
+            try:
+                return f()
+            except Exception:             # noqa: BLE001 (retried, raised)
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    assert attempt(lambda: body(other, b, 'k')) == b'2'
+    for _ in range(4):
+        with client_error(403, 'AccessDenied'):
+            other.get_object(Bucket=b, Key='k', VersionId=v1)
+        with client_error(403, 'AccessDenied'):
+            other.delete_object(Bucket=b, Key='k', VersionId=v1)
+        with client_error(403, 'AccessDenied'):
+            other.copy_object(Bucket=b, Key='c', CopySource={
+                'Bucket': b, 'Key': 'k', 'VersionId': v1})
+        with client_error(403, 'AccessDenied'):
+            enable(other, b, 'Suspended')
+    r = other.delete_objects(Bucket=b, Delete={'Objects': [
+        {'Key': 'k', 'VersionId': v1}]})
+    assert [e['Code'] for e in r['Errors']] == ['AccessDenied']
+    assert body(owner, b, 'k', v1) == b'1'
+
+    doc['Statement'][0]['Action'] += ['s3:GetObjectVersion',
+                                      's3:DeleteObjectVersion']
+    owner.put_bucket_policy(Bucket=b, Policy=json.dumps(doc))
+    assert attempt(lambda: body(other, b, 'k', v1)) == b'1'
+    attempt(lambda: other.delete_object(Bucket=b, Key='k', VersionId=v1))
+    assert owner.get_bucket_versioning(Bucket=b)['Status'] == 'Enabled'
 
 
 # usage and quotas
