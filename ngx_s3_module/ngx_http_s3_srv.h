@@ -171,6 +171,17 @@ ngx_int_t ngx_http_s3_srv_obj_marker(ngx_http_s3_exec_t *ex,
  */
 ngx_int_t ngx_http_s3_srv_obj_replay(ngx_http_s3_exec_t *ex,
     ngx_http_s3_srv_obj_t *obj, ngx_str_t *body, ngx_str_t *rec);
+/*
+ * a change in place of one version (tags, retention): its record and
+ * where it is stored (_OK, _NO_BUCKET, _NO_KEY: none or a delete marker,
+ * _NO_VERSION, _ERROR; version empty: the current one), and its
+ * rewrite into the batch ("V" and, for the current version, "O")
+ */
+ngx_uint_t ngx_http_s3_srv_obj_load(ngx_http_s3_exec_t *ex,
+    ngx_str_t *bucket, ngx_str_t *key, ngx_str_t *version, ngx_str_t *dbkey,
+    ngx_str_t *rec);
+ngx_int_t ngx_http_s3_srv_obj_rewrite(ngx_http_s3_exec_t *ex,
+    ngx_str_t *dbkey, ngx_str_t *rec);
 ngx_uint_t ngx_http_s3_op_bucket_versioning(ngx_http_s3_exec_t *ex);
 ngx_uint_t ngx_http_s3_op_version_list(ngx_http_s3_exec_t *ex);
 

@@ -1059,3 +1059,147 @@ ngx_http_s3_op_bucket_versioning(ngx_http_s3_exec_t *ex)
 
     return NGX_HTTP_S3_WIRE_ST_OK;
 }
+
+
+/*
+ * The record of (bucket, key, version) for a change in place (tags,
+ * retention, legal hold): dbkey is where it is stored ("V", or "O" for a
+ * write from before versioning); version empty: the current one.
+ * NGX_HTTP_S3_WIRE_ST_OK, _NO_BUCKET, _NO_KEY (none, or a delete marker),
+ * _NO_VERSION or _ERROR
+ */
+
+ngx_uint_t
+ngx_http_s3_srv_obj_load(ngx_http_s3_exec_t *ex, ngx_str_t *bucket,
+    ngx_str_t *key, ngx_str_t *version, ngx_str_t *dbkey, ngx_str_t *rec)
+{
+    ngx_uint_t             st;
+    ngx_http_s3_object_t   o;
+    ngx_http_s3_srv_obj_t  obj;
+
+    st = ngx_http_s3_srv_obj_open(ex, bucket, key, &obj);
+
+    if (st != NGX_HTTP_S3_WIRE_ST_OK) {
+        return st;
+    }
+
+    if (version->len == 0) {
+        if (!obj.has_cur) {
+            return NGX_HTTP_S3_WIRE_ST_NO_KEY;
+        }
+
+        *dbkey = obj.okey;
+        *rec = obj.orec;
+
+        return NGX_HTTP_S3_WIRE_ST_OK;
+    }
+
+    st = ngx_http_s3_srv_obj_find(ex, &obj, version, dbkey, rec);
+
+    if (st == NGX_HTTP_S3_WIRE_ST_BAD_REQUEST) {
+        return NGX_HTTP_S3_WIRE_ST_NO_VERSION;
+    }
+
+    if (st != NGX_HTTP_S3_WIRE_ST_OK) {
+        return st;
+    }
+
+    if (dbkey->len == 0) {
+        *dbkey = obj.okey;
+    }
+
+    if (ngx_http_s3_object_decode(rec, &o, NULL) != NGX_OK
+        || (o.flags & NGX_HTTP_S3_OBJECT_DELETE_MARKER))
+    {
+        return NGX_HTTP_S3_WIRE_ST_NO_KEY;
+    }
+
+    return NGX_HTTP_S3_WIRE_ST_OK;
+}
+
+
+/*
+ * A record loaded by ngx_http_s3_srv_obj_load() replaced by rec (the same
+ * version: same bodies and size) in the request's batch: its "V" record
+ * and, when it is the current version, its "O" record too
+ */
+
+ngx_int_t
+ngx_http_s3_srv_obj_rewrite(ngx_http_s3_exec_t *ex, ngx_str_t *dbkey,
+    ngx_str_t *rec)
+{
+    u_char                *z;
+    uint64_t               seq;
+    ngx_int_t              rc;
+    ngx_str_t              old, other, okey, key;
+    ngx_http_s3_object_t   o, c;
+    ngx_http_s3_srv_obj_t  obj;
+
+    if (ngx_http_s3_srv_obj_get(ex, dbkey, &old) != NGX_OK
+        || ngx_http_s3_object_decode(rec, &o, NULL) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_s3_srv_record_change(ex, dbkey, &old, rec) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (o.seq == 0) {
+        /* a write from before versioning: only in "O" */
+        return NGX_OK;
+    }
+
+    /* the other record of the version: "V" of a current one, or "O" */
+
+    z = ngx_strlchr(dbkey->data + 1, dbkey->data + dbkey->len, '\0');
+
+    if (z == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&obj, sizeof(ngx_http_s3_srv_obj_t));
+
+    obj.bucket.data = dbkey->data + 1;
+    obj.bucket.len = z - obj.bucket.data;
+
+    if (dbkey->data[0] == 'O') {
+        obj.key.data = z + 1;
+        obj.key.len = dbkey->data + dbkey->len - obj.key.data;
+
+        if (ngx_http_s3_srv_vkey(ex, &obj, o.seq, &other) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+    } else {
+        if (ngx_http_s3_version_key_parse(dbkey, 1 + obj.bucket.len + 1, &key,
+                                          &seq)
+            != NGX_OK
+            || ngx_http_s3_srv_key(ex, &okey, 'O', &obj.bucket, &key)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        other = okey;
+    }
+
+    rc = ngx_http_s3_srv_obj_get(ex, &other, &old);
+
+    if (rc == NGX_DECLINED) {
+        return NGX_OK;
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_s3_object_decode(&old, &c, NULL) != NGX_OK
+        || c.seq != o.seq)
+    {
+        /* "O" is another version: this one is not current */
+        return NGX_OK;
+    }
+
+    return ngx_http_s3_srv_record_change(ex, &other, &old, rec);
+}
