@@ -323,7 +323,7 @@ fuzz_time(u_char *p, size_t n)
     u_char     buf[NGX_HTTP_S3_ISO8601_LEN + 1], ref[64];
     time_t     sec;
     size_t     len;
-    uint64_t   ms;
+    uint64_t   ms, back;
     struct tm  tm;
 
     if (n < 8) {
@@ -339,6 +339,17 @@ fuzz_time(u_char *p, size_t n)
     {
         abort();
     }
+
+    /* what is written parses back (a retain-until date), and any input */
+
+    if (ngx_http_s3_parse_iso8601(buf, NGX_HTTP_S3_ISO8601_LEN, &back)
+        != NGX_OK
+        || back != (ms > 253402300799999ULL ? 253402300799999ULL : ms))
+    {
+        abort();
+    }
+
+    (void) ngx_http_s3_parse_iso8601(p, n, &back);
 
     if (ms > 253402300799999ULL) {
         ms = 253402300799999ULL;

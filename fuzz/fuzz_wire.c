@@ -7,7 +7,10 @@
  * same values (unknown fields aside).  The input is also read as the body
  * of a hostile OBJECT_PUT frame, as the metadata process reads it: a
  * record that decodes never has a body id that could name a file outside
- * the body directory.
+ * the body directory.  Split in two, the input is a record and an
+ * OBJECT_PATCH: a merge that succeeds is a field list holding each
+ * patched field as the patch says (or not at all when emptied), and
+ * merging again changes nothing.
  */
 
 
@@ -26,6 +29,7 @@ static void fuzz_bucket(ngx_pool_t *pool, u_char *p, size_t n);
 static void fuzz_put(u_char *p, size_t n);
 static void safe_body(ngx_http_s3_object_t *o);
 static void fuzz_copy_cond(u_char *p, size_t n);
+static void fuzz_patch(ngx_pool_t *pool, u_char *p, size_t n);
 static void same_str(ngx_str_t *a, ngx_str_t *b);
 
 
@@ -52,6 +56,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_bucket(pool, p, size);
     fuzz_put(p, size);
     fuzz_copy_cond(p, size);
+    fuzz_patch(pool, p, size);
 
     ngx_destroy_pool(pool);
 
@@ -451,4 +456,83 @@ same_str(ngx_str_t *a, ngx_str_t *b)
     {
         abort();
     }
+}
+
+
+static void
+fuzz_patch(ngx_pool_t *pool, u_char *p, size_t n)
+{
+    size_t               cut;
+    uint8_t              tag;
+    ngx_str_t            rec, patch, out, again, v, pv;
+    ngx_http_s3_rbuf_t   rb;
+    ngx_http_s3_wbuf_t   b, b2;
+
+    if (n == 0) {
+        return;
+    }
+
+    cut = p[0] % n;
+    rec.data = p + 1;
+    rec.len = cut ? cut - 1 : 0;
+    patch.data = p + 1 + rec.len;
+    patch.len = n - 1 - rec.len;
+
+    if (ngx_http_s3_wbuf_init(&b, pool, 64) != NGX_OK) {
+        abort();
+    }
+
+    if (ngx_http_s3_record_patch(&b, &rec, &patch) != NGX_OK) {
+        return;
+    }
+
+    out.data = b.start;
+    out.len = b.pos - b.start;
+
+    /* each patched field: its value, or absent when the patch empties it */
+
+    ngx_http_s3_rbuf_init(&rb, &patch);
+
+    while (rb.pos < rb.last) {
+        tag = ngx_http_s3_wire_get_u8(&rb);
+        ngx_http_s3_wire_get_str(&rb, &pv);
+
+        if (rb.error) {
+            abort();
+        }
+
+        switch (ngx_http_s3_record_field(&out, tag, &v)) {
+
+        case NGX_OK:
+            if (pv.len == 0) {
+                abort();
+            }
+
+            same_str(&v, &pv);
+            break;
+
+        case NGX_DECLINED:
+            if (pv.len) {
+                abort();
+            }
+
+            break;
+
+        default:
+            abort();
+        }
+    }
+
+    /* a replay changes nothing */
+
+    if (ngx_http_s3_wbuf_init(&b2, pool, 64) != NGX_OK
+        || ngx_http_s3_record_patch(&b2, &out, &patch) != NGX_OK)
+    {
+        abort();
+    }
+
+    again.data = b2.start;
+    again.len = b2.pos - b2.start;
+
+    same_str(&again, &out);
 }

@@ -61,6 +61,7 @@ fuzz_parsers(ngx_pool_t *pool, u_char *p, size_t n)
     ngx_uint_t                     i, quiet, status, mfa;
     volatile u_char                sink;
     ngx_array_t                   *keys, *parts, *grants;
+    ngx_http_s3_xml_lock_t         lk;
     ngx_http_s3_xml_part_t        *part;
     ngx_http_s3_xml_grant_t       *g;
     ngx_http_s3_xml_delete_key_t  *dk;
@@ -177,6 +178,32 @@ fuzz_parsers(ngx_pool_t *pool, u_char *p, size_t n)
 
     default:
         abort();
+    }
+
+    /* object lock documents: the texts found are readable */
+
+    if (ngx_http_s3_xml_parse_lock_conf(pool, p, n, &lk) == NGX_OK) {
+        if ((lk.mode.data || lk.days.data || lk.years.data)
+            && !lk.retention)
+        {
+            abort();
+        }
+
+        if (lk.days.len) {
+            sink = lk.days.data[lk.days.len - 1];
+        }
+    }
+
+    if (ngx_http_s3_xml_parse_retention(pool, p, n, &lk) == NGX_OK
+        && lk.until.len)
+    {
+        sink = lk.until.data[lk.until.len - 1];
+    }
+
+    if (ngx_http_s3_xml_parse_legal_hold(pool, p, n, &lk) == NGX_OK
+        && lk.status.len)
+    {
+        sink = lk.status.data[lk.status.len - 1];
     }
 
     (void) sink;

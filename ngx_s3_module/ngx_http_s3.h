@@ -19,6 +19,7 @@
 #include "ngx_http_s3_secret.h"
 #include "ngx_http_s3_policy.h"
 #include "ngx_http_s3_xml.h"
+#include "ngx_http_s3_cors.h"
 
 
 #define NGX_HTTP_S3_MAX_KEY_LEN        1024
@@ -87,6 +88,18 @@ typedef enum {
     NGX_HTTP_S3_ERR_MALFORMED_POLICY,
     NGX_HTTP_S3_ERR_NO_SUCH_BUCKET_POLICY,
     NGX_HTTP_S3_ERR_QUOTA_EXCEEDED,
+    NGX_HTTP_S3_ERR_INVALID_TAG,
+    NGX_HTTP_S3_ERR_NO_SUCH_TAG_SET,
+    NGX_HTTP_S3_ERR_INVALID_BUCKET_STATE,
+    NGX_HTTP_S3_ERR_OBJECT_LOCK_CONFIG_NOT_FOUND,
+    NGX_HTTP_S3_ERR_NO_SUCH_OBJECT_LOCK_CONFIG,
+    NGX_HTTP_S3_ERR_ACCESS_FORBIDDEN,
+    NGX_HTTP_S3_ERR_BAD_REQUEST,
+    NGX_HTTP_S3_ERR_NO_SUCH_CORS_CONFIGURATION,
+    NGX_HTTP_S3_ERR_MALFORMED_POST_REQUEST,
+    NGX_HTTP_S3_ERR_INCORRECT_NUMBER_OF_FILES,
+    NGX_HTTP_S3_ERR_INVALID_POLICY_DOCUMENT,
+    NGX_HTTP_S3_ERR_MAX_POST_PRE_DATA,
     NGX_HTTP_S3_ERR_LAST
 } ngx_http_s3_err_e;
 
@@ -127,6 +140,23 @@ typedef enum {
     NGX_HTTP_S3_OP_PUT_BUCKET_POLICY,
     NGX_HTTP_S3_OP_DELETE_BUCKET_POLICY,
     NGX_HTTP_S3_OP_PUT_BUCKET_VERSIONING,
+
+    NGX_HTTP_S3_OP_PUT_OBJECT_TAGGING,
+    NGX_HTTP_S3_OP_DELETE_OBJECT_TAGGING,
+    NGX_HTTP_S3_OP_GET_BUCKET_TAGGING,
+    NGX_HTTP_S3_OP_PUT_BUCKET_TAGGING,
+    NGX_HTTP_S3_OP_DELETE_BUCKET_TAGGING,
+    NGX_HTTP_S3_OP_PUT_OBJECT_LOCK_CONFIGURATION,
+    NGX_HTTP_S3_OP_GET_OBJECT_LOCK_CONFIGURATION,
+    NGX_HTTP_S3_OP_PUT_OBJECT_RETENTION,
+    NGX_HTTP_S3_OP_GET_OBJECT_RETENTION,
+    NGX_HTTP_S3_OP_PUT_OBJECT_LEGAL_HOLD,
+    NGX_HTTP_S3_OP_GET_OBJECT_LEGAL_HOLD,
+    NGX_HTTP_S3_OP_GET_BUCKET_CORS,
+    NGX_HTTP_S3_OP_PUT_BUCKET_CORS,
+    NGX_HTTP_S3_OP_DELETE_BUCKET_CORS,
+    NGX_HTTP_S3_OP_PREFLIGHT,
+    NGX_HTTP_S3_OP_POST_OBJECT,
     NGX_HTTP_S3_OP_NOT_IMPLEMENTED,
     NGX_HTTP_S3_OP_LAST                /* the number of operations */
 } ngx_http_s3_op_e;
@@ -173,6 +203,20 @@ typedef enum {
     NGX_HTTP_S3_ACT_PUT_BUCKET_VERSIONING,
     NGX_HTTP_S3_ACT_GET_OBJECT_VERSION,    /* GET, HEAD with versionId */
     NGX_HTTP_S3_ACT_DELETE_OBJECT_VERSION, /* DELETE with versionId */
+
+    NGX_HTTP_S3_ACT_PUT_OBJECT_TAGGING,
+    NGX_HTTP_S3_ACT_DELETE_OBJECT_TAGGING,
+    NGX_HTTP_S3_ACT_GET_BUCKET_TAGGING,
+    NGX_HTTP_S3_ACT_PUT_BUCKET_TAGGING,     /* Put and DeleteBucketTagging */
+    NGX_HTTP_S3_ACT_PUT_BUCKET_OBJECT_LOCK_CONFIGURATION,
+    NGX_HTTP_S3_ACT_GET_BUCKET_OBJECT_LOCK_CONFIGURATION,
+    NGX_HTTP_S3_ACT_PUT_OBJECT_RETENTION,
+    NGX_HTTP_S3_ACT_GET_OBJECT_RETENTION,
+    NGX_HTTP_S3_ACT_PUT_OBJECT_LEGAL_HOLD,
+    NGX_HTTP_S3_ACT_GET_OBJECT_LEGAL_HOLD,
+    NGX_HTTP_S3_ACT_BYPASS_GOVERNANCE_RETENTION,  /* no operation: a flag */
+    NGX_HTTP_S3_ACT_GET_BUCKET_CORS,
+    NGX_HTTP_S3_ACT_PUT_BUCKET_CORS,       /* PutBucketCors, DeleteBucketCors */
     NGX_HTTP_S3_ACT_LAST
 } ngx_http_s3_action_e;
 
@@ -214,6 +258,9 @@ typedef struct {
      */
     ngx_shm_zone_t            *shm_zone;
     ngx_atomic_t              *access_gen;
+
+    /* s3_cors_default: the rules of buckets without their own, or NULL */
+    ngx_http_s3_cors_t        *cors_default;
 } ngx_http_s3_main_conf_t;
 
 
@@ -289,6 +336,9 @@ typedef struct {
     ngx_http_s3_policy_t      *policy;      /* compiled, or NULL */
     ngx_uint_t                 policy_bad;  /* stored, but not compiled:
                                                nobody but the operator */
+    ngx_uint_t                 object_lock; /* NGX_HTTP_S3_LOCK_* flags */
+    ngx_str_t                  cors_text;
+    ngx_http_s3_cors_t        *cors;        /* compiled, or NULL */
 } ngx_http_s3_bucket_access_t;
 
 
@@ -327,6 +377,15 @@ struct ngx_http_s3_ctx_s {
 
     /* the request body reader (ngx_http_s3_body.c), while it reads */
     void                      *body;
+
+    /*
+     * ngx_http_s3_cors.c: the rule the request's Origin and method
+     * matched (its headers go out with the response, whatever it is),
+     * and whether it was looked for
+     */
+    ngx_http_s3_cors_rule_t   *cors;
+    ngx_str_t                  cors_origin;
+    ngx_uint_t                 cors_checked;
 };
 
 
@@ -395,6 +454,12 @@ ngx_int_t ngx_http_s3_access_check(ngx_http_request_t *r,
 ngx_int_t ngx_http_s3_access_copy_source(ngx_http_request_t *r);
 /* NGX_DONE (ngx_http_s3_process() runs again on the answer) or a reply */
 ngx_int_t ngx_http_s3_access_lookup(ngx_http_request_t *r);
+/*
+ * the request's bucket as the worker knows it (its object lock flags,
+ * its CORS rules), for root keys too: NGX_OK with ctx->baccess set;
+ * NGX_AGAIN and NGX_ERROR as ngx_http_s3_access_check()
+ */
+ngx_int_t ngx_http_s3_access_bucket_state(ngx_http_request_t *r);
 /*
  * after ngx_http_s3_access_check() let the request in: may it do action
  * on this object of its bucket (the keys of DeleteObjects): 1 or 0
@@ -487,6 +552,29 @@ void ngx_http_s3_metrics_engine(ngx_http_s3_engine_stats_t *st);
 ngx_http_s3_err_e ngx_http_s3_authenticate(ngx_http_request_t *r,
     ngx_http_s3_ctx_t *ctx);
 
+/* the signature fields of a POST form (ngx_http_s3_post.c) */
+
+typedef struct {
+    ngx_str_t                  policy;      /* base64, as sent */
+    ngx_str_t                  algorithm;   /* x-amz-algorithm */
+    ngx_str_t                  credential;  /* x-amz-credential */
+    ngx_str_t                  amz_date;    /* x-amz-date */
+    ngx_str_t                  signature;   /* x-amz-signature, or SigV2's
+                                               signature */
+    ngx_str_t                  access_key;  /* SigV2: AWSAccessKeyId */
+    ngx_uint_t                 v2;
+} ngx_http_s3_form_auth_t;
+
+/*
+ * The policy's signature: SigV4 (HMAC-SHA256 with the signing key of
+ * the credential's scope) or SigV2 (HMAC-SHA1 with the secret);
+ * NGX_HTTP_S3_OK with ctx->auth filled, or an error (ctx->auth.message);
+ * with ctx->lookup set the key must be looked up first, as for
+ * ngx_http_s3_authenticate()
+ */
+ngx_http_s3_err_e ngx_http_s3_authenticate_form(ngx_http_request_t *r,
+    ngx_http_s3_ctx_t *ctx, ngx_http_s3_form_auth_t *fa);
+
 /* operations: each returns what a content handler returns */
 
 ngx_int_t ngx_http_s3_list_buckets(ngx_http_request_t *r);
@@ -511,6 +599,11 @@ ngx_int_t ngx_http_s3_copy_object(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_upload_part_copy(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_get_object_attributes(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_get_object_tagging(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_put_object_tagging(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_delete_object_tagging(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_get_bucket_tagging(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_put_bucket_tagging(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_delete_bucket_tagging(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_get_bucket_acl(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_put_bucket_acl(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_get_object_acl(ngx_http_request_t *r);
@@ -518,6 +611,22 @@ ngx_int_t ngx_http_s3_put_object_acl(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_get_bucket_policy(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_put_bucket_policy(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_delete_bucket_policy(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_get_bucket_cors(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_put_bucket_cors(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_delete_bucket_cors(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_cors_preflight(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_post_object(ngx_http_request_t *r);
+
+/*
+ * ngx_http_s3_cors.c: the CORS rule for a request with an Origin, found
+ * before it is authenticated (its headers go out with any answer):
+ * NGX_OK; NGX_AGAIN: the bucket's access data must be looked up (the
+ * caller returns ngx_http_s3_access_lookup())
+ */
+ngx_int_t ngx_http_s3_cors_request(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_cors_init(ngx_conf_t *cf);
+char *ngx_http_s3_cors_default(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 
 /*

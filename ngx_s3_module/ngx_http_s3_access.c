@@ -94,6 +94,8 @@ static ngx_http_s3_bucket_access_t *ngx_http_s3_access_known(
     ngx_http_request_t *r, ngx_str_t *name);
 static ngx_int_t ngx_http_s3_access_policy(ngx_http_request_t *r,
     ngx_http_s3_bucket_access_t *ba, ngx_pool_t *pool);
+static void ngx_http_s3_access_cors(ngx_http_request_t *r,
+    ngx_http_s3_bucket_access_t *ba, ngx_pool_t *pool);
 static void ngx_http_s3_access_policy_key(ngx_http_s3_policy_request_t *rq,
     ngx_uint_t key);
 static ngx_http_s3_bucket_access_t *ngx_http_s3_access_bucket(
@@ -142,7 +144,24 @@ static ngx_http_s3_action_t  ngx_http_s3_actions[] = {
     { ngx_string("s3:DeleteBucketPolicy"), NGX_HTTP_S3_PERM_OWNER },
     { ngx_string("s3:PutBucketVersioning"), NGX_HTTP_S3_PERM_OWNER },
     { ngx_string("s3:GetObjectVersion"), NGX_HTTP_S3_PERM_READ },
-    { ngx_string("s3:DeleteObjectVersion"), NGX_HTTP_S3_PERM_WRITE }
+    { ngx_string("s3:DeleteObjectVersion"), NGX_HTTP_S3_PERM_WRITE },
+
+    { ngx_string("s3:PutObjectTagging"), NGX_HTTP_S3_PERM_WRITE },
+    { ngx_string("s3:DeleteObjectTagging"), NGX_HTTP_S3_PERM_WRITE },
+    { ngx_string("s3:GetBucketTagging"), NGX_HTTP_S3_PERM_READ },
+    { ngx_string("s3:PutBucketTagging"), NGX_HTTP_S3_PERM_OWNER },
+    { ngx_string("s3:PutBucketObjectLockConfiguration"),
+      NGX_HTTP_S3_PERM_OWNER },
+    { ngx_string("s3:GetBucketObjectLockConfiguration"),
+      NGX_HTTP_S3_PERM_READ },
+    { ngx_string("s3:PutObjectRetention"), NGX_HTTP_S3_PERM_WRITE },
+    { ngx_string("s3:GetObjectRetention"), NGX_HTTP_S3_PERM_READ },
+    { ngx_string("s3:PutObjectLegalHold"), NGX_HTTP_S3_PERM_WRITE },
+    { ngx_string("s3:GetObjectLegalHold"), NGX_HTTP_S3_PERM_READ },
+    /* the owner, or whom the bucket policy allows it */
+    { ngx_string("s3:BypassGovernanceRetention"), NGX_HTTP_S3_PERM_OWNER },
+    { ngx_string("s3:GetBucketCORS"), NGX_HTTP_S3_PERM_OWNER },
+    { ngx_string("s3:PutBucketCORS"), NGX_HTTP_S3_PERM_OWNER }
 };
 
 
@@ -414,6 +433,38 @@ ngx_http_s3_access_copy_source(ngx_http_request_t *r)
                   &ctx->auth.access_key, &bucket, &key);
 
     return NGX_DECLINED;
+}
+
+
+/*
+ * The object lock flags of the request's bucket are needed (PutObject,
+ * CopyObject, CreateMultipartUpload, the retention and legal hold
+ * operations), or its CORS rules (a request with an Origin), root keys
+ * too: they come with the bucket's permissions.
+ * NGX_OK (ctx->baccess set), NGX_AGAIN (ask first), NGX_ERROR.
+ */
+
+ngx_int_t
+ngx_http_s3_access_bucket_state(ngx_http_request_t *r)
+{
+    ngx_http_s3_ctx_t            *ctx;
+    ngx_http_s3_bucket_access_t  *ba;
+
+    ctx = ngx_http_s3_get_ctx(r);
+
+    if (ctx->baccess) {
+        return NGX_OK;
+    }
+
+    ba = ngx_http_s3_access_bucket(r, &ctx->bucket);
+
+    if (ba == NULL) {
+        return ctx->lookup_bucket.len ? NGX_AGAIN : NGX_ERROR;
+    }
+
+    ctx->baccess = ba;
+
+    return NGX_OK;
 }
 
 
@@ -1041,6 +1092,8 @@ ngx_http_s3_access_bucket_handler(ngx_http_s3_meta_req_t *mr)
         return;
     }
 
+    ngx_http_s3_access_cors(r, ba, r->pool);
+
     ngx_http_s3_access_bucket_cache(r, ba, lk->gen);
 
     if (ba->name.len == ctx->bucket.len
@@ -1084,6 +1137,7 @@ ngx_http_s3_access_bucket_decode(ngx_pool_t *pool, ngx_str_t *reply,
     ba->found = 1;
     ba->owner = bk.owner_user;
     ba->acl = bk.acl;
+    ba->object_lock = bk.object_lock;
     ba->ngrants = n;
 
     if (n) {
@@ -1104,6 +1158,7 @@ ngx_http_s3_access_bucket_decode(ngx_pool_t *pool, ngx_str_t *reply,
     }
 
     ngx_http_s3_wire_get_str(&rb, &ba->policy_text);
+    ngx_http_s3_wire_get_str(&rb, &ba->cors_text);
 
     return rb.error ? NGX_ERROR : NGX_OK;
 }
@@ -1140,6 +1195,35 @@ ngx_http_s3_access_policy(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * the bucket's CORS rules, compiled into pool (checked when they were
+ * put): a worker matches them per request without a round trip
+ */
+
+static void
+ngx_http_s3_access_cors(ngx_http_request_t *r,
+    ngx_http_s3_bucket_access_t *ba, ngx_pool_t *pool)
+{
+    ngx_uint_t   err;
+    const char  *message;
+
+    ba->cors = NULL;
+
+    if (ba->cors_text.len == 0) {
+        return;
+    }
+
+    ba->cors = ngx_http_s3_cors_parse(pool, ba->cors_text.data,
+                                      ba->cors_text.len, &err, &message);
+
+    if (ba->cors == NULL && message) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "s3 bucket \"%V\": its stored CORS configuration "
+                      "does not parse (%s): no CORS", &ba->name, message);
+    }
 }
 
 
@@ -1193,10 +1277,14 @@ ngx_http_s3_access_bucket_cache(ngx_http_request_t *r,
 
     if (ngx_http_s3_access_copy(pool, &e->ba.policy_text, &ba->policy_text)
         != NGX_OK
-        || ngx_http_s3_access_policy(r, &e->ba, pool) != NGX_OK)
+        || ngx_http_s3_access_policy(r, &e->ba, pool) != NGX_OK
+        || ngx_http_s3_access_copy(pool, &e->ba.cors_text, &ba->cors_text)
+           != NGX_OK)
     {
         return;
     }
+
+    ngx_http_s3_access_cors(r, &e->ba, pool);
 
     e->sn.node.key = ngx_crc32_long(e->sn.str.data, e->sn.str.len);
 

@@ -863,7 +863,7 @@ ngx_http_s3_admin_buckets(ngx_http_s3_admin_t *a, ngx_str_t *reply,
     ngx_http_s3_wbuf_t *json)
 {
     uint32_t              i, j, n, ng;
-    ngx_str_t             rec;
+    ngx_str_t             rec, cors;
     ngx_http_s3_rbuf_t    rb;
     ngx_http_s3_grant_t   g;
     ngx_http_s3_bucket_t  bk;
@@ -911,9 +911,10 @@ ngx_http_s3_admin_buckets(ngx_http_s3_admin_t *a, ngx_str_t *reply,
 
         ngx_http_s3_json_raw(json, "]");
 
-        /* the policy itself: GetBucketPolicy */
+        /* the policy itself: GetBucketPolicy; then the CORS rules */
 
         ngx_http_s3_wire_get_str(&rb, &rec);
+        ngx_http_s3_wire_get_str(&rb, &cors);
 
         if (rb.error) {
             return NGX_ERROR;

@@ -162,6 +162,129 @@ ngx_http_s3_authenticate(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx)
 }
 
 
+ngx_http_s3_err_e
+ngx_http_s3_authenticate_form(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx,
+    ngx_http_s3_form_auth_t *fa)
+{
+    u_char                   key[NGX_HTTP_S3_SIGV4_KEY_LEN];
+    u_char                   hex[NGX_HTTP_S3_SIGV4_HEX_LEN];
+    ngx_int_t                rc;
+    ngx_uint_t               match;
+    ngx_http_s3_err_e        err;
+    ngx_http_s3_auth_req_t   ar;
+
+    ngx_str_null(&ctx->auth.access_key);
+    ngx_str_null(&ctx->auth.user);
+    ngx_str_null(&ctx->auth.display);
+    ngx_str_null(&ctx->lookup);
+    ctx->auth.root = 0;
+    ctx->auth.payload = NGX_HTTP_S3_PAYLOAD_UNSIGNED;
+
+    ngx_memzero(&ar, sizeof(ngx_http_s3_auth_req_t));
+
+    ar.r = r;
+    ar.ctx = ctx;
+    ar.smcf = ngx_http_get_module_main_conf(r, ngx_http_s3_module);
+    ar.presigned = 1;
+
+    if (fa->v2) {
+        ar.v2 = 1;
+
+        if (!ar.smcf->sigv2) {
+            return ngx_http_s3_auth_fail(&ar, NGX_HTTP_S3_ERR_INVALID_REQUEST,
+                                         NGX_HTTP_S3_AUTH_UNSUPPORTED);
+        }
+
+        ar.sig.access_key = fa->access_key;
+
+        err = ngx_http_s3_auth_key(&ar);
+
+        if (err != NGX_HTTP_S3_OK) {
+            return err;
+        }
+
+        rc = ngx_http_s3_sigv2_verify(ar.secret, &fa->policy,
+                                      &fa->signature);
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_S3_ERR_INTERNAL;
+        }
+
+        if (rc != NGX_OK) {
+            return ngx_http_s3_auth_fail(&ar,
+                                         NGX_HTTP_S3_ERR_SIGNATURE_MISMATCH,
+                                         NGX_HTTP_S3_AUTH_MISMATCH);
+        }
+
+        ngx_http_s3_auth_done(&ar);
+
+        return NGX_HTTP_S3_OK;
+    }
+
+    if (fa->algorithm.len != sizeof(NGX_HTTP_S3_SIGV4_ALGORITHM) - 1
+        || ngx_strncmp(fa->algorithm.data, NGX_HTTP_S3_SIGV4_ALGORITHM,
+                       fa->algorithm.len)
+           != 0)
+    {
+        return ngx_http_s3_auth_fail(&ar, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
+                                     "POST form x-amz-algorithm must be "
+                                     "AWS4-HMAC-SHA256");
+    }
+
+    if (ngx_http_s3_sigv4_parse_credential(&fa->credential, &ar.sig)
+        != NGX_OK)
+    {
+        return ngx_http_s3_auth_fail(&ar, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
+                                     "Invalid argument: x-amz-credential");
+    }
+
+    if (ngx_http_s3_sigv4_parse_date(fa->amz_date.data, fa->amz_date.len)
+        == (time_t) -1)
+    {
+        return ngx_http_s3_auth_fail(&ar, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
+                                     "Invalid argument: x-amz-date");
+    }
+
+    ar.amz_date = fa->amz_date;
+
+    err = ngx_http_s3_auth_scope(&ar);
+
+    if (err != NGX_HTTP_S3_OK) {
+        return err;
+    }
+
+    err = ngx_http_s3_auth_key(&ar);
+
+    if (err != NGX_HTTP_S3_OK) {
+        return err;
+    }
+
+    if (ngx_http_s3_auth_signing_key(&ar, key) != NGX_OK) {
+        return NGX_HTTP_S3_ERR_INTERNAL;
+    }
+
+    rc = ngx_http_s3_sigv4_sign(key, &fa->policy, hex);
+
+    ngx_explicit_memzero(key, sizeof(key));
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_S3_ERR_INTERNAL;
+    }
+
+    match = ngx_http_s3_sigv4_equal(hex, sizeof(hex), fa->signature.data,
+                                    fa->signature.len);
+
+    if (!match) {
+        return ngx_http_s3_auth_fail(&ar, NGX_HTTP_S3_ERR_SIGNATURE_MISMATCH,
+                                     NGX_HTTP_S3_AUTH_MISMATCH);
+    }
+
+    ngx_http_s3_auth_done(&ar);
+
+    return NGX_HTTP_S3_OK;
+}
+
+
 static ngx_http_s3_err_e
 ngx_http_s3_auth_header(ngx_http_s3_auth_req_t *ar, ngx_str_t *value)
 {

@@ -334,14 +334,18 @@ ngx_http_s3_create_bucket(ngx_http_request_t *r)
     ngx_int_t         rc;
     ngx_table_elt_t  *h;
 
+    /* x-amz-bucket-object-lock-enabled: "true" (any case), or not */
+
     h = ngx_http_s3_header_in(r, "x-amz-bucket-object-lock-enabled");
 
-    if (h && h->value.len == 4
-        && ngx_strncasecmp(h->value.data, (u_char *) "true", 4) == 0)
+    if (h && !(h->value.len == 4
+               && ngx_strncasecmp(h->value.data, (u_char *) "true", 4) == 0)
+        && !(h->value.len == 5
+             && ngx_strncasecmp(h->value.data, (u_char *) "false", 5) == 0))
     {
-        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_NOT_IMPLEMENTED,
-                                      "Object lock is not implemented "
-                                      "yet.");
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
+                                      "Invalid x-amz-bucket-object-lock-"
+                                      "enabled header value");
     }
 
     /* a canned ACL: who else may read or write (ngx_http_s3_access.c) */
@@ -424,6 +428,17 @@ ngx_http_s3_create_bucket_body(ngx_http_request_t *r, ngx_str_t *body)
     }
     bk.versioning = NGX_HTTP_S3_VERSIONING_OFF;
     bk.object_lock = 0;
+
+    /* object lock turns versioning on for good */
+
+    h = ngx_http_s3_header_in(r, "x-amz-bucket-object-lock-enabled");
+
+    if (h && h->value.len == 4
+        && ngx_strncasecmp(h->value.data, (u_char *) "true", 4) == 0)
+    {
+        bk.versioning = NGX_HTTP_S3_VERSIONING_ENABLED;
+        bk.object_lock = NGX_HTTP_S3_LOCK_ENABLED;
+    }
 
     size = 64 + bk.name.len + bk.region.len + bk.owner.len
            + bk.owner_user.len;

@@ -149,7 +149,7 @@ ngx_http_s3_copy_object(ngx_http_request_t *r)
 
     if (err == NGX_HTTP_S3_OK) {
         /* the content headers and metadata count with REPLACE only */
-        err = ngx_http_s3_put_headers(r, &cp->tpl, 1, &message);
+        err = ngx_http_s3_put_headers(r, &cp->tpl, &message);
     }
 
     if (err != NGX_HTTP_S3_OK) {
@@ -1085,7 +1085,8 @@ ngx_http_s3_copy_error(ngx_http_request_t *r, ngx_http_s3_copy_t *cp,
         break;
     }
 
-    return ngx_http_s3_send_error(r, ngx_http_s3_meta_error(status), NULL);
+    return ngx_http_s3_send_error(r, ngx_http_s3_meta_error(status),
+                                  ngx_http_s3_meta_message(status));
 }
 
 

@@ -37,7 +37,7 @@ struct ngx_http_s3_delete_s {
 
 
 static ngx_int_t ngx_http_s3_delete_request(ngx_http_request_t *r,
-    ngx_str_t *key, ngx_str_t *vid, ngx_http_s3_wbuf_t *b);
+    ngx_str_t *key, ngx_str_t *vid, ngx_uint_t flags, ngx_http_s3_wbuf_t *b);
 static void ngx_http_s3_delete_reply(ngx_http_s3_meta_req_t *mr,
     ngx_uint_t *marker, ngx_str_t *version);
 static void ngx_http_s3_delete_handler(ngx_http_s3_meta_req_t *mr);
@@ -56,7 +56,7 @@ static ngx_int_t ngx_http_s3_delete_objects_send(ngx_http_s3_delete_t *del);
 ngx_int_t
 ngx_http_s3_delete_object(ngx_http_request_t *r)
 {
-    ngx_str_t            vid;
+    ngx_str_t           *key, vid;
     ngx_http_s3_wbuf_t   b;
 
     if (ngx_http_s3_version_arg(r, &vid) != NGX_OK) {
@@ -64,7 +64,13 @@ ngx_http_s3_delete_object(ngx_http_request_t *r)
                                       "Invalid version id specified");
     }
 
-    if (ngx_http_s3_delete_request(r, &ngx_http_s3_get_ctx(r)->key, &vid,
+    key = &ngx_http_s3_get_ctx(r)->key;
+
+    /* object lock: the metadata process decides, the worker may bypass */
+
+    if (ngx_http_s3_delete_request(r, key, &vid,
+                                   ngx_http_s3_lock_bypass(r, key)
+                                   ? NGX_HTTP_S3_WIRE_PATCH_BYPASS : 0,
                                    &b)
         != NGX_OK
         || ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_OBJECT_DELETE, &b,
@@ -81,13 +87,13 @@ ngx_http_s3_delete_object(ngx_http_request_t *r)
 
 
 /*
- * OBJECT_DELETE of a key: the version; the time, owner and request id of
- * a marker (a resent request finds its marker by them)
+ * OBJECT_DELETE of a key: the lock bypass, the version; the time, owner
+ * and request id of a marker (a resent request finds its marker by them)
  */
 
 static ngx_int_t
 ngx_http_s3_delete_request(ngx_http_request_t *r, ngx_str_t *key,
-    ngx_str_t *vid, ngx_http_s3_wbuf_t *b)
+    ngx_str_t *vid, ngx_uint_t flags, ngx_http_s3_wbuf_t *b)
 {
     ngx_str_t           rid;
     ngx_time_t         *tp;
@@ -107,6 +113,7 @@ ngx_http_s3_delete_request(ngx_http_request_t *r, ngx_str_t *key,
 
     ngx_http_s3_wire_put_str(b, &ctx->bucket);
     ngx_http_s3_wire_put_str(b, key);
+    ngx_http_s3_wire_put_u8(b, (uint8_t) flags);
     ngx_http_s3_wire_put_str(b, vid);
     ngx_http_s3_wire_put_u64(b, (uint64_t) tp->sec * 1000 + tp->msec);
     ngx_http_s3_wire_put_str(b, &ctx->auth.access_key);
@@ -186,7 +193,7 @@ ngx_http_s3_delete_handler(ngx_http_s3_meta_req_t *mr)
 
     } else {
         rc = ngx_http_s3_send_error(r, ngx_http_s3_meta_error(mr->status),
-                                    NULL);
+                                    ngx_http_s3_meta_message(mr->status));
     }
 
     ngx_http_s3_finalize(r, rc);
@@ -216,7 +223,7 @@ ngx_http_s3_delete_objects_body(ngx_http_request_t *r, ngx_str_t *body)
 {
     uint64_t                       seq;
     ngx_int_t                      rc;
-    ngx_uint_t                     i, n, quiet;
+    ngx_uint_t                     i, n, quiet, bypass, flags;
     ngx_array_t                   *keys;
     ngx_http_s3_wbuf_t             b;
     ngx_http_s3_delete_t          *del;
@@ -263,6 +270,10 @@ ngx_http_s3_delete_objects_body(ngx_http_request_t *r, ngx_str_t *body)
     del->quiet = quiet;
     del->status = NGX_HTTP_S3_WIRE_ST_OK;
 
+    /* x-amz-bypass-governance-retention: asked for the whole request */
+
+    bypass = ngx_http_s3_lock_bypass(r, NULL);
+
     for (i = 0; i < n; i++) {
 
         if (k[i].key.len == 0) {
@@ -308,7 +319,14 @@ ngx_http_s3_delete_objects_body(ngx_http_request_t *r, ngx_str_t *body)
             continue;
         }
 
-        if (ngx_http_s3_delete_request(r, &k[i].key, &k[i].version, &b)
+        flags = (bypass
+                 && ngx_http_s3_access_object(r,
+                                NGX_HTTP_S3_ACT_BYPASS_GOVERNANCE_RETENTION,
+                                &k[i].key))
+                ? NGX_HTTP_S3_WIRE_PATCH_BYPASS : 0;
+
+        if (ngx_http_s3_delete_request(r, &k[i].key, &k[i].version, flags,
+                                       &b)
             != NGX_OK)
         {
             goto failed;
@@ -386,6 +404,7 @@ ngx_http_s3_delete_objects_handler(ngx_http_s3_meta_req_t *mr)
 
     default:
         del->errs[item->index] = ngx_http_s3_meta_error(mr->status);
+        del->msgs[item->index] = ngx_http_s3_meta_message(mr->status);
         break;
     }
 

@@ -261,7 +261,60 @@ static ngx_http_s3_err_info_t  ngx_http_s3_errors[] = {
 
     /* NGX_HTTP_S3_ERR_QUOTA_EXCEEDED: s3_quota, as Ceph's gateway says it */
     { ngx_string("QuotaExceeded"), NGX_HTTP_FORBIDDEN,
-      "The bucket's quota would be exceeded by this write" }
+      "The bucket's quota would be exceeded by this write" },
+
+    /* NGX_HTTP_S3_ERR_INVALID_TAG */
+    { ngx_string("InvalidTag"), NGX_HTTP_BAD_REQUEST,
+      "The tag provided was not a valid tag." },
+
+    /* NGX_HTTP_S3_ERR_NO_SUCH_TAG_SET */
+    { ngx_string("NoSuchTagSet"), NGX_HTTP_NOT_FOUND,
+      "The TagSet does not exist" },
+    /* NGX_HTTP_S3_ERR_INVALID_BUCKET_STATE */
+    { ngx_string("InvalidBucketState"), NGX_HTTP_CONFLICT,
+      "The request is not valid with the current state of the bucket." },
+
+    /* NGX_HTTP_S3_ERR_OBJECT_LOCK_CONFIG_NOT_FOUND */
+    { ngx_string("ObjectLockConfigurationNotFoundError"), NGX_HTTP_NOT_FOUND,
+      "Object Lock configuration does not exist for this bucket" },
+
+    /* NGX_HTTP_S3_ERR_NO_SUCH_OBJECT_LOCK_CONFIG */
+    { ngx_string("NoSuchObjectLockConfiguration"), NGX_HTTP_NOT_FOUND,
+      "The specified object does not have a ObjectLock configuration" },
+    /* NGX_HTTP_S3_ERR_ACCESS_FORBIDDEN */
+    { ngx_string("AccessForbidden"), NGX_HTTP_FORBIDDEN,
+      "CORSResponse: This CORS request is not allowed. This is usually "
+      "because the evalution of Origin, request method / "
+      "Access-Control-Request-Method or Access-Control-Request-Headers "
+      "are not whitelisted by the resource's CORS spec." },
+
+    /* NGX_HTTP_S3_ERR_BAD_REQUEST */
+    { ngx_string("BadRequest"), NGX_HTTP_BAD_REQUEST,
+      "Insufficient information. Origin request header needed." },
+
+    /* NGX_HTTP_S3_ERR_NO_SUCH_CORS_CONFIGURATION */
+    { ngx_string("NoSuchCORSConfiguration"), NGX_HTTP_NOT_FOUND,
+      "The CORS configuration does not exist" },
+
+    /* NGX_HTTP_S3_ERR_MALFORMED_POST_REQUEST */
+    { ngx_string("MalformedPOSTRequest"), NGX_HTTP_BAD_REQUEST,
+      "The body of your POST request is not well-formed "
+      "multipart/form-data." },
+
+    /* NGX_HTTP_S3_ERR_INCORRECT_NUMBER_OF_FILES */
+    { ngx_string("IncorrectNumberOfFilesInPostRequest"),
+      NGX_HTTP_BAD_REQUEST,
+      "POST requires exactly one file upload per request." },
+
+    /* NGX_HTTP_S3_ERR_INVALID_POLICY_DOCUMENT */
+    { ngx_string("InvalidPolicyDocument"), NGX_HTTP_BAD_REQUEST,
+      "The content of the form does not meet the conditions specified "
+      "in the policy document." },
+
+    /* NGX_HTTP_S3_ERR_MAX_POST_PRE_DATA */
+    { ngx_string("MaxPostPreDataLengthExceeded"), NGX_HTTP_BAD_REQUEST,
+      "Your POST request fields preceeding the upload file was too "
+      "large." }
 };
 
 
@@ -823,6 +876,9 @@ ngx_http_s3_meta_error(ngx_uint_t status)
     case NGX_HTTP_S3_WIRE_ST_NO_KEY:
         return NGX_HTTP_S3_ERR_NO_SUCH_KEY;
 
+    case NGX_HTTP_S3_WIRE_ST_NO_VERSION:
+        return NGX_HTTP_S3_ERR_NO_SUCH_VERSION;
+
     case NGX_HTTP_S3_WIRE_ST_EXISTS:
         return NGX_HTTP_S3_ERR_BUCKET_ALREADY_EXISTS;
 
@@ -860,14 +916,43 @@ ngx_http_s3_meta_error(ngx_uint_t status)
     case NGX_HTTP_S3_WIRE_ST_QUOTA:
         return NGX_HTTP_S3_ERR_QUOTA_EXCEEDED;
 
-    case NGX_HTTP_S3_WIRE_ST_NO_VERSION:
-        return NGX_HTTP_S3_ERR_NO_SUCH_VERSION;
-
     case NGX_HTTP_S3_WIRE_ST_DELETE_MARKER:
         return NGX_HTTP_S3_ERR_INVALID_REQUEST;
 
+    case NGX_HTTP_S3_WIRE_ST_LOCKED:
+        return NGX_HTTP_S3_ERR_ACCESS_DENIED;
+
+    case NGX_HTTP_S3_WIRE_ST_NO_LOCK:
+        return NGX_HTTP_S3_ERR_INVALID_REQUEST;
+
+    case NGX_HTTP_S3_WIRE_ST_BUCKET_STATE:
+        return NGX_HTTP_S3_ERR_INVALID_BUCKET_STATE;
+
     default:
         return NGX_HTTP_S3_ERR_INTERNAL;
+    }
+}
+
+
+/* the message S3 gives for a status's error, where the code's is not it */
+
+const char *
+ngx_http_s3_meta_message(ngx_uint_t status)
+{
+    switch (status) {
+
+    case NGX_HTTP_S3_WIRE_ST_LOCKED:
+        return "Access Denied because object protected by object lock.";
+
+    case NGX_HTTP_S3_WIRE_ST_NO_LOCK:
+        return "Bucket is missing ObjectLockConfiguration";
+
+    case NGX_HTTP_S3_WIRE_ST_BUCKET_STATE:
+        return "Versioning must be 'Enabled' on the bucket to apply a "
+               "Object Lock configuration";
+
+    default:
+        return NULL;
     }
 }
 
@@ -886,6 +971,21 @@ ngx_http_s3_meta_status_text(ngx_uint_t status)
 
     if (status < sizeof(text) / sizeof(text[0])) {
         return text[status];
+    }
+
+    switch (status) {
+
+    case NGX_HTTP_S3_WIRE_ST_LOCKED:
+        return "locked";
+
+    case NGX_HTTP_S3_WIRE_ST_NO_LOCK:
+        return "no object lock";
+
+    case NGX_HTTP_S3_WIRE_ST_BUCKET_STATE:
+        return "bucket state";
+
+    default:
+        break;
     }
 
     return "unknown";

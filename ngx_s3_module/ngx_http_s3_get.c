@@ -924,6 +924,16 @@ ngx_http_s3_object_headers(ngx_http_request_t *r, ngx_http_s3_object_t *o,
         }
     }
 
+    if (ngx_http_s3_tagging_count(r, o) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if ((o->lock_mode || o->legal_hold)
+        && ngx_http_s3_lock_out(r, o) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     ngx_str_set(&v, "bytes");
 
     if (ngx_http_s3_push_header(r, "Accept-Ranges", &v) == NULL) {

@@ -27,10 +27,15 @@
 #define NGX_HTTP_S3_NO_BUCKET   0
 #define NGX_HTTP_S3_BUCKET      1
 #define NGX_HTTP_S3_KEY         2
+#define NGX_HTTP_S3_ANY         3       /* any of the three */
 
 /* route flags: request headers checked here for every such operation */
 #define NGX_HTTP_S3_ACL         0x01    /* x-amz-acl is a canned ACL */
 #define NGX_HTTP_S3_COPY        0x02    /* only with x-amz-copy-source */
+#define NGX_HTTP_S3_LOCK        0x04    /* the bucket's object lock flags */
+#define NGX_HTTP_S3_NOAUTH      0x08    /* runs before authentication: a
+                                           preflight is anonymous, a POST
+                                           form carries its signature */
 
 
 typedef struct {
@@ -72,6 +77,7 @@ static char *ngx_http_s3_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_s3_admin(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static ngx_int_t ngx_http_s3_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_s3_init_zone(ngx_shm_zone_t *shm_zone, void *data);
 static ngx_int_t ngx_http_s3_init_process(ngx_cycle_t *cycle);
 static void ngx_http_s3_exit_process(ngx_cycle_t *cycle);
@@ -191,6 +197,13 @@ static ngx_command_t  ngx_http_s3_commands[] = {
       offsetof(ngx_http_s3_main_conf_t, orphan_grace),
       NULL },
 
+    { ngx_string("s3_cors_default"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_s3_cors_default,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("s3_multipart_expiry"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
@@ -204,7 +217,7 @@ static ngx_command_t  ngx_http_s3_commands[] = {
 
 static ngx_http_module_t  ngx_http_s3_module_ctx = {
     ngx_http_s3_add_variables,             /* preconfiguration */
-    ngx_http_s3_metrics_init,              /* postconfiguration */
+    ngx_http_s3_postconfiguration,         /* postconfiguration */
 
     ngx_http_s3_create_main_conf,          /* create main configuration */
     ngx_http_s3_init_main_conf,            /* init main configuration */
@@ -231,6 +244,17 @@ ngx_module_t  ngx_http_s3_module = {
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+static ngx_int_t
+ngx_http_s3_postconfiguration(ngx_conf_t *cf)
+{
+    if (ngx_http_s3_metrics_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_s3_cors_init(cf);
+}
 
 
 /* query arguments that select an operation (S3 "sub-resources") */
@@ -326,13 +350,48 @@ static ngx_http_s3_route_t  ngx_http_s3_routes[] = {
       ngx_http_s3_list_multipart_uploads, 0,
       NGX_HTTP_S3_ACT_LIST_BUCKET_MULTIPART_UPLOADS },
 
+    { "PutObjectTagging", NGX_HTTP_PUT, NGX_HTTP_S3_KEY, "tagging",
+      NGX_HTTP_S3_OP_PUT_OBJECT_TAGGING, ngx_http_s3_put_object_tagging, 0,
+      NGX_HTTP_S3_ACT_PUT_OBJECT_TAGGING },
+
+    { "DeleteObjectTagging", NGX_HTTP_DELETE, NGX_HTTP_S3_KEY, "tagging",
+      NGX_HTTP_S3_OP_DELETE_OBJECT_TAGGING,
+      ngx_http_s3_delete_object_tagging, 0,
+      NGX_HTTP_S3_ACT_DELETE_OBJECT_TAGGING },
+    { "PutObjectLockConfiguration", NGX_HTTP_PUT, NGX_HTTP_S3_BUCKET,
+      "object-lock", NGX_HTTP_S3_OP_PUT_OBJECT_LOCK_CONFIGURATION,
+      ngx_http_s3_put_object_lock_configuration, 0,
+      NGX_HTTP_S3_ACT_PUT_BUCKET_OBJECT_LOCK_CONFIGURATION },
+
+    { "GetObjectLockConfiguration", NGX_HTTP_GET, NGX_HTTP_S3_BUCKET,
+      "object-lock", NGX_HTTP_S3_OP_GET_OBJECT_LOCK_CONFIGURATION,
+      ngx_http_s3_get_object_lock_configuration, 0,
+      NGX_HTTP_S3_ACT_GET_BUCKET_OBJECT_LOCK_CONFIGURATION },
+
+    { "PutObjectRetention", NGX_HTTP_PUT, NGX_HTTP_S3_KEY, "retention",
+      NGX_HTTP_S3_OP_PUT_OBJECT_RETENTION, ngx_http_s3_put_object_retention,
+      NGX_HTTP_S3_LOCK, NGX_HTTP_S3_ACT_PUT_OBJECT_RETENTION },
+
+    { "GetObjectRetention", NGX_HTTP_GET, NGX_HTTP_S3_KEY, "retention",
+      NGX_HTTP_S3_OP_GET_OBJECT_RETENTION, ngx_http_s3_get_object_retention,
+      NGX_HTTP_S3_LOCK, NGX_HTTP_S3_ACT_GET_OBJECT_RETENTION },
+
+    { "PutObjectLegalHold", NGX_HTTP_PUT, NGX_HTTP_S3_KEY, "legal-hold",
+      NGX_HTTP_S3_OP_PUT_OBJECT_LEGAL_HOLD, ngx_http_s3_put_object_legal_hold,
+      NGX_HTTP_S3_LOCK, NGX_HTTP_S3_ACT_PUT_OBJECT_LEGAL_HOLD },
+
+    { "GetObjectLegalHold", NGX_HTTP_GET, NGX_HTTP_S3_KEY, "legal-hold",
+      NGX_HTTP_S3_OP_GET_OBJECT_LEGAL_HOLD, ngx_http_s3_get_object_legal_hold,
+      NGX_HTTP_S3_LOCK, NGX_HTTP_S3_ACT_GET_OBJECT_LEGAL_HOLD },
+
     { "CopyObject", NGX_HTTP_PUT, NGX_HTTP_S3_KEY, NULL,
       NGX_HTTP_S3_OP_COPY_OBJECT, ngx_http_s3_copy_object,
-      NGX_HTTP_S3_COPY|NGX_HTTP_S3_ACL, NGX_HTTP_S3_ACT_PUT_OBJECT },
+      NGX_HTTP_S3_COPY|NGX_HTTP_S3_ACL|NGX_HTTP_S3_LOCK,
+      NGX_HTTP_S3_ACT_PUT_OBJECT },
 
     { "PutObject", NGX_HTTP_PUT, NGX_HTTP_S3_KEY, NULL,
       NGX_HTTP_S3_OP_PUT_OBJECT, ngx_http_s3_put_object,
-      NGX_HTTP_S3_ACL, NGX_HTTP_S3_ACT_PUT_OBJECT },
+      NGX_HTTP_S3_ACL|NGX_HTTP_S3_LOCK, NGX_HTTP_S3_ACT_PUT_OBJECT },
 
     { "GetObjectAttributes", NGX_HTTP_GET, NGX_HTTP_S3_KEY, "attributes",
       NGX_HTTP_S3_OP_GET_OBJECT_ATTRIBUTES,
@@ -357,7 +416,7 @@ static ngx_http_s3_route_t  ngx_http_s3_routes[] = {
 
     { "CreateMultipartUpload", NGX_HTTP_POST, NGX_HTTP_S3_KEY, "uploads",
       NGX_HTTP_S3_OP_CREATE_MULTIPART_UPLOAD,
-      ngx_http_s3_create_multipart_upload, NGX_HTTP_S3_ACL,
+      ngx_http_s3_create_multipart_upload, NGX_HTTP_S3_ACL|NGX_HTTP_S3_LOCK,
       NGX_HTTP_S3_ACT_PUT_OBJECT },
 
     { "UploadPartCopy", NGX_HTTP_PUT, NGX_HTTP_S3_KEY, "uploadId",
@@ -409,6 +468,42 @@ static ngx_http_s3_route_t  ngx_http_s3_routes[] = {
     { "DeleteBucketPolicy", NGX_HTTP_DELETE, NGX_HTTP_S3_BUCKET, "policy",
       NGX_HTTP_S3_OP_DELETE_BUCKET_POLICY, ngx_http_s3_delete_bucket_policy,
       0, NGX_HTTP_S3_ACT_DELETE_BUCKET_POLICY },
+
+    { "GetBucketTagging", NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "tagging",
+      NGX_HTTP_S3_OP_GET_BUCKET_TAGGING, ngx_http_s3_get_bucket_tagging, 0,
+      NGX_HTTP_S3_ACT_GET_BUCKET_TAGGING },
+
+    { "PutBucketTagging", NGX_HTTP_PUT, NGX_HTTP_S3_BUCKET, "tagging",
+      NGX_HTTP_S3_OP_PUT_BUCKET_TAGGING, ngx_http_s3_put_bucket_tagging, 0,
+      NGX_HTTP_S3_ACT_PUT_BUCKET_TAGGING },
+
+    { "DeleteBucketTagging", NGX_HTTP_DELETE, NGX_HTTP_S3_BUCKET, "tagging",
+      NGX_HTTP_S3_OP_DELETE_BUCKET_TAGGING,
+      ngx_http_s3_delete_bucket_tagging, 0,
+      NGX_HTTP_S3_ACT_PUT_BUCKET_TAGGING },
+    { "GetBucketCors", NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, "cors",
+      NGX_HTTP_S3_OP_GET_BUCKET_CORS, ngx_http_s3_get_bucket_cors, 0,
+      NGX_HTTP_S3_ACT_GET_BUCKET_CORS },
+
+    { "PutBucketCors", NGX_HTTP_PUT, NGX_HTTP_S3_BUCKET, "cors",
+      NGX_HTTP_S3_OP_PUT_BUCKET_CORS, ngx_http_s3_put_bucket_cors, 0,
+      NGX_HTTP_S3_ACT_PUT_BUCKET_CORS },
+
+    { "DeleteBucketCors", NGX_HTTP_DELETE, NGX_HTTP_S3_BUCKET, "cors",
+      NGX_HTTP_S3_OP_DELETE_BUCKET_CORS, ngx_http_s3_delete_bucket_cors, 0,
+      NGX_HTTP_S3_ACT_PUT_BUCKET_CORS },
+
+    /* browser form uploads: s3:PutObject, checked once the form is read */
+
+    { "PostObject", NGX_HTTP_POST, NGX_HTTP_S3_BUCKET, NULL,
+      NGX_HTTP_S3_OP_POST_OBJECT, ngx_http_s3_post_object,
+      NGX_HTTP_S3_NOAUTH, NGX_HTTP_S3_ACT_PUT_OBJECT },
+
+    /* CORS preflights, with any sub-resource: no permission is needed */
+
+    { "PreflightRequest", NGX_HTTP_OPTIONS, NGX_HTTP_S3_ANY, "",
+      NGX_HTTP_S3_OP_PREFLIGHT, ngx_http_s3_cors_preflight,
+      NGX_HTTP_S3_NOAUTH, NGX_HTTP_S3_ACT_LAST },
 
     { NULL, 0, 0, NULL, NGX_HTTP_S3_OP_NONE, NULL, 0, 0 }
 };
@@ -515,6 +610,28 @@ ngx_http_s3_process(ngx_http_request_t *r)
 
     route = ngx_http_s3_route(r, ctx, &known);
     ctx->op = route ? route->op : NGX_HTTP_S3_OP_NONE;
+
+    /* an Origin: the CORS headers of whatever the answer is */
+
+    if (!ctx->cors_checked
+        && ngx_http_s3_cors_request(r) == NGX_AGAIN)
+    {
+        return ngx_http_s3_access_lookup(r);
+    }
+
+    if (route && (route->flags & NGX_HTTP_S3_NOAUTH)) {
+
+        if (ctx->bucket.len
+            && !ngx_http_s3_valid_bucket_name(&ctx->bucket))
+        {
+            return ngx_http_s3_send_error(r,
+                                          NGX_HTTP_S3_ERR_INVALID_BUCKET_NAME,
+                                          "The specified bucket is not "
+                                          "valid.");
+        }
+
+        return route->handler(r);
+    }
 
     err = ngx_http_s3_authenticate(r, ctx);
 
@@ -641,6 +758,21 @@ ngx_http_s3_process(ngx_http_request_t *r)
         }
     }
 
+    /* the operation needs the bucket's object lock flags, root keys too */
+
+    if (route->flags & NGX_HTTP_S3_LOCK) {
+        rc = ngx_http_s3_access_bucket_state(r);
+
+        if (rc == NGX_AGAIN) {
+            return ngx_http_s3_access_lookup(r);
+        }
+
+        if (rc != NGX_OK) {
+            return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL,
+                                          NULL);
+        }
+    }
+
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "s3 op:%ui bucket:\"%V\"", (ngx_uint_t) ctx->op,
                    &ctx->bucket);
@@ -664,6 +796,9 @@ ngx_http_s3_parse(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx,
 
     path.data = r->unparsed_uri.data;
     path.len = r->unparsed_uri.len;
+
+    /* a second pass (after a lookup) starts over: PostObject set a key */
+    ngx_str_null(&ctx->key);
 
     p = ngx_strlchr(path.data, path.data + path.len, '?');
     if (p) {
@@ -869,8 +1004,15 @@ ngx_http_s3_route(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx,
 
     for (route = ngx_http_s3_routes; route->handler; route++) {
 
-        if (!(route->method & method) || route->target != target) {
+        if (!(route->method & method)
+            || (route->target != target && route->target != NGX_HTTP_S3_ANY))
+        {
             continue;
+        }
+
+        if (route->sub && route->sub[0] == '\0') {
+            /* any sub-resource, or none */
+            return route;
         }
 
         if ((route->flags & NGX_HTTP_S3_COPY)
@@ -908,7 +1050,8 @@ ngx_http_s3_sent_method(ngx_http_request_t *r)
         { ngx_string("HEAD"), NGX_HTTP_HEAD },
         { ngx_string("PUT"), NGX_HTTP_PUT },
         { ngx_string("POST"), NGX_HTTP_POST },
-        { ngx_string("DELETE"), NGX_HTTP_DELETE }
+        { ngx_string("DELETE"), NGX_HTTP_DELETE },
+        { ngx_string("OPTIONS"), NGX_HTTP_OPTIONS }
     };
 
     p = r->request_line.data;

@@ -83,7 +83,7 @@ ngx_http_s3_create_multipart_upload(ngx_http_request_t *r)
     o = &mpu->object;
     message = NULL;
 
-    err = ngx_http_s3_put_headers(r, o, 1, &message);
+    err = ngx_http_s3_put_headers(r, o, &message);
 
     if (err == NGX_HTTP_S3_OK) {
         err = ngx_http_s3_mpu_checksum_args(r, o, &message);
@@ -398,7 +398,11 @@ ngx_http_s3_part_upload_handler(ngx_http_s3_meta_req_t *mr)
     }
 
     message = NULL;
-    err = ngx_http_s3_part_checksum(mpu, &u, &message);
+    err = ngx_http_s3_lock_part_checksum(r, &u, &message);
+
+    if (err == NGX_HTTP_S3_OK) {
+        err = ngx_http_s3_part_checksum(mpu, &u, &message);
+    }
 
     if (err != NGX_HTTP_S3_OK) {
         rc = ngx_http_s3_send_error(r, err, message);
@@ -1224,7 +1228,7 @@ ngx_http_s3_complete_error(ngx_http_s3_mpu_t *mpu, ngx_http_s3_meta_req_t *mr)
 
     default:
         return ngx_http_s3_send_error(r, ngx_http_s3_meta_error(mr->status),
-                                      NULL);
+                                      ngx_http_s3_meta_message(mr->status));
     }
 
     ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,

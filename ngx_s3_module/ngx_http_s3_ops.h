@@ -41,6 +41,9 @@ ngx_http_s3_err_e ngx_http_s3_meta_error(ngx_uint_t status);
 /* the metadata status as text, for logs */
 const char *ngx_http_s3_meta_status_text(ngx_uint_t status);
 
+/* S3's message for a status's error where the code's own is not it */
+const char *ngx_http_s3_meta_message(ngx_uint_t status);
+
 
 /*
  * ngx_http_s3_body.c: the request body reader.
@@ -205,13 +208,17 @@ void ngx_http_s3_write_conditions(ngx_http_request_t *r,
     ngx_http_s3_write_cond_t *wc);
 
 /*
- * content headers and x-amz-meta-* into o (PutObject and
- * CreateMultipartUpload); x-amz-tagging kept in o->tagging if tagging,
- * else refused (NotImplemented), as are other headers asking for what is
- * not implemented
+ * content headers, x-amz-meta-* and x-amz-tagging (checked: InvalidTag,
+ * InvalidArgument) into o (PutObject, CreateMultipartUpload, CopyObject);
+ * headers asking for what is not implemented are refused (NotImplemented)
  */
 ngx_http_s3_err_e ngx_http_s3_put_headers(ngx_http_request_t *r,
-    ngx_http_s3_object_t *o, ngx_uint_t tagging, const char **message);
+    ngx_http_s3_object_t *o, const char **message);
+
+
+/* ngx_http_s3_tagging.c: x-amz-tagging-count of GET and HEAD */
+ngx_int_t ngx_http_s3_tagging_count(ngx_http_request_t *r,
+    ngx_http_s3_object_t *o);
 
 
 /* ngx_http_s3_list.c */
@@ -268,6 +275,42 @@ void ngx_http_s3_checksum_xml(ngx_http_s3_xml_t *w, ngx_uint_t alg,
     ngx_uint_t type, ngx_str_t *digest, ngx_uint_t parts);
 
 #define NGX_HTTP_S3_CHECKSUM_NO_TYPE  0xff
+
+
+/* ngx_http_s3_lock.c: object lock, the worker side */
+
+/*
+ * x-amz-object-lock-mode, -retain-until-date, -legal-hold of a write
+ * (PutObject, CopyObject, CreateMultipartUpload) into o, checked as S3
+ * does, and against the bucket's lock (ctx->baccess)
+ */
+ngx_http_s3_err_e ngx_http_s3_lock_headers(ngx_http_request_t *r,
+    ngx_http_s3_object_t *o, const char **message);
+/*
+ * a PutObject into a bucket with object lock must carry Content-MD5 or
+ * a checksum when it sets a retention or legal hold, or the bucket has
+ * a default retention: NGX_HTTP_S3_OK or the error
+ */
+ngx_http_s3_err_e ngx_http_s3_lock_checksum(ngx_http_request_t *r,
+    ngx_http_s3_object_t *o, const char **message);
+/* the same for an UploadPart of an upload (u) with a lock of its own */
+ngx_http_s3_err_e ngx_http_s3_lock_part_checksum(ngx_http_request_t *r,
+    ngx_http_s3_object_t *u, const char **message);
+/* x-amz-object-lock-* on a GET/HEAD response */
+ngx_int_t ngx_http_s3_lock_out(ngx_http_request_t *r,
+    ngx_http_s3_object_t *o);
+/*
+ * x-amz-bypass-governance-retention: true, and the permission
+ * (s3:BypassGovernanceRetention) for key (NULL: the header only): 1 or 0
+ */
+ngx_uint_t ngx_http_s3_lock_bypass(ngx_http_request_t *r, ngx_str_t *key);
+
+ngx_int_t ngx_http_s3_put_object_lock_configuration(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_get_object_lock_configuration(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_put_object_retention(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_get_object_retention(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_put_object_legal_hold(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_get_object_legal_hold(ngx_http_request_t *r);
 
 
 #endif /* _NGX_HTTP_S3_OPS_H_INCLUDED_ */

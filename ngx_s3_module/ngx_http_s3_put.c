@@ -10,6 +10,7 @@
 
 #include "ngx_http_s3.h"
 #include "ngx_http_s3_ops.h"
+#include "ngx_http_s3_tags.h"
 
 
 /*
@@ -80,7 +81,11 @@ ngx_http_s3_put_object(ngx_http_request_t *r)
 
     message = NULL;
 
-    err = ngx_http_s3_put_headers(r, &put->object, 0, &message);
+    err = ngx_http_s3_put_headers(r, &put->object, &message);
+
+    if (err == NGX_HTTP_S3_OK) {
+        err = ngx_http_s3_lock_checksum(r, &put->object, &message);
+    }
 
     ngx_http_s3_write_conditions(r, &put->cond);
 
@@ -194,7 +199,7 @@ ngx_http_s3_put_start(ngx_http_s3_put_t *put)
 
 ngx_http_s3_err_e
 ngx_http_s3_put_headers(ngx_http_request_t *r, ngx_http_s3_object_t *o,
-    ngx_uint_t tagging, const char **message)
+    const char **message)
 {
     size_t                 size;
     u_char                *p;
@@ -317,17 +322,21 @@ ngx_http_s3_put_headers(ngx_http_request_t *r, ngx_http_s3_object_t *o,
 
         } else if (ngx_http_s3_header_is(&h[i], "x-amz-tagging")) {
 
-            if (!tagging) {
-                *message = "Object tagging is not implemented yet.";
-                return NGX_HTTP_S3_ERR_NOT_IMPLEMENTED;
+            switch (ngx_http_s3_tags_parse_header(r->pool, &h[i].value,
+                                                  &o->tags, message))
+            {
+            case NGX_OK:
+                break;
+
+            case NGX_DECLINED:
+                return NGX_HTTP_S3_ERR_INVALID_TAG;
+
+            case NGX_ABORT:
+                return NGX_HTTP_S3_ERR_INVALID_ARGUMENT;
+
+            default:
+                return NGX_HTTP_S3_ERR_INTERNAL;
             }
-
-            /* kept as sent, for the object, until tagging lands */
-            o->tagging = h[i].value;
-
-        } else if (ngx_http_s3_header_prefix(&h[i], "x-amz-object-lock-")) {
-            *message = "Object lock is not implemented yet.";
-            return NGX_HTTP_S3_ERR_NOT_IMPLEMENTED;
 
         } else if (ngx_http_s3_header_is(&h[i],
                                          "x-amz-website-redirect-location"))
@@ -359,7 +368,9 @@ ngx_http_s3_put_headers(ngx_http_request_t *r, ngx_http_s3_object_t *o,
         return NGX_HTTP_S3_ERR_METADATA_TOO_LARGE;
     }
 
-    return NGX_HTTP_S3_OK;
+    /* x-amz-object-lock-* (ngx_http_s3_lock.c) */
+
+    return ngx_http_s3_lock_headers(r, o, message);
 }
 
 
@@ -670,7 +681,7 @@ ngx_http_s3_put_handler(ngx_http_s3_meta_req_t *mr)
 
     default:
         rc = ngx_http_s3_send_error(r, ngx_http_s3_meta_error(mr->status),
-                                    NULL);
+                                    ngx_http_s3_meta_message(mr->status));
         break;
     }
 

@@ -145,8 +145,14 @@ static ngx_http_s3_op_pt  ngx_http_s3_ops[NGX_HTTP_S3_WIRE_OP_LAST] = {
     [NGX_HTTP_S3_WIRE_OP_SETTING_GET] = ngx_http_s3_op_setting_get,
     [NGX_HTTP_S3_WIRE_OP_VERSION_LIST] = ngx_http_s3_op_version_list,
     [NGX_HTTP_S3_WIRE_OP_BUCKET_VERSIONING] = ngx_http_s3_op_bucket_versioning,
+
+    [NGX_HTTP_S3_WIRE_OP_OBJECT_PATCH] = ngx_http_s3_op_object_patch,
     [NGX_HTTP_S3_WIRE_OP_USAGE_GET] = ngx_http_s3_op_usage_get,
     [NGX_HTTP_S3_WIRE_OP_USAGE_LIST] = ngx_http_s3_op_usage_list,
+
+    /* object lock */
+    [NGX_HTTP_S3_WIRE_OP_LOCK_SET] = ngx_http_s3_op_lock_set,
+    [NGX_HTTP_S3_WIRE_OP_LOCK_GET] = ngx_http_s3_op_lock_get,
 };
 
 
@@ -170,7 +176,9 @@ static const char  *ngx_http_s3_op_names[NGX_HTTP_S3_WIRE_OP_LAST] = {
     "upload complete",
     "upload abort",
     "part list",
-    "upload list"
+    "upload list",
+
+    [NGX_HTTP_S3_WIRE_OP_OBJECT_PATCH] = "object patch"
 };
 
 

@@ -247,6 +247,33 @@ ngx_int_t ngx_http_s3_srv_encode(ngx_http_s3_exec_t *ex,
     ngx_http_s3_object_t *o, ngx_str_t *rec);
 ngx_uint_t ngx_http_s3_op_part_copy(ngx_http_s3_exec_t *ex);
 
+/* ngx_http_s3_srv_patch.c */
+
+/* an OBJECT_PATCH request, as its checkers see it */
+
+typedef struct {
+    ngx_str_t                  bucket;
+    ngx_str_t                  key;
+    ngx_str_t                  version;     /* empty: the current one */
+    ngx_uint_t                 flags;       /* NGX_HTTP_S3_WIRE_PATCH_* */
+    ngx_str_t                  patch;
+    ngx_str_t                  dbkey;
+    ngx_str_t                  rec;         /* the record as stored */
+} ngx_http_s3_patch_t;
+
+ngx_uint_t ngx_http_s3_op_object_patch(ngx_http_s3_exec_t *ex);
+/*
+ * the record of (bucket, key, version) copied into ex->pool, and its
+ * database key: WIRE_ST_OK, _NO_BUCKET, _NO_KEY (none, or a delete
+ * marker), _NO_VERSION or _ERROR; version empty: the current one
+ */
+ngx_uint_t ngx_http_s3_srv_object_load(ngx_http_s3_exec_t *ex,
+    ngx_str_t *bucket, ngx_str_t *key, ngx_str_t *version, ngx_str_t *dbkey,
+    ngx_str_t *rec);
+/* that version's record replaced by rec (the same bodies), committed */
+ngx_uint_t ngx_http_s3_srv_object_rewrite(ngx_http_s3_exec_t *ex,
+    ngx_str_t *dbkey, ngx_str_t *rec, const char *what);
+
 /* ngx_http_s3_srv_keys.c */
 
 ngx_uint_t ngx_http_s3_op_user_create(ngx_http_s3_exec_t *ex);
@@ -317,6 +344,42 @@ ngx_int_t ngx_http_s3_srv_grants_drop(ngx_http_s3_exec_t *ex,
 /* 1 if the user owns the bucket (its record) or has a grant on it */
 ngx_uint_t ngx_http_s3_srv_bucket_visible(ngx_http_s3_exec_t *ex,
     ngx_str_t *rec, ngx_str_t *user);
+
+
+/* ngx_http_s3_srv_lock.c: object lock */
+
+ngx_uint_t ngx_http_s3_op_lock_set(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_lock_get(ngx_http_s3_exec_t *ex);
+/*
+ * the bucket's object lock flags (NGX_HTTP_S3_LOCK_*) for a write, read
+ * with its record: NGX_HTTP_S3_WIRE_ST_OK, _NO_BUCKET or _ERROR
+ */
+ngx_uint_t ngx_http_s3_srv_lock_bucket(ngx_http_s3_exec_t *ex,
+    ngx_str_t *bucket, ngx_uint_t *flags);
+/*
+ * a new record o (encoded: rec) into a bucket with those flags: NO_LOCK
+ * if it has lock fields and the bucket no lock; without a retention it
+ * gets the bucket's default (o and rec, unless NULL, changed): OK,
+ * NO_LOCK or ERROR
+ */
+ngx_uint_t ngx_http_s3_srv_lock_new(ngx_http_s3_exec_t *ex,
+    ngx_str_t *bucket, ngx_uint_t flags, ngx_http_s3_object_t *o,
+    ngx_str_t *rec);
+/*
+ * 1 if the stored version o may not be deleted or replaced now (legal
+ * hold ON, retention in force; governance gives way to bypass)
+ */
+ngx_uint_t ngx_http_s3_srv_lock_refuses(ngx_http_s3_exec_t *ex,
+    ngx_http_s3_object_t *o, ngx_uint_t bypass);
+/*
+ * OBJECT_PATCH checkers of fields 57, 58 (the retention: compliance only
+ * kept or extended, governance weakened only with PATCH_BYPASS) and 59
+ * (the legal hold: ON or OFF); both need a bucket with lock
+ */
+ngx_uint_t ngx_http_s3_srv_lock_check_retention(ngx_http_s3_exec_t *ex,
+    ngx_http_s3_patch_t *p, ngx_str_t *old, ngx_str_t *value);
+ngx_uint_t ngx_http_s3_srv_lock_check_legal_hold(ngx_http_s3_exec_t *ex,
+    ngx_http_s3_patch_t *p, ngx_str_t *old, ngx_str_t *value);
 
 
 #endif /* _NGX_HTTP_S3_SRV_H_INCLUDED_ */

@@ -17,6 +17,7 @@
  *
  *     G <bucket> \0 <user id>    a grant: read or write
  *     S <bucket> \0 policy       its bucket policy, as sent
+ *     S <bucket> \0 cors         its CORS configuration
  *
  * A bucket's owner and canned ACL are in its record (owner user; none:
  * the operator).
@@ -327,7 +328,10 @@ ngx_http_s3_buckets_access(ngx_http_s3_exec_t *ex, ngx_str_t *key,
 }
 
 
-/* str bucket record, u32 n, n x str grant record, str policy */
+/*
+ * str bucket record, u32 n, n x str grant record, str policy, str cors
+ * (the settings the worker evaluates per request)
+ */
 
 static ngx_int_t
 ngx_http_s3_srv_access_reply(ngx_http_s3_exec_t *ex, ngx_str_t *name,
@@ -335,7 +339,7 @@ ngx_http_s3_srv_access_reply(ngx_http_s3_exec_t *ex, ngx_str_t *name,
 {
     size_t                    at;
     u_char                   *p;
-    ngx_str_t                 prefix, empty, k, policy, setting;
+    ngx_str_t                 prefix, empty, k, policy, cors, setting;
     ngx_http_s3_grant_scan_t  gs;
 
     ngx_http_s3_wire_put_str(ex->out, rec);
@@ -372,6 +376,16 @@ ngx_http_s3_srv_access_reply(ngx_http_s3_exec_t *ex, ngx_str_t *name,
     }
 
     ngx_http_s3_wire_put_str(ex->out, &policy);
+
+    ngx_str_set(&setting, "cors");
+
+    if (ngx_http_s3_srv_setting(ex, name, &setting, &k, &cors)
+        == NGX_ERROR)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_s3_wire_put_str(ex->out, &cors);
 
     return ex->out->error ? NGX_ERROR : NGX_OK;
 }

@@ -53,7 +53,7 @@ ngx_http_s3_op_object_copy(ngx_http_s3_exec_t *ex)
 {
     ngx_str_t                 sbucket, skey, bucket, key, tpl, expect;
     ngx_str_t                 src, rec, svid, same;
-    ngx_uint_t                directives, st;
+    ngx_uint_t                directives, st, lock;
     ngx_http_s3_object_t      so, t, n, again;
     ngx_http_s3_srv_obj_t     obj;
     ngx_http_s3_copy_cond_t   cc;
@@ -83,6 +83,10 @@ ngx_http_s3_op_object_copy(ngx_http_s3_exec_t *ex)
     /* the target: the bucket's state and the current record */
 
     st = ngx_http_s3_srv_obj_open(ex, &bucket, &key, &obj);
+
+    if (st == NGX_HTTP_S3_WIRE_ST_OK) {
+        st = ngx_http_s3_srv_lock_bucket(ex, &bucket, &lock);
+    }
 
     if (st != NGX_HTTP_S3_WIRE_ST_OK) {
         return ngx_http_s3_srv_copy_fail(ex, st,
@@ -114,6 +118,14 @@ ngx_http_s3_op_object_copy(ngx_http_s3_exec_t *ex)
         != NGX_OK)
     {
         return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    /* object lock: the request's, or the bucket's default */
+
+    st = ngx_http_s3_srv_lock_new(ex, &bucket, lock, &n, &rec);
+
+    if (st != NGX_HTTP_S3_WIRE_ST_OK) {
+        return st;
     }
 
     /*
@@ -155,6 +167,14 @@ ngx_http_s3_op_object_copy(ngx_http_s3_exec_t *ex)
     if (st != NGX_HTTP_S3_WIRE_ST_OK) {
         return ngx_http_s3_srv_copy_fail(ex, st,
                                          NGX_HTTP_S3_WIRE_COPY_TARGET);
+    }
+
+    /* a locked version is not replaced in place (unversioned only) */
+
+    if (lock && obj.has_cur && obj.versioning == NGX_HTTP_S3_VERSIONING_OFF
+        && ngx_http_s3_srv_lock_refuses(ex, &obj.cur, 0))
+    {
+        return NGX_HTTP_S3_WIRE_ST_LOCKED;
     }
 
     /*
@@ -206,6 +226,11 @@ ngx_http_s3_srv_copy_record(ngx_http_s3_exec_t *ex,
     n->version = tpl->version;
     n->flags = 0;
 
+    /* a copy's lock is its request's (or the bucket's default) */
+    n->lock_mode = tpl->lock_mode;
+    n->lock_until = tpl->lock_until;
+    n->legal_hold = tpl->legal_hold;
+
     /* the copy was not completed from the source's upload */
     ngx_str_null(&n->upload_id);
 
@@ -221,6 +246,7 @@ ngx_http_s3_srv_copy_record(ngx_http_s3_exec_t *ex,
 
     if (directives & NGX_HTTP_S3_WIRE_COPY_REPLACE_TAGGING) {
         n->tagging = tpl->tagging;
+        n->tags = tpl->tags;
     }
 
     if ((directives & NGX_HTTP_S3_WIRE_COPY_CHECKSUM) && tpl->checksum_alg)

@@ -255,7 +255,7 @@ ngx_http_s3_op_upload_complete(ngx_http_s3_exec_t *ex)
     ngx_int_t                  rc;
     ngx_str_t                  bucket, key, id, digest, ukey, urec, k;
     ngx_str_t                  old, rec;
-    ngx_uint_t                 st;
+    ngx_uint_t                 st, lock;
     ngx_array_t               *want, *have;
     ngx_http_s3_object_t       u, o, prev;
     ngx_http_s3_srv_obj_t      obj;
@@ -398,12 +398,31 @@ ngx_http_s3_op_upload_complete(ngx_http_s3_exec_t *ex)
 
     st = ngx_http_s3_srv_obj_open(ex, &bucket, &key, &obj);
 
+    /* object lock: the upload's, or the bucket's default */
+
+    if (st == NGX_HTTP_S3_WIRE_ST_OK) {
+        st = ngx_http_s3_srv_lock_bucket(ex, &bucket, &lock);
+    }
+
+    if (st == NGX_HTTP_S3_WIRE_ST_OK) {
+        st = ngx_http_s3_srv_lock_new(ex, &bucket, lock, &o, NULL);
+    }
+
     if (st != NGX_HTTP_S3_WIRE_ST_OK) {
         goto done;
     }
 
     st = ngx_http_s3_write_cond_check(&wc, obj.has_cur ? &obj.cur.etag
                                                        : NULL);
+
+    /* a locked version is not replaced in place (unversioned only) */
+
+    if (st == NGX_HTTP_S3_WIRE_ST_OK && lock && obj.has_cur
+        && obj.versioning == NGX_HTTP_S3_VERSIONING_OFF
+        && ngx_http_s3_srv_lock_refuses(ex, &obj.cur, 0))
+    {
+        st = NGX_HTTP_S3_WIRE_ST_LOCKED;
+    }
 
     if (st != NGX_HTTP_S3_WIRE_ST_OK) {
         goto done;

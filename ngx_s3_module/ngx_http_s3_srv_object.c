@@ -20,7 +20,7 @@ ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
 {
     ngx_int_t                 rc;
     ngx_str_t                 bucket, key, rec, done, empty;
-    ngx_uint_t                st;
+    ngx_uint_t                st, lock;
     ngx_http_s3_object_t      o, prev;
     ngx_http_s3_srv_obj_t     obj;
     ngx_http_s3_write_cond_t  wc;
@@ -43,6 +43,16 @@ ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
      */
 
     st = ngx_http_s3_srv_obj_open(ex, &bucket, &key, &obj);
+
+    /* object lock: the bucket's flags, the request's or default retention */
+
+    if (st == NGX_HTTP_S3_WIRE_ST_OK) {
+        st = ngx_http_s3_srv_lock_bucket(ex, &bucket, &lock);
+    }
+
+    if (st == NGX_HTTP_S3_WIRE_ST_OK) {
+        st = ngx_http_s3_srv_lock_new(ex, &bucket, lock, &o, NULL);
+    }
 
     if (st != NGX_HTTP_S3_WIRE_ST_OK) {
         if (st == NGX_HTTP_S3_WIRE_ST_ERROR) {
@@ -81,6 +91,18 @@ ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
 
     st = ngx_http_s3_write_cond_check(&wc, obj.has_cur ? &obj.cur.etag
                                                        : NULL);
+
+    /*
+     * a locked version is not replaced in place (with versioning a write
+     * makes a new version instead)
+     */
+
+    if (st == NGX_HTTP_S3_WIRE_ST_OK && lock && obj.has_cur
+        && obj.versioning == NGX_HTTP_S3_VERSIONING_OFF
+        && ngx_http_s3_srv_lock_refuses(ex, &obj.cur, 0))
+    {
+        st = NGX_HTTP_S3_WIRE_ST_LOCKED;
+    }
 
     if (st != NGX_HTTP_S3_WIRE_ST_OK) {
         return st;
@@ -199,8 +221,8 @@ ngx_http_s3_op_object_delete(ngx_http_s3_exec_t *ex)
 {
     uint64_t               mtime;
     ngx_int_t              rc;
-    ngx_str_t              bucket, key, vid, owner, rid, rec;
-    ngx_uint_t             st;
+    ngx_str_t              bucket, key, vid, owner, rid, rec, k;
+    ngx_uint_t             st, flags;
     ngx_http_s3_object_t   o;
     ngx_http_s3_srv_obj_t  obj;
 
@@ -210,6 +232,13 @@ ngx_http_s3_op_object_delete(ngx_http_s3_exec_t *ex)
     ngx_str_null(&owner);
     ngx_str_null(&rid);
     mtime = 0;
+    flags = 0;
+
+    /* optional: the bypass of a governance retention, then the version */
+
+    if (ex->req.pos < ex->req.last) {
+        flags = ngx_http_s3_wire_get_u8(&ex->req);
+    }
 
     if (ex->req.pos < ex->req.last) {
         ngx_http_s3_wire_get_str(&ex->req, &vid);
@@ -226,6 +255,26 @@ ngx_http_s3_op_object_delete(ngx_http_s3_exec_t *ex)
 
     if (st != NGX_HTTP_S3_WIRE_ST_OK) {
         return st;
+    }
+
+    /* a locked version stays (a delete marker may always be added) */
+
+    if (vid.len) {
+        st = ngx_http_s3_srv_obj_find(ex, &obj, &vid, &k, &rec);
+
+        if (st == NGX_HTTP_S3_WIRE_ST_OK
+            && ngx_http_s3_object_decode(&rec, &o, NULL) == NGX_OK
+            && ngx_http_s3_srv_lock_refuses(ex, &o,
+                                   flags & NGX_HTTP_S3_WIRE_PATCH_BYPASS))
+        {
+            return NGX_HTTP_S3_WIRE_ST_LOCKED;
+        }
+
+    } else if (obj.has_cur && obj.versioning == NGX_HTTP_S3_VERSIONING_OFF
+               && ngx_http_s3_srv_lock_refuses(ex, &obj.cur,
+                                   flags & NGX_HTTP_S3_WIRE_PATCH_BYPASS))
+    {
+        return NGX_HTTP_S3_WIRE_ST_LOCKED;
     }
 
     if (vid.len) {

@@ -16,6 +16,8 @@
 
 
 static ngx_uint_t ngx_http_s3_looks_like_ipv4(u_char *p, size_t len);
+static ngx_int_t ngx_http_s3_iso_digits(u_char **pp, u_char *last,
+    ngx_uint_t n, ngx_uint_t *v);
 static u_char *ngx_http_s3_range_number(u_char *p, u_char *last, off_t *n,
     ngx_uint_t *found);
 static u_char *ngx_http_s3_skip_space(u_char *p, u_char *last);
@@ -693,4 +695,193 @@ ngx_http_s3_etag_match(ngx_str_t *list, ngx_str_t *etag, ngx_uint_t weak)
             return 1;
         }
     }
+}
+
+
+static ngx_int_t
+ngx_http_s3_iso_digits(u_char **pp, u_char *last, ngx_uint_t n,
+    ngx_uint_t *v)
+{
+    u_char  *p;
+
+    p = *pp;
+    *v = 0;
+
+    if ((size_t) (last - p) < n) {
+        return NGX_ERROR;
+    }
+
+    while (n--) {
+        if (*p < '0' || *p > '9') {
+            return NGX_ERROR;
+        }
+
+        *v = *v * 10 + (*p++ - '0');
+    }
+
+    *pp = p;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_s3_parse_iso8601(u_char *p, size_t len, uint64_t *msec)
+{
+    u_char      *last;
+    int64_t      days, secs, y, era, yoe, doy, doe, m, sign;
+    ngx_uint_t   year, mon, mday, hour, min, sec, ms, n, oh, om;
+
+    static ngx_uint_t  mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+                                   30, 31 };
+
+    last = p + len;
+
+    if (ngx_http_s3_iso_digits(&p, last, 4, &year) != NGX_OK
+        || p == last || *p++ != '-'
+        || ngx_http_s3_iso_digits(&p, last, 2, &mon) != NGX_OK
+        || p == last || *p++ != '-'
+        || ngx_http_s3_iso_digits(&p, last, 2, &mday) != NGX_OK
+        || p == last || (*p++ | 0x20) != 't'
+        || ngx_http_s3_iso_digits(&p, last, 2, &hour) != NGX_OK
+        || p == last || *p++ != ':'
+        || ngx_http_s3_iso_digits(&p, last, 2, &min) != NGX_OK
+        || p == last || *p++ != ':'
+        || ngx_http_s3_iso_digits(&p, last, 2, &sec) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (mon < 1 || mon > 12 || mday < 1 || mday > mdays[mon - 1]
+        || hour > 23 || min > 59 || sec > 59)
+    {
+        return NGX_ERROR;
+    }
+
+    if (mon == 2 && mday == 29
+        && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)))
+    {
+        return NGX_ERROR;
+    }
+
+    /* a fraction: milliseconds, the rest truncated */
+
+    ms = 0;
+
+    if (p < last && *p == '.') {
+        p++;
+
+        for (n = 0; p < last && *p >= '0' && *p <= '9'; n++, p++) {
+            if (n < 3) {
+                ms = ms * 10 + (*p - '0');
+            }
+        }
+
+        if (n == 0) {
+            return NGX_ERROR;
+        }
+
+        for ( /* void */ ; n < 3; n++) {
+            ms *= 10;
+        }
+    }
+
+    if (p == last) {
+        return NGX_ERROR;
+    }
+
+    sign = 0;
+    oh = 0;
+    om = 0;
+
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+
+    } else if (*p == '+' || *p == '-') {
+        sign = (*p++ == '+') ? 1 : -1;
+
+        if (ngx_http_s3_iso_digits(&p, last, 2, &oh) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (p < last && *p == ':') {
+            p++;
+        }
+
+        if (ngx_http_s3_iso_digits(&p, last, 2, &om) != NGX_OK
+            || oh > 23 || om > 59)
+        {
+            return NGX_ERROR;
+        }
+
+    } else {
+        return NGX_ERROR;
+    }
+
+    if (p != last) {
+        return NGX_ERROR;
+    }
+
+    /* days from the civil date (proleptic Gregorian) */
+
+    y = (int64_t) year - (mon <= 2);
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    m = (int64_t) mon;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + (int64_t) mday - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    days = era * 146097 + doe - 719468;
+
+    secs = days * 86400 + (int64_t) (hour * 3600 + min * 60 + sec)
+           - sign * (int64_t) (oh * 3600 + om * 60);
+
+    if (secs < 0) {
+        return NGX_ERROR;
+    }
+
+    *msec = (uint64_t) secs * 1000 + ms;
+
+    return NGX_OK;
+}
+
+
+ngx_uint_t
+ngx_http_s3_lock_protected(ngx_uint_t mode, uint64_t until,
+    ngx_uint_t legal_hold, ngx_uint_t bypass, uint64_t now)
+{
+    if (legal_hold == NGX_HTTP_S3_LEGAL_HOLD_ON) {
+        return 1;
+    }
+
+    if (mode == NGX_HTTP_S3_LOCK_MODE_NONE || until <= now) {
+        return 0;
+    }
+
+    if (mode == NGX_HTTP_S3_LOCK_MODE_GOVERNANCE && bypass) {
+        return 0;
+    }
+
+    return 1;
+}
+
+
+ngx_int_t
+ngx_http_s3_lock_retention_change(ngx_uint_t mode, uint64_t until,
+    ngx_uint_t nmode, uint64_t nuntil, uint64_t now)
+{
+    if (mode == NGX_HTTP_S3_LOCK_MODE_NONE || until <= now) {
+        /* nothing in force: anything goes */
+        return NGX_OK;
+    }
+
+    if (nmode == mode && nuntil >= until) {
+        /* kept or extended */
+        return NGX_OK;
+    }
+
+    if (mode == NGX_HTTP_S3_LOCK_MODE_GOVERNANCE) {
+        return NGX_DECLINED;
+    }
+
+    return NGX_ABORT;
 }

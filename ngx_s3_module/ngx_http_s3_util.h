@@ -94,5 +94,31 @@ ngx_int_t ngx_http_s3_decode_md5(ngx_str_t *b64, u_char md5[16]);
 ngx_uint_t ngx_http_s3_etag_match(ngx_str_t *list, ngx_str_t *etag,
     ngx_uint_t weak);
 
+/*
+ * An ISO 8601 date and time, as S3 takes a retain-until date:
+ * YYYY-MM-DDThh:mm:ss, an optional fraction of a second, then Z or
+ * +hh:mm / -hh:mm (or +hhmm): NGX_OK and *msec (milliseconds since the
+ * epoch, a fraction truncated), or NGX_ERROR
+ */
+ngx_int_t ngx_http_s3_parse_iso8601(u_char *p, size_t len, uint64_t *msec);
+
+/*
+ * Object lock.  A version is protected (not deleted, not replaced) at now
+ * (ms) while its legal hold is ON or its retention is in force, except a
+ * governance retention with a bypass (bypass: asked for and permitted):
+ * 1 if protected
+ */
+ngx_uint_t ngx_http_s3_lock_protected(ngx_uint_t mode, uint64_t until,
+    ngx_uint_t legal_hold, ngx_uint_t bypass, uint64_t now);
+
+/*
+ * May a retention (mode, until) become (nmode, nuntil; mode NONE: removed)
+ * at now: NGX_OK (none in force, or the same mode kept as long or longer);
+ * NGX_DECLINED: governance, only with a bypass; NGX_ABORT: compliance
+ * can never be shortened, removed or changed to governance
+ */
+ngx_int_t ngx_http_s3_lock_retention_change(ngx_uint_t mode, uint64_t until,
+    ngx_uint_t nmode, uint64_t nuntil, uint64_t now);
+
 
 #endif /* _NGX_HTTP_S3_UTIL_H_INCLUDED_ */

@@ -32,9 +32,14 @@
 #define NGX_HTTP_S3_TAG_EXTENTS              16
 #define NGX_HTTP_S3_TAG_PARTS                17
 #define NGX_HTTP_S3_TAG_UPLOAD_ID            18
-#define NGX_HTTP_S3_TAG_TAGGING              19
+#define NGX_HTTP_S3_TAG_TAGGING              NGX_HTTP_S3_FIELD_TAGGING
 #define NGX_HTTP_S3_TAG_SEQ                  20
 #define NGX_HTTP_S3_TAG_REQUEST              21
+/* 22-27: versioning */
+#define NGX_HTTP_S3_TAG_TAGS                 NGX_HTTP_S3_FIELD_TAGS
+#define NGX_HTTP_S3_TAG_LOCK_MODE            NGX_HTTP_S3_FIELD_LOCK_MODE
+#define NGX_HTTP_S3_TAG_LOCK_UNTIL           NGX_HTTP_S3_FIELD_LOCK_UNTIL
+#define NGX_HTTP_S3_TAG_LEGAL_HOLD           NGX_HTTP_S3_FIELD_LEGAL_HOLD
 
 #define NGX_HTTP_S3_EXTENT_SIZE              (NGX_HTTP_S3_BODY_ID_LEN + 16)
 #define NGX_HTTP_S3_PART_MIN_SIZE            (8 + 16 + 1)
@@ -519,7 +524,6 @@ ngx_http_s3_object_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_object_t *o)
     size_t                 start;
     ngx_uint_t             i;
     ngx_http_s3_part_t    *part;
-    ngx_http_s3_pair_t    *pair;
     ngx_http_s3_extent_t  *ext;
 
     ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_SIZE, o->size);
@@ -553,6 +557,20 @@ ngx_http_s3_object_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_object_t *o)
 
     if (o->request.len) {
         ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_REQUEST, &o->request);
+    }
+
+    ngx_http_s3_record_put_pairs(b, NGX_HTTP_S3_TAG_TAGS, o->tags, 0);
+
+    if (o->lock_mode) {
+        ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_LOCK_MODE,
+                                       o->lock_mode);
+        ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_LOCK_UNTIL,
+                                       o->lock_until);
+    }
+
+    if (o->legal_hold) {
+        ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_LEGAL_HOLD,
+                                       o->legal_hold);
     }
 
     /* CHECKSUM: u8 algorithm, u8 type, the digest (none: the algorithm) */
@@ -599,22 +617,196 @@ ngx_http_s3_object_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_object_t *o)
         ngx_http_s3_wire_field_end(b, start);
     }
 
-    if (o->meta == NULL || o->meta->nelts == 0) {
+    /* META: a field holding pairs of strings */
+
+    ngx_http_s3_record_put_pairs(b, NGX_HTTP_S3_TAG_META, o->meta, 0);
+}
+
+
+void
+ngx_http_s3_record_put_field(ngx_http_s3_wbuf_t *b, uint8_t tag,
+    ngx_str_t *value)
+{
+    ngx_http_s3_wire_put_u8(b, tag);
+    ngx_http_s3_wire_put_str(b, value);
+}
+
+
+void
+ngx_http_s3_record_put_pairs(ngx_http_s3_wbuf_t *b, uint8_t tag,
+    ngx_array_t *pairs, ngx_uint_t always)
+{
+    size_t  start;
+
+    if ((pairs == NULL || pairs->nelts == 0) && !always) {
         return;
     }
 
-    /* META: a field holding pairs of strings */
+    start = ngx_http_s3_wire_field_begin(b, tag);
+    ngx_http_s3_pairs_encode(b, pairs);
+    ngx_http_s3_wire_field_end(b, start);
+}
 
-    start = ngx_http_s3_wire_field_begin(b, NGX_HTTP_S3_TAG_META);
 
-    pair = o->meta->elts;
+void
+ngx_http_s3_pairs_encode(ngx_http_s3_wbuf_t *b, ngx_array_t *pairs)
+{
+    ngx_uint_t           i;
+    ngx_http_s3_pair_t  *pair;
 
-    for (i = 0; i < o->meta->nelts; i++) {
+    if (pairs == NULL) {
+        return;
+    }
+
+    pair = pairs->elts;
+
+    for (i = 0; i < pairs->nelts; i++) {
         ngx_http_s3_wire_put_str(b, &pair[i].name);
         ngx_http_s3_wire_put_str(b, &pair[i].value);
     }
+}
 
-    ngx_http_s3_wire_field_end(b, start);
+
+ngx_int_t
+ngx_http_s3_pairs_decode(ngx_str_t *v, ngx_array_t **pairs, ngx_pool_t *pool)
+{
+    ngx_http_s3_pair_t  *pair, scratch;
+    ngx_http_s3_rbuf_t   mb;
+
+    if (pool) {
+        *pairs = ngx_array_create(pool, 4, sizeof(ngx_http_s3_pair_t));
+        if (*pairs == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    ngx_http_s3_rbuf_init(&mb, v);
+
+    while (mb.pos < mb.last) {
+        pair = &scratch;
+
+        if (pool) {
+            pair = ngx_array_push(*pairs);
+            if (pair == NULL) {
+                return NGX_ERROR;
+            }
+        }
+
+        ngx_http_s3_wire_get_str(&mb, &pair->name);
+        ngx_http_s3_wire_get_str(&mb, &pair->value);
+
+        if (mb.error) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_s3_record_field(ngx_str_t *rec, uint8_t tag, ngx_str_t *value)
+{
+    uint8_t             t;
+    ngx_str_t           v;
+    ngx_http_s3_rbuf_t  rb;
+
+    ngx_http_s3_rbuf_init(&rb, rec);
+
+    while (rb.pos < rb.last) {
+        t = ngx_http_s3_wire_get_u8(&rb);
+        ngx_http_s3_wire_get_str(&rb, &v);
+
+        if (rb.error) {
+            return NGX_ERROR;
+        }
+
+        if (t == tag) {
+            *value = v;
+            return NGX_OK;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+ngx_int_t
+ngx_http_s3_record_patch(ngx_http_s3_wbuf_t *b, ngx_str_t *rec,
+    ngx_str_t *patch)
+{
+    u_char              seen[256], done[256];
+    u_char             *field;
+    uint8_t             tag;
+    ngx_str_t           v, pv;
+    ngx_http_s3_rbuf_t  rb, pb;
+
+    /* the patch: a field list, each tag once */
+
+    ngx_memzero(seen, sizeof(seen));
+    ngx_memzero(done, sizeof(done));
+
+    ngx_http_s3_rbuf_init(&pb, patch);
+
+    while (pb.pos < pb.last) {
+        tag = ngx_http_s3_wire_get_u8(&pb);
+        ngx_http_s3_wire_get_str(&pb, &v);
+
+        if (pb.error || seen[tag]) {
+            return NGX_ERROR;
+        }
+
+        seen[tag] = 1;
+    }
+
+    /* the record's fields, replaced, dropped or as they are */
+
+    ngx_http_s3_rbuf_init(&rb, rec);
+
+    while (rb.pos < rb.last) {
+        field = rb.pos;
+
+        tag = ngx_http_s3_wire_get_u8(&rb);
+        ngx_http_s3_wire_get_str(&rb, &v);
+
+        if (rb.error) {
+            return NGX_ERROR;
+        }
+
+        if (!seen[tag]) {
+            ngx_http_s3_wire_put_raw(b, field, rb.pos - field);
+            continue;
+        }
+
+        if (done[tag]) {
+            continue;
+        }
+
+        done[tag] = 1;
+
+        if (ngx_http_s3_record_field(patch, tag, &pv) == NGX_OK
+            && pv.len)
+        {
+            ngx_http_s3_record_put_field(b, tag, &pv);
+        }
+    }
+
+    /* the new fields */
+
+    ngx_http_s3_rbuf_init(&pb, patch);
+
+    while (pb.pos < pb.last) {
+        field = pb.pos;
+
+        tag = ngx_http_s3_wire_get_u8(&pb);
+        ngx_http_s3_wire_get_str(&pb, &v);
+
+        if (!done[tag] && v.len) {
+            ngx_http_s3_wire_put_raw(b, field, pb.pos - field);
+        }
+    }
+
+    return b->error ? NGX_ERROR : NGX_OK;
 }
 
 
@@ -658,8 +850,7 @@ ngx_http_s3_object_decode(ngx_str_t *in, ngx_http_s3_object_t *o,
 {
     uint8_t              tag;
     ngx_str_t            v, *dst, extents, parts;
-    ngx_http_s3_pair_t  *pair;
-    ngx_http_s3_rbuf_t   rb, mb;
+    ngx_http_s3_rbuf_t   rb;
 
     ngx_memzero(o, sizeof(ngx_http_s3_object_t));
     ngx_str_null(&extents);
@@ -761,6 +952,29 @@ ngx_http_s3_object_decode(ngx_str_t *in, ngx_http_s3_object_t *o,
             dst = &o->tagging;
             break;
 
+        case NGX_HTTP_S3_TAG_LOCK_MODE:
+            o->lock_mode = (ngx_uint_t) ngx_http_s3_wire_field_u64(&v);
+
+            if (o->lock_mode > NGX_HTTP_S3_LOCK_MODE_COMPLIANCE) {
+                /* a newer mode: the strictest this code knows */
+                o->lock_mode = NGX_HTTP_S3_LOCK_MODE_COMPLIANCE;
+            }
+
+            break;
+
+        case NGX_HTTP_S3_TAG_LOCK_UNTIL:
+            o->lock_until = ngx_http_s3_wire_field_u64(&v);
+            break;
+
+        case NGX_HTTP_S3_TAG_LEGAL_HOLD:
+            o->legal_hold = (ngx_uint_t) ngx_http_s3_wire_field_u64(&v);
+
+            if (o->legal_hold > NGX_HTTP_S3_LEGAL_HOLD_ON) {
+                o->legal_hold = NGX_HTTP_S3_LEGAL_HOLD_ON;
+            }
+
+            break;
+
         case NGX_HTTP_S3_TAG_CHECKSUM:
 
             if (v.len >= 2 && v.data[0] != 0) {
@@ -786,25 +1000,16 @@ ngx_http_s3_object_decode(ngx_str_t *in, ngx_http_s3_object_t *o,
                 break;
             }
 
-            o->meta = ngx_array_create(pool, 4, sizeof(ngx_http_s3_pair_t));
-            if (o->meta == NULL) {
+            if (ngx_http_s3_pairs_decode(&v, &o->meta, pool) != NGX_OK) {
                 return NGX_ERROR;
             }
 
-            ngx_http_s3_rbuf_init(&mb, &v);
+            break;
 
-            while (mb.pos < mb.last) {
-                pair = ngx_array_push(o->meta);
-                if (pair == NULL) {
-                    return NGX_ERROR;
-                }
+        case NGX_HTTP_S3_TAG_TAGS:
 
-                ngx_http_s3_wire_get_str(&mb, &pair->name);
-                ngx_http_s3_wire_get_str(&mb, &pair->value);
-
-                if (mb.error) {
-                    return NGX_ERROR;
-                }
+            if (ngx_http_s3_pairs_decode(&v, &o->tags, pool) != NGX_OK) {
+                return NGX_ERROR;
             }
 
             break;
@@ -1369,6 +1574,43 @@ ngx_http_s3_usage_decode(ngx_str_t *in, ngx_http_s3_usage_t *u)
         if (fb.error) {
             return NGX_ERROR;
         }
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_s3_lock_conf_encode(ngx_http_s3_wbuf_t *b,
+    ngx_http_s3_lock_conf_t *lc)
+{
+    ngx_http_s3_wire_put_u8(b, (uint8_t) lc->mode);
+    ngx_http_s3_wire_put_u8(b, (uint8_t) (lc->years ? 1 : 0));
+    ngx_http_s3_wire_put_u32(b, lc->count);
+}
+
+
+ngx_int_t
+ngx_http_s3_lock_conf_decode(ngx_str_t *in, ngx_http_s3_lock_conf_t *lc)
+{
+    ngx_http_s3_rbuf_t  rb;
+
+    ngx_memzero(lc, sizeof(ngx_http_s3_lock_conf_t));
+
+    if (in->len == 0) {
+        return NGX_OK;
+    }
+
+    ngx_http_s3_rbuf_init(&rb, in);
+
+    lc->mode = ngx_http_s3_wire_get_u8(&rb);
+    lc->years = ngx_http_s3_wire_get_u8(&rb);
+    lc->count = ngx_http_s3_wire_get_u32(&rb);
+
+    if (rb.error || lc->mode == NGX_HTTP_S3_LOCK_MODE_NONE
+        || lc->mode > NGX_HTTP_S3_LOCK_MODE_COMPLIANCE || lc->count == 0)
+    {
+        return NGX_ERROR;
     }
 
     return NGX_OK;

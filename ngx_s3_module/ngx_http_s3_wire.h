@@ -211,7 +211,8 @@
  *                 revoke)                    OK | NO_BUCKET | NO_USER
  * BUCKET_ACCESS   str bucket                 OK: str bucket record, u32 n,
  *                                            n x str grant record, str
- *                                            policy (empty: none)
+ *                                            policy, str cors (the
+ *                                            settings; empty: none)
  *                                            | NO_BUCKET
  * BUCKET_ACCESS_LIST  -                      OK: u32 n, n x (the reply of
  *                                            BUCKET_ACCESS for a bucket)
@@ -230,7 +231,46 @@
  *
  * BUCKET_LIST takes an optional str user id: then only the buckets that
  * user owns or has a grant on.
+ *
+ * Changes of one stored object version in place (ngx_http_s3_srv_patch.c):
+ *
+ * OBJECT_PATCH    str bucket, str key, str version id (empty: the current
+ *                 version), u8 flags (PATCH_* bits), str patch: an object
+ *                 record holding only the fields to replace, each tag at
+ *                 most once; a field with an empty value removes it
+ *                                            OK: the record as it is now
+ *                 | NO_BUCKET | NO_KEY (no object, or its current version
+ *                 is a delete marker) | NO_VERSION (an object, but not
+ *                 that version) | BAD_REQUEST (a field that may not be
+ *                 patched, or a value of a bad form) | what a field's
+ *                 checker answers
+ *                 the metadata process runs the checker of each field
+ *                 whose value changes (a table: tag -> check function,
+ *                 ngx_http_s3_srv_patch.c), merges (replaced fields stay
+ *                 where they were, new ones go last) and rewrites the
+ *                 record in one commit; a patch that changes nothing (a
+ *                 replay) is answered OK without a write
+ *
+ * Object lock (ngx_http_s3_srv_lock.c):
+ *
+ * LOCK_SET        str bucket, str lock configuration (a lock_conf record;
+ *                 empty: no default retention)
+ *                                            OK | NO_BUCKET | BUCKET_STATE
+ *                 (versioning is not Enabled): in one batch the bucket
+ *                 record's object lock flags (tag 36) and the setting
+ *                 "object-lock"; bumps the access generation
+ * LOCK_GET        str bucket                 OK: u8 bucket lock flags
+ *                 (NGX_HTTP_S3_LOCK_*), str lock configuration (empty:
+ *                 none)                      | NO_BUCKET
+ *
+ * OBJECT_PUT, OBJECT_COPY, UPLOAD_COMPLETE into a bucket with object lock:
+ * the bucket's default retention is applied to a record that has none
+ * (from its mtime), a record with lock fields into a bucket without lock
+ * is NO_LOCK, and a current record that is locked is not replaced:
+ * LOCKED.  OBJECT_DELETE takes an optional u8 flags after the key
+ * (NGX_HTTP_S3_WIRE_PATCH_BYPASS): a locked record is LOCKED.
  */
+
 
 /* requests */
 
@@ -269,7 +309,13 @@
 #define NGX_HTTP_S3_WIRE_OP_SETTING_GET      33
 #define NGX_HTTP_S3_WIRE_OP_VERSION_LIST     34
 #define NGX_HTTP_S3_WIRE_OP_BUCKET_VERSIONING 35
-/* 36-54: versioning, tagging, object lock, CORS */
+/* 36-39: versioning */
+#define NGX_HTTP_S3_WIRE_OP_OBJECT_PATCH     40
+/* 41-44: tagging */
+/* object lock (ngx_http_s3_srv_lock.c): the lock helper's range 45-49 */
+#define NGX_HTTP_S3_WIRE_OP_LOCK_SET         45
+#define NGX_HTTP_S3_WIRE_OP_LOCK_GET         46
+/* 50-54: CORS */
 #define NGX_HTTP_S3_WIRE_OP_USAGE_GET        55
 #define NGX_HTTP_S3_WIRE_OP_USAGE_LIST       56
 #define NGX_HTTP_S3_WIRE_OP_LAST             57
@@ -297,9 +343,13 @@
 #define NGX_HTTP_S3_WIRE_ST_BAD_RANGE        18  /* past the copy source */
 #define NGX_HTTP_S3_WIRE_ST_CHECKSUM_NEEDED  19  /* hash the range first */
 #define NGX_HTTP_S3_WIRE_ST_NO_USER          20
-#define NGX_HTTP_S3_WIRE_ST_NO_VERSION       21
+#define NGX_HTTP_S3_WIRE_ST_NO_VERSION       21  /* the key, not that version */
 #define NGX_HTTP_S3_WIRE_ST_DELETE_MARKER    22  /* a copy source by id */
 #define NGX_HTTP_S3_WIRE_ST_QUOTA            30  /* s3_quota would be passed */
+/* object lock: numbered in the lock helper's range, 45-49 */
+#define NGX_HTTP_S3_WIRE_ST_LOCKED           45  /* a locked version */
+#define NGX_HTTP_S3_WIRE_ST_NO_LOCK          46  /* the bucket has no lock */
+#define NGX_HTTP_S3_WIRE_ST_BUCKET_STATE     47  /* versioning not enabled */
 
 /* UPLOAD_COMPLETE without x-amz-checksum-type */
 
@@ -327,6 +377,23 @@
 /* the largest object a copy may read from (S3's CopyObject limit) */
 
 #define NGX_HTTP_S3_WIRE_COPY_MAX_SOURCE     ((uint64_t) 5 << 30)
+
+/* OBJECT_PATCH flags */
+
+#define NGX_HTTP_S3_WIRE_PATCH_BYPASS        0x01  /* bypass governance
+                                                      retention */
+
+/*
+ * object record fields an OBJECT_PATCH may carry (the other tags are
+ * private to ngx_http_s3_wire.c); a pairs field holds (str, str) pairs
+ */
+
+#define NGX_HTTP_S3_FIELD_TAGGING            19  /* x-amz-tagging as sent
+                                                    (read, only removed) */
+#define NGX_HTTP_S3_FIELD_TAGS               28  /* the tag set: pairs */
+#define NGX_HTTP_S3_FIELD_LOCK_MODE          57  /* u64: LOCK_MODE_* */
+#define NGX_HTTP_S3_FIELD_LOCK_UNTIL         58  /* u64: retain until, ms */
+#define NGX_HTTP_S3_FIELD_LEGAL_HOLD         59  /* u64: LEGAL_HOLD_* */
 
 /* kinds of LIST entries */
 
@@ -426,8 +493,41 @@ typedef struct {
                                               unversioned write) */
     ngx_str_t                  request;    /* the id of the request that
                                               made a delete marker */
-    ngx_str_t                  tagging;    /* x-amz-tagging as sent, kept */
+    ngx_str_t                  tagging;    /* x-amz-tagging as sent, kept
+                                              by older versions (field 19) */
+    ngx_array_t               *tags;       /* the tag set (field 28):
+                                              ngx_http_s3_pair_t, or NULL */
+
+    /* object lock (fields 57-59) */
+    ngx_uint_t                 lock_mode;   /* NGX_HTTP_S3_LOCK_MODE_* */
+    uint64_t                   lock_until;  /* retain until, ms */
+    ngx_uint_t                 legal_hold;  /* NGX_HTTP_S3_LEGAL_HOLD_* */
 } ngx_http_s3_object_t;
+
+
+/* object lock: retention modes, legal hold (0: never set) */
+
+#define NGX_HTTP_S3_LOCK_MODE_NONE           0
+#define NGX_HTTP_S3_LOCK_MODE_GOVERNANCE     1
+#define NGX_HTTP_S3_LOCK_MODE_COMPLIANCE     2
+
+#define NGX_HTTP_S3_LEGAL_HOLD_NONE          0
+#define NGX_HTTP_S3_LEGAL_HOLD_OFF           1
+#define NGX_HTTP_S3_LEGAL_HOLD_ON            2
+
+/* a bucket's object lock flags (bucket record tag 36) */
+
+#define NGX_HTTP_S3_LOCK_ENABLED             0x01
+#define NGX_HTTP_S3_LOCK_DEFAULT             0x02  /* a default retention */
+
+
+/* a bucket's object lock configuration (setting "object-lock") */
+
+typedef struct {
+    ngx_uint_t                 mode;      /* NGX_HTTP_S3_LOCK_MODE_* */
+    ngx_uint_t                 years;     /* 1: count is years, else days */
+    uint32_t                   count;
+} ngx_http_s3_lock_conf_t;
 
 
 /* a bucket's canned ACL: who else may read or write it */
@@ -453,7 +553,7 @@ typedef struct {
                                                empty: the operator's */
     ngx_uint_t                 acl;         /* NGX_HTTP_S3_ACL_* */
     ngx_uint_t                 versioning;
-    ngx_uint_t                 object_lock;
+    ngx_uint_t                 object_lock;  /* NGX_HTTP_S3_LOCK_* flags */
 } ngx_http_s3_bucket_t;
 
 
@@ -623,6 +723,11 @@ ngx_int_t ngx_http_s3_usage_decode(ngx_str_t *in, ngx_http_s3_usage_t *u);
 /* a bucket setting: "S<bucket>\0<name>", its value in field 56 */
 void ngx_http_s3_setting_encode(ngx_http_s3_wbuf_t *b, ngx_str_t *value);
 ngx_int_t ngx_http_s3_setting_decode(ngx_str_t *in, ngx_str_t *value);
+/* the object lock configuration: u8 mode, u8 years, u32 count */
+void ngx_http_s3_lock_conf_encode(ngx_http_s3_wbuf_t *b,
+    ngx_http_s3_lock_conf_t *lc);
+ngx_int_t ngx_http_s3_lock_conf_decode(ngx_str_t *in,
+    ngx_http_s3_lock_conf_t *lc);
 void ngx_http_s3_grant_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_grant_t *g);
 ngx_int_t ngx_http_s3_grant_decode(ngx_str_t *in, ngx_http_s3_grant_t *g);
 
@@ -647,6 +752,37 @@ size_t ngx_http_s3_version_key(u_char *dst, ngx_str_t *bucket,
     ngx_str_t *key, uint64_t seq, ngx_uint_t with_rev);
 ngx_int_t ngx_http_s3_version_key_parse(ngx_str_t *k, size_t base,
     ngx_str_t *key, uint64_t *seq);
+
+/*
+ * generic record fields: put_field writes a field even when the value is
+ * empty (a patch's removal); put_pairs writes a pairs field (nothing when
+ * pairs is NULL or empty, unless always); pairs_decode checks a pairs
+ * value and, with a pool, returns its pairs (pointing into v)
+ */
+void ngx_http_s3_record_put_field(ngx_http_s3_wbuf_t *b, uint8_t tag,
+    ngx_str_t *value);
+void ngx_http_s3_record_put_pairs(ngx_http_s3_wbuf_t *b, uint8_t tag,
+    ngx_array_t *pairs, ngx_uint_t always);
+ngx_int_t ngx_http_s3_pairs_decode(ngx_str_t *v, ngx_array_t **pairs,
+    ngx_pool_t *pool);
+/* the value of a pairs field alone (a bucket's "tagging" setting) */
+void ngx_http_s3_pairs_encode(ngx_http_s3_wbuf_t *b, ngx_array_t *pairs);
+/*
+ * the value of the first field of that tag in a record: NGX_OK,
+ * NGX_DECLINED (none), or NGX_ERROR (the record is not a field list)
+ */
+ngx_int_t ngx_http_s3_record_field(ngx_str_t *rec, uint8_t tag,
+    ngx_str_t *value);
+/*
+ * a record with a patch applied, appended to b: each field of rec whose
+ * tag the patch has is replaced by the patch's field where it stands (or
+ * dropped when the patch's value is empty; later fields of that tag are
+ * dropped), the patch's other non-empty fields follow in patch order.
+ * NGX_OK, or NGX_ERROR: a record or patch that is not a field list, or a
+ * tag twice in the patch
+ */
+ngx_int_t ngx_http_s3_record_patch(ngx_http_s3_wbuf_t *b, ngx_str_t *rec,
+    ngx_str_t *patch);
 
 /*
  * 1 if id is NGX_HTTP_S3_BODY_ID_LEN lowercase hex characters, else 0;

@@ -51,6 +51,15 @@ static ngx_int_t ngx_http_s3_xml_parse_object(ngx_pool_t *pool,
     xmlNodePtr node, ngx_http_s3_xml_delete_key_t *dk);
 static ngx_int_t ngx_http_s3_xml_parse_grant(ngx_pool_t *pool,
     xmlNodePtr node, ngx_http_s3_xml_grant_t *g);
+static ngx_int_t ngx_http_s3_xml_parse_tag(ngx_pool_t *pool,
+    xmlNodePtr node, ngx_http_s3_pair_t *tag);
+static ngx_int_t ngx_http_s3_xml_fields(ngx_pool_t *pool, xmlNodePtr parent,
+    const char **names, ngx_str_t **values, const char *inner,
+    xmlNodePtr *inner_node);
+static ngx_int_t ngx_http_s3_xml_parse_cors_rule(ngx_pool_t *pool,
+    xmlNodePtr node, ngx_http_s3_xml_cors_rule_t *rule);
+static ngx_int_t ngx_http_s3_xml_push_text(ngx_pool_t *pool, xmlNodePtr node,
+    ngx_array_t **a);
 static ngx_int_t ngx_http_s3_xml_parse_part(ngx_pool_t *pool,
     xmlNodePtr node, ngx_http_s3_xml_part_t *part);
 
@@ -978,6 +987,160 @@ ngx_http_s3_xml_parse_part(ngx_pool_t *pool, xmlNodePtr node,
  * document.
  */
 
+ngx_int_t
+ngx_http_s3_xml_parse_cors(ngx_pool_t *pool, u_char *body, size_t len,
+    ngx_array_t **rules)
+{
+    ngx_int_t                     rc;
+    xmlDocPtr                     doc;
+    xmlNodePtr                    root, node;
+    ngx_array_t                  *a;
+    ngx_http_s3_xml_cors_rule_t  *rule;
+
+    *rules = NULL;
+
+    doc = ngx_http_s3_xml_read(body, len, "CORSConfiguration");
+    if (doc == NULL) {
+        return NGX_ERROR;
+    }
+
+    a = ngx_array_create(pool, 4, sizeof(ngx_http_s3_xml_cors_rule_t));
+    if (a == NULL) {
+        xmlFreeDoc(doc);
+        return NGX_ERROR;
+    }
+
+    root = xmlDocGetRootElement(doc);
+    rc = NGX_OK;
+
+    for (node = root->children; node; node = node->next) {
+
+        if (ngx_http_s3_xml_blank(node) != NGX_OK) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        if (!ngx_http_s3_xml_is(node, "CORSRule")) {
+            continue;
+        }
+
+        rule = ngx_array_push(a);
+        if (rule == NULL) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        rc = ngx_http_s3_xml_parse_cors_rule(pool, node, rule);
+
+        if (rc != NGX_OK) {
+            break;
+        }
+    }
+
+    xmlFreeDoc(doc);
+
+    if (rc == NGX_OK) {
+        *rules = a;
+    }
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_s3_xml_parse_cors_rule(ngx_pool_t *pool, xmlNodePtr node,
+    ngx_http_s3_xml_cors_rule_t *rule)
+{
+    xmlNodePtr  n;
+
+    ngx_memzero(rule, sizeof(ngx_http_s3_xml_cors_rule_t));
+
+    for (n = node->children; n; n = n->next) {
+
+        if (ngx_http_s3_xml_blank(n) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_s3_xml_is(n, "ID")) {
+            if (rule->id.data
+                || ngx_http_s3_xml_text_of(pool, n, &rule->id) != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+        } else if (ngx_http_s3_xml_is(n, "MaxAgeSeconds")) {
+            if (rule->max_age.data
+                || ngx_http_s3_xml_text_of(pool, n, &rule->max_age)
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            ngx_http_s3_xml_trim(&rule->max_age);
+
+        } else if (ngx_http_s3_xml_is(n, "AllowedOrigin")) {
+            if (ngx_http_s3_xml_push_text(pool, n, &rule->origins)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+        } else if (ngx_http_s3_xml_is(n, "AllowedMethod")) {
+            if (ngx_http_s3_xml_push_text(pool, n, &rule->methods)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+        } else if (ngx_http_s3_xml_is(n, "AllowedHeader")) {
+            if (ngx_http_s3_xml_push_text(pool, n, &rule->headers)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+        } else if (ngx_http_s3_xml_is(n, "ExposeHeader")) {
+            if (ngx_http_s3_xml_push_text(pool, n, &rule->expose)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* the trimmed text of a leaf element, appended to *a (made if NULL) */
+
+static ngx_int_t
+ngx_http_s3_xml_push_text(ngx_pool_t *pool, xmlNodePtr node, ngx_array_t **a)
+{
+    ngx_str_t  *s;
+
+    if (*a == NULL) {
+        *a = ngx_array_create(pool, 2, sizeof(ngx_str_t));
+        if (*a == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    s = ngx_array_push(*a);
+    if (s == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_s3_xml_text_of(pool, node, s) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_s3_xml_trim(s);
+
+    return NGX_OK;
+}
+
+
 static xmlDocPtr
 ngx_http_s3_xml_read(u_char *body, size_t len, const char *root)
 {
@@ -1071,6 +1234,133 @@ ngx_http_s3_xml_silent(void *data, ngx_http_s3_xml_error_t error)
 static void ngx_cdecl
 ngx_http_s3_xml_generic_silent(void *ctx, const char *msg, ...)
 {
+}
+
+
+ngx_int_t
+ngx_http_s3_xml_parse_tagging(ngx_pool_t *pool, u_char *body, size_t len,
+    ngx_array_t **tags)
+{
+    ngx_int_t            rc;
+    xmlDocPtr            doc;
+    xmlNodePtr           root, node, t;
+    ngx_uint_t           seen;
+    ngx_array_t         *a;
+    ngx_http_s3_pair_t  *tag;
+
+    *tags = NULL;
+
+    doc = ngx_http_s3_xml_read(body, len, "Tagging");
+    if (doc == NULL) {
+        return NGX_ERROR;
+    }
+
+    a = ngx_array_create(pool, 10, sizeof(ngx_http_s3_pair_t));
+    if (a == NULL) {
+        xmlFreeDoc(doc);
+        return NGX_ERROR;
+    }
+
+    root = xmlDocGetRootElement(doc);
+    seen = 0;
+    rc = NGX_OK;
+
+    for (node = root->children; node && rc == NGX_OK; node = node->next) {
+
+        if (ngx_http_s3_xml_blank(node) != NGX_OK) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        if (!ngx_http_s3_xml_is(node, "TagSet")) {
+            continue;
+        }
+
+        if (seen++) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        for (t = node->children; t; t = t->next) {
+
+            if (ngx_http_s3_xml_blank(t) != NGX_OK) {
+                rc = NGX_ERROR;
+                break;
+            }
+
+            if (!ngx_http_s3_xml_is(t, "Tag")) {
+                continue;
+            }
+
+            tag = ngx_array_push(a);
+            if (tag == NULL) {
+                rc = NGX_ERROR;
+                break;
+            }
+
+            rc = ngx_http_s3_xml_parse_tag(pool, t, tag);
+
+            if (rc != NGX_OK) {
+                break;
+            }
+        }
+    }
+
+    xmlFreeDoc(doc);
+
+    if (rc == NGX_OK && !seen) {
+        rc = NGX_ERROR;
+    }
+
+    if (rc == NGX_OK) {
+        *tags = a;
+    }
+
+    return rc;
+}
+
+
+/* <Key> and <Value>, once each; whitespace is part of them */
+
+static ngx_int_t
+ngx_http_s3_xml_parse_tag(ngx_pool_t *pool, xmlNodePtr node,
+    ngx_http_s3_pair_t *tag)
+{
+    xmlNodePtr  n;
+    ngx_uint_t  keys, values;
+
+    ngx_str_null(&tag->name);
+    ngx_str_null(&tag->value);
+
+    keys = 0;
+    values = 0;
+
+    for (n = node->children; n; n = n->next) {
+
+        if (ngx_http_s3_xml_blank(n) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_s3_xml_is(n, "Key")) {
+            if (keys++
+                || ngx_http_s3_xml_text_of(pool, n, &tag->name) != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_http_s3_xml_is(n, "Value")) {
+            if (values++
+                || ngx_http_s3_xml_text_of(pool, n, &tag->value) != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    return (keys && values) ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -1191,4 +1481,179 @@ ngx_http_s3_xml_trim(ngx_str_t *s)
     {
         s->len--;
     }
+}
+
+
+/*
+ * The object lock documents: the children of parent named in names get
+ * their text into values (at most once each), an element named inner
+ * (at most once) into *inner_node; anything else is an error
+ */
+
+static ngx_int_t
+ngx_http_s3_xml_fields(ngx_pool_t *pool, xmlNodePtr parent,
+    const char **names, ngx_str_t **values, const char *inner,
+    xmlNodePtr *inner_node)
+{
+    ngx_uint_t   i;
+    xmlNodePtr   node;
+
+    for (node = parent->children; node; node = node->next) {
+
+        if (ngx_http_s3_xml_blank(node) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (node->type != XML_ELEMENT_NODE) {
+            continue;
+        }
+
+        if (inner && ngx_http_s3_xml_is(node, inner)) {
+
+            if (*inner_node) {
+                return NGX_ERROR;
+            }
+
+            *inner_node = node;
+            continue;
+        }
+
+        for (i = 0; names[i]; i++) {
+            if (ngx_http_s3_xml_is(node, names[i])) {
+                break;
+            }
+        }
+
+        if (names[i] == NULL || values[i]->data) {
+            /* unknown, or again */
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_s3_xml_text_of(pool, node, values[i]) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_s3_xml_trim(values[i]);
+
+        if (values[i]->data == NULL) {
+            values[i]->data = (u_char *) "";
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_s3_xml_parse_lock_conf(ngx_pool_t *pool, u_char *body, size_t len,
+    ngx_http_s3_xml_lock_t *lk)
+{
+    ngx_int_t    rc;
+    xmlDocPtr    doc;
+    ngx_str_t   *values[4];
+    xmlNodePtr   rule, dr;
+    const char  *names[4];
+
+    ngx_memzero(lk, sizeof(ngx_http_s3_xml_lock_t));
+
+    doc = ngx_http_s3_xml_read(body, len, "ObjectLockConfiguration");
+    if (doc == NULL) {
+        return NGX_ERROR;
+    }
+
+    rule = NULL;
+    dr = NULL;
+
+    names[0] = "ObjectLockEnabled";
+    values[0] = &lk->enabled;
+    names[1] = NULL;
+
+    rc = ngx_http_s3_xml_fields(pool, xmlDocGetRootElement(doc), names,
+                                values, "Rule", &rule);
+
+    if (rc == NGX_OK && rule) {
+        lk->rule = 1;
+        names[0] = NULL;
+
+        rc = ngx_http_s3_xml_fields(pool, rule, names, values,
+                                    "DefaultRetention", &dr);
+    }
+
+    if (rc == NGX_OK && dr) {
+        lk->retention = 1;
+
+        names[0] = "Mode";
+        values[0] = &lk->mode;
+        names[1] = "Days";
+        values[1] = &lk->days;
+        names[2] = "Years";
+        values[2] = &lk->years;
+        names[3] = NULL;
+
+        rc = ngx_http_s3_xml_fields(pool, dr, names, values, NULL, NULL);
+    }
+
+    xmlFreeDoc(doc);
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_s3_xml_parse_retention(ngx_pool_t *pool, u_char *body, size_t len,
+    ngx_http_s3_xml_lock_t *lk)
+{
+    ngx_int_t    rc;
+    xmlDocPtr    doc;
+    ngx_str_t   *values[3];
+    const char  *names[3];
+
+    ngx_memzero(lk, sizeof(ngx_http_s3_xml_lock_t));
+
+    doc = ngx_http_s3_xml_read(body, len, "Retention");
+    if (doc == NULL) {
+        return NGX_ERROR;
+    }
+
+    names[0] = "Mode";
+    values[0] = &lk->mode;
+    names[1] = "RetainUntilDate";
+    values[1] = &lk->until;
+    names[2] = NULL;
+
+    rc = ngx_http_s3_xml_fields(pool, xmlDocGetRootElement(doc), names,
+                                values, NULL, NULL);
+
+    xmlFreeDoc(doc);
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_s3_xml_parse_legal_hold(ngx_pool_t *pool, u_char *body, size_t len,
+    ngx_http_s3_xml_lock_t *lk)
+{
+    ngx_int_t    rc;
+    xmlDocPtr    doc;
+    ngx_str_t   *values[2];
+    const char  *names[2];
+
+    ngx_memzero(lk, sizeof(ngx_http_s3_xml_lock_t));
+
+    doc = ngx_http_s3_xml_read(body, len, "LegalHold");
+    if (doc == NULL) {
+        return NGX_ERROR;
+    }
+
+    names[0] = "Status";
+    values[0] = &lk->status;
+    names[1] = NULL;
+
+    rc = ngx_http_s3_xml_fields(pool, xmlDocGetRootElement(doc), names,
+                                values, NULL, NULL);
+
+    xmlFreeDoc(doc);
+
+    return rc;
 }

@@ -107,6 +107,64 @@ typedef struct {
 ngx_int_t ngx_http_s3_xml_parse_acl(ngx_pool_t *pool, u_char *body,
     size_t len, ngx_array_t **grants);
 
+/*
+ * <Tagging><TagSet><Tag><Key>..</Key><Value>..</Value></Tag>...</TagSet>
+ * </Tagging>: *tags is an array of ngx_http_s3_pair_t (ngx_http_s3_wire.h)
+ * in the order given, texts as they are (copied into pool); no TagSet, a
+ * second one, a Tag without exactly one Key and one Value: NGX_ERROR.
+ * The limits are ngx_http_s3_tags_check()'s.
+ */
+ngx_int_t ngx_http_s3_xml_parse_tagging(ngx_pool_t *pool, u_char *body,
+    size_t len, ngx_array_t **tags);
+
+
+/*
+ * Object lock documents: <ObjectLockConfiguration><ObjectLockEnabled>
+ * <Rule><DefaultRetention><Mode><Days><Years>, <Retention><Mode>
+ * <RetainUntilDate>, <LegalHold><Status>.  Each known element at most
+ * once (else NGX_ERROR), its text trimmed; absent: data NULL; present and
+ * empty: data not NULL, len 0.  Unknown elements are NGX_ERROR.
+ */
+
+typedef struct {
+    ngx_str_t                  enabled;   /* ObjectLockEnabled */
+    ngx_uint_t                 rule;      /* Rule present */
+    ngx_uint_t                 retention; /* Rule/DefaultRetention present */
+    ngx_str_t                  mode;
+    ngx_str_t                  days;
+    ngx_str_t                  years;
+    ngx_str_t                  until;     /* Retention's RetainUntilDate */
+    ngx_str_t                  status;    /* LegalHold's Status */
+} ngx_http_s3_xml_lock_t;
+
+ngx_int_t ngx_http_s3_xml_parse_lock_conf(ngx_pool_t *pool, u_char *body,
+    size_t len, ngx_http_s3_xml_lock_t *lk);
+ngx_int_t ngx_http_s3_xml_parse_retention(ngx_pool_t *pool, u_char *body,
+    size_t len, ngx_http_s3_xml_lock_t *lk);
+ngx_int_t ngx_http_s3_xml_parse_legal_hold(ngx_pool_t *pool, u_char *body,
+    size_t len, ngx_http_s3_xml_lock_t *lk);
+
+
+typedef struct {
+    ngx_str_t                  id;        /* empty if none */
+    ngx_array_t               *origins;   /* ngx_str_t, trimmed */
+    ngx_array_t               *methods;
+    ngx_array_t               *headers;
+    ngx_array_t               *expose;
+    ngx_str_t                  max_age;   /* empty if none */
+} ngx_http_s3_xml_cors_rule_t;
+
+/*
+ * <CORSConfiguration><CORSRule><ID>..</ID><AllowedOrigin>..
+ * </AllowedOrigin><AllowedMethod>..</AllowedMethod><AllowedHeader>..
+ * </AllowedHeader><ExposeHeader>..</ExposeHeader><MaxAgeSeconds>..
+ * </MaxAgeSeconds></CORSRule>...</CORSConfiguration>: *rules is an
+ * array of ngx_http_s3_xml_cors_rule_t (strings copied into pool); the
+ * values are checked by ngx_http_s3_cors_parse()
+ */
+ngx_int_t ngx_http_s3_xml_parse_cors(ngx_pool_t *pool, u_char *body,
+    size_t len, ngx_array_t **rules);
+
 
 /*
  * PutBucketVersioning's VersioningConfiguration: *status 0 (no Status),

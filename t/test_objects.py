@@ -520,9 +520,6 @@ def test_response_overrides(server, s3, ranged):
 # not implemented here: a clear 501, never a silent success
 
 @pytest.mark.parametrize('method,sub,headers,body', [
-    ('PUT', 'tagging', {}, b'<Tagging><TagSet/></Tagging>'),
-    ('GET', 'retention', {}, b''),
-    ('GET', 'legal-hold', {}, b''),
 ])
 def test_object_not_implemented(server, bucket, method, sub, headers, body):
     path = kpath(bucket, 'ni')
@@ -533,9 +530,8 @@ def test_object_not_implemented(server, bucket, method, sub, headers, body):
 
 
 @pytest.mark.parametrize('method,sub,body', [
-    ('GET', 'cors', b''),
+    ('GET', 'website', b''),
     ('GET', 'lifecycle', b''),
-    ('PUT', 'tagging', b'<Tagging><TagSet/></Tagging>'),
 ])
 def test_bucket_not_implemented(server, bucket, method, sub, body):
     r = request(server, method, '/' + bucket, query=[(sub, '')], body=body)

@@ -30,6 +30,8 @@ static void test_bucket(void);
 static void test_write_cond(void);
 static void test_copy_cond(void);
 static void test_user_and_key(void);
+static void test_record_patch(void);
+static void test_object_tags(void);
 static ngx_uint_t str_eq(ngx_str_t *a, ngx_str_t *b);
 static ngx_str_t wbuf_str(ngx_http_s3_wbuf_t *b);
 
@@ -57,6 +59,8 @@ main(void)
     test_write_cond();
     test_copy_cond();
     test_user_and_key();
+    test_record_patch();
+    test_object_tags();
 
     ngx_destroy_pool(pool);
 
@@ -1148,6 +1152,160 @@ test_copy_cond(void)
     ngx_http_s3_rbuf_init(&rb, &in);
     ngx_http_s3_wire_get_copy_cond(&rb, &d);
     ngx_tap_ok(rb.error, "copy conditions cut short: error");
+}
+
+
+static void
+test_record_patch(void)
+{
+    ngx_str_t             rec, patch, out, v, e, x, y;
+    ngx_http_s3_wbuf_t    rb, pb, ob, eb;
+
+    x = (ngx_str_t) S("xx");
+    y = (ngx_str_t) S("yyy");
+    e = (ngx_str_t) S("");
+
+    /* record: 3 "a", 19 "old tagging", 40 "lock", 5 "v" */
+
+    ngx_http_s3_wbuf_init(&rb, pool, 16);
+    v = (ngx_str_t) S("a");
+    ngx_http_s3_record_put_field(&rb, 3, &v);
+    v = (ngx_str_t) S("old tagging");
+    ngx_http_s3_record_put_field(&rb, 19, &v);
+    v = (ngx_str_t) S("lock");
+    ngx_http_s3_record_put_field(&rb, 40, &v);
+    v = (ngx_str_t) S("v");
+    ngx_http_s3_record_put_field(&rb, 5, &v);
+    rec = wbuf_str(&rb);
+
+    /* patch: 40 replaced, 19 removed, 28 added, 29 removed (absent) */
+
+    ngx_http_s3_wbuf_init(&pb, pool, 16);
+    ngx_http_s3_record_put_field(&pb, 40, &x);
+    ngx_http_s3_record_put_field(&pb, 19, &e);
+    ngx_http_s3_record_put_field(&pb, 28, &y);
+    ngx_http_s3_record_put_field(&pb, 29, &e);
+    patch = wbuf_str(&pb);
+
+    ngx_http_s3_wbuf_init(&ob, pool, 16);
+    ngx_tap_ok(ngx_http_s3_record_patch(&ob, &rec, &patch) == NGX_OK,
+               "patch: applied");
+    out = wbuf_str(&ob);
+
+    /* expected: 3 "a", 40 "xx", 5 "v", 28 "yyy" */
+
+    ngx_http_s3_wbuf_init(&eb, pool, 16);
+    v = (ngx_str_t) S("a");
+    ngx_http_s3_record_put_field(&eb, 3, &v);
+    ngx_http_s3_record_put_field(&eb, 40, &x);
+    v = (ngx_str_t) S("v");
+    ngx_http_s3_record_put_field(&eb, 5, &v);
+    ngx_http_s3_record_put_field(&eb, 28, &y);
+    v = wbuf_str(&eb);
+
+    ngx_tap_ok(str_eq(&out, &v),
+               "patch: replaced in place, removed, added last");
+
+    ngx_tap_ok(ngx_http_s3_record_field(&out, 40, &v) == NGX_OK
+               && str_eq(&v, &x), "record field: found");
+    ngx_tap_ok(ngx_http_s3_record_field(&out, 19, &v) == NGX_DECLINED,
+               "record field: removed");
+
+    /* applied again: the same record (a replay changes nothing) */
+
+    ngx_http_s3_wbuf_init(&eb, pool, 16);
+    ngx_tap_ok(ngx_http_s3_record_patch(&eb, &out, &patch) == NGX_OK
+               && str_eq(&out, (v = wbuf_str(&eb), &v)),
+               "patch: idempotent");
+
+    /* a tag twice in the patch, a cut record, a cut patch */
+
+    ngx_http_s3_wbuf_init(&pb, pool, 16);
+    ngx_http_s3_record_put_field(&pb, 28, &x);
+    ngx_http_s3_record_put_field(&pb, 28, &y);
+    v = wbuf_str(&pb);
+    ngx_http_s3_wbuf_init(&eb, pool, 16);
+    ngx_tap_ok(ngx_http_s3_record_patch(&eb, &rec, &v) == NGX_ERROR,
+               "patch: a tag twice is refused");
+
+    v = rec;
+    v.len--;
+    ngx_http_s3_wbuf_init(&eb, pool, 16);
+    ngx_tap_ok(ngx_http_s3_record_patch(&eb, &v, &patch) == NGX_ERROR,
+               "patch: a cut record is refused");
+    ngx_tap_ok(ngx_http_s3_record_field(&v, 99, &y) == NGX_ERROR,
+               "record field: a cut record is an error");
+
+    v = patch;
+    v.len--;
+    ngx_http_s3_wbuf_init(&eb, pool, 16);
+    ngx_tap_ok(ngx_http_s3_record_patch(&eb, &rec, &v) == NGX_ERROR,
+               "patch: a cut patch is refused");
+
+    /* an empty record: only the additions */
+
+    e = (ngx_str_t) S("");
+    ngx_http_s3_wbuf_init(&eb, pool, 16);
+    ngx_tap_ok(ngx_http_s3_record_patch(&eb, &e, &patch) == NGX_OK
+               && (v = wbuf_str(&eb), ngx_http_s3_record_field(&v, 40, &y))
+                  == NGX_OK
+               && str_eq(&y, &x)
+               && ngx_http_s3_record_field(&v, 19, &y) == NGX_DECLINED,
+               "patch: of an empty record");
+}
+
+
+static void
+test_object_tags(void)
+{
+    ngx_str_t              in;
+    ngx_http_s3_pair_t    *t;
+    ngx_http_s3_wbuf_t     wb;
+    ngx_http_s3_object_t   o, d;
+
+    ngx_memzero(&o, sizeof(o));
+    o.etag = (ngx_str_t) S("abc");
+    o.tags = ngx_array_create(pool, 2, sizeof(ngx_http_s3_pair_t));
+    t = ngx_array_push(o.tags);
+    t->name = (ngx_str_t) S("k");
+    t->value = (ngx_str_t) S("");
+    t = ngx_array_push(o.tags);
+    t->name = (ngx_str_t) S("key 2");
+    t->value = (ngx_str_t) S("v/2");
+
+    ngx_http_s3_wbuf_init(&wb, pool, 16);
+    ngx_http_s3_object_encode(&wb, &o);
+    in = wbuf_str(&wb);
+
+    ngx_tap_ok(ngx_http_s3_object_decode(&in, &d, pool) == NGX_OK
+               && d.tags && d.tags->nelts == 2, "tags: round trip");
+
+    t = d.tags->elts;
+    ngx_tap_ok(t[0].value.len == 0 && str_eq(&t[1].name,
+                                             &((ngx_str_t) S("key 2")))
+               && str_eq(&t[1].value, &((ngx_str_t) S("v/2"))),
+               "tags: pairs kept in order");
+
+    ngx_tap_ok(ngx_http_s3_object_decode(&in, &d, NULL) == NGX_OK
+               && d.tags == NULL, "tags: checked without a pool");
+
+    /* a tags field whose pairs are cut */
+
+    ngx_http_s3_wbuf_init(&wb, pool, 16);
+    in = (ngx_str_t) S("\x00\x00\x00\x05" "abc");
+    ngx_http_s3_record_put_field(&wb, NGX_HTTP_S3_FIELD_TAGS, &in);
+    in = wbuf_str(&wb);
+    ngx_tap_ok(ngx_http_s3_object_decode(&in, &d, pool) == NGX_ERROR
+               && ngx_http_s3_object_decode(&in, &d, NULL) == NGX_ERROR,
+               "tags: a cut pair is refused");
+
+    /* an empty tags field: no tags */
+
+    ngx_http_s3_wbuf_init(&wb, pool, 16);
+    ngx_http_s3_record_put_pairs(&wb, NGX_HTTP_S3_FIELD_TAGS, NULL, 1);
+    in = wbuf_str(&wb);
+    ngx_tap_ok(ngx_http_s3_object_decode(&in, &d, pool) == NGX_OK
+               && d.tags && d.tags->nelts == 0, "tags: an empty set");
 }
 
 
