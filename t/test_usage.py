@@ -269,9 +269,12 @@ def test_quota_directive_checked():
         try:
             srv.port = s3server.free_port()
             srv.write_conf()
+            env = dict(os.environ)
+            s3server._sanitizer_env(env, srv.tag)     # an ASan build
             p = subprocess.run([s3server.NGINX, '-t', '-p', srv.tmp + '/',
                                 '-c', srv.conf, '-e', srv.error_log],
-                               capture_output=True, text=True, timeout=30)
+                               capture_output=True, text=True, timeout=30,
+                               env=env)
             assert p.returncode != 0, bad
             assert '"s3_quota"' in p.stderr or 'parameter' in p.stderr, \
                 p.stderr
