@@ -58,7 +58,7 @@ fuzz_parsers(ngx_pool_t *pool, u_char *p, size_t n)
 {
     ngx_int_t                      rc;
     ngx_str_t                      loc;
-    ngx_uint_t                     i, quiet;
+    ngx_uint_t                     i, quiet, status, mfa;
     volatile u_char                sink;
     ngx_array_t                   *keys, *parts, *grants;
     ngx_http_s3_xml_lock_t         lk;
@@ -92,6 +92,16 @@ fuzz_parsers(ngx_pool_t *pool, u_char *p, size_t n)
     if (rc == NGX_OK && loc.len) {
         sink = loc.data[0];
         sink = loc.data[loc.len - 1];
+    }
+
+    /* VersioningConfiguration: a known status, MfaDelete 0 or 1 */
+
+    rc = ngx_http_s3_xml_parse_versioning(pool, p, n, &status, &mfa);
+
+    if ((rc != NGX_OK && rc != NGX_ERROR)
+        || (rc == NGX_OK && (status > 2 || mfa > 1)))
+    {
+        abort();
     }
 
     rc = ngx_http_s3_xml_parse_delete(pool, p, n, 8, &keys, &quiet);

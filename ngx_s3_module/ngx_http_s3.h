@@ -139,6 +139,8 @@ typedef enum {
     NGX_HTTP_S3_OP_GET_BUCKET_POLICY,
     NGX_HTTP_S3_OP_PUT_BUCKET_POLICY,
     NGX_HTTP_S3_OP_DELETE_BUCKET_POLICY,
+    NGX_HTTP_S3_OP_PUT_BUCKET_VERSIONING,
+
     NGX_HTTP_S3_OP_PUT_OBJECT_TAGGING,
     NGX_HTTP_S3_OP_DELETE_OBJECT_TAGGING,
     NGX_HTTP_S3_OP_GET_BUCKET_TAGGING,
@@ -198,6 +200,10 @@ typedef enum {
     NGX_HTTP_S3_ACT_GET_BUCKET_POLICY,
     NGX_HTTP_S3_ACT_PUT_BUCKET_POLICY,
     NGX_HTTP_S3_ACT_DELETE_BUCKET_POLICY,
+    NGX_HTTP_S3_ACT_PUT_BUCKET_VERSIONING,
+    NGX_HTTP_S3_ACT_GET_OBJECT_VERSION,    /* GET, HEAD with versionId */
+    NGX_HTTP_S3_ACT_DELETE_OBJECT_VERSION, /* DELETE with versionId */
+
     NGX_HTTP_S3_ACT_PUT_OBJECT_TAGGING,
     NGX_HTTP_S3_ACT_DELETE_OBJECT_TAGGING,
     NGX_HTTP_S3_ACT_GET_BUCKET_TAGGING,
@@ -577,6 +583,7 @@ ngx_int_t ngx_http_s3_delete_bucket(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_head_bucket(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_get_bucket_location(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_get_bucket_versioning(ngx_http_request_t *r);
+ngx_int_t ngx_http_s3_put_bucket_versioning(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_list_objects(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_delete_objects(ngx_http_request_t *r);
 ngx_int_t ngx_http_s3_put_object(ngx_http_request_t *r);

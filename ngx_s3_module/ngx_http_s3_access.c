@@ -142,6 +142,10 @@ static ngx_http_s3_action_t  ngx_http_s3_actions[] = {
     { ngx_string("s3:GetBucketPolicy"), NGX_HTTP_S3_PERM_OWNER },
     { ngx_string("s3:PutBucketPolicy"), NGX_HTTP_S3_PERM_OWNER },
     { ngx_string("s3:DeleteBucketPolicy"), NGX_HTTP_S3_PERM_OWNER },
+    { ngx_string("s3:PutBucketVersioning"), NGX_HTTP_S3_PERM_OWNER },
+    { ngx_string("s3:GetObjectVersion"), NGX_HTTP_S3_PERM_READ },
+    { ngx_string("s3:DeleteObjectVersion"), NGX_HTTP_S3_PERM_WRITE },
+
     { ngx_string("s3:PutObjectTagging"), NGX_HTTP_S3_PERM_WRITE },
     { ngx_string("s3:DeleteObjectTagging"), NGX_HTTP_S3_PERM_WRITE },
     { ngx_string("s3:GetBucketTagging"), NGX_HTTP_S3_PERM_READ },
@@ -383,7 +387,7 @@ ngx_http_s3_access_check(ngx_http_request_t *r, ngx_http_s3_action_e action)
 ngx_int_t
 ngx_http_s3_access_copy_source(ngx_http_request_t *r)
 {
-    ngx_str_t                     bucket, key;
+    ngx_str_t                     bucket, key, vid;
     const char                   *message;
     ngx_http_s3_ctx_t            *ctx;
     ngx_http_s3_err_extra_t       extra[2];
@@ -395,7 +399,7 @@ ngx_http_s3_access_copy_source(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    if (ngx_http_s3_copy_source(r, &bucket, &key, &message, extra)
+    if (ngx_http_s3_copy_source(r, &bucket, &key, &vid, &message, extra)
         != NGX_HTTP_S3_OK)
     {
         return NGX_OK;
@@ -413,8 +417,12 @@ ngx_http_s3_access_copy_source(ngx_http_request_t *r)
         return ctx->auth.access_key.len ? NGX_OK : NGX_DECLINED;
     }
 
-    if (ngx_http_s3_access_decide(r, ba, NGX_HTTP_S3_ACT_GET_OBJECT, &key,
-                                  0))
+    /* a version of the source: s3:GetObjectVersion, as S3 */
+
+    if (ngx_http_s3_access_decide(r, ba,
+                                  vid.len ? NGX_HTTP_S3_ACT_GET_OBJECT_VERSION
+                                          : NGX_HTTP_S3_ACT_GET_OBJECT,
+                                  &key, 0))
     {
         return NGX_OK;
     }

@@ -572,7 +572,7 @@ ngx_http_s3_put_bucket_acl_handler(ngx_http_s3_meta_req_t *mr)
 ngx_int_t
 ngx_http_s3_get_object_acl(ngx_http_request_t *r)
 {
-    if (ngx_http_s3_version_arg(r) != NGX_OK) {
+    if (ngx_http_s3_version_arg(r, NULL) != NGX_OK) {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
                                       "Invalid version id specified");
     }
@@ -587,7 +587,7 @@ ngx_http_s3_put_object_acl(ngx_http_request_t *r)
 {
     ngx_http_s3_err_e  err;
 
-    if (ngx_http_s3_version_arg(r) != NGX_OK) {
+    if (ngx_http_s3_version_arg(r, NULL) != NGX_OK) {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
                                       "Invalid version id specified");
     }

@@ -70,7 +70,7 @@ ngx_http_s3_get_object_attributes(ngx_http_request_t *r)
     ngx_http_s3_attrs_t      *a;
     ngx_http_s3_err_extra_t   extra[2];
 
-    if (ngx_http_s3_version_arg(r) != NGX_OK) {
+    if (ngx_http_s3_version_arg(r, NULL) != NGX_OK) {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
                                       "Invalid version id specified");
     }

@@ -44,6 +44,9 @@ static ngx_int_t ngx_http_s3_bucket_get(ngx_http_request_t *r);
 static void ngx_http_s3_bucket_get_handler(ngx_http_s3_meta_req_t *mr);
 static ngx_int_t ngx_http_s3_send_location(ngx_http_request_t *r,
     ngx_http_s3_bucket_t *bk);
+static void ngx_http_s3_versioning_body(ngx_http_request_t *r,
+    ngx_str_t *body);
+static void ngx_http_s3_versioning_handler(ngx_http_s3_meta_req_t *mr);
 static ngx_int_t ngx_http_s3_send_versioning(ngx_http_request_t *r,
     ngx_http_s3_bucket_t *bk);
 static ngx_str_t *ngx_http_s3_bucket_region(ngx_http_request_t *r,
@@ -677,6 +680,96 @@ ngx_int_t
 ngx_http_s3_get_bucket_versioning(ngx_http_request_t *r)
 {
     return ngx_http_s3_bucket_get(r);
+}
+
+
+/*
+ * PutBucketVersioning: Enabled or Suspended; a bucket never goes back to
+ * unversioned
+ */
+
+ngx_int_t
+ngx_http_s3_put_bucket_versioning(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_s3_read_xml_body(r, ngx_http_s3_versioning_body, 0);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_s3_versioning_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    ngx_int_t            rc;
+    ngx_uint_t           status, mfa;
+    ngx_http_s3_ctx_t   *ctx;
+    ngx_http_s3_wbuf_t   b;
+
+    ctx = ngx_http_s3_get_ctx(r);
+
+    if (ngx_http_s3_xml_parse_versioning(r->pool, body->data, body->len,
+                                         &status, &mfa)
+        != NGX_OK
+        || status == 0)
+    {
+        rc = ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_MALFORMED_XML, NULL);
+        ngx_http_s3_finalize(r, rc);
+        return;
+    }
+
+    if (mfa) {
+        rc = ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_NOT_IMPLEMENTED,
+                                    "MFA Delete is not implemented");
+        ngx_http_s3_finalize(r, rc);
+        return;
+    }
+
+    if (ngx_http_s3_wbuf_init(&b, r->pool, 16 + ctx->bucket.len) != NGX_OK) {
+        goto failed;
+    }
+
+    ngx_http_s3_wire_put_str(&b, &ctx->bucket);
+    ngx_http_s3_wire_put_u8(&b, (uint8_t)
+                            (status == 1 ? NGX_HTTP_S3_VERSIONING_ENABLED
+                                         : NGX_HTTP_S3_VERSIONING_SUSPENDED));
+
+    if (ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_BUCKET_VERSIONING, &b,
+                              ngx_http_s3_versioning_handler, r)
+        == NGX_OK)
+    {
+        return;
+    }
+
+failed:
+
+    ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
+                                        NGX_HTTP_S3_ERR_INTERNAL, NULL));
+}
+
+
+static void
+ngx_http_s3_versioning_handler(ngx_http_s3_meta_req_t *mr)
+{
+    ngx_int_t            rc;
+    ngx_http_request_t  *r;
+
+    r = mr->data;
+
+    if (mr->status == NGX_HTTP_S3_WIRE_ST_OK) {
+        rc = ngx_http_s3_send_empty(r, NGX_HTTP_OK);
+
+    } else {
+        rc = ngx_http_s3_send_error(r, ngx_http_s3_meta_error(mr->status),
+                                    NULL);
+    }
+
+    ngx_http_s3_finalize(r, rc);
 }
 
 

@@ -39,6 +39,7 @@ typedef struct {
 
     ngx_str_t                  bucket;      /* the source */
     ngx_str_t                  key;
+    ngx_str_t                  version;     /* its versionId, or empty */
 
     ngx_uint_t                 directives;  /* NGX_HTTP_S3_WIRE_COPY_* */
     ngx_http_s3_object_t       tpl;         /* what the request sets */
@@ -128,7 +129,8 @@ ngx_http_s3_copy_object(ngx_http_request_t *r)
     message = NULL;
     extra[0].name = NULL;
 
-    err = ngx_http_s3_copy_source(r, &cp->bucket, &cp->key, &message,
+    err = ngx_http_s3_copy_source(r, &cp->bucket, &cp->key, &cp->version,
+                                  &message,
                                   extra);
 
     if (err == NGX_HTTP_S3_OK) {
@@ -216,7 +218,7 @@ ngx_http_s3_copy_object(ngx_http_request_t *r)
 
 
 /*
- * x-amz-copy-source: "[/]bucket/key[?versionId=null]", percent-encoded;
+ * x-amz-copy-source: "[/]bucket/key[?versionId=id]", percent-encoded;
  * split at its first '/' before decoding, so that "%2F" stays in the
  * part it was sent in.  NGX_HTTP_S3_OK, or the error with a message and,
  * for InvalidArgument, the two extra elements ArgumentName and
@@ -225,13 +227,17 @@ ngx_http_s3_copy_object(ngx_http_request_t *r)
 
 ngx_http_s3_err_e
 ngx_http_s3_copy_source(ngx_http_request_t *r, ngx_str_t *bucket,
-    ngx_str_t *key, const char **message, ngx_http_s3_err_extra_t *extra)
+    ngx_str_t *key, ngx_str_t *vid, const char **message,
+    ngx_http_s3_err_extra_t *extra)
 {
     u_char           *p, *last, *slash, *q, *end, *dst;
     size_t            len;
+    uint64_t          seq;
     ngx_int_t         rc;
     ngx_str_t         v, version;
     ngx_table_elt_t  *h;
+
+    ngx_str_null(vid);
 
     h = ngx_http_s3_header_in(r, "x-amz-copy-source");
 
@@ -316,7 +322,7 @@ ngx_http_s3_copy_source(ngx_http_request_t *r, ngx_str_t *bucket,
         return NGX_HTTP_S3_OK;
     }
 
-    /* the query: only versionId counts, and only the "null" version is */
+    /* the query: only versionId counts: "null" or an id of this server */
 
     p = q + 1;
     last = v.data + v.len;
@@ -346,13 +352,13 @@ ngx_http_s3_copy_source(ngx_http_request_t *r, ngx_str_t *bucket,
                 return NGX_HTTP_S3_ERR_INVALID_ARGUMENT;
             }
 
-            if (version.len != 4
-                || ngx_strncmp(version.data, "null", 4) != 0)
-            {
+            if (ngx_http_s3_version_parse(&version, &seq) != NGX_OK) {
                 extra[0].name = NULL;
                 *message = "Invalid version id specified";
                 return NGX_HTTP_S3_ERR_INVALID_ARGUMENT;
             }
+
+            *vid = version;
         }
 
         p = end + 1;
@@ -467,7 +473,7 @@ ngx_http_s3_copy_lookup(ngx_http_s3_copy_t *cp)
     cp->tries++;
 
     if (ngx_http_s3_wbuf_init(&b, r->pool, 16 + cp->bucket.len
-                                           + cp->key.len)
+                                           + cp->key.len + cp->version.len)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -475,6 +481,10 @@ ngx_http_s3_copy_lookup(ngx_http_s3_copy_t *cp)
 
     ngx_http_s3_wire_put_str(&b, &cp->bucket);
     ngx_http_s3_wire_put_str(&b, &cp->key);
+
+    if (cp->version.len) {
+        ngx_http_s3_wire_put_str(&b, &cp->version);
+    }
 
     return ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_OBJECT_GET, &b,
                                  ngx_http_s3_copy_source_handler, cp);
@@ -524,7 +534,10 @@ ngx_http_s3_copy_source_handler(ngx_http_s3_meta_req_t *mr)
         reply.data = &which;
         reply.len = 1;
 
-        rc = ngx_http_s3_copy_error(r, cp, NGX_HTTP_S3_WIRE_ST_NO_KEY,
+        rc = ngx_http_s3_copy_error(r, cp,
+                                    cp->version.len
+                                    ? NGX_HTTP_S3_WIRE_ST_DELETE_MARKER
+                                    : NGX_HTTP_S3_WIRE_ST_NO_KEY,
                                     &reply);
         goto done;
     }
@@ -891,6 +904,7 @@ ngx_http_s3_copy_send(ngx_http_s3_copy_t *cp)
     ngx_http_s3_wire_put_copy_cond(&b, &cp->cc);
     ngx_http_s3_wire_put_cond(&b, &cp->cond);
     ngx_http_s3_wire_put_str(&b, &cp->expect);
+    ngx_http_s3_wire_put_str(&b, &cp->version);
 
     return ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_OBJECT_COPY, &b,
                                  ngx_http_s3_copy_handler, cp);
@@ -901,7 +915,7 @@ static void
 ngx_http_s3_copy_handler(ngx_http_s3_meta_req_t *mr)
 {
     ngx_int_t              rc;
-    ngx_str_t              rec;
+    ngx_str_t              rec, svid;
     ngx_http_s3_copy_t    *cp;
     ngx_http_s3_ctx_t     *ctx;
     ngx_http_request_t    *r;
@@ -929,12 +943,25 @@ ngx_http_s3_copy_handler(ngx_http_s3_meta_req_t *mr)
 
     ngx_http_s3_rbuf_init(&rb, &mr->reply);
     ngx_http_s3_wire_get_str(&rb, &rec);
+    ngx_http_s3_wire_get_str(&rb, &svid);
 
     if (rb.error || ngx_http_s3_object_decode(&rec, &o, r->pool) != NGX_OK) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "s3 copy to \"%V/%V\": bad reply", &ctx->bucket,
                       &ctx->key);
         rc = ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
+        goto done;
+    }
+
+    /* the version made, and the source's */
+
+    if (ngx_http_s3_version_headers(r, &o) != NGX_OK
+        || (svid.len
+            && ngx_http_s3_push_header(r, "x-amz-copy-source-version-id",
+                                       &svid)
+               == NULL))
+    {
+        rc = NGX_ERROR;
         goto done;
     }
 
@@ -1033,6 +1060,12 @@ ngx_http_s3_copy_error(ngx_http_request_t *r, ngx_http_s3_copy_t *cp,
     case NGX_HTTP_S3_WIRE_ST_PRECONDITION:
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_PRECONDITION_FAILED,
                                       NULL);
+
+    case NGX_HTTP_S3_WIRE_ST_DELETE_MARKER:
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_REQUEST,
+                                      "The source of a copy request may "
+                                      "not specifically refer to a delete "
+                                      "marker by version id.");
 
     case NGX_HTTP_S3_WIRE_ST_SOURCE_TOO_LARGE:
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_REQUEST,
@@ -1135,7 +1168,8 @@ ngx_http_s3_upload_part_copy(ngx_http_request_t *r)
     message = NULL;
     extra[0].name = NULL;
 
-    err = ngx_http_s3_copy_source(r, &cp->bucket, &cp->key, &message,
+    err = ngx_http_s3_copy_source(r, &cp->bucket, &cp->key, &cp->version,
+                                  &message,
                                   extra);
 
     if (err == NGX_HTTP_S3_OK) {
@@ -1271,6 +1305,7 @@ ngx_http_s3_part_copy_send(ngx_http_s3_copy_t *cp)
     ngx_http_s3_wire_put_str(&b, &digest);
     ngx_http_s3_wire_put_str(&b, &md5);
     ngx_http_s3_wire_put_str(&b, &cp->expect);
+    ngx_http_s3_wire_put_str(&b, &cp->version);
 
     return ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_PART_COPY, &b,
                                  ngx_http_s3_part_copy_handler, cp);
@@ -1301,6 +1336,7 @@ ngx_http_s3_part_copy_handler(ngx_http_s3_meta_req_t *mr)
     case NGX_HTTP_S3_WIRE_ST_OK:
 
         ngx_http_s3_wire_get_str(&rb, &rec);
+        ngx_http_s3_wire_get_str(&rb, &size);
 
         if (rb.error
             || ngx_http_s3_object_decode(&rec, &o, r->pool) != NGX_OK)
@@ -1309,6 +1345,17 @@ ngx_http_s3_part_copy_handler(ngx_http_s3_meta_req_t *mr)
                           "s3 part copy to \"%V/%V\": bad reply",
                           &ctx->bucket, &ctx->key);
             rc = ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
+            break;
+        }
+
+        /* the source's version */
+
+        if (size.len
+            && ngx_http_s3_push_header(r, "x-amz-copy-source-version-id",
+                                       &size)
+               == NULL)
+        {
+            rc = NGX_ERROR;
             break;
         }
 

@@ -27,12 +27,19 @@ struct ngx_http_s3_delete_s {
     ngx_array_t               *keys;        /* ngx_http_s3_xml_delete_key_t */
     ngx_http_s3_err_e         *errs;
     const char               **msgs;
+    ngx_uint_t                *markers;     /* a delete marker: made or
+                                               deleted */
+    ngx_str_t                 *versions;    /* of a marker made */
     ngx_uint_t                 pending;
     ngx_uint_t                 quiet;
     ngx_uint_t                 status;      /* a bucket-wide failure */
 };
 
 
+static ngx_int_t ngx_http_s3_delete_request(ngx_http_request_t *r,
+    ngx_str_t *key, ngx_str_t *vid, ngx_uint_t flags, ngx_http_s3_wbuf_t *b);
+static void ngx_http_s3_delete_reply(ngx_http_s3_meta_req_t *mr,
+    ngx_uint_t *marker, ngx_str_t *version);
 static void ngx_http_s3_delete_handler(ngx_http_s3_meta_req_t *mr);
 static void ngx_http_s3_delete_objects_body(ngx_http_request_t *r,
     ngx_str_t *body);
@@ -40,39 +47,35 @@ static void ngx_http_s3_delete_objects_handler(ngx_http_s3_meta_req_t *mr);
 static ngx_int_t ngx_http_s3_delete_objects_send(ngx_http_s3_delete_t *del);
 
 
-/* DeleteObject: 204, also for a key that does not exist */
+/*
+ * DeleteObject: 204, also for a key or a version that does not exist
+ * (as S3); in a versioned bucket without versionId a delete marker is
+ * added, with versionId that version goes
+ */
 
 ngx_int_t
 ngx_http_s3_delete_object(ngx_http_request_t *r)
 {
-    ngx_http_s3_ctx_t   *ctx;
+    ngx_str_t           *key, vid;
     ngx_http_s3_wbuf_t   b;
 
-    ctx = ngx_http_s3_get_ctx(r);
-
-    if (ngx_http_s3_version_arg(r) != NGX_OK) {
+    if (ngx_http_s3_version_arg(r, &vid) != NGX_OK) {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
                                       "Invalid version id specified");
     }
 
-    if (ngx_http_s3_wbuf_init(&b, r->pool, 16 + ctx->bucket.len
-                                           + ctx->key.len)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_s3_wire_put_str(&b, &ctx->bucket);
-    ngx_http_s3_wire_put_str(&b, &ctx->key);
+    key = &ngx_http_s3_get_ctx(r)->key;
 
     /* object lock: the metadata process decides, the worker may bypass */
 
-    ngx_http_s3_wire_put_u8(&b, ngx_http_s3_lock_bypass(r, &ctx->key)
-                                ? NGX_HTTP_S3_WIRE_PATCH_BYPASS : 0);
-
-    if (ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_OBJECT_DELETE, &b,
-                              ngx_http_s3_delete_handler, r)
-        != NGX_OK)
+    if (ngx_http_s3_delete_request(r, key, &vid,
+                                   ngx_http_s3_lock_bypass(r, key)
+                                   ? NGX_HTTP_S3_WIRE_PATCH_BYPASS : 0,
+                                   &b)
+        != NGX_OK
+        || ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_OBJECT_DELETE, &b,
+                                 ngx_http_s3_delete_handler, r)
+           != NGX_OK)
     {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
     }
@@ -83,18 +86,110 @@ ngx_http_s3_delete_object(ngx_http_request_t *r)
 }
 
 
+/*
+ * OBJECT_DELETE of a key: the lock bypass, the version; the time, owner
+ * and request id of a marker (a resent request finds its marker by them)
+ */
+
+static ngx_int_t
+ngx_http_s3_delete_request(ngx_http_request_t *r, ngx_str_t *key,
+    ngx_str_t *vid, ngx_uint_t flags, ngx_http_s3_wbuf_t *b)
+{
+    ngx_str_t           rid;
+    ngx_time_t         *tp;
+    ngx_http_s3_ctx_t  *ctx;
+
+    ctx = ngx_http_s3_get_ctx(r);
+
+    if (ngx_http_s3_wbuf_init(b, r->pool, 64 + ctx->bucket.len + key->len
+                                          + vid->len
+                                          + ctx->auth.access_key.len)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    tp = ngx_timeofday();
+
+    ngx_http_s3_wire_put_str(b, &ctx->bucket);
+    ngx_http_s3_wire_put_str(b, key);
+    ngx_http_s3_wire_put_u8(b, (uint8_t) flags);
+    ngx_http_s3_wire_put_str(b, vid);
+    ngx_http_s3_wire_put_u64(b, (uint64_t) tp->sec * 1000 + tp->msec);
+    ngx_http_s3_wire_put_str(b, &ctx->auth.access_key);
+
+    rid.data = ctx->request_id;
+    rid.len = sizeof(ctx->request_id) - 1;
+    ngx_http_s3_wire_put_str(b, &rid);
+
+    return b->error ? NGX_ERROR : NGX_OK;
+}
+
+
+/* the reply of OBJECT_DELETE: a delete marker, the version id */
+
+static void
+ngx_http_s3_delete_reply(ngx_http_s3_meta_req_t *mr, ngx_uint_t *marker,
+    ngx_str_t *version)
+{
+    ngx_http_s3_rbuf_t  rb;
+
+    *marker = 0;
+    ngx_str_null(version);
+
+    if (mr->status != NGX_HTTP_S3_WIRE_ST_OK) {
+        return;
+    }
+
+    ngx_http_s3_rbuf_init(&rb, &mr->reply);
+
+    *marker = ngx_http_s3_wire_get_u8(&rb);
+    ngx_http_s3_wire_get_str(&rb, version);
+
+    if (rb.error) {
+        *marker = 0;
+        ngx_str_null(version);
+    }
+}
+
+
 static void
 ngx_http_s3_delete_handler(ngx_http_s3_meta_req_t *mr)
 {
     ngx_int_t            rc;
+    ngx_str_t            version, v;
+    ngx_uint_t           marker;
     ngx_http_request_t  *r;
 
     r = mr->data;
 
+    if (mr->status == NGX_HTTP_S3_WIRE_ST_NO_VERSION) {
+        /* already gone: as S3, a success naming it */
+        mr->status = NGX_HTTP_S3_WIRE_ST_OK;
+        (void) ngx_http_s3_version_arg(r, &version);
+        marker = 0;
+
+    } else {
+        ngx_http_s3_delete_reply(mr, &marker, &version);
+    }
+
     if (mr->status == NGX_HTTP_S3_WIRE_ST_OK
         || mr->status == NGX_HTTP_S3_WIRE_ST_NO_KEY)
     {
-        rc = ngx_http_s3_send_empty(r, NGX_HTTP_NO_CONTENT);
+        ngx_str_set(&v, "true");
+
+        if ((marker
+             && ngx_http_s3_push_header(r, "x-amz-delete-marker", &v)
+                == NULL)
+            || (version.len
+                && ngx_http_s3_push_header(r, "x-amz-version-id", &version)
+                   == NULL))
+        {
+            rc = NGX_ERROR;
+
+        } else {
+            rc = ngx_http_s3_send_empty(r, NGX_HTTP_NO_CONTENT);
+        }
 
     } else {
         rc = ngx_http_s3_send_error(r, ngx_http_s3_meta_error(mr->status),
@@ -126,16 +221,14 @@ ngx_http_s3_delete_objects(ngx_http_request_t *r)
 static void
 ngx_http_s3_delete_objects_body(ngx_http_request_t *r, ngx_str_t *body)
 {
+    uint64_t                       seq;
     ngx_int_t                      rc;
-    ngx_uint_t                     i, n, quiet, bypass;
+    ngx_uint_t                     i, n, quiet, bypass, flags;
     ngx_array_t                   *keys;
-    ngx_http_s3_ctx_t             *ctx;
     ngx_http_s3_wbuf_t             b;
     ngx_http_s3_delete_t          *del;
     ngx_http_s3_delete_item_t     *items;
     ngx_http_s3_xml_delete_key_t  *k;
-
-    ctx = ngx_http_s3_get_ctx(r);
 
     rc = ngx_http_s3_xml_parse_delete(r->pool, body->data, body->len,
                                       NGX_HTTP_S3_MAX_DELETE_KEYS, &keys,
@@ -163,8 +256,12 @@ ngx_http_s3_delete_objects_body(ngx_http_request_t *r, ngx_str_t *body)
 
     del->errs = ngx_pcalloc(r->pool, n * sizeof(ngx_http_s3_err_e));
     del->msgs = ngx_pcalloc(r->pool, n * sizeof(const char *));
+    del->markers = ngx_pcalloc(r->pool, n * sizeof(ngx_uint_t));
+    del->versions = ngx_pcalloc(r->pool, n * sizeof(ngx_str_t));
 
-    if (del->errs == NULL || del->msgs == NULL) {
+    if (del->errs == NULL || del->msgs == NULL || del->markers == NULL
+        || del->versions == NULL)
+    {
         goto failed;
     }
 
@@ -199,17 +296,22 @@ ngx_http_s3_delete_objects_body(ngx_http_request_t *r, ngx_str_t *body)
         }
 
         if (k[i].version.len
-            && !(k[i].version.len == 4
-                 && ngx_strncmp(k[i].version.data, "null", 4) == 0))
+            && ngx_http_s3_version_parse(&k[i].version, &seq) != NGX_OK)
         {
             del->errs[i] = NGX_HTTP_S3_ERR_INVALID_ARGUMENT;
             del->msgs[i] = "Invalid version id specified";
             continue;
         }
 
-        /* s3:DeleteObject on each key, as a bucket policy may say */
+        /*
+         * s3:DeleteObject on each key (s3:DeleteObjectVersion on a
+         * version), as a bucket policy may say
+         */
 
-        if (!ngx_http_s3_access_object(r, NGX_HTTP_S3_ACT_DELETE_OBJECT,
+        if (!ngx_http_s3_access_object(r,
+                                       k[i].version.len
+                                       ? NGX_HTTP_S3_ACT_DELETE_OBJECT_VERSION
+                                       : NGX_HTTP_S3_ACT_DELETE_OBJECT,
                                        &k[i].key))
         {
             del->errs[i] = NGX_HTTP_S3_ERR_ACCESS_DENIED;
@@ -217,20 +319,18 @@ ngx_http_s3_delete_objects_body(ngx_http_request_t *r, ngx_str_t *body)
             continue;
         }
 
-        if (ngx_http_s3_wbuf_init(&b, r->pool, 16 + ctx->bucket.len
-                                               + k[i].key.len)
+        flags = (bypass
+                 && ngx_http_s3_access_object(r,
+                                NGX_HTTP_S3_ACT_BYPASS_GOVERNANCE_RETENTION,
+                                &k[i].key))
+                ? NGX_HTTP_S3_WIRE_PATCH_BYPASS : 0;
+
+        if (ngx_http_s3_delete_request(r, &k[i].key, &k[i].version, flags,
+                                       &b)
             != NGX_OK)
         {
             goto failed;
         }
-
-        ngx_http_s3_wire_put_str(&b, &ctx->bucket);
-        ngx_http_s3_wire_put_str(&b, &k[i].key);
-        ngx_http_s3_wire_put_u8(&b, (bypass
-                                     && ngx_http_s3_access_object(r,
-                                 NGX_HTTP_S3_ACT_BYPASS_GOVERNANCE_RETENTION,
-                                 &k[i].key))
-                                    ? NGX_HTTP_S3_WIRE_PATCH_BYPASS : 0);
 
         items[i].del = del;
         items[i].index = i;
@@ -290,7 +390,12 @@ ngx_http_s3_delete_objects_handler(ngx_http_s3_meta_req_t *mr)
     switch (mr->status) {
 
     case NGX_HTTP_S3_WIRE_ST_OK:
+        ngx_http_s3_delete_reply(mr, &del->markers[item->index],
+                                 &del->versions[item->index]);
+        break;
+
     case NGX_HTTP_S3_WIRE_ST_NO_KEY:
+    case NGX_HTTP_S3_WIRE_ST_NO_VERSION:
         break;
 
     case NGX_HTTP_S3_WIRE_ST_NO_BUCKET:
@@ -348,6 +453,18 @@ ngx_http_s3_delete_objects_send(ngx_http_s3_delete_t *del)
             if (k[i].version.len) {
                 ngx_http_s3_xml_text(&w, "VersionId", k[i].version.data,
                                      k[i].version.len);
+            }
+
+            /* a marker deleted by its id, or one made */
+
+            if (del->markers[i]) {
+                ngx_http_s3_xml_cstr(&w, "DeleteMarker", "true");
+
+                if (k[i].version.len == 0 && del->versions[i].len) {
+                    ngx_http_s3_xml_text(&w, "DeleteMarkerVersionId",
+                                         del->versions[i].data,
+                                         del->versions[i].len);
+                }
             }
 
             ngx_http_s3_xml_close(&w, "Deleted");

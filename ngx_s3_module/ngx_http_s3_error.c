@@ -916,6 +916,9 @@ ngx_http_s3_meta_error(ngx_uint_t status)
     case NGX_HTTP_S3_WIRE_ST_QUOTA:
         return NGX_HTTP_S3_ERR_QUOTA_EXCEEDED;
 
+    case NGX_HTTP_S3_WIRE_ST_DELETE_MARKER:
+        return NGX_HTTP_S3_ERR_INVALID_REQUEST;
+
     case NGX_HTTP_S3_WIRE_ST_LOCKED:
         return NGX_HTTP_S3_ERR_ACCESS_DENIED;
 
@@ -962,7 +965,8 @@ ngx_http_s3_meta_status_text(ngx_uint_t status)
         "bad request", "error", "unavailable", "no upload", "invalid part",
         "part too small", "bad digest", "checksum missing",
         "checksum type", "too large", "changed", "source too large",
-        "bad range", "checksum needed", "no user"
+        "bad range", "checksum needed", "no user", "no version",
+        "delete marker"
     };
 
     if (status < sizeof(text) / sizeof(text[0])) {

@@ -26,6 +26,7 @@
 
 typedef struct {
     ngx_http_request_t        *request;
+    ngx_str_t                  version;     /* versionId, or empty */
     ngx_str_t                  body;        /* the last body id missing */
     ngx_uint_t                 tries;
     ngx_uint_t                 part;        /* ?partNumber, or 0 */
@@ -50,22 +51,60 @@ static ngx_int_t ngx_http_s3_quote_etag(ngx_pool_t *pool, ngx_str_t *etag,
     ngx_str_t *quoted);
 
 
-/* versionId: only the "null" version exists without versioning */
+/* versionId: "null" or a version id of the form this server makes */
 
 ngx_int_t
-ngx_http_s3_version_arg(ngx_http_request_t *r)
+ngx_http_s3_version_arg(ngx_http_request_t *r, ngx_str_t *vid)
 {
+    uint64_t   seq;
     ngx_str_t  v;
+
+    if (vid) {
+        ngx_str_null(vid);
+    }
 
     if (ngx_http_s3_arg(r, "versionId", &v) != NGX_OK) {
         return NGX_OK;
     }
 
-    if (v.len == 4 && ngx_strncmp(v.data, "null", 4) == 0) {
-        return NGX_OK;
+    if (ngx_http_s3_version_parse(&v, &seq) != NGX_OK) {
+        return NGX_DECLINED;
     }
 
-    return NGX_DECLINED;
+    if (vid) {
+        *vid = v;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * x-amz-version-id of a record that is a version (an unversioned write
+ * has none), and x-amz-delete-marker for a marker
+ */
+
+ngx_int_t
+ngx_http_s3_version_headers(ngx_http_request_t *r, ngx_http_s3_object_t *o)
+{
+    ngx_str_t  v;
+
+    if (o->flags & NGX_HTTP_S3_OBJECT_DELETE_MARKER) {
+        ngx_str_set(&v, "true");
+
+        if (ngx_http_s3_push_header(r, "x-amz-delete-marker", &v) == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (o->seq && o->version.len
+        && ngx_http_s3_push_header(r, "x-amz-version-id", &o->version)
+           == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -78,17 +117,17 @@ ngx_http_s3_get_object(ngx_http_request_t *r)
     ngx_str_t           v;
     ngx_http_s3_get_t  *g;
 
-    if (ngx_http_s3_version_arg(r) != NGX_OK) {
-        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
-                                      "Invalid version id specified");
-    }
-
     g = ngx_pcalloc(r->pool, sizeof(ngx_http_s3_get_t));
     if (g == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     g->request = r;
+
+    if (ngx_http_s3_version_arg(r, &g->version) != NGX_OK) {
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
+                                      "Invalid version id specified");
+    }
 
     if (ngx_http_s3_arg(r, "partNumber", &v) == NGX_OK) {
         n = ngx_atoi(v.data, v.len);
@@ -133,7 +172,7 @@ ngx_http_s3_get_send_meta(ngx_http_s3_get_t *g)
     g->tries++;
 
     if (ngx_http_s3_wbuf_init(&b, r->pool, 16 + ctx->bucket.len
-                                           + ctx->key.len)
+                                           + ctx->key.len + g->version.len)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -141,6 +180,10 @@ ngx_http_s3_get_send_meta(ngx_http_s3_get_t *g)
 
     ngx_http_s3_wire_put_str(&b, &ctx->bucket);
     ngx_http_s3_wire_put_str(&b, &ctx->key);
+
+    if (g->version.len) {
+        ngx_http_s3_wire_put_str(&b, &g->version);
+    }
 
     return ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_OBJECT_GET, &b,
                                  ngx_http_s3_get_handler, g);
@@ -151,7 +194,9 @@ static void
 ngx_http_s3_get_handler(ngx_http_s3_meta_req_t *mr)
 {
     ngx_int_t              rc;
+    ngx_str_t              rec;
     ngx_http_s3_get_t     *g;
+    ngx_http_s3_rbuf_t     rb;
     ngx_http_s3_ctx_t     *ctx;
     ngx_http_request_t    *r;
     ngx_http_s3_object_t   o;
@@ -159,6 +204,22 @@ ngx_http_s3_get_handler(ngx_http_s3_meta_req_t *mr)
     g = mr->data;
     r = g->request;
     ctx = ngx_http_s3_get_ctx(r);
+
+    if (mr->status == NGX_HTTP_S3_WIRE_ST_NO_KEY && mr->reply.len) {
+
+        /* the latest version is a delete marker: said so with the 404 */
+
+        ngx_http_s3_rbuf_init(&rb, &mr->reply);
+        ngx_http_s3_wire_get_str(&rb, &rec);
+
+        if (!rb.error
+            && ngx_http_s3_object_decode(&rec, &o, NULL) == NGX_OK
+            && ngx_http_s3_version_headers(r, &o) != NGX_OK)
+        {
+            rc = NGX_ERROR;
+            goto done;
+        }
+    }
 
     if (mr->status != NGX_HTTP_S3_WIRE_ST_OK) {
         rc = ngx_http_s3_send_error(r, ngx_http_s3_meta_error(mr->status),
@@ -211,7 +272,28 @@ ngx_http_s3_get_send(ngx_http_s3_get_t *g, ngx_http_s3_object_t *o)
     r = g->request;
 
     if (o->flags & NGX_HTTP_S3_OBJECT_DELETE_MARKER) {
-        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_NO_SUCH_KEY, NULL);
+
+        if (ngx_http_s3_version_headers(r, o) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (g->version.len == 0) {
+            return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_NO_SUCH_KEY,
+                                          NULL);
+        }
+
+        /* a delete marker asked for by its id */
+
+        r->headers_out.last_modified_time = (time_t) (o->mtime / 1000);
+
+        extra[0].name = "Method";
+        extra[0].value = r->method_name;
+        extra[1].name = "ResourceType";
+        ngx_str_set(&extra[1].value, "DeleteMarker");
+
+        return ngx_http_s3_send_error_extra(r,
+                                            NGX_HTTP_S3_ERR_METHOD_NOT_ALLOWED,
+                                            NULL, extra, 2);
     }
 
     if (ngx_http_s3_quote_etag(r->pool, &o->etag, &etag) != NGX_OK) {
@@ -321,7 +403,9 @@ ngx_http_s3_get_send(ngx_http_s3_get_t *g, ngx_http_s3_object_t *o)
         }
     }
 
-    if (ngx_http_s3_object_headers(r, o, &etag) != NGX_OK) {
+    if (ngx_http_s3_object_headers(r, o, &etag) != NGX_OK
+        || ngx_http_s3_version_headers(r, o) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

@@ -13,10 +13,10 @@
 
 
 /*
- * ListObjects (v1), ListObjectsV2 and ListObjectVersions: one LIST
- * metadata request per page.  The metadata process rolls keys up into
- * common prefixes and says whether more follow; a page costs what it
- * holds, not the size of the bucket.
+ * ListObjects (v1), ListObjectsV2 and ListObjectVersions: one LIST (or
+ * VERSION_LIST) metadata request per page.  The metadata process rolls
+ * keys up into common prefixes and says whether more follow; a page
+ * costs what it holds, not the size of the bucket.
  */
 
 
@@ -59,7 +59,8 @@ static ngx_int_t ngx_http_s3_list_entries(ngx_http_s3_list_t *l,
     ngx_http_s3_xml_t *w, ngx_http_s3_rbuf_t *rb, uint32_t n,
     ngx_uint_t kind, ngx_uint_t *last_kind);
 static void ngx_http_s3_list_object(ngx_http_s3_list_t *l,
-    ngx_http_s3_xml_t *w, ngx_str_t *key, ngx_http_s3_object_t *o);
+    ngx_http_s3_xml_t *w, ngx_str_t *key, ngx_http_s3_object_t *o,
+    ngx_uint_t latest);
 static void ngx_http_s3_list_text(ngx_http_s3_list_t *l,
     ngx_http_s3_xml_t *w, const char *name, ngx_str_t *value);
 static ngx_int_t ngx_http_s3_list_token(ngx_pool_t *pool, ngx_str_t *marker,
@@ -69,6 +70,7 @@ static ngx_int_t ngx_http_s3_list_token(ngx_pool_t *pool, ngx_str_t *marker,
 ngx_int_t
 ngx_http_s3_list_objects(ngx_http_request_t *r)
 {
+    ngx_uint_t           versions;
     const char          *message;
     ngx_http_s3_ctx_t   *ctx;
     ngx_http_s3_err_e    err;
@@ -96,7 +98,8 @@ ngx_http_s3_list_objects(ngx_http_request_t *r)
     if (ngx_http_s3_wbuf_init(&b, r->pool, 32 + ctx->bucket.len
                                            + l->prefix.len
                                            + l->delimiter.len
-                                           + l->marker.len)
+                                           + l->marker.len
+                                           + l->version_marker.len)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -107,11 +110,18 @@ ngx_http_s3_list_objects(ngx_http_request_t *r)
     ngx_http_s3_wire_put_str(&b, &l->delimiter);
     ngx_http_s3_wire_put_str(&b, &l->marker);
 
+    versions = (l->op == NGX_HTTP_S3_OP_LIST_OBJECT_VERSIONS);
+
+    if (versions) {
+        ngx_http_s3_wire_put_str(&b, &l->version_marker);
+    }
+
     /* max-keys=0 still learns whether the bucket exists */
     ngx_http_s3_wire_put_u32(&b, (uint32_t) ngx_max(l->max, 1));
 
-    if (ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_LIST, &b,
-                              ngx_http_s3_list_handler, l)
+    if (ngx_http_s3_meta_call(r, versions ? NGX_HTTP_S3_WIRE_OP_VERSION_LIST
+                                          : NGX_HTTP_S3_WIRE_OP_LIST,
+                              &b, ngx_http_s3_list_handler, l)
         != NGX_OK)
     {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
@@ -127,6 +137,7 @@ static ngx_http_s3_err_e
 ngx_http_s3_list_args(ngx_http_s3_list_t *l, const char **message)
 {
     u_char              *p;
+    uint64_t             seq;
     ngx_int_t            n, rc;
     ngx_str_t            v, decoded;
     ngx_http_request_t  *r;
@@ -245,15 +256,13 @@ ngx_http_s3_list_args(ngx_http_s3_list_t *l, const char **message)
             }
 
             if (l->version_marker.len
-                && !(l->version_marker.len == 4
-                     && ngx_strncmp(l->version_marker.data, "null", 4) == 0))
+                && ngx_http_s3_version_parse(&l->version_marker, &seq)
+                   != NGX_OK)
             {
                 *message = "Invalid version id specified";
                 return NGX_HTTP_S3_ERR_INVALID_ARGUMENT;
             }
         }
-
-        /* one version per key: the next version is under the next key */
 
         l->marker = l->arg_marker;
         break;
@@ -279,6 +288,10 @@ ngx_http_s3_list_args(ngx_http_s3_list_t *l, const char **message)
 
     if (l->delimiter.data == NULL) {
         ngx_str_set(&l->delimiter, "");
+    }
+
+    if (l->version_marker.data == NULL) {
+        ngx_str_set(&l->version_marker, "");
     }
 
     return NGX_HTTP_S3_OK;
@@ -325,7 +338,7 @@ ngx_http_s3_list_send(ngx_http_s3_list_t *l, ngx_str_t *reply)
     u_char              *entries;
     uint32_t             n;
     ngx_int_t            count, k;
-    ngx_str_t            next, token;
+    ngx_str_t            next, next_vid, token;
     ngx_uint_t           truncated, last_kind;
     ngx_chain_t         *cl;
     const char          *root;
@@ -341,6 +354,12 @@ ngx_http_s3_list_send(ngx_http_s3_list_t *l, ngx_str_t *reply)
 
     truncated = ngx_http_s3_wire_get_u8(&rb);
     ngx_http_s3_wire_get_str(&rb, &next);
+    ngx_str_null(&next_vid);
+
+    if (l->op == NGX_HTTP_S3_OP_LIST_OBJECT_VERSIONS) {
+        ngx_http_s3_wire_get_str(&rb, &next_vid);
+    }
+
     n = ngx_http_s3_wire_get_u32(&rb);
 
     if (rb.error) {
@@ -400,7 +419,8 @@ ngx_http_s3_list_send(ngx_http_s3_list_t *l, ngx_str_t *reply)
             ngx_http_s3_list_text(l, &w, "NextKeyMarker", &next);
 
             if (last_kind == NGX_HTTP_S3_WIRE_ENTRY_OBJECT) {
-                ngx_http_s3_xml_cstr(&w, "NextVersionIdMarker", "null");
+                ngx_http_s3_xml_text(&w, "NextVersionIdMarker",
+                                     next_vid.data, next_vid.len);
             }
         }
 
@@ -487,7 +507,7 @@ ngx_http_s3_list_entries(ngx_http_s3_list_t *l, ngx_http_s3_xml_t *w,
     ngx_http_s3_rbuf_t *rb, uint32_t n, ngx_uint_t kind,
     ngx_uint_t *last_kind)
 {
-    uint8_t               k;
+    uint8_t               k, latest;
     uint32_t              i;
     ngx_int_t             count;
     ngx_str_t             name, rec;
@@ -521,6 +541,12 @@ ngx_http_s3_list_entries(ngx_http_s3_list_t *l, ngx_http_s3_xml_t *w,
             return NGX_ERROR;
         }
 
+        latest = 1;
+
+        if (l->op == NGX_HTTP_S3_OP_LIST_OBJECT_VERSIONS) {
+            latest = ngx_http_s3_wire_get_u8(rb);
+        }
+
         ngx_http_s3_wire_get_str(rb, &rec);
 
         if (rb->error || ngx_http_s3_object_decode(&rec, &o, NULL) != NGX_OK) {
@@ -534,7 +560,7 @@ ngx_http_s3_list_entries(ngx_http_s3_list_t *l, ngx_http_s3_xml_t *w,
         }
 
         if (w && kind == NGX_HTTP_S3_WIRE_ENTRY_OBJECT) {
-            ngx_http_s3_list_object(l, w, &name, &o);
+            ngx_http_s3_list_object(l, w, &name, &o, latest);
         }
 
         count++;
@@ -546,7 +572,7 @@ ngx_http_s3_list_entries(ngx_http_s3_list_t *l, ngx_http_s3_xml_t *w,
 
 static void
 ngx_http_s3_list_object(ngx_http_s3_list_t *l, ngx_http_s3_xml_t *w,
-    ngx_str_t *key, ngx_http_s3_object_t *o)
+    ngx_str_t *key, ngx_http_s3_object_t *o, ngx_uint_t latest)
 {
     u_char       *p, iso[NGX_HTTP_S3_ISO8601_LEN];
     ngx_str_t     version;
@@ -574,8 +600,7 @@ ngx_http_s3_list_object(ngx_http_s3_list_t *l, ngx_http_s3_xml_t *w,
         ngx_http_s3_list_text(l, w, "Key", key);
         ngx_http_s3_xml_text(w, "VersionId", version.data, version.len);
 
-        /* one version per key without versioning: it is the latest */
-        ngx_http_s3_xml_cstr(w, "IsLatest", "true");
+        ngx_http_s3_xml_cstr(w, "IsLatest", latest ? "true" : "false");
         ngx_http_s3_xml_text(w, "LastModified", iso, sizeof(iso));
 
         if (marker) {

@@ -574,7 +574,7 @@ ngx_http_s3_get_object_legal_hold(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_s3_lock_object_get(ngx_http_request_t *r)
 {
-    if (ngx_http_s3_version_arg(r) != NGX_OK) {
+    if (ngx_http_s3_version_arg(r, NULL) != NGX_OK) {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_ARGUMENT,
                                       "Invalid version id specified");
     }

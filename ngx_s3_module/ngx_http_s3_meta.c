@@ -814,12 +814,13 @@ ngx_int_t
 ngx_http_s3_meta_named(ngx_http_request_t *r, ngx_uint_t op,
     ngx_uint_t with_key, ngx_http_s3_meta_handler_pt handler, void *data)
 {
+    ngx_str_t            vid;
     ngx_http_s3_ctx_t   *ctx;
     ngx_http_s3_wbuf_t   b;
 
     ctx = ngx_http_s3_get_ctx(r);
 
-    if (ngx_http_s3_wbuf_init(&b, r->pool, 16 + ctx->bucket.len
+    if (ngx_http_s3_wbuf_init(&b, r->pool, 40 + ctx->bucket.len
                                            + ctx->key.len)
         != NGX_OK)
     {
@@ -830,6 +831,14 @@ ngx_http_s3_meta_named(ngx_http_request_t *r, ngx_uint_t op,
 
     if (with_key) {
         ngx_http_s3_wire_put_str(&b, &ctx->key);
+
+        /* an object's record: of the version versionId names */
+
+        if (op == NGX_HTTP_S3_WIRE_OP_OBJECT_GET
+            && ngx_http_s3_version_arg(r, &vid) == NGX_OK && vid.len)
+        {
+            ngx_http_s3_wire_put_str(&b, &vid);
+        }
     }
 
     if (ngx_http_s3_meta_call(r, op, &b, handler, data) != NGX_OK) {

@@ -324,6 +324,11 @@ static ngx_http_s3_route_t  ngx_http_s3_routes[] = {
       ngx_http_s3_get_bucket_versioning, 0,
       NGX_HTTP_S3_ACT_GET_BUCKET_VERSIONING },
 
+    { "PutBucketVersioning", NGX_HTTP_PUT, NGX_HTTP_S3_BUCKET, "versioning",
+      NGX_HTTP_S3_OP_PUT_BUCKET_VERSIONING,
+      ngx_http_s3_put_bucket_versioning, 0,
+      NGX_HTTP_S3_ACT_PUT_BUCKET_VERSIONING },
+
     { "ListObjects", NGX_HTTP_GET, NGX_HTTP_S3_BUCKET, NULL,
       NGX_HTTP_S3_OP_LIST_OBJECTS, ngx_http_s3_list_objects, 0,
       NGX_HTTP_S3_ACT_LIST_BUCKET },
@@ -586,6 +591,7 @@ ngx_http_s3_process(ngx_http_request_t *r)
     ngx_http_s3_ctx_t        *ctx;
     ngx_http_s3_err_e         err;
     ngx_http_s3_route_t      *route;
+    ngx_http_s3_action_e      action;
     ngx_http_s3_loc_conf_t   *slcf;
 
     ctx = ngx_http_s3_get_ctx(r);
@@ -714,7 +720,22 @@ ngx_http_s3_process(ngx_http_request_t *r)
     /* the permission the operation takes: root keys have every one */
 
     if (!ctx->auth.root) {
-        rc = ngx_http_s3_access_check(r, route->action);
+        action = route->action;
+
+        /* a version named: S3's action for versions */
+
+        if (ngx_http_s3_arg(r, "versionId", &v) == NGX_OK) {
+            if (action == NGX_HTTP_S3_ACT_GET_OBJECT) {
+                action = NGX_HTTP_S3_ACT_GET_OBJECT_VERSION;
+
+            } else if (action == NGX_HTTP_S3_ACT_DELETE_OBJECT
+                       && ctx->op == NGX_HTTP_S3_OP_DELETE_OBJECT)
+            {
+                action = NGX_HTTP_S3_ACT_DELETE_OBJECT_VERSION;
+            }
+        }
+
+        rc = ngx_http_s3_access_check(r, action);
 
         /* a copy reads its source too */
 

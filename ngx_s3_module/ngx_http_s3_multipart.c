@@ -1096,6 +1096,12 @@ ngx_http_s3_complete_send(ngx_http_s3_mpu_t *mpu, ngx_str_t *rec)
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
     }
 
+    /* the version made, in a bucket that has versioning */
+
+    if (ngx_http_s3_version_headers(r, &o) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_s3_send_xml(r, NGX_HTTP_OK, cl);
 }
 

@@ -236,13 +236,14 @@ void ngx_http_s3_xml_owner(ngx_http_s3_xml_t *w, ngx_str_t *owner);
 /* ngx_http_s3_copy.c: what CopyObject and UploadPartCopy share */
 
 /*
- * x-amz-copy-source into bucket and key (decoded, checked), the
- * "null" version only: NGX_HTTP_S3_OK or the error with *message and,
- * when extra[0].name is set, the 2 extra elements to send with it
+ * x-amz-copy-source into bucket, key (decoded, checked) and the
+ * versionId of its query (empty if none): NGX_HTTP_S3_OK or the error
+ * with *message and, when extra[0].name is set, the 2 extra elements to
+ * send with it
  */
 ngx_http_s3_err_e ngx_http_s3_copy_source(ngx_http_request_t *r,
-    ngx_str_t *bucket, ngx_str_t *key, const char **message,
-    ngx_http_s3_err_extra_t *extra);
+    ngx_str_t *bucket, ngx_str_t *key, ngx_str_t *vid,
+    const char **message, ngx_http_s3_err_extra_t *extra);
 /* the x-amz-copy-source-if-* headers, for the metadata process */
 void ngx_http_s3_copy_conditions(ngx_http_request_t *r,
     ngx_http_s3_copy_cond_t *cc);
@@ -250,8 +251,14 @@ void ngx_http_s3_copy_conditions(ngx_http_request_t *r,
 
 /* ngx_http_s3_get.c */
 
-/* versionId absent or "null": NGX_OK; else NGX_DECLINED */
-ngx_int_t ngx_http_s3_version_arg(ngx_http_request_t *r);
+/*
+ * versionId absent (*vid empty), "null" or of the form of this server's
+ * ids: NGX_OK and *vid (vid may be NULL); else NGX_DECLINED
+ */
+ngx_int_t ngx_http_s3_version_arg(ngx_http_request_t *r, ngx_str_t *vid);
+/* x-amz-version-id (a version's record), x-amz-delete-marker (a marker) */
+ngx_int_t ngx_http_s3_version_headers(ngx_http_request_t *r,
+    ngx_http_s3_object_t *o);
 /*
  * x-amz-checksum-<alg> and x-amz-checksum-type on the response; with
  * type NGX_HTTP_S3_CHECKSUM_COMPOSITE and parts, the value ends "-<parts>";

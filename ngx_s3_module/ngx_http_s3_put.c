@@ -595,7 +595,8 @@ static void
 ngx_http_s3_put_handler(ngx_http_s3_meta_req_t *mr)
 {
     ngx_int_t            rc;
-    ngx_str_t            etag;
+    ngx_str_t            etag, version;
+    ngx_http_s3_rbuf_t   rb;
     ngx_http_s3_put_t   *put;
     ngx_http_s3_ctx_t   *ctx;
     ngx_http_request_t  *r;
@@ -631,6 +632,19 @@ ngx_http_s3_put_handler(ngx_http_s3_meta_req_t *mr)
                                         NGX_HTTP_S3_CHECKSUM_FULL_OBJECT,
                                         &put->object.checksum, 0)
                != NGX_OK)
+        {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        /* the version made, in a bucket that has versioning */
+
+        ngx_http_s3_rbuf_init(&rb, &mr->reply);
+        ngx_http_s3_wire_get_str(&rb, &version);
+
+        if (!rb.error && version.len
+            && ngx_http_s3_push_header(r, "x-amz-version-id", &version)
+               == NULL)
         {
             rc = NGX_ERROR;
             break;

@@ -34,6 +34,10 @@
  *     F                      format version
  *     B <bucket>             bucket record
  *     O <bucket> \0 <key>    current version of an object (latest index)
+ *     V <bucket> \0 <key> \0 <rev>         every version (versioning)
+ *     N <bucket> \0 <key>    the sequence of the key's "null" version
+ *     C <bucket>             the bucket's usage
+ *     Q                      the last version sequence given out
  *     R <body id>            reference count of a body file
  *     U <bucket> \0 <key> \0 <upload id>    a multipart upload
  *     P <upload id> \0 <part number>        a part of an upload
@@ -139,6 +143,9 @@ static ngx_http_s3_op_pt  ngx_http_s3_ops[NGX_HTTP_S3_WIRE_OP_LAST] = {
     [NGX_HTTP_S3_WIRE_OP_BUCKET_ACL_SET] = ngx_http_s3_op_bucket_acl_set,
     [NGX_HTTP_S3_WIRE_OP_SETTING_SET] = ngx_http_s3_op_setting_set,
     [NGX_HTTP_S3_WIRE_OP_SETTING_GET] = ngx_http_s3_op_setting_get,
+    [NGX_HTTP_S3_WIRE_OP_VERSION_LIST] = ngx_http_s3_op_version_list,
+    [NGX_HTTP_S3_WIRE_OP_BUCKET_VERSIONING] = ngx_http_s3_op_bucket_versioning,
+
     [NGX_HTTP_S3_WIRE_OP_OBJECT_PATCH] = ngx_http_s3_op_object_patch,
     [NGX_HTTP_S3_WIRE_OP_USAGE_GET] = ngx_http_s3_op_usage_get,
     [NGX_HTTP_S3_WIRE_OP_USAGE_LIST] = ngx_http_s3_op_usage_list,

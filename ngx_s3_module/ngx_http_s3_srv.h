@@ -111,6 +111,81 @@ ngx_http_s3_main_conf_t *ngx_http_s3_srv_conf(void);
 void ngx_http_s3_srv_access_changed(void);
 
 
+/*
+ * ngx_http_s3_srv_version.c: object records and their versions.  A
+ * write opens the key (the bucket's versioning state and the current
+ * record), then puts a version, a delete marker or removes a version;
+ * the caller commits.  Every change of an "O" or "V" record goes through
+ * ngx_http_s3_srv_record_change(): old (NULL: none) loses the references
+ * of its bodies, rec (NULL: the key goes) gains them, and the batch.
+ */
+
+typedef struct {
+    ngx_str_t                  bucket;
+    ngx_str_t                  key;
+    ngx_uint_t                 versioning;  /* NGX_HTTP_S3_VERSIONING_* */
+    ngx_str_t                  okey;        /* "O<bucket>\0<key>" */
+    ngx_str_t                  orec;        /* the current record */
+    ngx_http_s3_object_t       cur;         /* orec decoded */
+    uint64_t                   seq;         /* the last sequence given */
+    unsigned                   has_cur:1;
+} ngx_http_s3_srv_obj_t;
+
+ngx_int_t ngx_http_s3_srv_record_change(ngx_http_s3_exec_t *ex,
+    ngx_str_t *k, ngx_str_t *old, ngx_str_t *rec);
+/* NGX_HTTP_S3_WIRE_ST_OK, _NO_BUCKET or _ERROR */
+ngx_uint_t ngx_http_s3_srv_obj_open(ngx_http_s3_exec_t *ex,
+    ngx_str_t *bucket, ngx_str_t *key, ngx_http_s3_srv_obj_t *obj);
+/*
+ * a new version o (PutObject, CopyObject, CompleteMultipartUpload): its
+ * version id and sequence are set by the bucket's state; rec: the record
+ * as committed
+ */
+ngx_int_t ngx_http_s3_srv_obj_put(ngx_http_s3_exec_t *ex,
+    ngx_http_s3_srv_obj_t *obj, ngx_http_s3_object_t *o, ngx_str_t *rec);
+/*
+ * DeleteObject without a version id: the record goes (unversioned) or a
+ * delete marker (*marker) is added; NGX_DONE: a replay, the marker this
+ * request made (its mtime and request id) is the latest already
+ */
+ngx_int_t ngx_http_s3_srv_obj_delete(ngx_http_s3_exec_t *ex,
+    ngx_http_s3_srv_obj_t *obj, uint64_t mtime, ngx_str_t *owner,
+    ngx_str_t *rid, ngx_str_t *marker);
+/*
+ * the record of a version: _OK (k: its "V" key, empty when it is the
+ * current record of an unversioned write), _NO_VERSION, _BAD_REQUEST (a
+ * malformed id), _ERROR
+ */
+ngx_uint_t ngx_http_s3_srv_obj_find(ngx_http_s3_exec_t *ex,
+    ngx_http_s3_srv_obj_t *obj, ngx_str_t *vid, ngx_str_t *k,
+    ngx_str_t *rec);
+/* DeleteObject of a version; rec: the record deleted */
+ngx_uint_t ngx_http_s3_srv_obj_delete_version(ngx_http_s3_exec_t *ex,
+    ngx_http_s3_srv_obj_t *obj, ngx_str_t *vid, ngx_str_t *rec);
+/* no current record: the latest version if it is a delete marker */
+ngx_int_t ngx_http_s3_srv_obj_marker(ngx_http_s3_exec_t *ex,
+    ngx_http_s3_srv_obj_t *obj, ngx_str_t *marker);
+/*
+ * is the body of a PutObject committed already (a replay): NGX_OK and
+ * the record naming it (empty when no longer found), NGX_DECLINED
+ */
+ngx_int_t ngx_http_s3_srv_obj_replay(ngx_http_s3_exec_t *ex,
+    ngx_http_s3_srv_obj_t *obj, ngx_str_t *body, ngx_str_t *rec);
+/*
+ * a change in place of one version (tags, retention): its record and
+ * where it is stored (_OK, _NO_BUCKET, _NO_KEY: none or a delete marker,
+ * _NO_VERSION, _ERROR; version empty: the current one), and its
+ * rewrite into the batch ("V" and, for the current version, "O")
+ */
+ngx_uint_t ngx_http_s3_srv_obj_load(ngx_http_s3_exec_t *ex,
+    ngx_str_t *bucket, ngx_str_t *key, ngx_str_t *version, ngx_str_t *dbkey,
+    ngx_str_t *rec);
+ngx_int_t ngx_http_s3_srv_obj_rewrite(ngx_http_s3_exec_t *ex,
+    ngx_str_t *dbkey, ngx_str_t *rec);
+ngx_uint_t ngx_http_s3_op_bucket_versioning(ngx_http_s3_exec_t *ex);
+ngx_uint_t ngx_http_s3_op_version_list(ngx_http_s3_exec_t *ex);
+
+
 /* ngx_http_s3_srv_bucket.c */
 
 ngx_uint_t ngx_http_s3_op_bucket_create(ngx_http_s3_exec_t *ex);
@@ -167,6 +242,9 @@ void ngx_http_s3_srv_sweep_start(ngx_http_s3_main_conf_t *smcf,
 /* ngx_http_s3_srv_copy.c */
 
 ngx_uint_t ngx_http_s3_op_object_copy(ngx_http_s3_exec_t *ex);
+/* an object record encoded into the request's pool */
+ngx_int_t ngx_http_s3_srv_encode(ngx_http_s3_exec_t *ex,
+    ngx_http_s3_object_t *o, ngx_str_t *rec);
 ngx_uint_t ngx_http_s3_op_part_copy(ngx_http_s3_exec_t *ex);
 
 /* ngx_http_s3_srv_patch.c */

@@ -103,7 +103,8 @@ ngx_http_s3_op_bucket_get(ngx_http_s3_exec_t *ex)
 ngx_uint_t
 ngx_http_s3_op_bucket_delete(ngx_http_s3_exec_t *ex)
 {
-    ngx_str_t            name, k, p, ik;
+    u_char              *type;
+    ngx_str_t            name, k, p, ik, fk;
     ngx_uint_t           st, empty;
     ngx_http_s3_iter_t  *it;
 
@@ -119,35 +120,43 @@ ngx_http_s3_op_bucket_delete(ngx_http_s3_exec_t *ex)
         return st;
     }
 
-    /* any object of the bucket: "O<bucket>\0" is its prefix */
+    /*
+     * any object or version (a delete marker too) of the bucket:
+     * "O<bucket>\0" and "V<bucket>\0" are their prefixes
+     */
 
     ngx_str_set(&ik, "");
 
-    if (ngx_http_s3_srv_key(ex, &p, 'O', &name, &ik) != NGX_OK
-        || ngx_http_s3_srv_key(ex, &k, 'B', &name, NULL) != NGX_OK)
-    {
+    if (ngx_http_s3_srv_key(ex, &k, 'B', &name, NULL) != NGX_OK) {
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
-
-    it = ngx_http_s3_engine_iter();
-    ngx_http_s3_iter_seek(it, p.data, p.len);
 
     empty = 1;
 
-    if (ngx_http_s3_iter_valid(it)) {
-        ngx_http_s3_iter_key(it, &ik);
+    for (type = (u_char *) "OV"; empty && *type; type++) {
 
-        if (ik.len >= p.len && ngx_memcmp(ik.data, p.data, p.len) == 0) {
-            empty = 0;
+        if (ngx_http_s3_srv_key(ex, &p, *type, &name, &ik) != NGX_OK) {
+            return NGX_HTTP_S3_WIRE_ST_ERROR;
         }
 
-    } else if (ngx_http_s3_iter_status(ex->log, it) != NGX_OK) {
-        /* a failed read is not an empty bucket */
-        ngx_http_s3_iter_destroy(it);
-        return NGX_HTTP_S3_WIRE_ST_ERROR;
-    }
+        it = ngx_http_s3_engine_iter();
+        ngx_http_s3_iter_seek(it, p.data, p.len);
 
-    ngx_http_s3_iter_destroy(it);
+        if (ngx_http_s3_iter_valid(it)) {
+            ngx_http_s3_iter_key(it, &fk);
+
+            if (fk.len >= p.len && ngx_memcmp(fk.data, p.data, p.len) == 0) {
+                empty = 0;
+            }
+
+        } else if (ngx_http_s3_iter_status(ex->log, it) != NGX_OK) {
+            /* a failed read is not an empty bucket */
+            ngx_http_s3_iter_destroy(it);
+            return NGX_HTTP_S3_WIRE_ST_ERROR;
+        }
+
+        ngx_http_s3_iter_destroy(it);
+    }
 
     if (!empty) {
         return NGX_HTTP_S3_WIRE_ST_NOT_EMPTY;

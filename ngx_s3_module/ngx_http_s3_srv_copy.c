@@ -36,7 +36,7 @@ static ngx_uint_t ngx_http_s3_srv_copy_fail(ngx_http_s3_exec_t *ex,
 static ngx_int_t ngx_http_s3_srv_copy_get(ngx_http_s3_exec_t *ex,
     ngx_str_t *k, ngx_str_t *v);
 static ngx_uint_t ngx_http_s3_srv_copy_source(ngx_http_s3_exec_t *ex,
-    ngx_str_t *bucket, ngx_str_t *key, ngx_str_t *rec,
+    ngx_str_t *bucket, ngx_str_t *key, ngx_str_t *vid, ngx_str_t *rec,
     ngx_http_s3_object_t *o);
 static ngx_int_t ngx_http_s3_srv_copy_range(ngx_http_s3_exec_t *ex,
     ngx_http_s3_object_t *src, uint64_t first, uint64_t len,
@@ -46,18 +46,16 @@ static ngx_uint_t ngx_http_s3_srv_part_source(ngx_http_s3_exec_t *ex,
 static ngx_int_t ngx_http_s3_srv_part_etag(ngx_http_s3_exec_t *ex,
     ngx_http_s3_object_t *src, uint64_t first, uint64_t len,
     ngx_str_t *md5, ngx_str_t *etag);
-static ngx_int_t ngx_http_s3_srv_encode(ngx_http_s3_exec_t *ex,
-    ngx_http_s3_object_t *o, ngx_str_t *rec);
 
 
 ngx_uint_t
 ngx_http_s3_op_object_copy(ngx_http_s3_exec_t *ex)
 {
-    ngx_int_t                 rc;
     ngx_str_t                 sbucket, skey, bucket, key, tpl, expect;
-    ngx_str_t                 k, src, old, rec;
+    ngx_str_t                 src, rec, svid, same;
     ngx_uint_t                directives, st, lock;
-    ngx_http_s3_object_t      so, t, n, prev;
+    ngx_http_s3_object_t      so, t, n, again;
+    ngx_http_s3_srv_obj_t     obj;
     ngx_http_s3_copy_cond_t   cc;
     ngx_http_s3_write_cond_t  wc;
 
@@ -70,6 +68,11 @@ ngx_http_s3_op_object_copy(ngx_http_s3_exec_t *ex)
     ngx_http_s3_wire_get_copy_cond(&ex->req, &cc);
     ngx_http_s3_wire_get_cond(&ex->req, &wc);
     ngx_http_s3_wire_get_str(&ex->req, &expect);
+    ngx_str_null(&svid);
+
+    if (ex->req.pos < ex->req.last) {
+        ngx_http_s3_wire_get_str(&ex->req, &svid);
+    }
 
     if (ex->req.error
         || ngx_http_s3_object_decode(&tpl, &t, ex->pool) != NGX_OK)
@@ -77,7 +80,13 @@ ngx_http_s3_op_object_copy(ngx_http_s3_exec_t *ex)
         return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
     }
 
-    st = ngx_http_s3_srv_lock_bucket(ex, &bucket, &lock);
+    /* the target: the bucket's state and the current record */
+
+    st = ngx_http_s3_srv_obj_open(ex, &bucket, &key, &obj);
+
+    if (st == NGX_HTTP_S3_WIRE_ST_OK) {
+        st = ngx_http_s3_srv_lock_bucket(ex, &bucket, &lock);
+    }
 
     if (st != NGX_HTTP_S3_WIRE_ST_OK) {
         return ngx_http_s3_srv_copy_fail(ex, st,
@@ -86,10 +95,14 @@ ngx_http_s3_op_object_copy(ngx_http_s3_exec_t *ex)
 
     /* the source */
 
-    st = ngx_http_s3_srv_copy_source(ex, &sbucket, &skey, &src, &so);
+    st = ngx_http_s3_srv_copy_source(ex, &sbucket, &skey, &svid, &src, &so);
 
     if (st != NGX_HTTP_S3_WIRE_ST_OK) {
         return st;
+    }
+
+    if (so.seq || svid.len) {
+        svid = so.version;
     }
 
     /* a copy that read the source's bytes is made of those bytes only */
@@ -115,28 +128,28 @@ ngx_http_s3_op_object_copy(ngx_http_s3_exec_t *ex)
         return st;
     }
 
-    /* the target */
-
-    if (ngx_http_s3_srv_key(ex, &k, 'O', &bucket, &key) != NGX_OK) {
-        return NGX_HTTP_S3_WIRE_ST_ERROR;
-    }
-
-    rc = ngx_http_s3_srv_copy_get(ex, &k, &old);
-
-    if (rc == NGX_ERROR) {
-        return NGX_HTTP_S3_WIRE_ST_ERROR;
-    }
-
     /*
      * a replay: the target is already the very record this request makes
-     * (the same source, the same mtime from the same request)
+     * (the same source, the same mtime from the same request), as the
+     * version it was made
      */
 
-    if (rc == NGX_OK
-        && old.len == rec.len && ngx_memcmp(old.data, rec.data, rec.len) == 0)
-    {
-        ngx_http_s3_wire_put_str(ex->out, &rec);
-        return NGX_HTTP_S3_WIRE_ST_OK;
+    if (obj.has_cur) {
+        again = n;
+        again.version = obj.cur.version;
+        again.seq = obj.cur.seq;
+
+        if (ngx_http_s3_srv_encode(ex, &again, &same) != NGX_OK) {
+            return NGX_HTTP_S3_WIRE_ST_ERROR;
+        }
+
+        if (same.len == obj.orec.len
+            && ngx_memcmp(same.data, obj.orec.data, same.len) == 0)
+        {
+            ngx_http_s3_wire_put_str(ex->out, &obj.orec);
+            ngx_http_s3_wire_put_str(ex->out, &svid);
+            return NGX_HTTP_S3_WIRE_ST_OK;
+        }
     }
 
     if (so.size > NGX_HTTP_S3_WIRE_COPY_MAX_SOURCE) {
@@ -148,53 +161,43 @@ ngx_http_s3_op_object_copy(ngx_http_s3_exec_t *ex)
                                          NGX_HTTP_S3_WIRE_COPY_SOURCE);
     }
 
-    if (rc == NGX_OK) {
-        if (ngx_http_s3_object_decode(&old, &prev, ex->pool) != NGX_OK) {
-            ngx_memzero(&prev, sizeof(ngx_http_s3_object_t));
-        }
-    }
-
-    st = ngx_http_s3_write_cond_check(&wc, (rc == NGX_OK) ? &prev.etag
-                                                          : NULL);
+    st = ngx_http_s3_write_cond_check(&wc, obj.has_cur ? &obj.cur.etag
+                                                       : NULL);
 
     if (st != NGX_HTTP_S3_WIRE_ST_OK) {
         return ngx_http_s3_srv_copy_fail(ex, st,
                                          NGX_HTTP_S3_WIRE_COPY_TARGET);
     }
 
-    /* a locked version is not replaced in place */
+    /* a locked version is not replaced in place (unversioned only) */
 
-    if (rc == NGX_OK && lock && ngx_http_s3_srv_lock_refuses(ex, &prev, 0)) {
+    if (lock && obj.has_cur && obj.versioning == NGX_HTTP_S3_VERSIONING_OFF
+        && ngx_http_s3_srv_lock_refuses(ex, &obj.cur, 0))
+    {
         return NGX_HTTP_S3_WIRE_ST_LOCKED;
     }
 
-    /* the replaced version's bodies lose a name */
+    /*
+     * the new version names the source's bodies (their counts rise), the
+     * replaced record's lose a name
+     */
 
-    if (rc == NGX_OK && ngx_http_s3_srv_ref_object(ex, &prev, -1) != NGX_OK)
-    {
+    if (ngx_http_s3_srv_obj_put(ex, &obj, &n, &rec) != NGX_OK) {
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 
-    /* and the source's gain one: a copy onto itself changes no count */
-
-    if (ngx_http_s3_srv_ref_object(ex, &n, 1) != NGX_OK) {
-        return NGX_HTTP_S3_WIRE_ST_ERROR;
-    }
-
-    st = ngx_http_s3_srv_usage_replace(ex, &bucket, NGX_HTTP_S3_USAGE_OBJECTS,
-                                       (rc == NGX_OK) ? &prev : NULL, n.size);
+    st = ngx_http_s3_srv_usage_check(ex);
 
     if (st != NGX_HTTP_S3_WIRE_ST_OK) {
         return st;
     }
-
-    ngx_http_s3_batch_put(ex->batch, &k, &rec);
 
     if (ngx_http_s3_srv_commit(ex, "CopyObject") != NGX_OK) {
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 
     ngx_http_s3_wire_put_str(ex->out, &rec);
+    ngx_http_s3_wire_put_str(ex->out, &svid);
 
     return NGX_HTTP_S3_WIRE_ST_OK;
 }
@@ -343,7 +346,7 @@ ngx_http_s3_op_part_copy(ngx_http_s3_exec_t *ex)
     uint64_t                  mtime, first, last, len;
     ngx_int_t                 rc;
     ngx_str_t                 sbucket, skey, bucket, key, id, digest, md5;
-    ngx_str_t                 expect, ukey, urec, src, k, old, rec;
+    ngx_str_t                 expect, ukey, urec, src, k, old, rec, svid;
     ngx_uint_t                st, i;
     ngx_http_s3_part_t       *pt;
     ngx_http_s3_object_t      so, u, part, prev;
@@ -364,6 +367,11 @@ ngx_http_s3_op_part_copy(ngx_http_s3_exec_t *ex)
     ngx_http_s3_wire_get_str(&ex->req, &digest);
     ngx_http_s3_wire_get_str(&ex->req, &md5);
     ngx_http_s3_wire_get_str(&ex->req, &expect);
+    ngx_str_null(&svid);
+
+    if (ex->req.pos < ex->req.last) {
+        ngx_http_s3_wire_get_str(&ex->req, &svid);
+    }
 
     if (ex->req.error
         || number < 1 || number > NGX_HTTP_S3_MAX_PART_NUMBER
@@ -401,10 +409,14 @@ ngx_http_s3_op_part_copy(ngx_http_s3_exec_t *ex)
 
     /* the source, and the range of it */
 
-    st = ngx_http_s3_srv_copy_source(ex, &sbucket, &skey, &src, &so);
+    st = ngx_http_s3_srv_copy_source(ex, &sbucket, &skey, &svid, &src, &so);
 
     if (st != NGX_HTTP_S3_WIRE_ST_OK) {
         return st;
+    }
+
+    if (so.seq || svid.len) {
+        svid = so.version;
     }
 
     if (expect.len
@@ -507,6 +519,7 @@ ngx_http_s3_op_part_copy(ngx_http_s3_exec_t *ex)
         if (old.len == rec.len && ngx_memcmp(old.data, rec.data, rec.len) == 0)
         {
             ngx_http_s3_wire_put_str(ex->out, &rec);
+            ngx_http_s3_wire_put_str(ex->out, &svid);
             return NGX_HTTP_S3_WIRE_ST_OK;
         }
 
@@ -539,40 +552,65 @@ ngx_http_s3_op_part_copy(ngx_http_s3_exec_t *ex)
     }
 
     ngx_http_s3_wire_put_str(ex->out, &rec);
+    ngx_http_s3_wire_put_str(ex->out, &svid);
 
     return NGX_HTTP_S3_WIRE_ST_OK;
 }
 
 
-/* the source's record, read and decoded; errors about it answered */
+/*
+ * the source's record (its current one, or the version vid), read and
+ * decoded; errors about it answered
+ */
 
 static ngx_uint_t
 ngx_http_s3_srv_copy_source(ngx_http_s3_exec_t *ex, ngx_str_t *bucket,
-    ngx_str_t *key, ngx_str_t *rec, ngx_http_s3_object_t *o)
+    ngx_str_t *key, ngx_str_t *vid, ngx_str_t *rec, ngx_http_s3_object_t *o)
 {
-    ngx_int_t   rc;
-    ngx_str_t   k;
-    ngx_uint_t  st;
+    ngx_int_t              rc;
+    ngx_str_t              k;
+    ngx_uint_t             st;
+    ngx_http_s3_srv_obj_t  obj;
 
-    if (ngx_http_s3_srv_key(ex, &k, 'O', bucket, key) != NGX_OK) {
-        return NGX_HTTP_S3_WIRE_ST_ERROR;
-    }
-
-    rc = ngx_http_s3_srv_copy_get(ex, &k, rec);
-
-    if (rc == NGX_ERROR) {
-        return NGX_HTTP_S3_WIRE_ST_ERROR;
-    }
-
-    if (rc == NGX_DECLINED) {
-        st = ngx_http_s3_srv_bucket_exists(ex, bucket);
+    if (vid->len) {
+        st = ngx_http_s3_srv_obj_open(ex, bucket, key, &obj);
 
         if (st == NGX_HTTP_S3_WIRE_ST_OK) {
-            st = NGX_HTTP_S3_WIRE_ST_NO_KEY;
+            st = ngx_http_s3_srv_obj_find(ex, &obj, vid, &k, rec);
         }
 
-        return ngx_http_s3_srv_copy_fail(ex, st,
-                                         NGX_HTTP_S3_WIRE_COPY_SOURCE);
+        if (st == NGX_HTTP_S3_WIRE_ST_BAD_REQUEST
+            || st == NGX_HTTP_S3_WIRE_ST_ERROR)
+        {
+            return st;
+        }
+
+        if (st != NGX_HTTP_S3_WIRE_ST_OK) {
+            return ngx_http_s3_srv_copy_fail(ex, st,
+                                             NGX_HTTP_S3_WIRE_COPY_SOURCE);
+        }
+
+    } else {
+        if (ngx_http_s3_srv_key(ex, &k, 'O', bucket, key) != NGX_OK) {
+            return NGX_HTTP_S3_WIRE_ST_ERROR;
+        }
+
+        rc = ngx_http_s3_srv_copy_get(ex, &k, rec);
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_S3_WIRE_ST_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+            st = ngx_http_s3_srv_bucket_exists(ex, bucket);
+
+            if (st == NGX_HTTP_S3_WIRE_ST_OK) {
+                st = NGX_HTTP_S3_WIRE_ST_NO_KEY;
+            }
+
+            return ngx_http_s3_srv_copy_fail(ex, st,
+                                             NGX_HTTP_S3_WIRE_COPY_SOURCE);
+        }
     }
 
     if (ngx_http_s3_object_decode(rec, o, ex->pool) != NGX_OK) {
@@ -583,7 +621,10 @@ ngx_http_s3_srv_copy_source(ngx_http_s3_exec_t *ex, ngx_str_t *bucket,
     }
 
     if (o->flags & NGX_HTTP_S3_OBJECT_DELETE_MARKER) {
-        return ngx_http_s3_srv_copy_fail(ex, NGX_HTTP_S3_WIRE_ST_NO_KEY,
+        return ngx_http_s3_srv_copy_fail(ex,
+                                         vid->len
+                                         ? NGX_HTTP_S3_WIRE_ST_DELETE_MARKER
+                                         : NGX_HTTP_S3_WIRE_ST_NO_KEY,
                                          NGX_HTTP_S3_WIRE_COPY_SOURCE);
     }
 
@@ -746,7 +787,7 @@ ngx_http_s3_srv_part_etag(ngx_http_s3_exec_t *ex, ngx_http_s3_object_t *src,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_s3_srv_encode(ngx_http_s3_exec_t *ex, ngx_http_s3_object_t *o,
     ngx_str_t *rec)
 {

@@ -249,7 +249,6 @@ ngx_http_s3_op_part_put(ngx_http_s3_exec_t *ex)
 ngx_uint_t
 ngx_http_s3_op_upload_complete(ngx_http_s3_exec_t *ex)
 {
-    size_t                     size;
     uint8_t                    type, alg;
     uint32_t                   n, i, suffix, last;
     uint64_t                   mtime;
@@ -258,8 +257,8 @@ ngx_http_s3_op_upload_complete(ngx_http_s3_exec_t *ex)
     ngx_str_t                  old, rec;
     ngx_uint_t                 st, lock;
     ngx_array_t               *want, *have;
-    ngx_http_s3_wbuf_t         b;
     ngx_http_s3_object_t       u, o, prev;
+    ngx_http_s3_srv_obj_t      obj;
     ngx_http_s3_srv_want_t    *w;
     ngx_http_s3_write_cond_t   wc;
 
@@ -395,9 +394,15 @@ ngx_http_s3_op_upload_complete(ngx_http_s3_exec_t *ex)
         goto done;
     }
 
+    /* conditional writes, as PutObject's: on the current version */
+
+    st = ngx_http_s3_srv_obj_open(ex, &bucket, &key, &obj);
+
     /* object lock: the upload's, or the bucket's default */
 
-    st = ngx_http_s3_srv_lock_bucket(ex, &bucket, &lock);
+    if (st == NGX_HTTP_S3_WIRE_ST_OK) {
+        st = ngx_http_s3_srv_lock_bucket(ex, &bucket, &lock);
+    }
 
     if (st == NGX_HTTP_S3_WIRE_ST_OK) {
         st = ngx_http_s3_srv_lock_new(ex, &bucket, lock, &o, NULL);
@@ -407,74 +412,17 @@ ngx_http_s3_op_upload_complete(ngx_http_s3_exec_t *ex)
         goto done;
     }
 
-    st = NGX_HTTP_S3_WIRE_ST_ERROR;
+    st = ngx_http_s3_write_cond_check(&wc, obj.has_cur ? &obj.cur.etag
+                                                       : NULL);
 
-    /* conditional writes, as PutObject's */
+    /* a locked version is not replaced in place (unversioned only) */
 
-    if (ngx_http_s3_srv_key(ex, &k, 'O', &bucket, &key) != NGX_OK) {
-        goto done;
-    }
-
-    rc = ngx_http_s3_engine_get(ex->log, &k, &old);
-
-    if (rc == NGX_ERROR) {
-        old.data = NULL;
-        goto done;
-    }
-
-    if (rc == NGX_OK) {
-        if (ngx_http_s3_object_decode(&old, &prev, ex->pool) != NGX_OK) {
-            ngx_memzero(&prev, sizeof(ngx_http_s3_object_t));
-        }
-
-        st = ngx_http_s3_write_cond_check(&wc, &prev.etag);
-
-        /* a locked version is not replaced in place */
-
-        if (st == NGX_HTTP_S3_WIRE_ST_OK && lock
-            && ngx_http_s3_srv_lock_refuses(ex, &prev, 0))
-        {
-            st = NGX_HTTP_S3_WIRE_ST_LOCKED;
-        }
-
-        if (st != NGX_HTTP_S3_WIRE_ST_OK) {
-            goto done;
-        }
-
-        st = NGX_HTTP_S3_WIRE_ST_ERROR;
-
-        if (ngx_http_s3_srv_ref_object(ex, &prev, -1) != NGX_OK
-            || ngx_http_s3_srv_usage(ex, &bucket, NGX_HTTP_S3_USAGE_OBJECTS,
-                                     prev.size, -1)
-               != NGX_OK)
-        {
-            goto done;
-        }
-
-    } else {
-        old.data = NULL;
-
-        st = ngx_http_s3_write_cond_check(&wc, NULL);
-
-        if (st != NGX_HTTP_S3_WIRE_ST_OK) {
-            goto done;
-        }
-
-        st = NGX_HTTP_S3_WIRE_ST_ERROR;
-    }
-
-    /* the object's extents name the parts' bodies, the upload goes */
-
-    if (ngx_http_s3_srv_ref_object(ex, &o, 1) != NGX_OK
-        || ngx_http_s3_srv_drop_upload(ex, &ukey, have) != NGX_OK)
+    if (st == NGX_HTTP_S3_WIRE_ST_OK && lock && obj.has_cur
+        && obj.versioning == NGX_HTTP_S3_VERSIONING_OFF
+        && ngx_http_s3_srv_lock_refuses(ex, &obj.cur, 0))
     {
-        goto done;
+        st = NGX_HTTP_S3_WIRE_ST_LOCKED;
     }
-
-    /* its parts' bytes become the object's: within a quota that held them */
-
-    st = ngx_http_s3_srv_usage_replace(ex, &bucket, NGX_HTTP_S3_USAGE_OBJECTS,
-                                       NULL, o.size);
 
     if (st != NGX_HTTP_S3_WIRE_ST_OK) {
         goto done;
@@ -482,28 +430,26 @@ ngx_http_s3_op_upload_complete(ngx_http_s3_exec_t *ex)
 
     st = NGX_HTTP_S3_WIRE_ST_ERROR;
 
-    size = 512 + u.content_type.len + u.content_encoding.len
-           + u.content_disposition.len + u.content_language.len
-           + u.cache_control.len + u.expires.len + u.owner.len
-           + u.tagging.len + NGX_HTTP_S3_MAX_META_SIZE
-           + (u.meta ? 8 * u.meta->nelts : 0)
-           + n * (NGX_HTTP_S3_BODY_ID_LEN + 16 + 8 + 16 + 1
-                  + NGX_HTTP_S3_CHECKSUM_MAX_SIZE);
+    /*
+     * the object's extents name the parts' bodies, the upload goes; the
+     * new version is written as its bucket's state says
+     */
 
-    if (ngx_http_s3_wbuf_init(&b, ex->pool, size) != NGX_OK) {
+    if (ngx_http_s3_srv_drop_upload(ex, &ukey, have) != NGX_OK
+        || ngx_http_s3_srv_obj_put(ex, &obj, &o, &rec) != NGX_OK)
+    {
         goto done;
     }
 
-    ngx_http_s3_object_encode(&b, &o);
+    /* its parts' bytes become the object's: within a quota that held them */
 
-    if (b.error) {
+    st = ngx_http_s3_srv_usage_check(ex);
+
+    if (st != NGX_HTTP_S3_WIRE_ST_OK) {
         goto done;
     }
 
-    rec.data = b.start;
-    rec.len = b.pos - b.start;
-
-    ngx_http_s3_batch_put(ex->batch, &k, &rec);
+    st = NGX_HTTP_S3_WIRE_ST_ERROR;
 
     if (ngx_http_s3_srv_commit(ex, "CompleteMultipartUpload") != NGX_OK) {
         goto done;

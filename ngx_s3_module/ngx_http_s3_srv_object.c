@@ -19,9 +19,10 @@ ngx_uint_t
 ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
 {
     ngx_int_t                 rc;
-    ngx_str_t                 bucket, key, rec, k, old;
+    ngx_str_t                 bucket, key, rec, done, empty;
     ngx_uint_t                st, lock;
     ngx_http_s3_object_t      o, prev;
+    ngx_http_s3_srv_obj_t     obj;
     ngx_http_s3_write_cond_t  wc;
 
     ngx_http_s3_wire_get_str(&ex->req, &bucket);
@@ -35,22 +36,22 @@ ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
         return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
     }
 
-    if (ngx_http_s3_srv_key(ex, &k, 'O', &bucket, &key) != NGX_OK) {
-        return NGX_HTTP_S3_WIRE_ST_ERROR;
-    }
-
     /*
      * From here on the worker keeps the body file when the answer is
      * ST_ERROR, and the body is in doubt until a read shows that no
      * record names it (a failed commit puts it in doubt itself).
      */
 
-    /* the bucket, read once: it exists, and its object lock */
+    st = ngx_http_s3_srv_obj_open(ex, &bucket, &key, &obj);
 
-    st = ngx_http_s3_srv_lock_bucket(ex, &bucket, &lock);
+    /* object lock: the bucket's flags, the request's or default retention */
 
     if (st == NGX_HTTP_S3_WIRE_ST_OK) {
-        st = ngx_http_s3_srv_lock_new(ex, &bucket, lock, &o, &rec);
+        st = ngx_http_s3_srv_lock_bucket(ex, &bucket, &lock);
+    }
+
+    if (st == NGX_HTTP_S3_WIRE_ST_OK) {
+        st = ngx_http_s3_srv_lock_new(ex, &bucket, lock, &o, NULL);
     }
 
     if (st != NGX_HTTP_S3_WIRE_ST_OK) {
@@ -61,7 +62,9 @@ ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
         return st;
     }
 
-    rc = ngx_http_s3_engine_get(ex->log, &k, &old);
+    /* a replay: this very body is committed already */
+
+    rc = ngx_http_s3_srv_obj_replay(ex, &obj, &o.body, &done);
 
     if (rc == NGX_ERROR) {
         ngx_http_s3_srv_doubt_body(ex, &o.body, 0);
@@ -69,57 +72,50 @@ ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
     }
 
     if (rc == NGX_OK) {
-        if (ngx_http_s3_object_decode(&old, &prev, ex->pool) != NGX_OK) {
-            ngx_memzero(&prev, sizeof(ngx_http_s3_object_t));
-        }
+        ngx_str_null(&empty);
 
-        /* a replay: this very body is already committed */
-
-        if (prev.body.len == o.body.len && o.body.len
-            && ngx_memcmp(prev.body.data, o.body.data, o.body.len) == 0)
+        if (done.len == 0
+            || ngx_http_s3_object_decode(&done, &prev, NULL) != NGX_OK
+            || prev.seq == 0)
         {
-            ngx_http_s3_engine_free(&old);
-            return NGX_HTTP_S3_WIRE_ST_OK;
+            ngx_http_s3_wire_put_str(ex->out, &empty);
+
+        } else {
+            ngx_http_s3_wire_put_str(ex->out, &prev.version);
         }
 
-        st = ngx_http_s3_write_cond_check(&wc, &prev.etag);
-
-        /*
-         * a locked version is not replaced in place (with versioning, a
-         * write into a bucket with lock makes a new version instead)
-         */
-
-        if (st == NGX_HTTP_S3_WIRE_ST_OK && lock
-            && ngx_http_s3_srv_lock_refuses(ex, &prev, 0))
-        {
-            st = NGX_HTTP_S3_WIRE_ST_LOCKED;
-        }
-
-        if (st != NGX_HTTP_S3_WIRE_ST_OK) {
-            ngx_http_s3_engine_free(&old);
-            return st;
-        }
-
-        /* the replaced version's bodies lose a name */
-
-        rc = ngx_http_s3_srv_ref_object(ex, &prev, -1);
-        ngx_http_s3_engine_free(&old);
-
-        if (rc != NGX_OK) {
-            ngx_http_s3_srv_doubt_body(ex, &o.body, 0);
-            return NGX_HTTP_S3_WIRE_ST_ERROR;
-        }
-
-    } else {
-        st = ngx_http_s3_write_cond_check(&wc, NULL);
-
-        if (st != NGX_HTTP_S3_WIRE_ST_OK) {
-            return st;
-        }
+        return NGX_HTTP_S3_WIRE_ST_OK;
     }
 
-    st = ngx_http_s3_srv_usage_replace(ex, &bucket, NGX_HTTP_S3_USAGE_OBJECTS,
-                                       (rc == NGX_OK) ? &prev : NULL, o.size);
+    /* the conditions are about the current version */
+
+    st = ngx_http_s3_write_cond_check(&wc, obj.has_cur ? &obj.cur.etag
+                                                       : NULL);
+
+    /*
+     * a locked version is not replaced in place (with versioning a write
+     * makes a new version instead)
+     */
+
+    if (st == NGX_HTTP_S3_WIRE_ST_OK && lock && obj.has_cur
+        && obj.versioning == NGX_HTTP_S3_VERSIONING_OFF
+        && ngx_http_s3_srv_lock_refuses(ex, &obj.cur, 0))
+    {
+        st = NGX_HTTP_S3_WIRE_ST_LOCKED;
+    }
+
+    if (st != NGX_HTTP_S3_WIRE_ST_OK) {
+        return st;
+    }
+
+    if (ngx_http_s3_srv_obj_put(ex, &obj, &o, &rec) != NGX_OK) {
+        ngx_http_s3_srv_doubt_body(ex, &o.body, 0);
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    /* the bucket's quota, with what this write adds */
+
+    st = ngx_http_s3_srv_usage_check(ex);
 
     if (st != NGX_HTTP_S3_WIRE_ST_OK) {
         if (st == NGX_HTTP_S3_WIRE_ST_ERROR) {
@@ -129,16 +125,15 @@ ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
         return st;
     }
 
-    if (ngx_http_s3_srv_ref_object(ex, &o, 1) != NGX_OK) {
-        ngx_http_s3_srv_doubt_body(ex, &o.body, 0);
-        return NGX_HTTP_S3_WIRE_ST_ERROR;
-    }
-
-    ngx_http_s3_batch_put(ex->batch, &k, &rec);
-
     if (ngx_http_s3_srv_commit(ex, "PutObject") != NGX_OK) {
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
+
+    if (o.seq == 0) {
+        ngx_str_null(&o.version);
+    }
+
+    ngx_http_s3_wire_put_str(ex->out, &o.version);
 
     return NGX_HTTP_S3_WIRE_ST_OK;
 }
@@ -147,112 +142,177 @@ ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
 ngx_uint_t
 ngx_http_s3_op_object_get(ngx_http_s3_exec_t *ex)
 {
-    ngx_int_t  rc;
-    ngx_str_t  bucket, key, k, v;
+    ngx_int_t              rc;
+    ngx_str_t              bucket, key, vid, k, v;
+    ngx_uint_t             st;
+    ngx_http_s3_srv_obj_t  obj;
 
     ngx_http_s3_wire_get_str(&ex->req, &bucket);
     ngx_http_s3_wire_get_str(&ex->req, &key);
+    ngx_str_null(&vid);
+
+    if (ex->req.pos < ex->req.last) {
+        ngx_http_s3_wire_get_str(&ex->req, &vid);
+    }
 
     if (ex->req.error) {
         return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
     }
 
-    if (ngx_http_s3_srv_key(ex, &k, 'O', &bucket, &key) != NGX_OK) {
-        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    if (vid.len == 0) {
+
+        /* the current version: one read */
+
+        if (ngx_http_s3_srv_key(ex, &k, 'O', &bucket, &key) != NGX_OK) {
+            return NGX_HTTP_S3_WIRE_ST_ERROR;
+        }
+
+        rc = ngx_http_s3_engine_get(ex->log, &k, &v);
+
+        if (rc == NGX_OK) {
+            ngx_http_s3_wire_put_raw(ex->out, v.data, v.len);
+            ngx_http_s3_engine_free(&v);
+            return NGX_HTTP_S3_WIRE_ST_OK;
+        }
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_S3_WIRE_ST_ERROR;
+        }
     }
 
-    rc = ngx_http_s3_engine_get(ex->log, &k, &v);
+    /* a miss: is it the key or the bucket, is the latest a marker */
 
-    if (rc == NGX_OK) {
-        ngx_http_s3_wire_put_raw(ex->out, v.data, v.len);
-        ngx_http_s3_engine_free(&v);
+    st = ngx_http_s3_srv_obj_open(ex, &bucket, &key, &obj);
+
+    if (st != NGX_HTTP_S3_WIRE_ST_OK) {
+        return st;
+    }
+
+    if (vid.len) {
+        st = ngx_http_s3_srv_obj_find(ex, &obj, &vid, &k, &v);
+
+        if (st == NGX_HTTP_S3_WIRE_ST_OK) {
+            ngx_http_s3_wire_put_raw(ex->out, v.data, v.len);
+        }
+
+        return st;
+    }
+
+    if (obj.has_cur) {
+        /* written since the read above */
+        ngx_http_s3_wire_put_raw(ex->out, obj.orec.data, obj.orec.len);
         return NGX_HTTP_S3_WIRE_ST_OK;
     }
 
-    if (rc == NGX_ERROR) {
+    if (ngx_http_s3_srv_obj_marker(ex, &obj, &v) != NGX_OK) {
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 
-    /* a miss only: is it the key or the bucket */
+    if (v.len) {
+        ngx_http_s3_wire_put_str(ex->out, &v);
+    }
 
-    rc = ngx_http_s3_srv_bucket_exists(ex, &bucket);
-
-    return (rc == NGX_HTTP_S3_WIRE_ST_OK) ? NGX_HTTP_S3_WIRE_ST_NO_KEY : rc;
+    return NGX_HTTP_S3_WIRE_ST_NO_KEY;
 }
 
 
 ngx_uint_t
 ngx_http_s3_op_object_delete(ngx_http_s3_exec_t *ex)
 {
+    uint64_t               mtime;
     ngx_int_t              rc;
-    ngx_str_t              bucket, key, k, v;
-    ngx_uint_t             flags;
+    ngx_str_t              bucket, key, vid, owner, rid, rec, k;
+    ngx_uint_t             st, flags;
     ngx_http_s3_object_t   o;
+    ngx_http_s3_srv_obj_t  obj;
 
     ngx_http_s3_wire_get_str(&ex->req, &bucket);
     ngx_http_s3_wire_get_str(&ex->req, &key);
+    ngx_str_null(&vid);
+    ngx_str_null(&owner);
+    ngx_str_null(&rid);
+    mtime = 0;
+    flags = 0;
 
-    /* optional: the bypass of a governance retention */
+    /* optional: the bypass of a governance retention, then the version */
 
-    flags = (ex->req.pos < ex->req.last) ? ngx_http_s3_wire_get_u8(&ex->req)
-                                         : 0;
+    if (ex->req.pos < ex->req.last) {
+        flags = ngx_http_s3_wire_get_u8(&ex->req);
+    }
+
+    if (ex->req.pos < ex->req.last) {
+        ngx_http_s3_wire_get_str(&ex->req, &vid);
+        mtime = ngx_http_s3_wire_get_u64(&ex->req);
+        ngx_http_s3_wire_get_str(&ex->req, &owner);
+        ngx_http_s3_wire_get_str(&ex->req, &rid);
+    }
 
     if (ex->req.error) {
         return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
     }
 
-    if (ngx_http_s3_srv_key(ex, &k, 'O', &bucket, &key) != NGX_OK) {
-        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    st = ngx_http_s3_srv_obj_open(ex, &bucket, &key, &obj);
+
+    if (st != NGX_HTTP_S3_WIRE_ST_OK) {
+        return st;
     }
 
-    rc = ngx_http_s3_engine_get(ex->log, &k, &v);
+    /* a locked version stays (a delete marker may always be added) */
 
-    if (rc == NGX_ERROR) {
-        return NGX_HTTP_S3_WIRE_ST_ERROR;
-    }
+    if (vid.len) {
+        st = ngx_http_s3_srv_obj_find(ex, &obj, &vid, &k, &rec);
 
-    if (rc == NGX_DECLINED) {
-        return ngx_http_s3_srv_bucket_exists(ex, &bucket);
-    }
+        if (st == NGX_HTTP_S3_WIRE_ST_OK
+            && ngx_http_s3_object_decode(&rec, &o, NULL) == NGX_OK
+            && ngx_http_s3_srv_lock_refuses(ex, &o,
+                                   flags & NGX_HTTP_S3_WIRE_PATCH_BYPASS))
+        {
+            return NGX_HTTP_S3_WIRE_ST_LOCKED;
+        }
 
-    rc = ngx_http_s3_object_decode(&v, &o, ex->pool);
-
-    /* a locked version stays */
-
-    if (rc == NGX_OK
-        && ngx_http_s3_srv_lock_refuses(ex, &o,
-                                 flags & NGX_HTTP_S3_WIRE_PATCH_BYPASS))
+    } else if (obj.has_cur && obj.versioning == NGX_HTTP_S3_VERSIONING_OFF
+               && ngx_http_s3_srv_lock_refuses(ex, &obj.cur,
+                                   flags & NGX_HTTP_S3_WIRE_PATCH_BYPASS))
     {
-        ngx_http_s3_engine_free(&v);
         return NGX_HTTP_S3_WIRE_ST_LOCKED;
     }
 
-    if (rc == NGX_OK) {
-        rc = ngx_http_s3_srv_ref_object(ex, &o, -1);
+    if (vid.len) {
+        st = ngx_http_s3_srv_obj_delete_version(ex, &obj, &vid, &rec);
 
-        if (rc == NGX_OK) {
-            rc = ngx_http_s3_srv_usage(ex, &bucket,
-                                       NGX_HTTP_S3_USAGE_OBJECTS, o.size, -1);
+        if (st != NGX_HTTP_S3_WIRE_ST_OK) {
+            return st;
         }
 
     } else {
-        ngx_log_error(NGX_LOG_ERR, ex->log, 0,
-                      "s3 metadata: a stored record does not decode, "
-                      "its bodies are left as they are");
-        rc = NGX_OK;
+        rc = ngx_http_s3_srv_obj_delete(ex, &obj, mtime, &owner, &rid,
+                                        &rec);
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_S3_WIRE_ST_ERROR;
+        }
     }
-
-    ngx_http_s3_engine_free(&v);
-
-    if (rc != NGX_OK) {
-        return NGX_HTTP_S3_WIRE_ST_ERROR;
-    }
-
-    ngx_http_s3_batch_delete(ex->batch, &k);
 
     if (ngx_http_s3_srv_commit(ex, "DeleteObject") != NGX_OK) {
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
+
+    if (rec.len == 0 || ngx_http_s3_object_decode(&rec, &o, NULL) != NGX_OK)
+    {
+        ngx_memzero(&o, sizeof(ngx_http_s3_object_t));
+    }
+
+    if (vid.len) {
+        o.version = vid;
+
+    } else if (o.seq == 0) {
+        ngx_str_null(&o.version);
+    }
+
+    ngx_http_s3_wire_put_u8(ex->out,
+                            (o.flags & NGX_HTTP_S3_OBJECT_DELETE_MARKER)
+                            ? 1 : 0);
+    ngx_http_s3_wire_put_str(ex->out, &o.version);
 
     return NGX_HTTP_S3_WIRE_ST_OK;
 }

@@ -168,86 +168,31 @@ ngx_http_s3_op_object_patch(ngx_http_s3_exec_t *ex)
 
 
 /*
- * The record of (bucket, key, version), copied into ex->pool, and its
- * database key.  An empty version is the current one; without versioning
- * only the current version exists, its id "null" when its record has
- * none.  A current version that is a delete marker is NO_KEY.
+ * The record of (bucket, key, version) and where it is stored: a "V"
+ * record, or the "O" record of a write from before versioning
+ * (ngx_http_s3_srv_version.c).  A delete marker is NO_KEY.
  */
 
 ngx_uint_t
 ngx_http_s3_srv_object_load(ngx_http_s3_exec_t *ex, ngx_str_t *bucket,
     ngx_str_t *key, ngx_str_t *version, ngx_str_t *dbkey, ngx_str_t *rec)
 {
-    ngx_int_t             rc;
-    ngx_str_t             v, id;
-    ngx_http_s3_object_t  o;
-
-    if (ngx_http_s3_srv_key(ex, dbkey, 'O', bucket, key) != NGX_OK) {
-        return NGX_HTTP_S3_WIRE_ST_ERROR;
-    }
-
-    rc = ngx_http_s3_engine_get(ex->log, dbkey, &v);
-
-    if (rc == NGX_ERROR) {
-        return NGX_HTTP_S3_WIRE_ST_ERROR;
-    }
-
-    if (rc == NGX_DECLINED) {
-        rc = ngx_http_s3_srv_bucket_exists(ex, bucket);
-        return (rc == NGX_HTTP_S3_WIRE_ST_OK) ? NGX_HTTP_S3_WIRE_ST_NO_KEY
-                                              : rc;
-    }
-
-    rec->len = v.len;
-    rec->data = ngx_pnalloc(ex->pool, v.len + 1);
-
-    if (rec->data != NULL) {
-        ngx_memcpy(rec->data, v.data, v.len);
-    }
-
-    ngx_http_s3_engine_free(&v);
-
-    if (rec->data == NULL) {
-        return NGX_HTTP_S3_WIRE_ST_ERROR;
-    }
-
-    if (ngx_http_s3_object_decode(rec, &o, NULL) != NGX_OK) {
-        ngx_log_error(NGX_LOG_ALERT, ex->log, 0,
-                      "s3 object \"%V/%V\": bad record", bucket, key);
-        return NGX_HTTP_S3_WIRE_ST_ERROR;
-    }
-
-    if (o.flags & NGX_HTTP_S3_OBJECT_DELETE_MARKER) {
-        return NGX_HTTP_S3_WIRE_ST_NO_KEY;
-    }
-
-    if (version->len) {
-        id = o.version;
-
-        if (id.len == 0) {
-            ngx_str_set(&id, "null");
-        }
-
-        if (id.len != version->len
-            || ngx_memcmp(id.data, version->data, id.len) != 0)
-        {
-            return NGX_HTTP_S3_WIRE_ST_NO_VERSION;
-        }
-    }
-
-    return NGX_HTTP_S3_WIRE_ST_OK;
+    return ngx_http_s3_srv_obj_load(ex, bucket, key, version, dbkey, rec);
 }
 
 
-/* the record of a version rewritten, its bodies the same */
+/*
+ * the record of a version rewritten, its bodies the same: its "V" record
+ * and, when it is the current version, its "O" record
+ */
 
 ngx_uint_t
 ngx_http_s3_srv_object_rewrite(ngx_http_s3_exec_t *ex, ngx_str_t *dbkey,
     ngx_str_t *rec, const char *what)
 {
-    ngx_http_s3_batch_put(ex->batch, dbkey, rec);
-
-    if (ngx_http_s3_srv_commit(ex, what) != NGX_OK) {
+    if (ngx_http_s3_srv_obj_rewrite(ex, dbkey, rec) != NGX_OK
+        || ngx_http_s3_srv_commit(ex, what) != NGX_OK)
+    {
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 

@@ -535,15 +535,65 @@ ngx_http_s3_srv_usage_count(ngx_log_t *log)
                 continue;
             }
 
+            /*
+             * a current version (with a sequence) is also in "V": counted
+             * there as a version, taken back here
+             */
+
             if (ngx_http_s3_srv_usage(&ex, &bucket, NGX_HTTP_S3_USAGE_OBJECTS,
                                       o.size, 1)
-                != NGX_OK)
+                != NGX_OK
+                || (o.seq
+                    && ngx_http_s3_srv_usage(&ex, &bucket,
+                                             NGX_HTTP_S3_USAGE_VERSIONS,
+                                             o.size, -1)
+                       != NGX_OK))
             {
                 rc = NGX_ERROR;
                 break;
             }
 
             objects++;
+        }
+    }
+
+    /* every version that is not a delete marker */
+
+    if (rc == NGX_OK) {
+        for (ngx_http_s3_iter_seek(it, (u_char *) "V", 1);
+             ngx_http_s3_iter_valid(it);
+             ngx_http_s3_iter_next(it))
+        {
+            ngx_http_s3_iter_key(it, &k);
+
+            if (k.len == 0 || k.data[0] != 'V') {
+                break;
+            }
+
+            z = ngx_strlchr(k.data + 1, k.data + k.len, '\0');
+
+            if (z == NULL) {
+                continue;
+            }
+
+            bucket.data = k.data + 1;
+            bucket.len = z - bucket.data;
+
+            ngx_http_s3_iter_value(it, &v);
+
+            if (ngx_http_s3_object_decode(&v, &o, NULL) != NGX_OK
+                || (o.flags & NGX_HTTP_S3_OBJECT_DELETE_MARKER))
+            {
+                continue;
+            }
+
+            if (ngx_http_s3_srv_usage(&ex, &bucket,
+                                      NGX_HTTP_S3_USAGE_VERSIONS, o.size, 1)
+                != NGX_OK)
+            {
+                rc = NGX_ERROR;
+                break;
+            }
         }
     }
 

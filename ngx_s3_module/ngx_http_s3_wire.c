@@ -33,7 +33,9 @@
 #define NGX_HTTP_S3_TAG_PARTS                17
 #define NGX_HTTP_S3_TAG_UPLOAD_ID            18
 #define NGX_HTTP_S3_TAG_TAGGING              NGX_HTTP_S3_FIELD_TAGGING
-/* 20-27: versioning */
+#define NGX_HTTP_S3_TAG_SEQ                  20
+#define NGX_HTTP_S3_TAG_REQUEST              21
+/* 22-27: versioning */
 #define NGX_HTTP_S3_TAG_TAGS                 NGX_HTTP_S3_FIELD_TAGS
 #define NGX_HTTP_S3_TAG_LOCK_MODE            NGX_HTTP_S3_FIELD_LOCK_MODE
 #define NGX_HTTP_S3_TAG_LOCK_UNTIL           NGX_HTTP_S3_FIELD_LOCK_UNTIL
@@ -548,6 +550,15 @@ ngx_http_s3_object_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_object_t *o)
 
     ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_UPLOAD_ID, &o->upload_id);
     ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_TAGGING, &o->tagging);
+
+    if (o->seq) {
+        ngx_http_s3_wire_put_field_u64(b, NGX_HTTP_S3_TAG_SEQ, o->seq);
+    }
+
+    if (o->request.len) {
+        ngx_http_s3_wire_put_field(b, NGX_HTTP_S3_TAG_REQUEST, &o->request);
+    }
+
     ngx_http_s3_record_put_pairs(b, NGX_HTTP_S3_TAG_TAGS, o->tags, 0);
 
     if (o->lock_mode) {
@@ -869,6 +880,14 @@ ngx_http_s3_object_decode(ngx_str_t *in, ngx_http_s3_object_t *o,
 
         case NGX_HTTP_S3_TAG_FLAGS:
             o->flags = (ngx_uint_t) ngx_http_s3_wire_field_u64(&v);
+            break;
+
+        case NGX_HTTP_S3_TAG_SEQ:
+            o->seq = ngx_http_s3_wire_field_u64(&v);
+            break;
+
+        case NGX_HTTP_S3_TAG_REQUEST:
+            o->request = v;
             break;
 
         case NGX_HTTP_S3_TAG_ETAG:
@@ -1593,6 +1612,147 @@ ngx_http_s3_lock_conf_decode(ngx_str_t *in, ngx_http_s3_lock_conf_t *lc)
     {
         return NGX_ERROR;
     }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Versions.  A version id is the version's sequence number in 16
+ * lowercase hex digits: the sequence grows with every version written
+ * and starts from the time (ms << 16), so ids are unique and ordered as
+ * the versions were written.  "null" is the id of an unversioned write.
+ */
+
+void
+ngx_http_s3_version_id(u_char *dst, uint64_t seq)
+{
+    ngx_uint_t     i;
+
+    static u_char  hex[] = "0123456789abcdef";
+
+    for (i = NGX_HTTP_S3_VERSION_ID_LEN; i > 0; i--) {
+        dst[i - 1] = hex[seq & 0xf];
+        seq >>= 4;
+    }
+}
+
+
+ngx_int_t
+ngx_http_s3_version_parse(ngx_str_t *id, uint64_t *seq)
+{
+    u_char      c;
+    uint64_t    v;
+    ngx_uint_t  i;
+
+    if (id->len == 4 && ngx_strncmp(id->data, "null", 4) == 0) {
+        *seq = 0;
+        return NGX_OK;
+    }
+
+    if (id->len != NGX_HTTP_S3_VERSION_ID_LEN) {
+        return NGX_ERROR;
+    }
+
+    v = 0;
+
+    for (i = 0; i < id->len; i++) {
+        c = id->data[i];
+
+        if (c >= '0' && c <= '9') {
+            v = (v << 4) | (uint64_t) (c - '0');
+
+        } else if (c >= 'a' && c <= 'f') {
+            v = (v << 4) | (uint64_t) (c - 'a' + 10);
+
+        } else {
+            return NGX_ERROR;
+        }
+    }
+
+    if (v == 0) {
+        return NGX_ERROR;
+    }
+
+    *seq = v;
+
+    return NGX_OK;
+}
+
+
+uint64_t
+ngx_http_s3_version_next(uint64_t last, uint64_t now_ms)
+{
+    uint64_t  t;
+
+    t = now_ms << 16;
+
+    return (t > last) ? t : last + 1;
+}
+
+
+size_t
+ngx_http_s3_version_key(u_char *dst, ngx_str_t *bucket, ngx_str_t *key,
+    uint64_t seq, ngx_uint_t with_rev)
+{
+    u_char      *p;
+    uint64_t     rev;
+    ngx_uint_t   i;
+
+    if (dst == NULL) {
+        return 1 + bucket->len + 1 + (key ? key->len + 1 : 0)
+               + (with_rev ? 8 : 0);
+    }
+
+    p = dst;
+
+    *p++ = 'V';
+    p = ngx_cpymem(p, bucket->data, bucket->len);
+    *p++ = '\0';
+
+    if (key) {
+        p = ngx_cpymem(p, key->data, key->len);
+        *p++ = '\0';
+
+        if (with_rev) {
+            rev = ~seq;
+
+            for (i = 8; i > 0; i--) {
+                p[i - 1] = (u_char) (rev & 0xff);
+                rev >>= 8;
+            }
+
+            p += 8;
+        }
+    }
+
+    return p - dst;
+}
+
+
+ngx_int_t
+ngx_http_s3_version_key_parse(ngx_str_t *k, size_t base, ngx_str_t *key,
+    uint64_t *seq)
+{
+    u_char      *p;
+    uint64_t     rev;
+    ngx_uint_t   i;
+
+    if (k->len < base + 1 + 8 || k->data[k->len - 9] != '\0') {
+        return NGX_ERROR;
+    }
+
+    key->data = k->data + base;
+    key->len = k->len - 9 - base;
+
+    p = k->data + k->len - 8;
+    rev = 0;
+
+    for (i = 0; i < 8; i++) {
+        rev = (rev << 8) | p[i];
+    }
+
+    *seq = ~rev;
 
     return NGX_OK;
 }

@@ -38,15 +38,40 @@
  * OBJECT_PUT      str bucket, str key, str object record, cond
  *                 (u8 bits, str If-Match value, and with
  *                 COND_IF_NONE_LIST str If-None-Match value)
- *                                            OK | NO_BUCKET | PRECONDITION
+ *                                            OK: str version id (empty:
+ *                 unversioned) | NO_BUCKET | PRECONDITION
  *                                            | NO_KEY (If-Match, no object)
- *                 the replaced version's body file is unlinked by the
- *                 metadata process after the commit; a replay of the same
- *                 record (same body id) is answered OK and changes nothing
- * OBJECT_GET      str bucket, str key        OK: object record
- *                                            | NO_BUCKET | NO_KEY
- * OBJECT_DELETE   str bucket, str key        OK (also if no key) | NO_BUCKET
- *                 the body file is unlinked after the commit
+ *                 the record's version id and sequence are the metadata
+ *                 process's (by the bucket's versioning state); the
+ *                 replaced version's body file is unlinked by the
+ *                 metadata process after the commit; a replay (the body
+ *                 id is committed already) is answered OK with the
+ *                 version that names it and changes nothing
+ * OBJECT_GET      str bucket, str key [, str version id]
+ *                                            OK: object record (of a
+ *                 version asked for: possibly a delete marker)
+ *                                            | NO_BUCKET | NO_KEY [: str
+ *                 the delete marker that is the latest version]
+ *                                            | NO_VERSION | BAD_REQUEST
+ * OBJECT_DELETE   str bucket, str key [, str version id (empty: none),
+ *                 u64 mtime, str owner, str request id (of a delete
+ *                 marker)]
+ *                                            OK (also if no key): u8 delete
+ *                 marker (the version made or deleted is one), str its
+ *                 version id (empty: unversioned) | NO_BUCKET | NO_VERSION
+ *                 the body file is unlinked after the commit; in a
+ *                 versioned bucket, without a version id, a delete marker
+ *                 is added (a replay: the latest is the marker of the same
+ *                 mtime and request id, answered again)
+ * VERSION_LIST    str bucket, str prefix, str delimiter, str key marker,
+ *                 str version id marker, u32 max (1..1000)
+ *                                            OK: u8 truncated, str next
+ *                 key marker, str next version id marker, u32 n, n x (u8
+ *                 kind, str key, and for ENTRY_OBJECT u8 latest, str
+ *                 record as LIST's)          | NO_BUCKET
+ *                 versions by key, newest first; a prefix counts as one
+ * BUCKET_VERSIONING str bucket, u8 state (VERSIONING_ENABLED or
+ *                 _SUSPENDED)                OK | NO_BUCKET
  * LIST            str bucket, str prefix, str delimiter, str marker
  *                 (exclusive: list keys > marker), u32 max (1..1000)
  *                                            OK: u8 truncated, str next
@@ -113,10 +138,13 @@
  *                 if-match, str if-none-match, u64 if-unmodified-since,
  *                 u64 if-modified-since, seconds), cond (of the target,
  *                 as OBJECT_PUT's), str the source record the request was
- *                 made for (empty: any)
- *                                            OK: the new object record
- *                 | NO_BUCKET, NO_KEY, PRECONDITION: u8 COPY_SOURCE or
- *                 COPY_TARGET | CHANGED | SOURCE_TOO_LARGE
+ *                 made for (empty: any), str the source's version id
+ *                 (empty: the current one)
+ *                                            OK: the new object record,
+ *                 str the source's version id (empty: unversioned)
+ *                 | NO_BUCKET, NO_KEY, NO_VERSION, DELETE_MARKER,
+ *                 PRECONDITION: u8 COPY_SOURCE or COPY_TARGET | CHANGED
+ *                 | SOURCE_TOO_LARGE
  *                 the new record names the source's body or extents (no
  *                 bytes are copied) and keeps its ETag, size and parts;
  *                 their counts rise and the replaced target's fall in the
@@ -130,8 +158,10 @@
  *                 u8 algorithm of a checksum the worker computed of the
  *                 range (0: none), str its digest, str the range's MD5 (16
  *                 bytes, or empty), str the source record they are of
- *                 (empty: none)
- *                                            OK: str the part record
+ *                 (empty: none), str the source's version id (empty: the
+ *                 current one)
+ *                                            OK: str the part record, str
+ *                 the source's version id (empty: unversioned)
  *                 | NO_UPLOAD | NO_BUCKET, NO_KEY, PRECONDITION: u8
  *                 COPY_SOURCE or COPY_TARGET | CHANGED | SOURCE_TOO_LARGE
  *                 | BAD_RANGE: u64 the source's size
@@ -277,7 +307,9 @@
 #define NGX_HTTP_S3_WIRE_OP_BUCKET_ACL_SET   31
 #define NGX_HTTP_S3_WIRE_OP_SETTING_SET      32
 #define NGX_HTTP_S3_WIRE_OP_SETTING_GET      33
-/* 34-39: versioning */
+#define NGX_HTTP_S3_WIRE_OP_VERSION_LIST     34
+#define NGX_HTTP_S3_WIRE_OP_BUCKET_VERSIONING 35
+/* 36-39: versioning */
 #define NGX_HTTP_S3_WIRE_OP_OBJECT_PATCH     40
 /* 41-44: tagging */
 /* object lock (ngx_http_s3_srv_lock.c): the lock helper's range 45-49 */
@@ -312,6 +344,7 @@
 #define NGX_HTTP_S3_WIRE_ST_CHECKSUM_NEEDED  19  /* hash the range first */
 #define NGX_HTTP_S3_WIRE_ST_NO_USER          20
 #define NGX_HTTP_S3_WIRE_ST_NO_VERSION       21  /* the key, not that version */
+#define NGX_HTTP_S3_WIRE_ST_DELETE_MARKER    22  /* a copy source by id */
 #define NGX_HTTP_S3_WIRE_ST_QUOTA            30  /* s3_quota would be passed */
 /* object lock: numbered in the lock helper's range, 45-49 */
 #define NGX_HTTP_S3_WIRE_ST_LOCKED           45  /* a locked version */
@@ -455,6 +488,11 @@ typedef struct {
     ngx_array_t               *parts;
 
     ngx_str_t                  upload_id;  /* the upload completed into it */
+    uint64_t                   seq;        /* the sequence of its "V"
+                                              record; 0: it has none (an
+                                              unversioned write) */
+    ngx_str_t                  request;    /* the id of the request that
+                                              made a delete marker */
     ngx_str_t                  tagging;    /* x-amz-tagging as sent, kept
                                               by older versions (field 19) */
     ngx_array_t               *tags;       /* the tag set (field 28):
@@ -692,6 +730,28 @@ ngx_int_t ngx_http_s3_lock_conf_decode(ngx_str_t *in,
     ngx_http_s3_lock_conf_t *lc);
 void ngx_http_s3_grant_encode(ngx_http_s3_wbuf_t *b, ngx_http_s3_grant_t *g);
 ngx_int_t ngx_http_s3_grant_decode(ngx_str_t *in, ngx_http_s3_grant_t *g);
+
+/*
+ * Versions (docs/on-disk-format.md): a version id is its sequence in
+ * NGX_HTTP_S3_VERSION_ID_LEN lowercase hex digits, or "null".
+ * version_id writes the id of seq; version_parse: NGX_OK and the
+ * sequence (0 for "null"), NGX_ERROR for anything else; version_next:
+ * the sequence after last at now_ms (ms << 16, or last + 1).
+ * version_key: "V<bucket>\0<key>\0<rev>" (rev: 8 bytes big-endian of
+ * 2^64-1 - seq, the newest first), without rev unless with_rev, or
+ * "V<bucket>\0" when key is NULL; dst NULL: the length.  key_parse: the
+ * key and sequence of a "V" key whose first base bytes are its bucket's.
+ */
+
+#define NGX_HTTP_S3_VERSION_ID_LEN           16
+
+void ngx_http_s3_version_id(u_char *dst, uint64_t seq);
+ngx_int_t ngx_http_s3_version_parse(ngx_str_t *id, uint64_t *seq);
+uint64_t ngx_http_s3_version_next(uint64_t last, uint64_t now_ms);
+size_t ngx_http_s3_version_key(u_char *dst, ngx_str_t *bucket,
+    ngx_str_t *key, uint64_t seq, ngx_uint_t with_rev);
+ngx_int_t ngx_http_s3_version_key_parse(ngx_str_t *k, size_t base,
+    ngx_str_t *key, uint64_t *seq);
 
 /*
  * generic record fields: put_field writes a field even when the value is

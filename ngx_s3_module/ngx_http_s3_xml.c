@@ -413,6 +413,106 @@ ngx_http_s3_xml_parse_create_bucket(ngx_pool_t *pool, u_char *body,
 }
 
 
+/*
+ * <VersioningConfiguration><Status>Enabled|Suspended</Status>
+ * <MfaDelete>Enabled|Disabled</MfaDelete></VersioningConfiguration>,
+ * each at most once; *status 0 without Status, 1 Enabled, 2 Suspended
+ */
+
+ngx_int_t
+ngx_http_s3_xml_parse_versioning(ngx_pool_t *pool, u_char *body, size_t len,
+    ngx_uint_t *status, ngx_uint_t *mfa)
+{
+    ngx_int_t    rc;
+    ngx_str_t    v;
+    xmlDocPtr    doc;
+    xmlNodePtr   root, node;
+    ngx_uint_t   seen_status, seen_mfa;
+
+    *status = 0;
+    *mfa = 0;
+
+    doc = ngx_http_s3_xml_read(body, len, "VersioningConfiguration");
+    if (doc == NULL) {
+        return NGX_ERROR;
+    }
+
+    root = xmlDocGetRootElement(doc);
+    seen_status = 0;
+    seen_mfa = 0;
+    rc = NGX_OK;
+
+    for (node = root->children; node; node = node->next) {
+
+        if (ngx_http_s3_xml_blank(node) != NGX_OK) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        if (node->type != XML_ELEMENT_NODE) {
+            continue;
+        }
+
+        if (ngx_http_s3_xml_is(node, "Status")) {
+            if (seen_status++
+                || ngx_http_s3_xml_text_of(pool, node, &v) != NGX_OK)
+            {
+                rc = NGX_ERROR;
+                break;
+            }
+
+            ngx_http_s3_xml_trim(&v);
+
+            if (v.len == 7 && ngx_strncmp(v.data, "Enabled", 7) == 0) {
+                *status = 1;
+
+            } else if (v.len == 9
+                       && ngx_strncmp(v.data, "Suspended", 9) == 0)
+            {
+                *status = 2;
+
+            } else {
+                rc = NGX_ERROR;
+                break;
+            }
+
+            continue;
+        }
+
+        if (ngx_http_s3_xml_is(node, "MfaDelete")) {
+            if (seen_mfa++
+                || ngx_http_s3_xml_text_of(pool, node, &v) != NGX_OK)
+            {
+                rc = NGX_ERROR;
+                break;
+            }
+
+            ngx_http_s3_xml_trim(&v);
+
+            if (v.len == 7 && ngx_strncmp(v.data, "Enabled", 7) == 0) {
+                *mfa = 1;
+
+            } else if (!(v.len == 8
+                         && ngx_strncmp(v.data, "Disabled", 8) == 0))
+            {
+                rc = NGX_ERROR;
+                break;
+            }
+
+            continue;
+        }
+
+        /* an element S3 does not know */
+        rc = NGX_ERROR;
+        break;
+    }
+
+    xmlFreeDoc(doc);
+
+    return rc;
+}
+
+
 ngx_int_t
 ngx_http_s3_xml_parse_acl(ngx_pool_t *pool, u_char *body, size_t len,
     ngx_array_t **grants)

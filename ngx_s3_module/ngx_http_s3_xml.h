@@ -166,4 +166,14 @@ ngx_int_t ngx_http_s3_xml_parse_cors(ngx_pool_t *pool, u_char *body,
     size_t len, ngx_array_t **rules);
 
 
+/*
+ * PutBucketVersioning's VersioningConfiguration: *status 0 (no Status),
+ * 1 Enabled or 2 Suspended; *mfa 1 if MfaDelete is Enabled.  NGX_OK, or
+ * NGX_ERROR (MalformedXML: not XML, another root, an unknown element or
+ * value, an element twice)
+ */
+ngx_int_t ngx_http_s3_xml_parse_versioning(ngx_pool_t *pool, u_char *body,
+    size_t len, ngx_uint_t *status, ngx_uint_t *mfa);
+
+
 #endif /* _NGX_HTTP_S3_XML_H_INCLUDED_ */

@@ -22,6 +22,11 @@
 #         s3_metrics location and an access log of the $s3_* variables
 #         (docs/directives.md's format, unbuffered), vs the first (both
 #         off); runs alternate, median kept
+#   versions  (not in the default set: it writes 650,000 versions)
+#         ListObjectsV2 page time (1000 keys) of a bucket of 100,000 keys
+#         of which half have 10 versions and a quarter end in a delete
+#         marker, vs a bucket of 100,000 plain keys, in one run
+#         (scripts/bench-versions.py, its own server; BENCH_VERSIONS_KEYS)
 #   access GET of 4 KiB with wrk: presigned by a user's managed key, of
 #         a bucket with a 10-statement policy that lets the user get it,
 #         vs presigned by the root key, of a bucket without a policy;
@@ -30,7 +35,8 @@
 #   scripts/bench.sh [--help]
 #
 # Environment:
-#   BENCH_SECTIONS   subset of "get head put obs access" (default all)
+#   BENCH_SECTIONS   subset of "get head put obs access" (default all), or
+#                    "multipart", "versions"
 #   BENCH_DURATION   seconds per wrk/ab run (default 10)
 #   BENCH_CONNS      GET connection counts (default "1 16 64")
 #   BENCH_SIZES      subset of "4k 1m 64m" (default all)
@@ -573,6 +579,15 @@ fi
 mp() {
     "$py" "$top/scripts/bench-multipart.py" "$@"
 }
+
+if [[ " $sections " == *" versions "* ]]; then
+    echo
+    echo "ListObjectsV2 of a versioned bucket vs a plain one" \
+         "(bench-versions.py)"
+    echo
+    "$py" "$top/scripts/bench-versions.py" \
+        --keys "${BENCH_VERSIONS_KEYS:-100000}" | grep -v '^  '
+fi
 
 if [[ " $sections " == *" multipart "* ]]; then
     mp_size=${BENCH_MP_SIZE:-1024}

@@ -325,43 +325,47 @@ def test_default_retention(s3, lserver, lbucket):
 
 
 def test_governance_protects_until_bypass(s3, lserver, lbucket):
-    put(s3, lbucket, 'g', b'kept', ObjectLockMode='GOVERNANCE',
-        ObjectLockRetainUntilDate=utc(3600))
+    v = put(s3, lbucket, 'g', b'kept', ObjectLockMode='GOVERNANCE',
+            ObjectLockRetainUntilDate=utc(3600))['VersionId']
+    q = [('versionId', v)]
 
-    f = error_then_ok(lserver, 'DELETE', '/%s/g' % lbucket, status=403,
+    f = error_then_ok(lserver, 'DELETE', '/%s/g' % lbucket, q, status=403,
                       code='AccessDenied')
     assert 'object lock' in f['Message']
-    # no overwrite in place either (versioning will make a new version)
-    error_then_ok(lserver, 'PUT', '/%s/g' % lbucket,
-                  headers={'Content-MD5': md5b64(b'new')}, body=b'new',
-                  status=403, code='AccessDenied')
-    error_then_ok(lserver, 'DELETE', '/%s/g' % lbucket,
+    error_then_ok(lserver, 'DELETE', '/%s/g' % lbucket, q,
                   headers={'x-amz-bypass-governance-retention': 'false'},
                   status=403, code='AccessDenied')
-    assert s3.get_object(Bucket=lbucket, Key='g')['Body'].read() == b'kept'
+    # a write or a plain DELETE makes a new version, the locked one stays
+    put(s3, lbucket, 'g', b'new')
+    assert s3.delete_object(Bucket=lbucket, Key='g')['DeleteMarker']
+    assert s3.get_object(Bucket=lbucket, Key='g', VersionId=v)[
+        'Body'].read() == b'kept'
 
     # the root key may bypass a governance retention
-    s3.delete_object(Bucket=lbucket, Key='g', BypassGovernanceRetention=True)
-    with client_error(404, 'NoSuchKey'):
-        s3.get_object(Bucket=lbucket, Key='g')
+    s3.delete_object(Bucket=lbucket, Key='g', VersionId=v,
+                     BypassGovernanceRetention=True)
+    with client_error(404, 'NoSuchVersion'):
+        s3.get_object(Bucket=lbucket, Key='g', VersionId=v)
 
 
 def test_compliance_protects_even_from_root(s3, lserver, lbucket):
-    put(s3, lbucket, 'c', b'kept', ObjectLockMode='COMPLIANCE',
-        ObjectLockRetainUntilDate=utc(3600))
-    error_then_ok(lserver, 'DELETE', '/%s/c' % lbucket,
+    v = put(s3, lbucket, 'c', b'kept', ObjectLockMode='COMPLIANCE',
+            ObjectLockRetainUntilDate=utc(3600))['VersionId']
+    error_then_ok(lserver, 'DELETE', '/%s/c' % lbucket, [('versionId', v)],
                   headers={'x-amz-bypass-governance-retention': 'true'},
                   status=403, code='AccessDenied')
-    with client_error(403, 'AccessDenied'):
-        s3.copy_object(Bucket=lbucket, Key='c',
-                       CopySource={'Bucket': lbucket, 'Key': 'c'},
-                       MetadataDirective='REPLACE')
-    assert s3.get_object(Bucket=lbucket, Key='c')['Body'].read() == b'kept'
+    # a copy onto it is a new version
+    s3.copy_object(Bucket=lbucket, Key='c',
+                   CopySource={'Bucket': lbucket, 'Key': 'c'},
+                   MetadataDirective='REPLACE')
+    assert s3.get_object(Bucket=lbucket, Key='c', VersionId=v)[
+        'Body'].read() == b'kept'
 
 
 def test_legal_hold_protects(s3, lserver, lbucket):
-    put(s3, lbucket, 'h', b'kept', ObjectLockLegalHoldStatus='ON')
-    error_then_ok(lserver, 'DELETE', '/%s/h' % lbucket,
+    v = put(s3, lbucket, 'h', b'kept',
+            ObjectLockLegalHoldStatus='ON')['VersionId']
+    error_then_ok(lserver, 'DELETE', '/%s/h' % lbucket, [('versionId', v)],
                   headers={'x-amz-bypass-governance-retention': 'true'},
                   status=403, code='AccessDenied')
     assert s3.get_object(Bucket=lbucket, Key='h')['Body'].read() == b'kept'
@@ -369,38 +373,39 @@ def test_legal_hold_protects(s3, lserver, lbucket):
                              LegalHold={'Status': 'OFF'})
     assert s3.get_object_legal_hold(Bucket=lbucket, Key='h')[
         'LegalHold'] == {'Status': 'OFF'}
-    s3.delete_object(Bucket=lbucket, Key='h')
+    s3.delete_object(Bucket=lbucket, Key='h', VersionId=v)
     with client_error(404, 'NoSuchKey'):
         s3.get_object(Bucket=lbucket, Key='h')
 
 
 def test_retention_expires(s3, lbucket):
-    put(s3, lbucket, 'e', ObjectLockMode='COMPLIANCE',
-        ObjectLockRetainUntilDate=utc(2))
+    v = put(s3, lbucket, 'e', ObjectLockMode='COMPLIANCE',
+            ObjectLockRetainUntilDate=utc(2))['VersionId']
     with client_error(403, 'AccessDenied'):
-        s3.delete_object(Bucket=lbucket, Key='e')
+        s3.delete_object(Bucket=lbucket, Key='e', VersionId=v)
     time.sleep(2.5)
-    s3.delete_object(Bucket=lbucket, Key='e')
+    s3.delete_object(Bucket=lbucket, Key='e', VersionId=v)
     with client_error(404, 'NoSuchKey'):
         s3.get_object(Bucket=lbucket, Key='e')
 
 
 def test_delete_objects_per_key(s3, lbucket):
-    put(s3, lbucket, 'free')
-    put(s3, lbucket, 'gov', ObjectLockMode='GOVERNANCE',
-        ObjectLockRetainUntilDate=utc(3600))
-    put(s3, lbucket, 'comp', ObjectLockMode='COMPLIANCE',
-        ObjectLockRetainUntilDate=utc(3600))
-    objs = [{'Key': k} for k in ('free', 'gov', 'comp')]
+    vids = {'free': put(s3, lbucket, 'free')['VersionId']}
+    vids['gov'] = put(s3, lbucket, 'gov', ObjectLockMode='GOVERNANCE',
+                      ObjectLockRetainUntilDate=utc(3600))['VersionId']
+    vids['comp'] = put(s3, lbucket, 'comp', ObjectLockMode='COMPLIANCE',
+                       ObjectLockRetainUntilDate=utc(3600))['VersionId']
+    objs = [{'Key': k, 'VersionId': vids[k]}
+            for k in ('free', 'gov', 'comp')]
     r = s3.delete_objects(Bucket=lbucket, Delete={'Objects': objs})
     assert [d['Key'] for d in r['Deleted']] == ['free']
     assert sorted((e['Key'], e['Code']) for e in r['Errors']) == [
         ('comp', 'AccessDenied'), ('gov', 'AccessDenied')]
     s3.head_object(Bucket=lbucket, Key='gov')
 
-    r = s3.delete_objects(Bucket=lbucket, Delete={'Objects': objs},
+    r = s3.delete_objects(Bucket=lbucket, Delete={'Objects': objs[1:]},
                           BypassGovernanceRetention=True)
-    assert sorted(d['Key'] for d in r['Deleted']) == ['free', 'gov']
+    assert sorted(d['Key'] for d in r['Deleted']) == ['gov']
     assert [(e['Key'], e['Code']) for e in r['Errors']] == [
         ('comp', 'AccessDenied')]
     s3.head_object(Bucket=lbucket, Key='comp')
@@ -517,7 +522,9 @@ def test_retention_of_missing_object_and_version(s3, lserver, lbucket):
                   {'Content-MD5': md5b64(body)}, body, 404, 'NoSuchVersion')
     with client_error(404, 'NoSuchObjectLockConfiguration'):
         s3.get_object_retention(Bucket=lbucket, Key='k')
-    s3.put_object_retention(Bucket=lbucket, Key='k', VersionId='null',
+    s3.put_object_retention(Bucket=lbucket, Key='k',
+                            VersionId=s3.head_object(Bucket=lbucket,
+                                                     Key='k')['VersionId'],
                             Retention={'Mode': 'GOVERNANCE',
                                        'RetainUntilDate': utc(60)})
     assert retention(s3, lbucket, 'k')['Mode'] == 'GOVERNANCE'
@@ -552,13 +559,14 @@ def test_copy_and_multipart(s3, lserver, lbucket):
     e = s3.upload_part(Bucket=lbucket, Key='mp', UploadId=up['UploadId'],
                        PartNumber=1, Body=part,
                        ContentMD5=md5b64(part))['ETag']
-    s3.complete_multipart_upload(
+    v = s3.complete_multipart_upload(
         Bucket=lbucket, Key='mp', UploadId=up['UploadId'],
-        MultipartUpload={'Parts': [{'PartNumber': 1, 'ETag': e}]})
+        MultipartUpload={'Parts': [{'PartNumber': 1, 'ETag': e}]})[
+        'VersionId']
     assert retention(s3, lbucket, 'mp') == {'Mode': 'GOVERNANCE',
                                             'RetainUntilDate': until}
     with client_error(403, 'AccessDenied'):
-        s3.delete_object(Bucket=lbucket, Key='mp')
+        s3.delete_object(Bucket=lbucket, Key='mp', VersionId=v)
 
     error_then_ok(lserver, 'POST', '/%s/mp2' % lbucket, [('uploads', '')],
                   {'x-amz-object-lock-mode': 'GOVERNANCE'}, b'', 400,
@@ -584,11 +592,11 @@ def test_bypass_needs_permission(s3, lserver, lbucket):
     ak, sk = new_user_key(lserver, 'bob-lock')
     bob = boto_client(lserver, ak, sk)
     cli_ok(lserver, 'grant', lbucket, 'bob-lock', 'write')
-    put(s3, lbucket, 'g', b'kept', ObjectLockMode='GOVERNANCE',
-        ObjectLockRetainUntilDate=utc(3600))
+    v = put(s3, lbucket, 'g', b'kept', ObjectLockMode='GOVERNANCE',
+            ObjectLockRetainUntilDate=utc(3600))['VersionId']
 
     # a write grant does not bypass
-    error_then_ok(lserver, 'DELETE', '/%s/g' % lbucket,
+    error_then_ok(lserver, 'DELETE', '/%s/g' % lbucket, [('versionId', v)],
                   headers={'x-amz-bypass-governance-retention': 'true'},
                   status=403, code='AccessDenied', access_key=ak, secret=sk)
     with client_error(403, 'AccessDenied'):
@@ -608,10 +616,10 @@ def test_bypass_needs_permission(s3, lserver, lbucket):
     bob.put_object_retention(Bucket=lbucket, Key='g', Retention={
         'Mode': 'GOVERNANCE', 'RetainUntilDate': utc(60)},
         BypassGovernanceRetention=True)
-    bob.delete_object(Bucket=lbucket, Key='g',
+    bob.delete_object(Bucket=lbucket, Key='g', VersionId=v,
                       BypassGovernanceRetention=True)
-    with client_error(404, 'NoSuchKey'):
-        s3.get_object(Bucket=lbucket, Key='g')
+    with client_error(404, 'NoSuchVersion'):
+        s3.get_object(Bucket=lbucket, Key='g', VersionId=v)
 
 
 # another client: the aws CLI
@@ -684,8 +692,10 @@ def test_awscli(lserver, s3, tmp_path):
                   '--retention', '{"Mode": "GOVERNANCE", '
                   '"RetainUntilDate": "%s"}' % later, check=False)
     assert rc != 0 and 'AccessDenied' in err
+    vid = aws('s3api', 'head-object', '--bucket', name,
+              '--key', 'k')['VersionId']
     rc, err = aws('s3api', 'delete-object', '--bucket', name, '--key', 'k',
-                  check=False)
+                  '--version-id', vid, check=False)
     assert rc != 0 and 'AccessDenied' in err
     aws('s3api', 'put-object-legal-hold', '--bucket', name, '--key', 'k',
         '--legal-hold', 'Status=ON')

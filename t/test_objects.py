@@ -530,9 +530,6 @@ def test_object_not_implemented(server, bucket, method, sub, headers, body):
 
 
 @pytest.mark.parametrize('method,sub,body', [
-    ('PUT', 'versioning',
-     b'<VersioningConfiguration><Status>Enabled</Status>'
-     b'</VersioningConfiguration>'),
     ('GET', 'website', b''),
     ('GET', 'lifecycle', b''),
 ])

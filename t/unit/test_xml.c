@@ -25,6 +25,7 @@ static void test_delete_limits(void);
 static void test_hostile(void);
 static void test_complete(void);
 static void test_silent(void);
+static void test_versioning(void);
 static size_t chain_flatten(ngx_chain_t *cl, u_char **out,
     ngx_uint_t *nbufs, ngx_uint_t *last_ok);
 static ngx_int_t create_bucket(const char *body, ngx_str_t *loc);
@@ -50,6 +51,7 @@ main(void)
     test_hostile();
     test_complete();
     test_silent();
+    test_versioning();
 
     ngx_destroy_pool(pool);
 
@@ -734,4 +736,58 @@ test_complete(void)
                         "</PartNumber><ETag>a</ETag></Part>"
                         "</CompleteMultipartUpload>", 10, &parts)
                == NGX_ERROR, "complete: text between parts");
+}
+
+
+static void
+test_versioning(void)
+{
+    ngx_uint_t   i, status, mfa;
+
+    static struct {
+        char        *body;
+        ngx_int_t    rc;
+        ngx_uint_t   status;
+        ngx_uint_t   mfa;
+    } cases[] = {
+        { "<VersioningConfiguration xmlns=\"" NGX_HTTP_S3_XMLNS "\">"
+          "<Status>Enabled</Status></VersioningConfiguration>",
+          NGX_OK, 1, 0 },
+        { "<VersioningConfiguration><Status> Suspended </Status>"
+          "<MfaDelete>Disabled</MfaDelete></VersioningConfiguration>",
+          NGX_OK, 2, 0 },
+        { "<VersioningConfiguration><MfaDelete>Enabled</MfaDelete>"
+          "<Status>Enabled</Status></VersioningConfiguration>",
+          NGX_OK, 1, 1 },
+        { "<VersioningConfiguration/>", NGX_OK, 0, 0 },
+        { "<VersioningConfiguration><Status>Disabled</Status>"
+          "</VersioningConfiguration>", NGX_ERROR, 0, 0 },
+        { "<VersioningConfiguration><Status>enabled</Status>"
+          "</VersioningConfiguration>", NGX_ERROR, 0, 0 },
+        { "<VersioningConfiguration><Status>Enabled</Status>"
+          "<Status>Enabled</Status></VersioningConfiguration>",
+          NGX_ERROR, 0, 0 },
+        { "<VersioningConfiguration><Other/></VersioningConfiguration>",
+          NGX_ERROR, 0, 0 },
+        { "<VersioningConfiguration><MfaDelete>on</MfaDelete>"
+          "</VersioningConfiguration>", NGX_ERROR, 0, 0 },
+        { "<Status>Enabled</Status>", NGX_ERROR, 0, 0 },
+        { "", NGX_ERROR, 0, 0 },
+        { "<VersioningConfiguration>", NGX_ERROR, 0, 0 }
+    };
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        status = 9;
+        mfa = 9;
+
+        ngx_tap_ok(ngx_http_s3_xml_parse_versioning(pool,
+                                          (u_char *) cases[i].body,
+                                          ngx_strlen(cases[i].body),
+                                          &status, &mfa)
+                   == cases[i].rc
+                   && (cases[i].rc != NGX_OK
+                       || (status == cases[i].status
+                           && mfa == cases[i].mfa)),
+                   "versioning configuration %ui", i);
+    }
 }
