@@ -764,6 +764,12 @@ ngx_http_s3_versioning_handler(ngx_http_s3_meta_req_t *mr)
     if (mr->status == NGX_HTTP_S3_WIRE_ST_OK) {
         rc = ngx_http_s3_send_empty(r, NGX_HTTP_OK);
 
+    } else if (mr->status == NGX_HTTP_S3_WIRE_ST_BUCKET_STATE) {
+        rc = ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_BUCKET_STATE,
+                                    "An Object Lock configuration is present "
+                                    "on this bucket, so the versioning state "
+                                    "cannot be changed.");
+
     } else {
         rc = ngx_http_s3_send_error(r, ngx_http_s3_meta_error(mr->status),
                                     NULL);

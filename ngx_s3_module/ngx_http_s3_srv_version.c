@@ -1036,6 +1036,14 @@ ngx_http_s3_op_bucket_versioning(ngx_http_s3_exec_t *ex)
         return NGX_HTTP_S3_WIRE_ST_OK;
     }
 
+    /* object lock keeps versioning on for good */
+
+    if (state == NGX_HTTP_S3_VERSIONING_SUSPENDED
+        && (bk.object_lock & NGX_HTTP_S3_LOCK_ENABLED))
+    {
+        return NGX_HTTP_S3_WIRE_ST_BUCKET_STATE;
+    }
+
     bk.versioning = state;
 
     if (ngx_http_s3_wbuf_init(&b, ex->pool, v.len + 64) != NGX_OK) {

@@ -198,6 +198,39 @@ def test_enable_lock_needs_versioning(s3, lserver, plain):
         s3.get_object(Bucket=plain, Key='k')
 
 
+def test_enable_lock_on_a_versioned_bucket(s3, lserver):
+    """Lock on an existing bucket once its versioning is Enabled; from
+    then on versioning cannot be suspended (409 InvalidBucketState)."""
+
+    b = new_bucket_name('late-lock')
+    s3.create_bucket(Bucket=b)
+    put(s3, b, 'before', b'before lock')
+    s3.put_bucket_versioning(Bucket=b,
+                             VersioningConfiguration={'Status': 'Enabled'})
+    s3.put_object_lock_configuration(
+        Bucket=b, ObjectLockConfiguration={
+            'ObjectLockEnabled': 'Enabled',
+            'Rule': {'DefaultRetention': {'Mode': 'GOVERNANCE',
+                                          'Days': 1}}})
+    conf = s3.get_object_lock_configuration(Bucket=b)[
+        'ObjectLockConfiguration']
+    assert conf['Rule']['DefaultRetention'] == {'Mode': 'GOVERNANCE',
+                                                'Days': 1}
+    body = (b'<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/'
+            b'2006-03-01/"><Status>Suspended</Status>'
+            b'</VersioningConfiguration>')
+    f = error_then_ok(lserver, 'PUT', '/' + b, [('versioning', '')],
+                      {'Content-MD5': md5b64(body)}, body, 409,
+                      'InvalidBucketState')
+    assert 'Object Lock' in f['Message']
+    assert s3.get_bucket_versioning(Bucket=b)['Status'] == 'Enabled'
+    # a new version takes the default retention; the old object none
+    put(s3, b, 'after', b'after lock')
+    assert retention(s3, b, 'after')['Mode'] == 'GOVERNANCE'
+    with client_error(404, 'NoSuchObjectLockConfiguration'):
+        s3.get_object_retention(Bucket=b, Key='before')
+
+
 # locks of objects
 
 
