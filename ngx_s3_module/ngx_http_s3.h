@@ -104,7 +104,7 @@ typedef enum {
 } ngx_http_s3_err_e;
 
 
-/* operations: the routing table in ngx_http_s3_module.c maps requests here */
+/* operations: the routing table in ngx_http_s3_handler.c maps requests here */
 
 typedef enum {
     NGX_HTTP_S3_OP_NONE = 0,
@@ -389,7 +389,7 @@ struct ngx_http_s3_ctx_s {
 };
 
 
-/* ngx_http_s3_module.c */
+/* ngx_http_s3_module.c, and the request helpers of ngx_http_s3_handler.c */
 
 extern ngx_module_t  ngx_http_s3_module;
 
@@ -425,6 +425,8 @@ ngx_http_s3_ctx_t *ngx_http_s3_create_ctx(ngx_http_request_t *r);
 void ngx_http_s3_identify(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx);
 /* "GetObject": the operation's name in the routing table, or NULL */
 const char *ngx_http_s3_op_name(ngx_http_s3_op_e op);
+/* ngx_http_s3_handler.c: the content handler of an s3 location */
+ngx_int_t ngx_http_s3_handler(ngx_http_request_t *r);
 /*
  * parse, authenticate, route, check access and run the operation: what a
  * content handler returns; runs again after an access lookup
