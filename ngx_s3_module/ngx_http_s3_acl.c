@@ -823,67 +823,27 @@ static void
 ngx_http_s3_bucket_policy_handler(ngx_http_s3_meta_req_t *mr)
 {
     ngx_int_t            rc;
-    ngx_str_t            policy;
-    ngx_buf_t           *b;
-    ngx_chain_t         *cl;
     ngx_http_s3_ctx_t   *ctx;
     ngx_http_request_t  *r;
-    ngx_http_s3_rbuf_t   rb;
 
     r = mr->data;
     ctx = ngx_http_s3_get_ctx(r);
 
-    if (mr->status == NGX_HTTP_S3_WIRE_ST_NO_KEY) {
-        rc = ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_NO_SUCH_BUCKET_POLICY,
-                                    NULL);
-        goto done;
-    }
+    if (ctx->op == NGX_HTTP_S3_OP_GET_BUCKET_POLICY) {
 
-    if (mr->status != NGX_HTTP_S3_WIRE_ST_OK) {
+        /* the policy as it was put */
+
+        rc = ngx_http_s3_setting_send(r, mr,
+                                      NGX_HTTP_S3_ERR_NO_SUCH_BUCKET_POLICY,
+                                      1);
+
+    } else if (mr->status == NGX_HTTP_S3_WIRE_ST_OK) {
+        rc = ngx_http_s3_send_empty(r, NGX_HTTP_NO_CONTENT);
+
+    } else {
         rc = ngx_http_s3_send_error(r, ngx_http_s3_meta_error(mr->status),
                                     NULL);
-        goto done;
     }
-
-    switch (ctx->op) {
-
-    case NGX_HTTP_S3_OP_PUT_BUCKET_POLICY:
-        rc = ngx_http_s3_send_empty(r, NGX_HTTP_NO_CONTENT);
-        goto done;
-
-    case NGX_HTTP_S3_OP_DELETE_BUCKET_POLICY:
-        rc = ngx_http_s3_send_empty(r, NGX_HTTP_NO_CONTENT);
-        goto done;
-
-    default: /* NGX_HTTP_S3_OP_GET_BUCKET_POLICY */
-        break;
-    }
-
-    ngx_http_s3_rbuf_init(&rb, &mr->reply);
-    ngx_http_s3_wire_get_str(&rb, &policy);
-
-    b = ngx_calloc_buf(r->pool);
-    cl = ngx_alloc_chain_link(r->pool);
-
-    if (rb.error || b == NULL || cl == NULL) {
-        rc = ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
-        goto done;
-    }
-
-    /* the policy as it was put */
-
-    b->memory = 1;
-    b->pos = policy.data;
-    b->last = policy.data + policy.len;
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-
-    cl->buf = b;
-    cl->next = NULL;
-
-    rc = ngx_http_s3_send_json(r, NGX_HTTP_OK, cl);
-
-done:
 
     ngx_http_s3_finalize(r, rc);
 }

@@ -371,55 +371,15 @@ ngx_http_s3_get_bucket_cors(ngx_http_request_t *r)
 static void
 ngx_http_s3_cors_get_handler(ngx_http_s3_meta_req_t *mr)
 {
-    ngx_int_t            rc;
-    ngx_str_t            xml;
-    ngx_buf_t           *b;
-    ngx_chain_t         *cl;
     ngx_http_request_t  *r;
-    ngx_http_s3_rbuf_t   rb;
 
     r = mr->data;
 
-    if (mr->status == NGX_HTTP_S3_WIRE_ST_NO_KEY) {
-        rc = ngx_http_s3_send_error(r,
-                                    NGX_HTTP_S3_ERR_NO_SUCH_CORS_CONFIGURATION,
-                                    NULL);
-        goto done;
-    }
-
-    if (mr->status != NGX_HTTP_S3_WIRE_ST_OK) {
-        rc = ngx_http_s3_send_error(r, ngx_http_s3_meta_error(mr->status),
-                                    NULL);
-        goto done;
-    }
-
-    ngx_http_s3_rbuf_init(&rb, &mr->reply);
-    ngx_http_s3_wire_get_str(&rb, &xml);
-
-    b = ngx_calloc_buf(r->pool);
-    cl = ngx_alloc_chain_link(r->pool);
-
-    if (rb.error || b == NULL || cl == NULL) {
-        rc = ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
-        goto done;
-    }
-
     /* stored as GetBucketCors answers it */
 
-    b->memory = 1;
-    b->pos = xml.data;
-    b->last = xml.data + xml.len;
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-
-    cl->buf = b;
-    cl->next = NULL;
-
-    rc = ngx_http_s3_send_xml(r, NGX_HTTP_OK, cl);
-
-done:
-
-    ngx_http_s3_finalize(r, rc);
+    ngx_http_s3_finalize(r, ngx_http_s3_setting_send(r, mr,
+                                NGX_HTTP_S3_ERR_NO_SUCH_CORS_CONFIGURATION,
+                                0));
 }
 
 

@@ -896,3 +896,51 @@ ngx_http_s3_meta_setting(ngx_http_request_t *r, const char *name,
 
     return NGX_DONE;
 }
+
+
+/*
+ * The answer to a SETTING_GET: the setting as it is stored (a document
+ * the worker checked and wrote out before it stored it), as JSON or XML;
+ * none: the error none
+ */
+
+ngx_int_t
+ngx_http_s3_setting_send(ngx_http_request_t *r, ngx_http_s3_meta_req_t *mr,
+    ngx_http_s3_err_e none, ngx_uint_t json)
+{
+    ngx_str_t            value;
+    ngx_buf_t           *b;
+    ngx_chain_t         *cl;
+    ngx_http_s3_rbuf_t   rb;
+
+    if (mr->status == NGX_HTTP_S3_WIRE_ST_NO_KEY) {
+        return ngx_http_s3_send_error(r, none, NULL);
+    }
+
+    if (mr->status != NGX_HTTP_S3_WIRE_ST_OK) {
+        return ngx_http_s3_send_error(r, ngx_http_s3_meta_error(mr->status),
+                                      NULL);
+    }
+
+    ngx_http_s3_rbuf_init(&rb, &mr->reply);
+    ngx_http_s3_wire_get_str(&rb, &value);
+
+    b = ngx_calloc_buf(r->pool);
+    cl = ngx_alloc_chain_link(r->pool);
+
+    if (rb.error || b == NULL || cl == NULL) {
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
+    }
+
+    b->memory = 1;
+    b->pos = value.data;
+    b->last = value.data + value.len;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    return json ? ngx_http_s3_send_json(r, NGX_HTTP_OK, cl)
+                : ngx_http_s3_send_xml(r, NGX_HTTP_OK, cl);
+}

@@ -168,6 +168,12 @@ ngx_int_t ngx_http_s3_meta_named(ngx_http_request_t *r, ngx_uint_t op,
  */
 ngx_int_t ngx_http_s3_meta_setting(ngx_http_request_t *r, const char *name,
     ngx_str_t *value, ngx_http_s3_meta_handler_pt handler);
+/*
+ * the reply of a setting's get as the response: the stored document, as
+ * JSON (json) or XML; the error none when there is none
+ */
+ngx_int_t ngx_http_s3_setting_send(ngx_http_request_t *r,
+    ngx_http_s3_meta_req_t *mr, ngx_http_s3_err_e none, ngx_uint_t json);
 
 
 
