@@ -1,4 +1,4 @@
-/* sources: ngx_http_s3_wire.c ngx_http_s3_util.c */
+/* sources: ngx_http_s3_wire.c ngx_http_s3_record.c ngx_http_s3_util.c */
 
 /*
  * The metadata protocol on any input: frame headers are accepted only
