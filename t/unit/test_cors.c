@@ -1,4 +1,4 @@
-/* sources: ngx_http_s3_cors_rules.c ngx_http_s3_xml.c ngx_http_s3_util.c ngx_http_s3_secret.c */
+/* sources: ngx_http_s3_cors_rules.c ngx_http_s3_xml.c ngx_http_s3_xml_parse.c ngx_http_s3_util.c ngx_http_s3_secret.c */
 
 /*
  * Copyright (C) ngx_s3 authors
