@@ -4,6 +4,8 @@
 #   scripts/install-deps.sh test     plus the test clients
 #   scripts/install-deps.sh bench    plus the load generators of bench.sh
 #   scripts/install-deps.sh deb      plus what builds the Debian package
+#   scripts/install-deps.sh ceph     plus a single-node Ceph cluster with RGW
+#                                    (t/lib/ceph.py, the gateway tests)
 set -eu
 
 pkgs="nginx nginx-dev libleveldb-dev libxml2-dev libssl-dev zlib1g-dev
@@ -16,6 +18,13 @@ if [ "${1:-}" = test ]; then
 fi
 if [ "${1:-}" = deb ]; then
     pkgs="$pkgs debhelper dpkg-dev"
+fi
+# Ceph 16.2 (Debian 12): monitor, OSD (memstore) and RGW of the throw-away
+# cluster of t/lib/ceph.py; ceph-common has ceph-authtool and monmaptool,
+# radosgw has radosgw-admin.  No ceph-mgr: RGW does not need one.
+if [ "${1:-}" = ceph ]; then
+    pkgs="$pkgs python3 python3-boto3 python3-pytest
+          ceph-common ceph-mon ceph-osd radosgw"
 fi
 if [ "${1:-}" = bench ]; then
     pkgs="$pkgs python3 python3-boto3 wrk apache2-utils"

@@ -6,6 +6,10 @@
     s3            a boto3 client of `server`: path style, SigV4, no retries
     bucket        a new empty bucket on `server`, named after the test
     new_bucket_name()  a unique valid bucket name
+    ceph          a single-node Ceph cluster with RGW (session scope,
+                  t/lib/cephcluster.py), skipped if Ceph is not installed
+                  unless S3_CEPH_REQUIRED is set
+    rgw           a boto3 client of `ceph`'s RGW, as its S3 user
 
 Run with Debian's Python: /usr/bin/python3 -m pytest t/
 """
@@ -31,6 +35,7 @@ os.environ['AWS_EC2_METADATA_DISABLED'] = 'true'
 import boto3                     # noqa: E402
 import botocore.config           # noqa: E402
 
+import cephcluster               # noqa: E402
 import s3server                  # noqa: E402
 
 
@@ -122,9 +127,31 @@ def bucket(request, s3):
     return name
 
 
+@pytest.fixture(scope='session')
+def ceph():
+    reason = cephcluster.missing()
+    if reason:
+        if os.environ.get('S3_CEPH_REQUIRED'):
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    cluster = cephcluster.CephCluster()
+    try:
+        cluster.start()
+    except cephcluster.CephError as e:
+        pytest.fail('the Ceph cluster did not start: %s' % e, pytrace=False)
+    yield cluster
+    cluster.teardown()
+
+
+@pytest.fixture(scope='session')
+def rgw(ceph):
+    return boto_client(ceph)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """On a failure, show the tail of every live server's error.log."""
+    """On a failure, show the tail of every live server's error.log, and
+    of the Ceph daemons' logs if the test uses the cluster."""
 
     outcome = yield
     rep = outcome.get_result()
@@ -132,6 +159,10 @@ def pytest_runtest_makereport(item, call):
         for srv in list(s3server._live):
             rep.sections.append(('nginx error.log tail (%s)' % srv.tmp,
                                  srv.log_tail()))
+        if 'ceph' in getattr(item, 'fixturenames', ()):
+            for cluster in list(cephcluster._live):
+                rep.sections.append(('Ceph logs (%s)' % cluster.tmp,
+                                     cluster.logs(15)))
 
 
 @pytest.fixture(scope='session')
