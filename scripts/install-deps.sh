@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install what ngx_s3 needs on Debian 12, from Debian's packages only.
 #   scripts/install-deps.sh          build and run dependencies
-#   scripts/install-deps.sh test     plus the test clients
+#   scripts/install-deps.sh test     plus the test clients and Ceph
 #   scripts/install-deps.sh bench    plus the load generators of bench.sh
 #   scripts/install-deps.sh deb      plus what builds the Debian package
 #   scripts/install-deps.sh ceph     plus a single-node Ceph cluster with RGW
@@ -10,21 +10,21 @@ set -eu
 
 pkgs="nginx nginx-dev libleveldb-dev libxml2-dev libssl-dev zlib1g-dev
       libpcre2-dev gcc make curl"
+# Ceph 16.2 (Debian 12): monitor, OSD (memstore) and RGW of the throw-away
+# cluster of t/lib/cephcluster.py; ceph-common has monmaptool and the ceph
+# CLI, radosgw has radosgw-admin.  No ceph-mgr: RGW does not need one.
+ceph="ceph-common ceph-mon ceph-osd radosgw"
 if [ "${1:-}" = test ]; then
     pkgs="$pkgs python3 python3-boto3 python3-pytest awscli s3cmd rclone
           perl clang libclang-rt-dev python3-plyvel
           python3-prometheus-client debhelper dpkg-dev
-          chromium fonts-dejavu-core"
+          chromium fonts-dejavu-core $ceph"
 fi
 if [ "${1:-}" = deb ]; then
     pkgs="$pkgs debhelper dpkg-dev"
 fi
-# Ceph 16.2 (Debian 12): monitor, OSD (memstore) and RGW of the throw-away
-# cluster of t/lib/ceph.py; ceph-common has ceph-authtool and monmaptool,
-# radosgw has radosgw-admin.  No ceph-mgr: RGW does not need one.
 if [ "${1:-}" = ceph ]; then
-    pkgs="$pkgs python3 python3-boto3 python3-pytest
-          ceph-common ceph-mon ceph-osd radosgw"
+    pkgs="$pkgs python3 python3-boto3 python3-pytest $ceph"
 fi
 if [ "${1:-}" = bench ]; then
     pkgs="$pkgs python3 python3-boto3 wrk apache2-utils"

@@ -16,12 +16,14 @@ no manager, cephx off, RGW with the beast frontend on a free port of
 
 The daemons run in their own process group and are killed with SIGKILL
 at teardown (a memstore OSD stopped gracefully would write every object
-to its directory first), and at exit if a run is interrupted.
+to its directory first), at exit, and by the kernel if the test process
+dies (PR_SET_PDEATHSIG).
 
 Core Python only.
 """
 
 import atexit
+import ctypes
 import json
 import os
 import shutil
@@ -115,6 +117,16 @@ rgw enable usage log = true
 
 _live = []
 
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    """In the child: SIGKILL when the test process dies, even by kill -9
+    (no daemon outlives an interrupted run)."""
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
 
 def missing():
     """A reason to skip when a Ceph binary is not installed, else None."""
@@ -165,6 +177,7 @@ class CephCluster:
         self.region = REGION
         self.procs = {}             # name: Popen
         self.startup_seconds = None
+        self.deadline = None        # of the start under way
         self.env = dict(os.environ, CEPH_CONF=self.conf)
         self.env.pop('CEPH_ARGS', None)
         _live.append(self)
@@ -190,11 +203,16 @@ class CephCluster:
             self.start_rgw()
             self._s3_user()
         except BaseException as e:
+            self.deadline = None
             logs = self.logs()
             self.kill_all()
+            if self in _live:
+                _live.remove(self)
             if isinstance(e, CephError):
-                raise CephError('%s\n\n%s' % (e, logs)) from None
+                raise CephError('%s (%s kept)\n\n%s'
+                                % (e, self.tmp, logs)) from None
             raise
+        self.deadline = None
         self.startup_seconds = time.monotonic() - t0
         return self
 
@@ -220,30 +238,30 @@ class CephCluster:
                       '[v2:127.0.0.1:%d]' % self.mon_port, monmap])
             self.run(['ceph-mon', '-c', self.conf, '--mkfs', '-i', 'a',
                       '--monmap', monmap])
+            seen = len(self.log('mon.a'))
             self.spawn('mon.a', ['ceph-mon', '-f', '-c', self.conf,
                                  '-i', 'a'])
-            if self._wait_mon():
+            if self._wait_mon(seen):
                 return
             self.kill('mon.a')
         raise CephError('ceph-mon: no free port after 5 tries')
 
-    def _wait_mon(self):
-        """True once the monitor answers; False if its port was taken."""
+    def _wait_mon(self, seen):
+        """True once the monitor leads (its own log says so: a connection
+        to the port could reach whoever else took it); False if it could
+        not bind its port."""
 
         while True:
             proc = self.procs['mon.a']
+            text = self.log('mon.a')[seen:]
+            if 'unable to bind' in text:
+                return False
             if proc.poll() is not None:
-                if 'Address already in use' in self.log('mon.a'):
-                    return False
                 raise CephError('ceph-mon exited with %d at startup'
                                 % proc.returncode)
-            try:
-                socket.create_connection(('127.0.0.1', self.mon_port),
-                                         1).close()
+            if 'is new leader' in text:
                 return True
-            except OSError:
-                pass
-            self._tick('the monitor to listen')
+            self._tick('the monitor to lead')
 
     def _osd(self):
         """ceph osd new, ceph-osd --mkfs on memstore, start, wait up."""
@@ -268,10 +286,35 @@ class CephCluster:
         """Start radosgw (again, after stop_rgw) and wait until it answers
         HTTP on its port."""
 
-        if not hasattr(self, 'deadline') or self.startup_seconds is not None:
+        restart = self.deadline is None
+        if restart:
             self.deadline = time.monotonic() + self.timeout
-        self.spawn('client.rgw.a', ['radosgw', '-f', '-c', self.conf,
-                                    '-n', 'client.rgw.a'])
+        try:
+            for _ in range(5):
+                seen = len(self.log('client.rgw.a'))
+                self.spawn('client.rgw.a', ['radosgw', '-f', '-c', self.conf,
+                                            '-n', 'client.rgw.a'])
+                try:
+                    return self._wait_rgw()
+                except CephError:
+                    # the first start takes another free port if another
+                    # run took this one meanwhile; a restart keeps its own
+                    new = self.log('client.rgw.a')[seen:]
+                    if restart or 'failed to bind address' not in new:
+                        raise
+                self.kill('client.rgw.a')
+                self.rgw_port = free_port()
+                self._write_conf()
+            raise CephError('radosgw: no free port after 5 tries')
+        except CephError as e:
+            if not restart:
+                raise
+            raise CephError('%s\n\n%s' % (e, self.logs())) from None
+        finally:
+            if restart:
+                self.deadline = None
+
+    def _wait_rgw(self):
         while True:
             self._check_alive()
             try:
@@ -302,10 +345,9 @@ class CephCluster:
     def run(self, argv, timeout=None):
         """Run a Ceph tool; CephError with its output if it fails."""
 
-        left = self.deadline - time.monotonic() \
-            if hasattr(self, 'deadline') and self.startup_seconds is None \
-            else 60
-        timeout = timeout or max(left, 5)
+        if timeout is None:
+            timeout = 60 if self.deadline is None \
+                else max(self.deadline - time.monotonic(), 5)
         try:
             p = subprocess.run(argv, stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE,
@@ -346,7 +388,7 @@ class CephCluster:
             self.procs[name] = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                 env=self.env, cwd=self.tmp, close_fds=True,
-                start_new_session=True)
+                start_new_session=True, preexec_fn=_die_with_parent)
         finally:
             out.close()
 
