@@ -2,8 +2,9 @@
 usable S3 reference: boto3 against its RGW directly, no nginx.
 
 Buckets, objects, multipart uploads, versioning, presigned GET,
-virtual-hosted style through `rgw dns name`, and a restart of RGW (the
-faults of the gateway tests) with the data kept.
+virtual-hosted style through `rgw dns name`, RGW's usage counters (the
+upstream's bytes of the cache tests), and a restart of RGW (the faults
+of the gateway tests) with the data kept.
 """
 
 import hashlib
@@ -183,6 +184,25 @@ def test_virtual_hosted(ceph, rgw, rgw_bucket):
         assert (r.status, r.read()) == (200, b'virtual')
     finally:
         conn.close()
+
+
+def test_usage_counters(ceph, rgw, rgw_bucket):
+    """RGW counts the bytes it serves per bucket, within about a second."""
+
+    rgw.put_object(Bucket=rgw_bucket, Key='u', Body=b'u' * 100000)
+    for _ in range(2):
+        rgw.get_object(Bucket=rgw_bucket, Key='u')['Body'].read()
+    rgw.get_object(Bucket=rgw_bucket, Key='u', Range='bytes=0-9')
+    deadline = time.monotonic() + 15
+    while True:
+        usage = ceph.usage(rgw_bucket)
+        if usage.get('get_obj', {}).get('ops') == 3 \
+           or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert usage['get_obj'] == {'bytes_sent': 200010, 'bytes_received': 0,
+                                'ops': 3, 'successful_ops': 3}
+    assert usage['put_obj']['bytes_received'] == 100000
 
 
 def test_rgw_restart(ceph, rgw, rgw_bucket):

@@ -11,6 +11,7 @@ no manager, cephx off, RGW with the beast frontend on a free port of
     cluster = CephCluster().start()     # raises CephError with the logs
     cluster.endpoint, .access_key, .secret_key, .region
     cluster.admin('bucket', 'list')     # radosgw-admin, JSON decoded
+    cluster.usage(bucket)               # RGW's byte counters of a bucket
     cluster.stop_rgw(); cluster.start_rgw()
     cluster.teardown()                  # kill -9 the daemons, rm -r
 
@@ -112,7 +113,10 @@ rgw dns name = {dns_name}
 rgw data = {tmp}/rgw
 rgw thread pool size = 32
 rgw crypt require ssl = false
+# the usage log: bytes and requests by bucket, written every second
 rgw enable usage log = true
+rgw usage log tick interval = 1
+rgw usage log flush threshold = 1
 """
 
 _live = []
@@ -339,6 +343,26 @@ class CephCluster:
                    '--display-name', 'ngx_s3 tests',
                    '--access-key', self.access_key,
                    '--secret-key', self.secret_key)
+
+    def usage(self, bucket):
+        """RGW's own counters of one bucket's requests ({category:
+        {bytes_sent, bytes_received, ops, successful_ops}}, category as
+        get_obj, put_obj...): what the upstream served, for the cache
+        tests.  RGW writes them every second: poll."""
+
+        out = {}
+        shown = self.admin('usage', 'show', '--uid', self.user) or {}
+        for entry in shown.get('entries', []):
+            for b in entry['buckets']:
+                if b['bucket'] != bucket:
+                    continue
+                for c in b['categories']:
+                    sums = out.setdefault(c['category'], dict.fromkeys(
+                        ('bytes_sent', 'bytes_received', 'ops',
+                         'successful_ops'), 0))
+                    for k in sums:
+                        sums[k] += c[k]
+        return out
 
     # commands
 
