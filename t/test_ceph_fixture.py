@@ -163,13 +163,7 @@ def test_presigned_get(rgw, rgw_bucket):
     assert e.value.code == 403
 
 
-def test_virtual_hosted(ceph, rgw, rgw_bucket):
-    """`rgw dns name`: Host <bucket>.localhost names the bucket (the
-    gateway must send RGW's own name, not the upstream block's)."""
-
-    rgw.put_object(Bucket=rgw_bucket, Key='v h', Body=b'virtual')
-    host = '%s.%s:%d' % (rgw_bucket, ceph.dns_name, ceph.rgw_port)
-    path = '/' + uri_encode('v h', slash=False)
+def _get_with_host(ceph, host, path):
     headers = sign_headers('GET', host, path, [], {}, b'', ceph.access_key,
                            ceph.secret_key, ceph.region)
     conn = http.client.HTTPConnection('127.0.0.1', ceph.rgw_port,
@@ -181,9 +175,31 @@ def test_virtual_hosted(ceph, rgw, rgw_bucket):
             conn.putheader(k, v)
         conn.endheaders()
         r = conn.getresponse()
-        assert (r.status, r.read()) == (200, b'virtual')
+        return r.status, r.read()
     finally:
         conn.close()
+
+
+def test_virtual_hosted(ceph, rgw, rgw_bucket):
+    """`rgw dns name`: Host <bucket>.localhost names the bucket; an IP
+    address or the name itself is path style; any other name is taken
+    for a bucket (a CNAME), with or without a port: the gateway must
+    send RGW's own name, not the upstream block's."""
+
+    rgw.put_object(Bucket=rgw_bucket, Key='v h', Body=b'virtual')
+    key = '/' + uri_encode('v h', slash=False)
+    port = ceph.rgw_port
+    assert _get_with_host(ceph, '%s.%s:%d' % (rgw_bucket, ceph.dns_name,
+                                              port), key) \
+        == (200, b'virtual')
+    for host in ('127.0.0.1', '127.0.0.1:%d' % port, ceph.dns_name,
+                 '%s:%d' % (ceph.dns_name, port)):
+        assert _get_with_host(ceph, host, '/' + rgw_bucket + key) \
+            == (200, b'virtual'), host
+    for host in ('rgw_pool', 'rgw.example:%d' % port):
+        status, body = _get_with_host(ceph, host, '/' + rgw_bucket + key)
+        assert (status, b'<Code>NoSuchBucket</Code>' in body) \
+            == (404, True), host
 
 
 def test_usage_counters(ceph, rgw, rgw_bucket):
