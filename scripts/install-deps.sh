@@ -12,7 +12,7 @@ if [ "${1:-}" = test ]; then
     pkgs="$pkgs python3 python3-boto3 python3-pytest awscli s3cmd rclone
           perl clang libclang-rt-dev python3-plyvel
           python3-prometheus-client debhelper dpkg-dev
-          chromium fonts-dejavu-core"
+          chromium fonts-dejavu-core strace"
 fi
 if [ "${1:-}" = deb ]; then
     pkgs="$pkgs debhelper dpkg-dev"
