@@ -30,8 +30,10 @@ check_put() then demands, for one PUT answered 200:
     characters, that is the name of a file created under objects/ in the
     trace), each synced after its last write and its directory synced
     after the file was created, both before the request frame's first
-    byte was sent; or, with no body file, the body's bytes are in a log
-    record written before that log sync (an object stored inline).
+    byte was sent, and so were the parents of directories made for it
+    (mkdir in the trace: the fan-out); or, with no body file, the body's
+    bytes are in a log record written before that log sync (an object
+    stored inline).
 
 Which thread does what is not assumed: fsyncs may run on thread-pool
 threads, the metadata process may answer from a thread and sync once for
@@ -44,7 +46,8 @@ import struct
 
 SYSCALLS = ('fsync,fdatasync,write,writev,pwrite64,pwritev,pwritev2,'
             'sendto,sendmsg,sendfile,read,readv,recvfrom,recvmsg,openat,'
-            'close,accept4,accept,connect,bind,clone,clone3,fork,vfork')
+            'close,accept4,accept,connect,bind,clone,clone3,fork,vfork,'
+            'mkdir,mkdirat')
 RAW = 'pwrite64,pwritev,pwritev2'
 
 _LINE = re.compile(r'^(\d+) +(\d+\.\d+) (.*)$')
@@ -317,6 +320,7 @@ class Trace:
         self.objs = []
         self.syncs = []                  # events of fsync/fdatasync
         self.writes = []                 # file writes
+        self.mkdirs = {}                 # directory made -> its event
         meta_listen = set()
 
         def table(ev):
@@ -351,6 +355,12 @@ class Trace:
                 t[ev.ret] = new('file', os.path.normpath(path),
                                 flags.strip())
                 ev.obj = t[ev.ret]
+                continue
+            if name in ('mkdir', 'mkdirat') and ev.ret == 0:
+                strs = _STR.findall(ev.args)
+                if strs:
+                    path = unescape(strs[0][0]).decode('utf-8', 'replace')
+                    self.mkdirs.setdefault(os.path.normpath(path), ev)
                 continue
             if name in ('accept4', 'accept') and ok:
                 lfd = ev.fd()
@@ -604,6 +614,20 @@ class Checker:
         elif ds[0] > sent.entry:
             bad.append('%s: the request naming body %s was sent before its '
                        'directory was synced' % (what, path))
+
+        # a fan-out directory made on the way is durable in its parent
+        while '/objects/' in d:
+            made = self.t.mkdirs.get(d)
+            parent = os.path.dirname(d)
+            if made is not None:
+                ps = sorted(s.exit for s in self.t.syncs
+                            if s.obj is not None and s.obj.path == parent
+                            and s.entry > made.exit)
+                if not ps or ps[0] > sent.entry:
+                    bad.append('%s: directory %s made for body %s was not '
+                               'synced in %s before the request was sent'
+                               % (what, d, path, parent))
+            d = parent
         return bad
 
     # a check of the checker
