@@ -522,6 +522,12 @@ median() {
         END { print l[int((NR + 1) / 2)], bad, err }'
 }
 
+med() {
+    # $1 column: its median over the runs (lines on stdin)
+    sort -n -k"$1" | awk -v k="$1" '{ v[NR] = $k }
+        END { print v[int((NR + 1) / 2)] }'
+}
+
 : > "$tmp/aims"
 
 aim() {
@@ -788,7 +794,7 @@ if [[ " $sections " == *" mixed "* ]]; then
     echo "GET of 4 KiB from the S3 server at $mixed_conns connections (wrk," \
          "${duration}s): p99 latency alone and"
     echo "beside one stream of 64 MiB PUTs (bench-put.py, new keys," \
-         "s3_fsync $fsync)"
+         "s3_fsync $fsync); ${repeat} run(s) each, alternating, median"
     echo
     printf '%-14s | %10s %10s | %10s | %5s\n' \
            'GET' 'req/s' 'p99 ms' 'PUT MB/s' steal
@@ -796,30 +802,43 @@ if [[ " $sections " == *" mixed "* ]]; then
     read -r _ _ _ url < <(grep '^get obj-4k ' "$tmp/urls")
     h=$(check "$url" 4096)
     run_wrk "$url" "$mixed_conns" 1 "$h" > /dev/null
-    read -r st0 tt0 < <(cpu_stat)
-    read -r arps _ abad _ ap99 _ < <(run_wrk "$url" "$mixed_conns" \
-                                         "$duration" "$h")
-    awk -v a="$arps" -v p="$ap99" -v st="$(steal_since "$st0" "$tt0")" \
-        'BEGIN { printf "%-14s | %10.1f %10.2f | %10s | %4d%%\n", "alone",
-                 a, p, "-", st }'
-    prep --put "mixed" $((duration * 2 + 8)) > "$tmp/s3.put" \
-        2>> "$tmp/prep.err"
+    : > "$tmp/alone.runs"
+    : > "$tmp/beside.runs"
+    : > "$tmp/mixed.puts"
     sync
     read -r st0 tt0 < <(cpu_stat)
-    "$py" "$top/scripts/bench-put.py" "$tmp/obj-64m" 1 "$tmp/s3.put" \
-        $((duration + 2)) > "$tmp/mixed.put" &
-    putpid=$!
-    sleep 1
-    read -r brps _ bbad _ bp99 _ < <(run_wrk "$url" "$mixed_conns" \
-                                         "$duration" "$h")
-    wait "$putpid"
-    read -r pt pbad pdone < "$tmp/mixed.put"
-    awk -v a="$brps" -v p="$bp99" -v t="$pt" -v d="$pdone" \
-        -v st="$(steal_since "$st0" "$tt0")" \
+    for r in $(seq "$repeat"); do
+        run_wrk "$url" "$mixed_conns" "$duration" "$h" >> "$tmp/alone.runs"
+        prep --put "mixed$r" $((duration * 2 + 8)) > "$tmp/s3.put" \
+            2>> "$tmp/prep.err"
+        "$py" "$top/scripts/bench-put.py" "$tmp/obj-64m" 1 "$tmp/s3.put" \
+            $((duration + 2)) >> "$tmp/mixed.puts" &
+        putpid=$!
+        sleep 1
+        run_wrk "$url" "$mixed_conns" "$duration" "$h" >> "$tmp/beside.runs"
+        wait "$putpid"
+    done
+    steal=$(steal_since "$st0" "$tt0")
+    ap99=$(med 5 < "$tmp/alone.runs")
+    bp99=$(med 5 < "$tmp/beside.runs")
+    awk -v a="$(med 1 < "$tmp/alone.runs")" -v p="$ap99" -v st="$steal" \
+        'BEGIN { printf "%-14s | %10.1f %10.2f | %10s | %4d%%\n", "alone",
+                 a, p, "-", st }'
+    mb=$(awk '{ t += $1; d += $3 } END { printf "%.1f", (t ? d * 64 / t : 0) }' \
+             "$tmp/mixed.puts")
+    awk -v a="$(med 1 < "$tmp/beside.runs")" -v p="$bp99" -v m="$mb" \
+        -v st="$steal" \
         'BEGIN { printf "%-14s | %10.1f %10.2f | %10.1f | %4d%%\n",
-                 "beside PUTs", a, p, d * 64 / t, st }'
-    if [ "$abad" != 0 ] || [ "$bbad" != 0 ] || [ "$pbad" != 0 ]; then
-        echo "  failed: GET $abad $bbad, PUT $pbad"; status=1
+                 "beside PUTs", a, p, m, st }'
+    if [ -n "${BENCH_VERBOSE:-}" ]; then
+        echo "  alone p99:  $(cut -d' ' -f5 "$tmp/alone.runs" | xargs)"
+        echo "  beside p99: $(cut -d' ' -f5 "$tmp/beside.runs" | xargs)"
+    fi
+    bad=$(cat "$tmp/alone.runs" "$tmp/beside.runs" | awk '{ b += $3 }
+              END { print b + 0 }')
+    pbad=$(awk '{ b += $2 } END { print b + 0 }' "$tmp/mixed.puts")
+    if [ "$bad" != 0 ] || [ "$pbad" != 0 ]; then
+        echo "  failed: GET $bad, PUT $pbad"; status=1
     fi
     aim "GET 4 KiB p99 beside 64 MiB PUTs" \
         "$(awk -v a="$ap99" -v b="$bp99" 'BEGIN { print (a > 0 ? b / a : 0) }')" \
@@ -834,7 +853,8 @@ if [[ " $sections " == *" cache "* ]]; then
          "a location of the same nginx"
     echo "with proxy_cache (inactive=1s: the cache manager, which is the" \
          "metadata process, deletes"
-    echo "each second's entries in one slice) or without"
+    echo "each second's entries in one slice) or without; ${repeat} run(s)" \
+         "each, alternating, median"
     echo
     printf '%-14s | %10s %10s | %12s | %11s | %5s\n' \
            filler 'GET req/s' 'p99 ms' 'filler req/s' 'cache files' steal
@@ -842,33 +862,49 @@ if [[ " $sections " == *" cache "* ]]; then
         "---------------+-----------------------+--------------+-------------+------"
     read -r _ _ _ url < <(grep '^get obj-4k ' "$tmp/urls")
     h=$(check "$url" 4096)
+    : > "$tmp/cache.u"
+    : > "$tmp/cache.c"
+    sync
+    read -r st0 tt0 < <(cpu_stat)
+    for _ in $(seq "$repeat"); do
+        for where in u c; do
+            # the cache manager of an empty cache sleeps 10 s: the filler
+            # starts 12 s before the measurement
+            warm=3
+            [ "$where" = c ] && warm=12
+            wrk -t1 -c2 -d$((duration + warm + 1))s --timeout 60s \
+                -s "$tmp/fill.lua" "http://127.0.0.1:$cacheport/$where/" \
+                > "$tmp/fill.out" 2>&1 &
+            fillpid=$!
+            sleep "$warm"
+            read -r rps _ bad _ p99 _ < <(run_wrk "$url" "$mixed_conns" \
+                                              "$duration" "$h")
+            nfiles=$(find "$tmp/s3/pcache" -type f 2>/dev/null | wc -l)
+            wait "$fillpid"
+            # "GET req/s, p99, filler req/s, cache files, failed"
+            awk -v a="$rps" -v p="$p99" -v n="$nfiles" -v b="$bad" '
+                /^BENCH / { f = $2 * 1e6 / $4; fb = $5 + $6 }
+                END { print a, p, f + 0, n, b + (f ? fb : 1) }' \
+                "$tmp/fill.out" >> "$tmp/cache.$where"
+        done
+    done
+    steal=$(steal_since "$st0" "$tt0")
     p99s=()
     for where in u c; do
-        # the cache manager of an empty cache sleeps 10 s: the filler
-        # starts 12 s before the measurement
-        warm=3
-        [ "$where" = c ] && warm=12
-        wrk -t1 -c2 -d$((duration + warm + 1))s --timeout 60s \
-            -s "$tmp/fill.lua" "http://127.0.0.1:$cacheport/$where/" \
-            > "$tmp/fill.out" 2>&1 &
-        fillpid=$!
-        sleep "$warm"
-        read -r st0 tt0 < <(cpu_stat)
-        read -r rps _ bad _ p99 _ < <(run_wrk "$url" "$mixed_conns" \
-                                          "$duration" "$h")
-        nfiles=$(find "$tmp/s3/pcache" -type f 2>/dev/null | wc -l)
-        wait "$fillpid"
-        frps=$(awk '/^BENCH / { printf "%.1f", $2 * 1e6 / $4 }' \
-                   "$tmp/fill.out")
-        fbad=$(awk '/^BENCH / { print $5 + $6 }' "$tmp/fill.out")
-        awk -v w="$where" -v a="$rps" -v p="$p99" -v f="${frps:-0}" \
-            -v n="$nfiles" -v st="$(steal_since "$st0" "$tt0")" 'BEGIN {
+        f=$tmp/cache.$where
+        awk -v w="$where" -v a="$(med 1 < "$f")" -v p="$(med 2 < "$f")" \
+            -v fr="$(med 3 < "$f")" -v n="$(med 4 < "$f")" -v st="$steal" \
+            'BEGIN {
             printf "%-14s | %10.1f %10.2f | %12.1f | %11d | %4d%%\n",
-                   (w == "c" ? "proxy_cache" : "no cache"), a, p, f, n, st }'
-        if [ "$bad" != 0 ] || [ "${fbad:-1}" != 0 ]; then
-            echo "  failed: GET $bad, filler ${fbad:-no result}"; status=1
+                   (w == "c" ? "proxy_cache" : "no cache"), a, p, fr, n, st }'
+        if [ -n "${BENCH_VERBOSE:-}" ]; then
+            echo "  p99: $(cut -d' ' -f2 "$f" | xargs)"
         fi
-        p99s+=("$p99")
+        bad=$(awk '{ b += $5 } END { print b + 0 }' "$f")
+        if [ "$bad" != 0 ]; then
+            echo "  failed: $bad (GET non-2xx, filler errors)"; status=1
+        fi
+        p99s+=("$(med 2 < "$f")")
     done
     aim "GET 4 KiB p99, busy proxy_cache" \
         "$(awk -v a="${p99s[0]}" -v b="${p99s[1]}" \
@@ -1057,11 +1093,6 @@ if [[ " $sections " == *" obs "* ]]; then
             echo "  off: $(awk '{ printf "%s/%sus ", $1, $2 }' "$tmp/off.runs")"
             echo "  on:  $(awk '{ printf "%s/%sus ", $1, $2 }' "$tmp/on.runs")"
         fi
-        med() {
-            # $1 column: its median over the runs
-            sort -n -k"$1" | awk -v k="$1" '{ v[NR] = $k }
-                END { print v[int((NR + 1) / 2)] }'
-        }
         offrps=$(med 1 < "$tmp/off.runs")
         offcpu=$(med 2 < "$tmp/off.runs")
         onrps=$(med 1 < "$tmp/on.runs")
