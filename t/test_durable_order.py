@@ -16,7 +16,6 @@ object to every PUT.
 import base64
 import hashlib
 import http.client
-import os
 import shutil
 import stat
 import threading
