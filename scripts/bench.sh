@@ -2,14 +2,35 @@
 # Throughput of the S3 module against plain nginx serving the same files,
 # both started here on free loopback ports from the same /usr/sbin/nginx,
 # in one run, with the same http settings (sendfile, tcp_nopush,
-# open_file_cache, access_log off, worker count) and the same clients:
+# open_file_cache, access_log off, worker count) and the same clients;
+# the S3 side with s3_fsync on (BENCH_FSYNC), plain nginx without fsync:
 #
-#   get   GET of 4 KiB, 1 MiB, 64 MiB with wrk over presigned URLs, vs
-#         static files; warm page cache, a warm-up run before each pair
+#   get   GET of 4 KiB (and 1 MiB, 64 MiB: BENCH_SIZES) with wrk over
+#         presigned URLs, vs static files; warm page cache, a warm-up run
+#         before each pair
 #   head  HEAD of the 4 KiB object with ab (wrk cannot do HEAD), req/s
-#   put   PUT of new keys (1 MiB, 64 MiB) from a small client (threads,
+#   put   PUT of new keys: 4 KiB with wrk (a Lua script over presigned
+#         PUT URLs, one new key per request) at the GET connection
+#         counts; 64 MiB (and 1 MiB) from a small client (threads,
 #         keep-alive, sendfile: scripts/bench-put.py) over presigned
-#         URLs, vs the dav module's PUT of new files
+#         URLs; vs the dav module's PUT of new files
+#   mixed GET of 4 KiB from the S3 server with wrk, p99 latency alone
+#         and beside one stream of 64 MiB PUTs of new keys (bench-put.py)
+#   cache GET of 4 KiB from the S3 server, p99 latency while a filler
+#         (wrk, unique URLs) goes through a proxy_cache location of the
+#         same nginx whose entries expire after 1 s, so that its cache
+#         manager (the metadata process) deletes a second's worth of
+#         files at once, in one slice (manager_files and
+#         manager_threshold high), vs the same filler through a
+#         location without proxy_cache
+#   obs   (not in the default set) GET of the 4 KiB object from a second
+#         S3 nginx with an s3_metrics location and an access log of the
+#         $s3_* variables (docs/directives.md's format, unbuffered), vs
+#         the first (both off); runs alternate, median kept
+#   access  (not in the default set) GET of 4 KiB with wrk: presigned by
+#         a user's managed key, of a bucket with a 10-statement policy
+#         that lets the user get it, vs presigned by the root key, of a
+#         bucket without a policy; ratio = managed / root
 #   multipart  (not in the default set: it writes some GB)
 #         CompleteMultipartUpload of 2 and 1000 parts (and 2 large
 #         ones): the time of the request; GET of a 1 GiB multipart
@@ -18,38 +39,42 @@
 #         PUT of the same bytes, in one request and 8-way in 8 MiB files
 #         (scripts/bench-multipart.py; scripts/bench-multipart.sh runs
 #         this section alone)
-#   obs   GET of the 4 KiB object from a second S3 nginx with an
-#         s3_metrics location and an access log of the $s3_* variables
-#         (docs/directives.md's format, unbuffered), vs the first (both
-#         off); runs alternate, median kept
 #   versions  (not in the default set: it writes 650,000 versions)
 #         ListObjectsV2 page time (1000 keys) of a bucket of 100,000 keys
 #         of which half have 10 versions and a quarter end in a delete
 #         marker, vs a bucket of 100,000 plain keys, in one run
 #         (scripts/bench-versions.py, its own server; BENCH_VERSIONS_KEYS)
-#   access GET of 4 KiB with wrk: presigned by a user's managed key, of
-#         a bucket with a 10-statement policy that lets the user get it,
-#         vs presigned by the root key, of a bucket without a policy;
-#         ratio = managed / root
+#
+# At the end, a table of the cells that have an aim (issue 11: GET 4 KiB
+# >= 0.8x, PUT 4 KiB >= 0.5x, PUT 64 MiB >= 0.8x of plain nginx; GET p99
+# not more than doubled by the PUT stream) and the busy-cache ratio.
 #
 #   scripts/bench.sh [--help]
 #
 # Environment:
-#   BENCH_SECTIONS   subset of "get head put obs access" (default all), or
+#   BENCH_SECTIONS   subset of "get head put mixed cache obs access"
+#                    (default "get head put mixed cache"), or
 #                    "multipart", "versions"
 #   BENCH_DURATION   seconds per wrk/ab run (default 10)
-#   BENCH_CONNS      GET connection counts (default "1 16 64")
-#   BENCH_SIZES      subset of "4k 1m 64m" (default all)
+#   BENCH_FSYNC      s3_fsync of the S3 servers (default on)
+#   BENCH_CONNS      GET and 4 KiB PUT connection counts (default
+#                    "1 16 64")
+#   BENCH_SIZES      GET sizes, subset of "4k 1m 64m" (default 4k)
 #   BENCH_REPEAT     runs per GET cell, alternating, median kept (default 1)
 #   BENCH_VERBOSE    set: print every run of a GET cell
-#   BENCH_HEAD_CONNS HEAD connection counts (default 16)
-#   BENCH_PUT_CONNS  parallel PUTs (default "1 4")
+#   BENCH_HEAD_CONNS HEAD connection counts (default "1 16 64")
+#   BENCH_PUT_CONNS  parallel PUTs of 1 MiB and 64 MiB (default "1 4")
+#   BENCH_PUT_SIZES  subset of "4k 1m 64m" (default "4k 64m"); 400 PUTs
+#                    of 1 MiB, 16 of 64 MiB per run
+#   BENCH_PUT_RATE   presigned URLs made per second of a 4 KiB PUT run
+#                    (default 6000): a faster server reuses keys, which
+#                    the table notes
+#   BENCH_MIXED_CONNS  GET connections of the mixed and cache sections
+#                    (default 16)
 #   BENCH_OBS_CONNS  obs connection counts (default "1 16 64")
 #   BENCH_OBS_METRICS  "off": the obs server without s3_metrics
 #   BENCH_OBS_LOG    "off": the obs server without the access log; or
 #                    more access_log arguments ("buffer=64k")
-#   BENCH_PUT_SIZES  subset of "1m 64m" (default both); 400 PUTs of 1 MiB,
-#                    16 of 64 MiB per run
 #   BENCH_MP_SIZE    MiB of the multipart GET and upload object (default
 #                    1024)
 #   BENCH_MP_CONNS   GET connection counts of the multipart section
@@ -82,17 +107,20 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 module=${S3_MODULE:-$top/build/ngx_http_s3_module.so}
 nginx=/usr/sbin/nginx
 py=/usr/bin/python3
-sections=${BENCH_SECTIONS:-"get head put obs access"}
+sections=${BENCH_SECTIONS:-"get head put mixed cache"}
 duration=${BENCH_DURATION:-10}
 conns=${BENCH_CONNS:-"1 16 64"}
-sizes=${BENCH_SIZES:-"4k 1m 64m"}
+sizes=${BENCH_SIZES:-4k}
 repeat=${BENCH_REPEAT:-1}
-head_conns=${BENCH_HEAD_CONNS:-16}
+head_conns=${BENCH_HEAD_CONNS:-"1 16 64"}
 put_conns=${BENCH_PUT_CONNS:-"1 4"}
 obs_conns=${BENCH_OBS_CONNS:-"1 16 64"}
 obs_metrics=${BENCH_OBS_METRICS:-on}
 obs_log=${BENCH_OBS_LOG:-}
-put_sizes=${BENCH_PUT_SIZES:-"1m 64m"}
+put_sizes=${BENCH_PUT_SIZES:-"4k 64m"}
+put_rate=${BENCH_PUT_RATE:-6000}
+mixed_conns=${BENCH_MIXED_CONNS:-16}
+fsync=${BENCH_FSYNC:-on}
 workers=${BENCH_WORKERS:-2}
 ofc=${BENCH_OPEN_FILE_CACHE:-"max=1000 inactive=60s"}
 access=AKIDBENCH00000000000
@@ -190,7 +218,10 @@ start() {
 # the files
 mkdir -p "$tmp/www/put" "$tmp/s3" "$tmp/plain"
 declare -A bytes=([4k]=4096 [1m]=1048576 [64m]=67108864)
-for s in $(echo "$sizes $put_sizes 4k" | tr ' ' '\n' | sort -u); do
+mixed_size=
+[[ " $sections " == *" mixed "* ]] && mixed_size=64m
+for s in $(echo "$sizes $put_sizes $mixed_size 4k" | tr ' ' '\n' | sort -u)
+do
     head -c "${bytes[$s]}" /dev/urandom > "$tmp/obj-$s"
 done
 for s in $sizes 4k; do
@@ -210,14 +241,49 @@ s3port=$(free_port)
     s3_region $region;
     s3_access_key $access $secret;
     s3_key_file $tmp/s3.key;
-    s3_fsync off;
+    s3_fsync $fsync;
     server {
         listen 127.0.0.1:$s3port;
         location / { s3; }
         location /.s3-admin/ { s3_admin; }
     }
-}
 END
+    if [[ " $sections " == *" cache "* ]]; then
+        # a proxy_cache beside the S3 API: 1 KiB answers of an upstream
+        # in the same nginx, cached under /c/, not under /u/; entries
+        # expire 1 s after their last use and the cache manager (the
+        # metadata process) deletes all that expired in one slice
+        cacheport=$(free_port)
+        upport=$(free_port)
+        cat << END
+    proxy_cache_path $tmp/s3/pcache levels=1:2 keys_zone=bench:64m
+                     inactive=1s manager_files=10000000
+                     manager_threshold=10s manager_sleep=10ms
+                     use_temp_path=off;
+    upstream bench_up {
+        server 127.0.0.1:$upport;
+        keepalive 16;
+    }
+    server {
+        listen 127.0.0.1:$upport;
+        location / { return 200 "$(head -c 1024 /dev/zero | tr '\0' x)"; }
+    }
+    server {
+        listen 127.0.0.1:$cacheport;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        location /c/ {
+            proxy_pass http://bench_up;
+            proxy_cache bench;
+            proxy_cache_valid 200 1h;
+        }
+        location /u/ {
+            proxy_pass http://bench_up;
+        }
+    }
+END
+    fi
+    echo "}"
 } > "$tmp/s3/nginx.conf"
 start "$tmp/s3"
 
@@ -234,7 +300,7 @@ if [[ " $sections " == *" obs "* ]]; then
     s3_data $tmp/s3obs/data;
     s3_region $region;
     s3_access_key $access $secret;
-    s3_fsync off;
+    s3_fsync $fsync;
     log_format s3 '\$remote_addr [\$time_local] \$s3_request_id '
                   '\$s3_access_key \$s3_operation "\$s3_bucket" "\$s3_key" '
                   '\$status \$s3_error_code \$s3_object_size '
@@ -332,26 +398,103 @@ check() {
 }
 
 cat > "$tmp/summary.lua" << 'END'
+-- the numbers of a run: requests, bytes read, microseconds, non-2xx,
+-- socket errors, p99 latency in microseconds, requests that reused a
+-- key (put.lua)
+local threads = {}
+setup = function(thread)
+    thread:set("id", #threads)
+    table.insert(threads, thread)
+end
 done = function(s, latency, requests)
-    io.write(string.format("BENCH %d %d %d %d %d\n", s.requests, s.bytes,
-             s.duration, s.errors.status, s.errors.connect + s.errors.read
-             + s.errors.write + s.errors.timeout))
+    local reused = 0
+    for _, t in ipairs(threads) do
+        reused = reused + (t:get("reused") or 0)
+    end
+    io.write(string.format("BENCH %d %d %d %d %d %d %d\n", s.requests,
+             s.bytes, s.duration, s.errors.status, s.errors.connect
+             + s.errors.read + s.errors.write + s.errors.timeout,
+             latency:percentile(99), reused))
+end
+END
+
+cat > "$tmp/put.lua" << END
+-- PUT of the body file to a new key per request: the paths of a file of
+-- URLs (each thread its share: every nth line; once used up, they are
+-- used again and counted in "reused"), or "-" and a prefix:
+-- <prefix><thread>-<n>.  Arguments: threads, body file, URL file or -,
+-- prefix
+dofile("$tmp/summary.lua")
+END
+cat >> "$tmp/put.lua" << 'END'
+init = function(args)
+    local nthreads = tonumber(args[1])
+    local f = io.open(args[2], "rb")
+    body = f:read("*a")
+    f:close()
+    paths = {}
+    if args[3] ~= "-" then
+        local i = 0
+        for line in io.lines(args[3]) do
+            if i % nthreads == id then
+                paths[#paths + 1] = (line:gsub("^https?://[^/]+", ""))
+            end
+            i = i + 1
+        end
+    end
+    prefix = (args[4] or "") .. id .. "-"
+    n = 0
+    reused = 0
+end
+request = function()
+    n = n + 1
+    local p
+    if #paths > 0 then
+        if n > #paths then
+            n = 1
+            wrapped = true
+        end
+        if wrapped then
+            reused = reused + 1
+        end
+        p = paths[n]
+    else
+        p = prefix .. n
+    end
+    return wrk.format("PUT", p, nil, body)
+end
+END
+
+cat > "$tmp/fill.lua" << END
+-- GET of a new URL per request: <path><thread>-<n>
+dofile("$tmp/summary.lua")
+END
+cat >> "$tmp/fill.lua" << 'END'
+n = 0
+request = function()
+    n = n + 1
+    return wrk.format("GET", wrk.path .. id .. "-" .. n)
 end
 END
 
 run_wrk() {
-    # $1 url, $2 connections, $3 seconds, $4 header bytes:
-    # prints "req/s object-MiB/s non2xx socket-errors"
-    local t=$(( $2 < 2 ? 1 : 2 ))
-    wrk -t"$t" -c"$2" -d"$3s" --timeout 60s -s "$tmp/summary.lua" "$1" \
-        > "$tmp/wrk.out" 2>&1
+    # $1 url, $2 connections, $3 seconds, $4 header bytes[, $5 script,
+    # its arguments after the number of threads]: prints "req/s object-MiB/s non2xx socket-errors
+    # p99-ms reused-keys"
+    local t=$(( $2 < 2 ? 1 : 2 )) script=$tmp/summary.lua
+    if [ $# -gt 4 ]; then
+        script=$5
+    fi
+    wrk -t"$t" -c"$2" -d"$3s" --timeout 60s -s "$script" "$1" \
+        ${5:+-- "$t" "${@:6}"} > "$tmp/wrk.out" 2>&1
     awk -v h="$4" '
-        /^BENCH / { n = $2; b = $3; us = $4; bad = $5; err = $6 }
+        /^BENCH / { n = $2; b = $3; us = $4; bad = $5; err = $6
+                    p99 = $7; re = $8 }
         END {
-            if (us == 0) { print "0 0 0 1"; exit }
+            if (us == 0) { print "0 0 0 1 0 0"; exit }
             body = b - n * h; if (body < 0) body = 0
-            printf "%.1f %.1f %d %d\n", n * 1e6 / us,
-                   body * 1e6 / us / 1048576, bad, err }
+            printf "%.1f %.1f %d %d %.2f %d\n", n * 1e6 / us,
+                   body * 1e6 / us / 1048576, bad, err, p99 / 1000, re }
     ' "$tmp/wrk.out"
 }
 
@@ -379,11 +522,30 @@ median() {
         END { print l[int((NR + 1) / 2)], bad, err }'
 }
 
+med() {
+    # $1 column: its median over the runs (lines on stdin)
+    sort -n -k"$1" | awk -v k="$1" '{ v[NR] = $k }
+        END { print v[int((NR + 1) / 2)] }'
+}
+
+: > "$tmp/aims"
+
+aim() {
+    # $1 cell, $2 ratio, $3 "min", "max" or "-" (no aim), $4 the aim: a
+    # line of the table at the end
+    awk -v c="$1" -v v="$2" -v k="$3" -v a="$4" 'BEGIN {
+        if (k == "-") { printf "%-34s | %6.2fx | %-8s |\n", c, v, "-"; exit }
+        ok = (k == "min" ? v >= a : v <= a)
+        printf "%-34s | %6.2fx | %s %4.2fx | %s\n", c, v,
+               (k == "min" ? ">=" : "<="), a, (ok ? "met" : "BELOW") }' \
+        >> "$tmp/aims"
+}
+
 status=0
 echo
 echo "ngx_s3 benchmark: $(nproc) cores shared by the clients and nginx," \
      "$workers workers each, nginx $("$nginx" -v 2>&1 | sed 's/.*\///'),"
-echo "open_file_cache $ofc; ${duration}s per run;" \
+echo "s3_fsync $fsync; open_file_cache $ofc; ${duration}s per run;" \
      "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 if [[ " $sections " == *" get "* ]]; then
@@ -433,14 +595,20 @@ if [[ " $sections " == *" get "* ]]; then
                 note="$note socket errors: s3 $s3err plain $plerr"
             fi
             echo "$line$note"
+            if [ "$s" = 4k ]; then
+                aim "GET 4 KiB, $c conns" "$(awk -v a="$s3rps" \
+                    -v b="$plrps" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
+                    min 0.8
+            fi
         done
     done < "$tmp/urls"
 fi
 
 run_ab() {
-    # $1 url, $2 connections: HEAD for $duration s; prints "req/s bad"
-    ab -q -k -i -c "$2" -t "$duration" -n 100000000 "$1" > "$tmp/ab.out" \
-        2>&1 || true
+    # $1 url, $2 connections[, $3 seconds]: HEAD for $duration s; prints
+    # "req/s bad"
+    ab -q -k -i -c "$2" -t "${3:-$duration}" -n 100000000 "$1" \
+        > "$tmp/ab.out" 2>&1 || true
     awk '
         /^Requests per second:/ { rps = $4 }
         /^Failed requests:/ { bad += $3 }
@@ -459,7 +627,8 @@ if [[ " $sections " == *" head "* ]]; then
     read -r _ _ _ url < <(grep '^head ' "$tmp/urls")
     plain="http://127.0.0.1:$plainport/obj-4k"
     for c in $head_conns; do
-        run_ab "$url" "$c" > /dev/null
+        run_ab "$url" "$c" 1 > /dev/null
+        run_ab "$plain" "$c" 1 > /dev/null
         read -r st0 tt0 < <(cpu_stat)
         read -r s3rps s3bad < <(run_ab "$url" "$c")
         read -r plrps plbad < <(run_ab "$plain" "$c")
@@ -532,14 +701,16 @@ print(k["access_key"], k["secret_key"])' "$tmp/key.json")
 fi
 
 run_put() {
-    # $1 file, $2 parallel, $3 file of URLs: prints "seconds failed"
+    # $1 file, $2 parallel, $3 file of URLs: prints "seconds failed done"
     "$py" "$top/scripts/bench-put.py" "$1" "$2" "$3"
 }
 
 if [[ " $sections " == *" put "* ]]; then
     echo
-    echo "PUT of new keys (bench-put.py; s3: presigned, MD5 for the ETag," \
-         "s3_fsync off; plain: dav_methods PUT)"
+    echo "PUT of new keys (s3: presigned, MD5 for the ETag, s3_fsync $fsync;" \
+         "plain: dav_methods PUT, no fsync);"
+    echo "4 KiB: wrk for ${duration}s; larger: bench-put.py, 400 of 1 MiB or" \
+         "16 of 64 MiB per run"
     echo
     printf '%-5s %5s | %12s %10s | %12s %10s | %6s | %5s\n' \
            size conns 's3 req/s' 's3 MB/s' 'plain req/s' 'plain MB/s' ratio \
@@ -549,6 +720,43 @@ if [[ " $sections " == *" put "* ]]; then
     declare -A put_n=([1m]=400 [64m]=16)
     run=0
     for s in $put_sizes; do
+        if [ "$s" = 4k ]; then
+            for c in $conns; do
+                run=$((run + 1))
+                prep --put "put$run-$s" $((duration * put_rate + 1000)) \
+                    > "$tmp/s3.put" 2>> "$tmp/prep.err"
+                sync
+                read -r st0 tt0 < <(cpu_stat)
+                read -r s3rps _ s3bad s3err _ s3re < <(run_wrk \
+                    "http://127.0.0.1:$s3port/" "$c" "$duration" 0 \
+                    "$tmp/put.lua" "$tmp/obj-4k" "$tmp/s3.put")
+                sync
+                read -r plrps _ plbad plerr _ _ < <(run_wrk \
+                    "http://127.0.0.1:$plainport/" "$c" "$duration" 0 \
+                    "$tmp/put.lua" "$tmp/obj-4k" - "/put/$run-")
+                ratio=$(awk -v a="$s3rps" -v b="$plrps" \
+                            'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+                line=$(awk -v a="$s3rps" -v b="$plrps" -v r="$ratio" \
+                           -v c="$c" -v st="$(steal_since "$st0" "$tt0")" \
+                           'BEGIN {
+                    printf "%-5s %5d | %12.1f %10.1f | %12.1f %10.1f | %5.2fx | %4d%%",
+                           "4k", c, a, a / 256, b, b / 256, r, st }')
+                note=
+                if [ "$s3bad" != 0 ] || [ "$plbad" != 0 ]; then
+                    note=" non-2xx: s3 $s3bad plain $plbad"; status=1
+                fi
+                if [ "$s3err" != 0 ] || [ "$plerr" != 0 ]; then
+                    note="$note socket errors: s3 $s3err plain $plerr"
+                fi
+                if [ "$s3re" != 0 ]; then
+                    note="$note s3 reused $s3re keys (BENCH_PUT_RATE)"
+                fi
+                echo "$line$note"
+                aim "PUT 4 KiB, $c conns" "$ratio" min 0.5
+                find "$tmp/www/put" -mindepth 1 -delete
+            done
+            continue
+        fi
         n=${put_n[$s]}
         for c in $put_conns; do
             run=$((run + 1))
@@ -557,9 +765,9 @@ if [[ " $sections " == *" put "* ]]; then
                 > "$tmp/plain.put"
             sync
             read -r st0 tt0 < <(cpu_stat)
-            read -r s3t s3bad < <(run_put "$tmp/obj-$s" "$c" "$tmp/s3.put")
+            read -r s3t s3bad _ < <(run_put "$tmp/obj-$s" "$c" "$tmp/s3.put")
             sync
-            read -r plt plbad < <(run_put "$tmp/obj-$s" "$c" "$tmp/plain.put")
+            read -r plt plbad _ < <(run_put "$tmp/obj-$s" "$c" "$tmp/plain.put")
             line=$(awk -v a="$s3t" -v b="$plt" -v n="$n" -v sz="${bytes[$s]}" \
                        -v s="$s" -v c="$c" -v st="$(steal_since "$st0" "$tt0")" \
                        'BEGIN {
@@ -571,9 +779,136 @@ if [[ " $sections " == *" put "* ]]; then
                 note=" failed: s3 $s3bad plain $plbad"; status=1
             fi
             echo "$line$note"
-            rm -f "$tmp"/www/put/*
+            if [ "$s" = 64m ]; then
+                aim "PUT 64 MiB, $c streams" \
+                    "$(awk -v a="$s3t" -v b="$plt" 'BEGIN { print b / a }')" \
+                    min 0.8
+            fi
+            find "$tmp/www/put" -mindepth 1 -delete
         done
     done
+fi
+
+if [[ " $sections " == *" mixed "* ]]; then
+    echo
+    echo "GET of 4 KiB from the S3 server at $mixed_conns connections (wrk," \
+         "${duration}s): p99 latency alone and"
+    echo "beside one stream of 64 MiB PUTs (bench-put.py, new keys," \
+         "s3_fsync $fsync); ${repeat} run(s) each, alternating, median"
+    echo
+    printf '%-14s | %10s %10s | %10s | %5s\n' \
+           'GET' 'req/s' 'p99 ms' 'PUT MB/s' steal
+    printf '%s\n' "---------------+-----------------------+------------+------"
+    read -r _ _ _ url < <(grep '^get obj-4k ' "$tmp/urls")
+    h=$(check "$url" 4096)
+    run_wrk "$url" "$mixed_conns" 1 "$h" > /dev/null
+    : > "$tmp/alone.runs"
+    : > "$tmp/beside.runs"
+    : > "$tmp/mixed.puts"
+    sync
+    read -r st0 tt0 < <(cpu_stat)
+    for r in $(seq "$repeat"); do
+        run_wrk "$url" "$mixed_conns" "$duration" "$h" >> "$tmp/alone.runs"
+        prep --put "mixed$r" $((duration * 2 + 8)) > "$tmp/s3.put" \
+            2>> "$tmp/prep.err"
+        "$py" "$top/scripts/bench-put.py" "$tmp/obj-64m" 1 "$tmp/s3.put" \
+            $((duration + 2)) >> "$tmp/mixed.puts" &
+        putpid=$!
+        sleep 1
+        run_wrk "$url" "$mixed_conns" "$duration" "$h" >> "$tmp/beside.runs"
+        wait "$putpid"
+    done
+    steal=$(steal_since "$st0" "$tt0")
+    ap99=$(med 5 < "$tmp/alone.runs")
+    bp99=$(med 5 < "$tmp/beside.runs")
+    awk -v a="$(med 1 < "$tmp/alone.runs")" -v p="$ap99" -v st="$steal" \
+        'BEGIN { printf "%-14s | %10.1f %10.2f | %10s | %4d%%\n", "alone",
+                 a, p, "-", st }'
+    mb=$(awk '{ t += $1; d += $3 } END { printf "%.1f", (t ? d * 64 / t : 0) }' \
+             "$tmp/mixed.puts")
+    awk -v a="$(med 1 < "$tmp/beside.runs")" -v p="$bp99" -v m="$mb" \
+        -v st="$steal" \
+        'BEGIN { printf "%-14s | %10.1f %10.2f | %10.1f | %4d%%\n",
+                 "beside PUTs", a, p, m, st }'
+    if [ -n "${BENCH_VERBOSE:-}" ]; then
+        echo "  alone p99:  $(cut -d' ' -f5 "$tmp/alone.runs" | xargs)"
+        echo "  beside p99: $(cut -d' ' -f5 "$tmp/beside.runs" | xargs)"
+    fi
+    bad=$(cat "$tmp/alone.runs" "$tmp/beside.runs" | awk '{ b += $3 }
+              END { print b + 0 }')
+    pbad=$(awk '{ b += $2 } END { print b + 0 }' "$tmp/mixed.puts")
+    if [ "$bad" != 0 ] || [ "$pbad" != 0 ]; then
+        echo "  failed: GET $bad, PUT $pbad"; status=1
+    fi
+    aim "GET 4 KiB p99 beside 64 MiB PUTs" \
+        "$(awk -v a="$ap99" -v b="$bp99" 'BEGIN { print (a > 0 ? b / a : 0) }')" \
+        max 2
+fi
+
+if [[ " $sections " == *" cache "* ]]; then
+    echo
+    echo "GET of 4 KiB from the S3 server at $mixed_conns connections (wrk," \
+         "${duration}s) while a filler (wrk, 2"
+    echo "connections, a new URL each request, 1 KiB answers) goes through" \
+         "a location of the same nginx"
+    echo "with proxy_cache (inactive=1s: the cache manager, which is the" \
+         "metadata process, deletes"
+    echo "each second's entries in one slice) or without; ${repeat} run(s)" \
+         "each, alternating, median"
+    echo
+    printf '%-14s | %10s %10s | %12s | %11s | %5s\n' \
+           filler 'GET req/s' 'p99 ms' 'filler req/s' 'cache files' steal
+    printf '%s\n' \
+        "---------------+-----------------------+--------------+-------------+------"
+    read -r _ _ _ url < <(grep '^get obj-4k ' "$tmp/urls")
+    h=$(check "$url" 4096)
+    : > "$tmp/cache.u"
+    : > "$tmp/cache.c"
+    sync
+    read -r st0 tt0 < <(cpu_stat)
+    for _ in $(seq "$repeat"); do
+        for where in u c; do
+            # the cache manager of an empty cache sleeps 10 s: the filler
+            # starts 12 s before the measurement
+            warm=3
+            [ "$where" = c ] && warm=12
+            wrk -t1 -c2 -d$((duration + warm + 1))s --timeout 60s \
+                -s "$tmp/fill.lua" "http://127.0.0.1:$cacheport/$where/" \
+                > "$tmp/fill.out" 2>&1 &
+            fillpid=$!
+            sleep "$warm"
+            read -r rps _ bad _ p99 _ < <(run_wrk "$url" "$mixed_conns" \
+                                              "$duration" "$h")
+            nfiles=$(find "$tmp/s3/pcache" -type f 2>/dev/null | wc -l)
+            wait "$fillpid"
+            # "GET req/s, p99, filler req/s, cache files, failed"
+            awk -v a="$rps" -v p="$p99" -v n="$nfiles" -v b="$bad" '
+                /^BENCH / { f = $2 * 1e6 / $4; fb = $5 + $6 }
+                END { print a, p, f + 0, n, b + (f ? fb : 1) }' \
+                "$tmp/fill.out" >> "$tmp/cache.$where"
+        done
+    done
+    steal=$(steal_since "$st0" "$tt0")
+    p99s=()
+    for where in u c; do
+        f=$tmp/cache.$where
+        awk -v w="$where" -v a="$(med 1 < "$f")" -v p="$(med 2 < "$f")" \
+            -v fr="$(med 3 < "$f")" -v n="$(med 4 < "$f")" -v st="$steal" \
+            'BEGIN {
+            printf "%-14s | %10.1f %10.2f | %12.1f | %11d | %4d%%\n",
+                   (w == "c" ? "proxy_cache" : "no cache"), a, p, fr, n, st }'
+        if [ -n "${BENCH_VERBOSE:-}" ]; then
+            echo "  p99: $(cut -d' ' -f2 "$f" | xargs)"
+        fi
+        bad=$(awk '{ b += $5 } END { print b + 0 }' "$f")
+        if [ "$bad" != 0 ]; then
+            echo "  failed: $bad (GET non-2xx, filler errors)"; status=1
+        fi
+        p99s+=("$(med 2 < "$f")")
+    done
+    aim "GET 4 KiB p99, busy proxy_cache" \
+        "$(awk -v a="${p99s[0]}" -v b="${p99s[1]}" \
+               'BEGIN { print (a > 0 ? b / a : 0) }')" - 0
 fi
 
 mp() {
@@ -631,7 +966,7 @@ if [[ " $sections " == *" multipart "* ]]; then
                          mp-get)
     [ "$bad" = 0 ] || { echo "bench: multipart upload failed" >&2; exit 1; }
     prep --put single 1 > "$tmp/single.put" 2>> "$tmp/prep.err"
-    read -r t bad < <(run_put "$tmp/mp-src" 1 "$tmp/single.put")
+    read -r t bad _ < <(run_put "$tmp/mp-src" 1 "$tmp/single.put")
     mpurl=$(mp get "${s3ep[@]}" mp-get)
     singleurl=$(mp get "${s3ep[@]}" single-0)
     sync
@@ -758,11 +1093,6 @@ if [[ " $sections " == *" obs "* ]]; then
             echo "  off: $(awk '{ printf "%s/%sus ", $1, $2 }' "$tmp/off.runs")"
             echo "  on:  $(awk '{ printf "%s/%sus ", $1, $2 }' "$tmp/on.runs")"
         fi
-        med() {
-            # $1 column: its median over the runs
-            sort -n -k"$1" | awk -v k="$1" '{ v[NR] = $k }
-                END { print v[int((NR + 1) / 2)] }'
-        }
         offrps=$(med 1 < "$tmp/off.runs")
         offcpu=$(med 2 < "$tmp/off.runs")
         onrps=$(med 1 < "$tmp/on.runs")
@@ -793,6 +1123,15 @@ if [[ " $sections " == *" obs "* ]]; then
         sleep 0.5
         echo "  and logged $(cat "$tmp/s3obs"/access.log* | wc -l) lines"
     fi
+fi
+
+if [ -s "$tmp/aims" ]; then
+    echo
+    echo "Aims (issue 11): s3 / plain nginx, or p99 with / without the load"
+    echo
+    printf '%-34s | %7s | %-8s | %s\n' cell ratio aim ''
+    printf '%s\n' "-----------------------------------+---------+----------+------"
+    cat "$tmp/aims"
 fi
 
 echo

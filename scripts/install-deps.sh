@@ -18,7 +18,7 @@ if [ "${1:-}" = test ]; then
     pkgs="$pkgs python3 python3-boto3 python3-pytest awscli s3cmd rclone
           perl clang libclang-rt-dev python3-plyvel
           python3-prometheus-client debhelper dpkg-dev
-          chromium fonts-dejavu-core $ceph"
+          chromium fonts-dejavu-core strace $ceph"
 fi
 if [ "${1:-}" = deb ]; then
     pkgs="$pkgs debhelper dpkg-dev"
