@@ -48,8 +48,10 @@
 #   BENCH_OBS_METRICS  "off": the obs server without s3_metrics
 #   BENCH_OBS_LOG    "off": the obs server without the access log; or
 #                    more access_log arguments ("buffer=64k")
-#   BENCH_PUT_SIZES  subset of "1m 64m" (default both); 400 PUTs of 1 MiB,
-#                    16 of 64 MiB per run
+#   BENCH_PUT_SIZES  subset of "4k 1m 64m" (default "1m 64m"); 2000 PUTs
+#                    of 4 KiB, 400 of 1 MiB, 16 of 64 MiB per run
+#   BENCH_FSYNC      s3_fsync of the S3 servers (default on; plain nginx
+#                    never fsyncs)
 #   BENCH_MP_SIZE    MiB of the multipart GET and upload object (default
 #                    1024)
 #   BENCH_MP_CONNS   GET connection counts of the multipart section
@@ -93,6 +95,7 @@ obs_conns=${BENCH_OBS_CONNS:-"1 16 64"}
 obs_metrics=${BENCH_OBS_METRICS:-on}
 obs_log=${BENCH_OBS_LOG:-}
 put_sizes=${BENCH_PUT_SIZES:-"1m 64m"}
+fsync=${BENCH_FSYNC:-on}
 workers=${BENCH_WORKERS:-2}
 ofc=${BENCH_OPEN_FILE_CACHE:-"max=1000 inactive=60s"}
 access=AKIDBENCH00000000000
@@ -210,7 +213,7 @@ s3port=$(free_port)
     s3_region $region;
     s3_access_key $access $secret;
     s3_key_file $tmp/s3.key;
-    s3_fsync off;
+    s3_fsync $fsync;
     server {
         listen 127.0.0.1:$s3port;
         location / { s3; }
@@ -234,7 +237,7 @@ if [[ " $sections " == *" obs "* ]]; then
     s3_data $tmp/s3obs/data;
     s3_region $region;
     s3_access_key $access $secret;
-    s3_fsync off;
+    s3_fsync $fsync;
     log_format s3 '\$remote_addr [\$time_local] \$s3_request_id '
                   '\$s3_access_key \$s3_operation "\$s3_bucket" "\$s3_key" '
                   '\$status \$s3_error_code \$s3_object_size '
@@ -539,14 +542,14 @@ run_put() {
 if [[ " $sections " == *" put "* ]]; then
     echo
     echo "PUT of new keys (bench-put.py; s3: presigned, MD5 for the ETag," \
-         "s3_fsync off; plain: dav_methods PUT)"
+         "s3_fsync $fsync; plain: dav_methods PUT)"
     echo
     printf '%-5s %5s | %12s %10s | %12s %10s | %6s | %5s\n' \
            size conns 's3 req/s' 's3 MB/s' 'plain req/s' 'plain MB/s' ratio \
            steal
     printf '%s\n' \
         "------------+-------------------------+-------------------------+-------+------"
-    declare -A put_n=([1m]=400 [64m]=16)
+    declare -A put_n=([4k]=2000 [1m]=400 [64m]=16)
     run=0
     for s in $put_sizes; do
         n=${put_n[$s]}
