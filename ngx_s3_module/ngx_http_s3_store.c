@@ -49,6 +49,7 @@
 
 /* the file, its directory, and two new fan-out directories at most */
 #define NGX_HTTP_S3_STORE_SYNCS        4
+#define NGX_HTTP_S3_STORE_SYNC_WAIT    60000
 
 
 /* an asynchronous close: what its task fsyncs, in this order */
@@ -62,6 +63,7 @@ typedef struct {
     ngx_uint_t                 failed;      /* the index that failed */
     const char                *call;        /* and its call */
     ngx_err_t                  err;
+    ngx_event_t                wait;        /* keeps an exiting worker */
 } ngx_http_s3_store_sync_t;
 
 
@@ -74,6 +76,7 @@ static ngx_int_t ngx_http_s3_store_sync(ngx_http_request_t *r,
     ngx_http_s3_store_file_t *sf);
 static void ngx_http_s3_store_sync_thread(void *data, ngx_log_t *log);
 static void ngx_http_s3_store_sync_done(ngx_event_t *ev);
+static void ngx_http_s3_store_sync_wait(ngx_event_t *ev);
 static ngx_int_t ngx_http_s3_store_watch(ngx_open_file_cache_t *cache,
     ngx_log_t *log);
 static void ngx_http_s3_store_sweep(ngx_event_t *ev);
@@ -385,6 +388,17 @@ ngx_http_s3_store_sync(ngx_http_request_t *r, ngx_http_s3_store_file_t *sf)
 
     r->main->blocked++;
 
+    /*
+     * a non-cancelable timer: a gracefully exiting worker waits for the
+     * task's completion, and so answers the request
+     */
+
+    ss->wait.handler = ngx_http_s3_store_sync_wait;
+    ss->wait.data = ss;
+    ss->wait.log = r->connection->log;
+
+    ngx_add_timer(&ss->wait, NGX_HTTP_S3_STORE_SYNC_WAIT);
+
     return NGX_OK;
 }
 
@@ -458,6 +472,18 @@ ngx_http_s3_store_sync_thread(void *data, ngx_log_t *log)
 }
 
 
+static void
+ngx_http_s3_store_sync_wait(ngx_event_t *ev)
+{
+    ngx_http_s3_store_sync_t *ss = ev->data;
+
+    ngx_log_error(NGX_LOG_WARN, ev->log, 0,
+                  "s3 fsync of \"%s\" still running", ss->paths[0]);
+
+    ngx_add_timer(ev, NGX_HTTP_S3_STORE_SYNC_WAIT);
+}
+
+
 /* in the event loop: the request goes on */
 
 static void
@@ -481,6 +507,10 @@ ngx_http_s3_store_sync_done(ngx_event_t *ev)
                    sf->file.name.data, ss->err);
 
     r->main->blocked--;
+
+    if (ss->wait.timer_set) {
+        ngx_del_timer(&ss->wait);
+    }
 
     if (ss->err) {
         sf->err = ss->err;

@@ -149,12 +149,13 @@ def test_get_served_during_put_fsync(srv):
 
     # the PUT waited for its slow fsync...
     assert done['t1'] - done['t0'] >= DELAY
-    # ...and GETs went on all through it, quickly
-    during = [lat for t, lat in gets
-              if done['t1'] - DELAY + 0.1 <= t <= done['t1'] - 0.1]
-    slowest = max(lat for _, lat in gets)
+    # ...and GETs went on all through it, quickly (an fsync in the event
+    # loop would let one GET start in that second, and take all of it)
+    during = sorted(lat for t, lat in gets
+                    if done['t1'] - DELAY + 0.1 <= t <= done['t1'] - 0.1)
     assert len(during) >= 5, (len(during), gets[-20:])
-    assert slowest < DELAY / 4, slowest
+    assert during[len(during) // 2] < DELAY / 10, during
+    assert during[-1] < DELAY / 2, during
 
     st, _, body = _request(srv, c, 'GET', '/fsync-bucket/big')
     assert st == 200 and body == big
@@ -233,3 +234,34 @@ def test_h1_client_gone_during_fsync(srv):
         assert after == before
     c.close()
     srv.check_log()
+
+
+def test_reload_during_fsync(srv):
+    """A reload while a PUT waits for its fsync: the old worker waits for
+    the task and answers the PUT before it exits."""
+
+    c = _conn(srv)
+    _request(srv, c, 'PUT', '/fsync-bucket')
+    c.close()
+    body = os.urandom(1024 * 1024)
+    done = {}
+
+    def put():
+        pc = _conn(srv)
+        done['status'] = _request(srv, pc, 'PUT', '/fsync-bucket/reload',
+                                  body, unsigned=True)[0]
+        pc.close()
+
+    _arm(srv, 'store.fsync=1:delay')
+    th = threading.Thread(target=put)
+    th.start()
+    time.sleep(0.3)
+    srv.reload()
+    th.join()
+    _clear(srv)
+
+    assert done['status'] == 200
+    c = _conn(srv)
+    st, _, got = _request(srv, c, 'GET', '/fsync-bucket/reload')
+    assert st == 200 and got == body
+    c.close()
