@@ -265,3 +265,36 @@ def test_reload_during_fsync(srv):
     st, _, got = _request(srv, c, 'GET', '/fsync-bucket/reload')
     assert st == 200 and got == body
     c.close()
+
+
+def test_named_thread_pool():
+    """s3_thread_pool names a thread_pool of the configuration: PUTs are
+    fsynced there; a name no thread_pool defines is refused at startup."""
+
+    s = s3server.S3Server(name='fsync_pool', workers=1, fsync='on',
+                          main_extra='thread_pool s3io threads=2;',
+                          http_extra='    s3_thread_pool s3io;')
+    try:
+        s.start()
+        c = _conn(s)
+        assert _request(s, c, 'PUT', '/pool-bucket')[0] == 200
+        body = os.urandom(100000)
+        assert _request(s, c, 'PUT', '/pool-bucket/k', body)[0] == 200
+        assert _request(s, c, 'GET', '/pool-bucket/k')[2] == body
+        c.close()
+    finally:
+        s.teardown()
+
+    s = s3server.S3Server(name='fsync_nopool', workers=1, fsync='on',
+                          http_extra='    s3_thread_pool nosuch;')
+    try:
+        s.port = s3server.free_port()
+        s.write_conf()
+        p = subprocess.run([s3server.NGINX, '-t', '-p', s.tmp + '/',
+                            '-c', s.conf, '-e', s.error_log],
+                           capture_output=True, text=True)
+        assert p.returncode != 0
+        assert 'unknown thread pool "nosuch"' in p.stderr + _log(s)
+        s.allow_log(r'unknown thread pool "nosuch"')
+    finally:
+        s.teardown()
