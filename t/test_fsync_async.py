@@ -290,9 +290,11 @@ def test_named_thread_pool():
     try:
         s.port = s3server.free_port()
         s.write_conf()
+        env = dict(os.environ)
+        s3server._sanitizer_env(env, s.tag)
         p = subprocess.run([s3server.NGINX, '-t', '-p', s.tmp + '/',
                             '-c', s.conf, '-e', s.error_log],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, env=env)
         assert p.returncode != 0
         assert 'unknown thread pool "nosuch"' in p.stderr + _log(s)
         s.allow_log(r'unknown thread pool "nosuch"')
