@@ -11,6 +11,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <ngx_thread_pool.h>
 
 #include "ngx_http_s3_util.h"
 #include "ngx_http_s3_wire.h"
@@ -237,6 +238,7 @@ typedef struct {
     ngx_str_t                  region;
     ngx_array_t               *keys;        /* ngx_http_s3_key_t */
     ngx_uint_t                 fsync;
+    ngx_thread_pool_t         *thread_pool;  /* of the body fsyncs */
     off_t                      min_free;    /* kept free for metadata */
     ngx_msec_t                 meta_timeout;
     time_t                     max_skew;

@@ -31,7 +31,8 @@ static const char  *ngx_http_s3_fault_errors[] = {
     "none",
     "eio",
     "enospc",
-    "corruption"
+    "corruption",
+    "delay"
 };
 
 
@@ -139,7 +140,7 @@ ngx_http_s3_fault_parse(u_char *p, size_t len, ngx_http_s3_fault_t *f,
             error = NGX_HTTP_S3_FAULT_NONE;
 
             for (i = NGX_HTTP_S3_FAULT_EIO;
-                 i <= NGX_HTTP_S3_FAULT_CORRUPTION;
+                 i <= NGX_HTTP_S3_FAULT_DELAY;
                  i++)
             {
                 if (ngx_strlen(ngx_http_s3_fault_errors[i]) == n
@@ -160,6 +161,14 @@ ngx_http_s3_fault_parse(u_char *p, size_t len, ngx_http_s3_fault_t *f,
 
         if (error == NGX_HTTP_S3_FAULT_CORRUPTION
             && point >= NGX_HTTP_S3_FAULT_STORE_CREATE)
+        {
+            goto invalid;
+        }
+
+        /* a slow call: of an fsync, which runs in a thread */
+
+        if (error == NGX_HTTP_S3_FAULT_DELAY
+            && point != NGX_HTTP_S3_FAULT_STORE_FSYNC)
         {
             goto invalid;
         }
@@ -199,7 +208,7 @@ ngx_http_s3_fault_point_name(ngx_uint_t point)
 const char *
 ngx_http_s3_fault_error_name(ngx_uint_t error)
 {
-    return (error <= NGX_HTTP_S3_FAULT_CORRUPTION)
+    return (error <= NGX_HTTP_S3_FAULT_DELAY)
            ? ngx_http_s3_fault_errors[error] : "unknown";
 }
 

@@ -25,7 +25,9 @@
  *             or next), store.create, store.write, store.fsync
  *     n       fail the n-th call of that point from when the file was
  *             (re)written; "n+": that call and every one after it
- *     error   eio (the default), enospc, corruption (engine points only)
+ *     error   eio (the default), enospc, corruption (engine points only),
+ *             delay (store.fsync only: the call succeeds, one second late,
+ *             as a slow disk's would)
  *
  * for example "engine.read=3:eio store.write=1+:enospc".  Each process
  * counts its own calls: the engine points are in the metadata process,
@@ -45,6 +47,9 @@
 #define NGX_HTTP_S3_FAULT_EIO            1
 #define NGX_HTTP_S3_FAULT_ENOSPC         2
 #define NGX_HTTP_S3_FAULT_CORRUPTION     3
+#define NGX_HTTP_S3_FAULT_DELAY          4
+
+#define NGX_HTTP_S3_FAULT_DELAY_MSEC     1000
 
 
 typedef struct {

@@ -26,6 +26,8 @@ static char *ngx_http_s3_merge_loc_conf(ngx_conf_t *cf, void *parent,
 static char *ngx_http_s3(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_http_s3_data(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_s3_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_s3_access_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_s3_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -102,6 +104,13 @@ static ngx_command_t  ngx_http_s3_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_s3_main_conf_t, fsync),
       &ngx_http_s3_fsync_modes },
+
+    { ngx_string("s3_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_s3_thread_pool,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
 
     { ngx_string("s3_min_free"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -300,6 +309,7 @@ ngx_http_s3_create_main_conf(ngx_conf_t *cf)
      */
 
     smcf->fsync = NGX_CONF_UNSET_UINT;
+    smcf->thread_pool = NGX_CONF_UNSET_PTR;
     smcf->min_free = NGX_CONF_UNSET;
     smcf->meta_timeout = NGX_CONF_UNSET_MSEC;
     smcf->max_skew = NGX_CONF_UNSET;
@@ -346,6 +356,19 @@ ngx_http_s3_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "\"s3\" is used but \"s3_data\" is not set");
         return NGX_CONF_ERROR;
+    }
+
+    /* the body fsyncs run in nginx's "default" pool unless told */
+
+    if (smcf->thread_pool == NGX_CONF_UNSET_PTR) {
+        smcf->thread_pool = NULL;
+
+        if (smcf->enabled && smcf->fsync == NGX_HTTP_S3_FSYNC_ON) {
+            smcf->thread_pool = ngx_thread_pool_add(cf, NULL);
+            if (smcf->thread_pool == NULL) {
+                return NGX_CONF_ERROR;
+            }
+        }
     }
 
     return NGX_CONF_OK;
@@ -406,6 +429,32 @@ ngx_http_s3(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_s3_module);
     smcf->enabled = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+/* s3_thread_pool <name>: a pool of a "thread_pool" directive */
+
+static char *
+ngx_http_s3_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_s3_main_conf_t *smcf = conf;
+
+    ngx_str_t  *value;
+
+    if (smcf->thread_pool != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    /* an unknown name is refused once the whole file is read */
+
+    smcf->thread_pool = ngx_thread_pool_add(cf, &value[1]);
+    if (smcf->thread_pool == NULL) {
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }

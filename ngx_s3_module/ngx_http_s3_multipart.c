@@ -33,6 +33,7 @@ static ngx_int_t ngx_http_s3_part_write(ngx_http_s3_body_t *bd, u_char *p,
     size_t len);
 static void ngx_http_s3_part_fail(ngx_http_s3_body_t *bd);
 static void ngx_http_s3_part_done(ngx_http_s3_body_t *bd);
+static void ngx_http_s3_part_commit(void *data, ngx_int_t rc);
 static void ngx_http_s3_part_handler(ngx_http_s3_meta_req_t *mr);
 
 static ngx_http_s3_err_e ngx_http_s3_complete_checksum(
@@ -511,20 +512,39 @@ ngx_http_s3_part_fail(ngx_http_s3_body_t *bd)
 static void
 ngx_http_s3_part_done(ngx_http_s3_body_t *bd)
 {
+    ngx_int_t           rc;
+    ngx_http_s3_mpu_t  *mpu;
+
+    mpu = bd->data;
+
+    rc = ngx_http_s3_store_close(mpu->request, &mpu->file,
+                                 ngx_http_s3_part_commit, mpu);
+
+    if (rc != NGX_AGAIN) {
+        ngx_http_s3_part_commit(mpu, rc);
+    }
+}
+
+
+static void
+ngx_http_s3_part_commit(void *data, ngx_int_t rc)
+{
+    ngx_http_s3_mpu_t *mpu = data;
+
     ngx_str_t              rec;
     ngx_time_t            *tp;
-    ngx_http_s3_mpu_t     *mpu;
     ngx_http_s3_err_e      err;
+    ngx_http_s3_body_t    *bd;
     ngx_http_request_t    *r;
     ngx_http_s3_wbuf_t     b, rb;
     ngx_http_s3_object_t  *o;
 
-    mpu = bd->data;
+    bd = &mpu->body;
     r = mpu->request;
 
     err = NGX_HTTP_S3_ERR_INTERNAL;
 
-    if (ngx_http_s3_store_close(r, &mpu->file) != NGX_OK) {
+    if (rc != NGX_OK) {
         err = ngx_http_s3_store_error(&mpu->file);
         goto failed;
     }

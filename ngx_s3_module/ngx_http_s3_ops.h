@@ -181,15 +181,33 @@ ngx_int_t ngx_http_s3_setting_send(ngx_http_request_t *r,
  * ngx_http_s3_store.c: body files.  create: a new file under a random id
  * (sf->id), removed when the request's pool goes unless sf->keep is set
  * by then (and refused, ENOSPC, when it would leave less than s3_min_free);
- * close: durable by the s3_fsync policy, then closed; discard: close and
- * remove at once.  NGX_OK or NGX_ERROR (logged, sf->err set).
+ * write: appended (with s3_fsync on, its writeback is started every few
+ * MiB); discard: close and remove at once.  NGX_OK or NGX_ERROR (logged,
+ * sf->err set).
+ *
+ * close: durable by the s3_fsync policy, then closed.  NGX_OK or NGX_ERROR
+ * at once (s3_fsync off, or a failure before the fsyncs started), or
+ * NGX_AGAIN: the fsyncs run in the s3_thread_pool, the request is blocked
+ * meanwhile (r->main->blocked), and the handler is called in the event
+ * loop with NGX_OK or NGX_ERROR, as a metadata reply's is: the caller
+ * holds a reference of the request until then (from a content handler:
+ * r->main->count++ and NGX_DONE).  If the connection broke meanwhile the
+ * handler is not called: the request is finalized, its file removed.
  */
+
+typedef void (*ngx_http_s3_store_handler_pt)(void *data, ngx_int_t rc);
 
 typedef struct {
     ngx_file_t                 file;        /* name: the full path */
     ngx_str_t                  id;          /* NGX_HTTP_S3_BODY_ID_LEN */
     ngx_err_t                  err;         /* of the call that failed */
+    off_t                      written_back;  /* writeback started */
+    ngx_http_request_t        *request;
+    ngx_http_s3_store_handler_pt  handler;  /* of an asynchronous close */
+    void                      *data;
     unsigned                   keep:1;      /* a record names it, or may */
+    unsigned                   sync:1;      /* s3_fsync on */
+    unsigned                   new_dirs:1;  /* its fan-out dirs are new */
 } ngx_http_s3_store_file_t;
 
 ngx_int_t ngx_http_s3_store_create(ngx_http_request_t *r,
@@ -197,7 +215,8 @@ ngx_int_t ngx_http_s3_store_create(ngx_http_request_t *r,
 ngx_int_t ngx_http_s3_store_write(ngx_http_s3_store_file_t *sf, u_char *p,
     size_t len);
 ngx_int_t ngx_http_s3_store_close(ngx_http_request_t *r,
-    ngx_http_s3_store_file_t *sf);
+    ngx_http_s3_store_file_t *sf, ngx_http_s3_store_handler_pt handler,
+    void *data);
 void ngx_http_s3_store_discard(ngx_http_s3_store_file_t *sf);
 /*
  * a body file for reading, through the location's open_file_cache, whose

@@ -93,6 +93,8 @@ static ngx_int_t ngx_http_s3_post_size(ngx_http_s3_post_t *post,
 static ngx_int_t ngx_http_s3_post_key(ngx_http_s3_post_t *post);
 static ngx_int_t ngx_http_s3_post_object_fields(ngx_http_s3_post_t *post);
 static ngx_int_t ngx_http_s3_post_commit(ngx_http_s3_post_t *post);
+static void ngx_http_s3_post_synced(void *data, ngx_int_t rc);
+static ngx_int_t ngx_http_s3_post_record(ngx_http_s3_post_t *post);
 static void ngx_http_s3_post_handler(ngx_http_s3_meta_req_t *mr);
 static ngx_int_t ngx_http_s3_post_reply(ngx_http_s3_post_t *post);
 static void ngx_http_s3_post_cleanup(void *data);
@@ -1052,8 +1054,51 @@ ngx_http_s3_post_object_fields(ngx_http_s3_post_t *post)
 }
 
 
+/* the file made durable, then its record committed */
+
 static ngx_int_t
 ngx_http_s3_post_commit(ngx_http_s3_post_t *post)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_s3_store_close(post->request, &post->file,
+                                 ngx_http_s3_post_synced, post);
+
+    if (rc == NGX_AGAIN) {
+        post->request->main->count++;
+        return NGX_DONE;
+    }
+
+    if (rc != NGX_OK) {
+        return ngx_http_s3_post_error(post,
+                                      ngx_http_s3_store_error(&post->file),
+                                      NULL);
+    }
+
+    return ngx_http_s3_post_record(post);
+}
+
+
+static void
+ngx_http_s3_post_synced(void *data, ngx_int_t rc)
+{
+    ngx_http_s3_post_t *post = data;
+
+    if (rc != NGX_OK) {
+        rc = ngx_http_s3_post_error(post,
+                                    ngx_http_s3_store_error(&post->file),
+                                    NULL);
+
+    } else {
+        rc = ngx_http_s3_post_record(post);
+    }
+
+    ngx_http_s3_finalize(post->request, rc);
+}
+
+
+static ngx_int_t
+ngx_http_s3_post_record(ngx_http_s3_post_t *post)
 {
     u_char                    md5[16];
     size_t                    size;
@@ -1061,7 +1106,6 @@ ngx_http_s3_post_commit(ngx_http_s3_post_t *post)
     ngx_time_t               *tp;
     unsigned int              n;
     ngx_http_s3_ctx_t        *ctx;
-    ngx_http_s3_err_e         err;
     ngx_http_request_t       *r;
     ngx_http_s3_wbuf_t        b, rb;
     ngx_http_s3_object_t     *o;
@@ -1070,11 +1114,6 @@ ngx_http_s3_post_commit(ngx_http_s3_post_t *post)
     r = post->request;
     ctx = ngx_http_s3_get_ctx(r);
     o = &post->object;
-
-    if (ngx_http_s3_store_close(r, &post->file) != NGX_OK) {
-        err = ngx_http_s3_store_error(&post->file);
-        return ngx_http_s3_post_error(post, err, NULL);
-    }
 
     if (EVP_DigestFinal_ex(post->md5, md5, &n) != 1 || n != 16) {
         return ngx_http_s3_post_error(post, NGX_HTTP_S3_ERR_INTERNAL, NULL);

@@ -39,6 +39,7 @@ static ngx_int_t ngx_http_s3_put_write(ngx_http_s3_body_t *bd, u_char *p,
     size_t len);
 static void ngx_http_s3_put_fail(ngx_http_s3_body_t *bd);
 static void ngx_http_s3_put_done(ngx_http_s3_body_t *bd);
+static void ngx_http_s3_put_commit(void *data, ngx_int_t rc);
 static void ngx_http_s3_put_handler(ngx_http_s3_meta_req_t *mr);
 
 
@@ -496,23 +497,44 @@ ngx_http_s3_put_fail(ngx_http_s3_body_t *bd)
 static void
 ngx_http_s3_put_done(ngx_http_s3_body_t *bd)
 {
+    ngx_int_t           rc;
+    ngx_http_s3_put_t  *put;
+
+    put = bd->data;
+
+    rc = ngx_http_s3_store_close(put->request, &put->file,
+                                 ngx_http_s3_put_commit, put);
+
+    if (rc != NGX_AGAIN) {
+        ngx_http_s3_put_commit(put, rc);
+    }
+}
+
+
+/* the body is durable (or failed): its record is committed */
+
+static void
+ngx_http_s3_put_commit(void *data, ngx_int_t rc)
+{
+    ngx_http_s3_put_t *put = data;
+
     size_t                    size;
     ngx_str_t                 rec;
     ngx_time_t               *tp;
-    ngx_http_s3_put_t        *put;
     ngx_http_s3_ctx_t        *ctx;
     ngx_http_s3_err_e         err;
+    ngx_http_s3_body_t       *bd;
     ngx_http_request_t       *r;
     ngx_http_s3_wbuf_t        b, rb;
     ngx_http_s3_object_t     *o;
 
-    put = bd->data;
+    bd = &put->body;
     r = put->request;
     ctx = ngx_http_s3_get_ctx(r);
 
     err = NGX_HTTP_S3_ERR_INTERNAL;
 
-    if (ngx_http_s3_store_close(r, &put->file) != NGX_OK) {
+    if (rc != NGX_OK) {
         err = ngx_http_s3_store_error(&put->file);
         goto failed;
     }

@@ -7,6 +7,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <ngx_thread_pool.h>
 
 #include <sys/statvfs.h>
 
@@ -25,6 +26,15 @@
  * filesystem: that room is for the metadata database, so that deletes
  * (and a reopen after a failed write) still work on a full disk.
  *
+ * With s3_fsync on a body is durable before a record names it: the file,
+ * its directory and, if they are new, the fan-out directories above it
+ * are fsynced by a task of the s3_thread_pool, so that the event loop
+ * goes on serving while the disk works; the request waits, blocked
+ * (r->main->blocked, as nginx's own aio threads do), and the rest of the
+ * operation runs from the task's completion.  Writeback of a large body
+ * is started every NGX_HTTP_S3_STORE_WRITEBACK bytes written, so that
+ * the final fsync has little left to write.
+ *
  * Bodies are read through the location's open_file_cache, if any.  Such a
  * cache keeps the descriptor of a deleted body (and so its space) until
  * the worker looks that entry up again, which an idle worker never does:
@@ -35,16 +45,38 @@
 
 #define NGX_HTTP_S3_STORE_CACHES       16
 #define NGX_HTTP_S3_STORE_SWEEP        1000
+#define NGX_HTTP_S3_STORE_WRITEBACK    (8 * 1024 * 1024)
+
+/* the file, its directory, and two new fan-out directories at most */
+#define NGX_HTTP_S3_STORE_SYNCS        4
+#define NGX_HTTP_S3_STORE_SYNC_WAIT    60000
+
+
+/* an asynchronous close: what its task fsyncs, in this order */
+
+typedef struct {
+    ngx_http_s3_store_file_t  *sf;
+    ngx_fd_t                   fd;          /* of paths[0], the file */
+    ngx_uint_t                 n;           /* paths[1..n): directories */
+    u_char                    *paths[NGX_HTTP_S3_STORE_SYNCS];
+    ngx_uint_t                 faults[NGX_HTTP_S3_STORE_SYNCS];
+    ngx_uint_t                 failed;      /* the index that failed */
+    const char                *call;        /* and its call */
+    ngx_err_t                  err;
+    ngx_event_t                wait;        /* keeps an exiting worker */
+} ngx_http_s3_store_sync_t;
 
 
 static ngx_int_t ngx_http_s3_store_room(ngx_http_request_t *r,
     ngx_http_s3_store_file_t *sf);
 static ngx_int_t ngx_http_s3_store_dirs(ngx_http_request_t *r,
     ngx_http_s3_store_file_t *sf);
-static ngx_int_t ngx_http_s3_store_fsync_dir(ngx_http_request_t *r,
-    u_char *path, u_char *end);
-static ngx_int_t ngx_http_s3_store_fsync(ngx_log_t *log, ngx_fd_t fd,
-    u_char *name);
+static ngx_int_t ngx_http_s3_store_close_file(ngx_http_s3_store_file_t *sf);
+static ngx_int_t ngx_http_s3_store_sync(ngx_http_request_t *r,
+    ngx_http_s3_store_file_t *sf);
+static void ngx_http_s3_store_sync_thread(void *data, ngx_log_t *log);
+static void ngx_http_s3_store_sync_done(ngx_event_t *ev);
+static void ngx_http_s3_store_sync_wait(ngx_event_t *ev);
 static ngx_int_t ngx_http_s3_store_watch(ngx_open_file_cache_t *cache,
     ngx_log_t *log);
 static void ngx_http_s3_store_sweep(ngx_event_t *ev);
@@ -77,6 +109,8 @@ ngx_http_s3_store_create(ngx_http_request_t *r, ngx_http_s3_store_file_t *sf)
     ngx_memzero(sf, sizeof(ngx_http_s3_store_file_t));
     sf->file.fd = NGX_INVALID_FILE;
     sf->file.log = r->connection->log;
+    sf->request = r;
+    sf->sync = (smcf->fsync == NGX_HTTP_S3_FSYNC_ON);
 
     sf->id.len = NGX_HTTP_S3_BODY_ID_LEN;
     sf->id.data = ngx_pnalloc(r->pool, NGX_HTTP_S3_BODY_ID_LEN);
@@ -188,6 +222,32 @@ ngx_http_s3_store_write(ngx_http_s3_store_file_t *sf, u_char *p, size_t len)
         return NGX_ERROR;
     }
 
+#if (NGX_LINUX)
+
+    /*
+     * The writeback of what was written so far starts now, and the final
+     * fsync only waits for its end: it does not wait for the pages (an
+     * error shows in that fsync), and it queues little I/O at a time.
+     */
+
+    if (sf->sync
+        && sf->file.offset - sf->written_back >= NGX_HTTP_S3_STORE_WRITEBACK)
+    {
+        if (sync_file_range(sf->file.fd, sf->written_back,
+                            sf->file.offset - sf->written_back,
+                            SYNC_FILE_RANGE_WRITE)
+            == -1)
+        {
+            ngx_log_error(NGX_LOG_INFO, sf->file.log, ngx_errno,
+                          "sync_file_range(\"%s\") failed",
+                          sf->file.name.data);
+        }
+
+        sf->written_back = sf->file.offset;
+    }
+
+#endif
+
     return NGX_OK;
 }
 
@@ -208,47 +268,272 @@ ngx_http_s3_store_error(ngx_http_s3_store_file_t *sf)
 /* all written: durable by the s3_fsync policy, then closed */
 
 ngx_int_t
-ngx_http_s3_store_close(ngx_http_request_t *r, ngx_http_s3_store_file_t *sf)
+ngx_http_s3_store_close(ngx_http_request_t *r, ngx_http_s3_store_file_t *sf,
+    ngx_http_s3_store_handler_pt handler, void *data)
 {
-    ngx_fd_t                  fd;
-    ngx_str_t                *name;
-    ngx_http_s3_main_conf_t  *smcf;
-
-    smcf = ngx_http_get_module_main_conf(r, ngx_http_s3_module);
-
-    fd = sf->file.fd;
-    name = &sf->file.name;
-
-    if (smcf->fsync == NGX_HTTP_S3_FSYNC_ON) {
-
-        if (ngx_http_s3_store_fsync(r->connection->log, fd, name->data)
-            != NGX_OK)
-        {
-            sf->err = ngx_errno;
-            return NGX_ERROR;
-        }
-
-        /* and the new name in its directory, before a record names it */
-
-        if (ngx_http_s3_store_fsync_dir(r, name->data,
-                                        name->data + name->len
-                                        - NGX_HTTP_S3_BODY_ID_LEN - 1)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
+    if (!sf->sync) {
+        return ngx_http_s3_store_close_file(sf);
     }
 
+    sf->handler = handler;
+    sf->data = data;
+
+    if (ngx_http_s3_store_sync(r, sf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return NGX_AGAIN;
+}
+
+
+static ngx_int_t
+ngx_http_s3_store_close_file(ngx_http_s3_store_file_t *sf)
+{
+    ngx_fd_t  fd;
+
+    fd = sf->file.fd;
     sf->file.fd = NGX_INVALID_FILE;
 
     if (ngx_close_file(fd) == NGX_FILE_ERROR) {
         sf->err = ngx_errno;
-        ngx_log_error(NGX_LOG_CRIT, r->connection->log, sf->err,
-                      ngx_close_file_n " \"%s\" failed", name->data);
+        ngx_log_error(NGX_LOG_CRIT, sf->file.log, sf->err,
+                      ngx_close_file_n " \"%s\" failed", sf->file.name.data);
         return NGX_ERROR;
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * The fsyncs of a body, posted to the thread pool: the file, then its
+ * directory (the new name, before a record names it), then the parents
+ * of new fan-out directories
+ */
+
+static ngx_int_t
+ngx_http_s3_store_sync(ngx_http_request_t *r, ngx_http_s3_store_file_t *sf)
+{
+    u_char                    *p, *dir;
+    size_t                     len;
+    ngx_uint_t                 i;
+    ngx_thread_task_t         *task;
+    ngx_http_s3_main_conf_t   *smcf;
+    ngx_http_s3_store_sync_t  *ss;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_s3_module);
+
+    if (smcf->thread_pool == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "s3: no thread pool for the body fsyncs");
+        return NGX_ERROR;
+    }
+
+    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_s3_store_sync_t));
+    if (task == NULL) {
+        return NGX_ERROR;
+    }
+
+    ss = task->ctx;
+
+    ss->sf = sf;
+    ss->fd = sf->file.fd;
+    ss->paths[0] = sf->file.name.data;
+    ss->n = sf->new_dirs ? 4 : 2;
+
+    /* <data>/objects/ab/cd, <data>/objects/ab, <data>/objects */
+
+    dir = sf->file.name.data;
+    len = sf->file.name.len - NGX_HTTP_S3_BODY_ID_LEN - 1;
+
+    for (i = 1; i < ss->n; i++) {
+        p = ngx_pnalloc(r->pool, len + 1);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(p, dir, len);
+        p[len] = '\0';
+
+        ss->paths[i] = p;
+        len -= 3;
+    }
+
+#if (NGX_HTTP_S3_FAULTS)
+
+    /* counted here, in the event loop, up to the first failure */
+
+    for (i = 0; i < ss->n; i++) {
+        ss->faults[i] = ngx_http_s3_fault(r->connection->log,
+                                          NGX_HTTP_S3_FAULT_STORE_FSYNC);
+
+        if (ss->faults[i] != NGX_HTTP_S3_FAULT_NONE
+            && ss->faults[i] != NGX_HTTP_S3_FAULT_DELAY)
+        {
+            break;
+        }
+    }
+
+#endif
+
+    task->handler = ngx_http_s3_store_sync_thread;
+    task->event.data = ss;
+    task->event.handler = ngx_http_s3_store_sync_done;
+
+    if (ngx_thread_task_post(smcf->thread_pool, task) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* the pool and the descriptor stay until the task is done */
+
+    r->main->blocked++;
+
+    /*
+     * a non-cancelable timer: a gracefully exiting worker waits for the
+     * task's completion, and so answers the request
+     */
+
+    ss->wait.handler = ngx_http_s3_store_sync_wait;
+    ss->wait.data = ss;
+    ss->wait.log = r->connection->log;
+
+    ngx_add_timer(&ss->wait, NGX_HTTP_S3_STORE_SYNC_WAIT);
+
+    return NGX_OK;
+}
+
+
+/* in a thread of the pool: no log, no pool, only the calls */
+
+static void
+ngx_http_s3_store_sync_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_s3_store_sync_t *ss = data;
+
+    ngx_fd_t    fd;
+    ngx_uint_t  i;
+
+    for (i = 0; i < ss->n; i++) {
+
+#if (NGX_HTTP_S3_FAULTS)
+
+        switch (ss->faults[i]) {
+
+        case NGX_HTTP_S3_FAULT_EIO:
+            ss->err = EIO;
+            break;
+
+        case NGX_HTTP_S3_FAULT_ENOSPC:
+            ss->err = NGX_ENOSPC;
+            break;
+
+        case NGX_HTTP_S3_FAULT_DELAY:
+            ngx_msleep(NGX_HTTP_S3_FAULT_DELAY_MSEC);
+            break;
+        }
+
+        if (ss->err) {
+            ss->failed = i;
+            ss->call = "fsync()";
+            return;
+        }
+
+#endif
+
+        if (i == 0) {
+            fd = ss->fd;
+
+        } else {
+            fd = ngx_open_file(ss->paths[i], NGX_FILE_RDONLY, NGX_FILE_OPEN,
+                               0);
+
+            if (fd == NGX_INVALID_FILE) {
+                ss->err = ngx_errno;
+                ss->failed = i;
+                ss->call = ngx_open_file_n;
+                return;
+            }
+        }
+
+        if (fsync(fd) == -1) {
+            ss->err = ngx_errno;
+            ss->failed = i;
+            ss->call = "fsync()";
+        }
+
+        if (i > 0) {
+            (void) ngx_close_file(fd);
+        }
+
+        if (ss->err) {
+            return;
+        }
+    }
+}
+
+
+static void
+ngx_http_s3_store_sync_wait(ngx_event_t *ev)
+{
+    ngx_http_s3_store_sync_t *ss = ev->data;
+
+    ngx_log_error(NGX_LOG_WARN, ev->log, 0,
+                  "s3 fsync of \"%s\" still running", ss->paths[0]);
+
+    ngx_add_timer(ev, NGX_HTTP_S3_STORE_SYNC_WAIT);
+}
+
+
+/* in the event loop: the request goes on */
+
+static void
+ngx_http_s3_store_sync_done(ngx_event_t *ev)
+{
+    ngx_int_t                  rc;
+    ngx_connection_t          *c;
+    ngx_http_request_t        *r;
+    ngx_http_s3_store_file_t  *sf;
+    ngx_http_s3_store_sync_t  *ss;
+
+    ss = ev->data;
+    sf = ss->sf;
+    r = sf->request;
+    c = r->connection;
+
+    ngx_http_set_log_request(c->log, r);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "s3 body file synced: \"%s\" err:%d",
+                   sf->file.name.data, ss->err);
+
+    r->main->blocked--;
+
+    if (ss->wait.timer_set) {
+        ngx_del_timer(&ss->wait);
+    }
+
+    if (ss->err) {
+        sf->err = ss->err;
+        ngx_log_error(NGX_LOG_CRIT, c->log, sf->err, "%s \"%s\" failed",
+                      ss->call, ss->paths[ss->failed]);
+        rc = NGX_ERROR;
+
+    } else {
+        rc = ngx_http_s3_store_close_file(sf);
+    }
+
+    if (c->error) {
+
+        /*
+         * terminated while blocked, or the stream is gone: no record
+         * names the file, it goes with the request
+         */
+
+        ngx_http_s3_finalize(r, NGX_ERROR);
+        return;
+    }
+
+    sf->handler(sf->data, rc);
 }
 
 
@@ -449,11 +734,8 @@ ngx_http_s3_store_discard(ngx_http_s3_store_file_t *sf)
 static ngx_int_t
 ngx_http_s3_store_dirs(ngx_http_request_t *r, ngx_http_s3_store_file_t *sf)
 {
-    u_char                   *path, *d1, *d2;
-    ngx_err_t                 err;
-    ngx_http_s3_main_conf_t  *smcf;
-
-    smcf = ngx_http_get_module_main_conf(r, ngx_http_s3_module);
+    u_char     *path;
+    ngx_err_t   err;
 
     path = sf->file.name.data;
 
@@ -465,81 +747,9 @@ ngx_http_s3_store_dirs(ngx_http_request_t *r, ngx_http_s3_store_file_t *sf)
         return NGX_ERROR;
     }
 
-    if (smcf->fsync != NGX_HTTP_S3_FSYNC_ON) {
-        return NGX_OK;
-    }
+    /* made durable with the body, by its close */
 
-    /*
-     * <data>/objects/ab/cd/<id>: the new entries "ab" and "cd" become
-     * durable with their parent directories
-     */
-
-    d2 = path + sf->file.name.len - NGX_HTTP_S3_BODY_ID_LEN - 1;
-    d1 = d2 - 3;
-
-    if (ngx_http_s3_store_fsync_dir(r, path, d1) != NGX_OK
-        || ngx_http_s3_store_fsync_dir(r, path, d1 - 3) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-/* fsync the directory path[0..end) */
-
-static ngx_int_t
-ngx_http_s3_store_fsync_dir(ngx_http_request_t *r, u_char *path, u_char *end)
-{
-    u_char    c;
-    ngx_fd_t  fd;
-
-    c = *end;
-    *end = '\0';
-
-    fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-
-    if (fd == NGX_INVALID_FILE) {
-        ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
-                      ngx_open_file_n " \"%s\" failed", path);
-        *end = c;
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_s3_store_fsync(r->connection->log, fd, path) != NGX_OK) {
-        (void) ngx_close_file(fd);
-        *end = c;
-        return NGX_ERROR;
-    }
-
-    (void) ngx_close_file(fd);
-    *end = c;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_s3_store_fsync(ngx_log_t *log, ngx_fd_t fd, u_char *name)
-{
-    ngx_err_t  err;
-
-#if (NGX_HTTP_S3_FAULTS)
-    err = ngx_http_s3_store_fault(log, NGX_HTTP_S3_FAULT_STORE_FSYNC);
-    if (err) {
-        ngx_log_error(NGX_LOG_CRIT, log, err, "fsync(\"%s\") failed", name);
-        ngx_set_errno(err);
-        return NGX_ERROR;
-    }
-#endif
-
-    if (fsync(fd) == -1) {
-        err = ngx_errno;
-        ngx_log_error(NGX_LOG_CRIT, log, err, "fsync(\"%s\") failed", name);
-        ngx_set_errno(err);
-        return NGX_ERROR;
-    }
+    sf->new_dirs = 1;
 
     return NGX_OK;
 }

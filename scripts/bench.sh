@@ -717,7 +717,7 @@ if [[ " $sections " == *" put "* ]]; then
            steal
     printf '%s\n' \
         "------------+-------------------------+-------------------------+-------+------"
-    declare -A put_n=([1m]=400 [64m]=16)
+    declare -A put_n=([4k]=2000 [1m]=400 [64m]=16)
     run=0
     for s in $put_sizes; do
         if [ "$s" = 4k ]; then

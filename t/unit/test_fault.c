@@ -22,6 +22,7 @@
 #define EIO_      NGX_HTTP_S3_FAULT_EIO
 #define ENOSPC_   NGX_HTTP_S3_FAULT_ENOSPC
 #define CORRUPT_  NGX_HTTP_S3_FAULT_CORRUPTION
+#define DELAY_    NGX_HTTP_S3_FAULT_DELAY
 
 
 typedef struct {
@@ -76,6 +77,7 @@ test_good(void)
         { "store.create=1:enospc", SC, 1, 0, ENOSPC_ },
         { "store.write=2+", SW, 2, 1, EIO_ },
         { "store.fsync=1:eio\n", SF, 1, 0, EIO_ },
+        { "store.fsync=2+:delay", SF, 2, 1, DELAY_ },
         { "# 17\nengine.read=2  # the second read\n", R, 2, 0, EIO_ },
         { "engine.read=1 engine.read=5", R, 5, 0, EIO_ },
         { "engine.read=99999999", R, 99999999, 0, EIO_ },
@@ -134,6 +136,8 @@ test_bad(void)
         { "engine=1", 0 },
         { "=1", 0 },
         { "store.write=1:corruption", 0 },
+        { "store.write=1:delay", 0 },
+        { "engine.write=1:delay", 0 },
         { "engine.read=1x", 0 },
         { "engine.read=1++", 0 },
         { "engine.read=1000000000", 0 },
