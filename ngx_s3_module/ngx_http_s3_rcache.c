@@ -457,7 +457,10 @@ ngx_http_s3_rcache_put(ngx_http_request_t *r, ngx_str_t *bucket,
 
     e->reply.data = p;
     e->reply.len = reply->len;
-    ngx_memcpy(p, reply->data, reply->len);
+
+    if (reply->len) {
+        ngx_memcpy(p, reply->data, reply->len);
+    }
 
     e->epoch = tag->epoch;
     e->gen = tag->gen;
