@@ -87,12 +87,29 @@ def _tag_count(resp):
     return int(resp.header('x-amz-tagging-count') or 0)
 
 
+def _multipart(conn, key, body):
+    resp = conn.request('POST', key, query=[('uploads', '')])
+    assert resp.status == 200, resp
+    upload = resp.xml().find('UploadId').text
+    resp = conn.request('PUT', key, query=[('partNumber', '1'),
+                                           ('uploadId', upload)], body=body)
+    assert resp.status == 200, resp
+    done = ('<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>'
+            '<ETag>%s</ETag></Part></CompleteMultipartUpload>'
+            % resp.header('ETag')).encode()
+    resp = conn.request('POST', key, query=[('uploadId', upload)],
+                        body=done)
+    assert resp.status == 200 and b'<Error>' not in resp.body, resp
+
+
 def _write_read_loop(srv, bucket, seconds):
     """Writes on one connection, each acknowledged write read at once on
     another (another worker) and on the writer's: the reads must see it.
     Returns the number of writes."""
 
     key = '/%s/hot' % bucket
+    assert s3raw.request(srv, 'PUT', '/%s/src' % bucket,
+                         body=b'source').status == 200
     w, r = _pair(srv, key)
     assert w.worker != r.worker
 
@@ -117,6 +134,33 @@ def _write_read_loop(srv, bucket, seconds):
                     got = c.request('HEAD', key)
                     assert got.status == 404, (i, c.worker, got)
                 tags = 0
+                continue
+
+            if i % 13 == 0:
+                # CopyObject onto the key, with metadata of its own
+                resp = w.request('PUT', key, headers={
+                    'x-amz-copy-source': '/%s/src' % bucket,
+                    'x-amz-metadata-directive': 'REPLACE',
+                    'x-amz-meta-n': str(i)})
+                assert resp.status == 200, resp
+                tags = 0
+                for c in (r, w):
+                    got = c.request('GET', key)
+                    assert got.status == 200 and got.body == b'source' \
+                        and got.header('x-amz-meta-n') == str(i), \
+                        'copy %d: GET on worker %s: %r' % (i, c.worker, got)
+                continue
+
+            if i % 17 == 0:
+                # CompleteMultipartUpload onto the key
+                body = b'mp%d' % i
+                _multipart(w, key, body)
+                tags = 0
+                for c in (r, w):
+                    got = c.request('GET', key)
+                    assert got.status == 200 and got.body == body, \
+                        'complete %d: GET on worker %s: %r' % (i, c.worker,
+                                                               got)
                 continue
 
             if i % 7 == 0:
@@ -168,6 +212,7 @@ def test_consistent_across_workers(make_server):
     _create_bucket(srv, bucket)
     n = _write_read_loop(srv, bucket, float(os.environ.get(
         'S3_RCACHE_SECONDS', '4')))
+    print('writes checked: %d' % n)
     assert n > 100, 'too few writes: %d' % n
 
 
