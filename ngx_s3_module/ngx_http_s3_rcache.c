@@ -239,6 +239,7 @@ void
 ngx_http_s3_rcache_changed(u_char *key, size_t len)
 {
     uint32_t                  hash;
+    ngx_uint_t                slot;
     ngx_http_s3_rcache_sh_t  *sh;
 
     if (len < 2) {
@@ -276,9 +277,8 @@ ngx_http_s3_rcache_changed(u_char *key, size_t len)
     sh = ngx_http_s3_rcache_shared();
 
     if (sh) {
-        (void) ngx_atomic_fetch_add(&sh->gen[hash
-                                             & (NGX_HTTP_S3_RCACHE_SLOTS - 1)],
-                                    1);
+        slot = hash & (NGX_HTTP_S3_RCACHE_SLOTS - 1);
+        (void) ngx_atomic_fetch_add(&sh->gen[slot], 1);
     }
 }
 
