@@ -23,6 +23,7 @@ WORKER = 'X-Test-Worker'
 
 EXTRA = """
     s3_meta_timeout 2s;
+    keepalive_requests 1000000;
     add_header %s $pid always;
 
     server {
