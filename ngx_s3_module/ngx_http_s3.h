@@ -263,6 +263,10 @@ typedef struct {
 
     /* s3_cors_default: the rules of buckets without their own, or NULL */
     ngx_http_s3_cors_t        *cors_default;
+
+    /* s3_record_cache (bytes per worker, 0: off), its generations */
+    size_t                     record_cache;
+    ngx_shm_zone_t            *rcache_zone;
 } ngx_http_s3_main_conf_t;
 
 

@@ -14,6 +14,7 @@
 
 #include "ngx_http_s3.h"
 #include "ngx_http_s3_fault.h"
+#include "ngx_http_s3_rcache.h"
 
 
 /*
@@ -40,6 +41,10 @@ static void ngx_http_s3_engine_log(ngx_log_t *log, const char *kind,
 static void ngx_http_s3_engine_write_error(ngx_log_t *log, const char *what,
     const char *err);
 static off_t ngx_http_s3_engine_files(char *suffix);
+static void ngx_http_s3_engine_put_changed(void *data, const char *key,
+    size_t klen, const char *value, size_t vlen);
+static void ngx_http_s3_engine_delete_changed(void *data, const char *key,
+    size_t klen);
 #if (NGX_HTTP_S3_FAULTS)
 static char *ngx_http_s3_engine_fault(ngx_log_t *log, ngx_uint_t point);
 #endif
@@ -117,6 +122,10 @@ ngx_http_s3_engine_open(ngx_log_t *log, ngx_str_t *dir, ngx_uint_t sync)
         ngx_log_error(NGX_LOG_NOTICE, log, 0,
                       "s3 metadata database \"%s\" opened", path);
         ngx_http_s3_db_failed[0] = '\0';
+
+        /* the workers' copies of records are older than this */
+        ngx_http_s3_rcache_opened();
+
         return NGX_OK;
     }
 
@@ -454,6 +463,15 @@ ngx_http_s3_engine_write(ngx_log_t *log, ngx_http_s3_batch_t *b,
     leveldb_write(ngx_http_s3_db, ngx_http_s3_db_write,
                   (leveldb_writebatch_t *) b, &err);
 
+    /*
+     * visible to reads now (or, failed, perhaps after the reopen), and
+     * not yet answered: the workers' copies of these records are old
+     */
+
+    leveldb_writebatch_iterate((leveldb_writebatch_t *) b, NULL,
+                               ngx_http_s3_engine_put_changed,
+                               ngx_http_s3_engine_delete_changed);
+
     if (err) {
         ngx_http_s3_engine_write_error(log, what, err);
         leveldb_free(err);
@@ -461,6 +479,21 @@ ngx_http_s3_engine_write(ngx_log_t *log, ngx_http_s3_batch_t *b,
     }
 
     return NGX_OK;
+}
+
+
+static void
+ngx_http_s3_engine_put_changed(void *data, const char *key, size_t klen,
+    const char *value, size_t vlen)
+{
+    ngx_http_s3_rcache_changed((u_char *) key, klen);
+}
+
+
+static void
+ngx_http_s3_engine_delete_changed(void *data, const char *key, size_t klen)
+{
+    ngx_http_s3_rcache_changed((u_char *) key, klen);
 }
 
 

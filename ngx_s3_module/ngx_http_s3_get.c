@@ -10,13 +10,16 @@
 
 #include "ngx_http_s3.h"
 #include "ngx_http_s3_ops.h"
+#include "ngx_http_s3_rcache.h"
 
 
 /*
  * GetObject and HeadObject: headers from the metadata record, the body as
  * file buffers (sendfile), one per extent of the object, single ranges
  * (across extents), parts (?partNumber=N), the conditional headers and
- * the response-* overrides.
+ * the response-* overrides.  The record comes from the worker's record
+ * cache when it holds a copy that is still current (ngx_http_s3_rcache.c),
+ * else from the metadata process.
  */
 
 
@@ -30,11 +33,15 @@ typedef struct {
     ngx_str_t                  body;        /* the last body id missing */
     ngx_uint_t                 tries;
     ngx_uint_t                 part;        /* ?partNumber, or 0 */
+    ngx_uint_t                 cache;       /* tag is set */
+    ngx_http_s3_rcache_tag_t   tag;         /* read before asking */
 } ngx_http_s3_get_t;
 
 
 static ngx_int_t ngx_http_s3_get_send_meta(ngx_http_s3_get_t *g);
 static void ngx_http_s3_get_handler(ngx_http_s3_meta_req_t *mr);
+static ngx_int_t ngx_http_s3_get_reply(ngx_http_s3_get_t *g,
+    ngx_uint_t status, ngx_str_t *reply);
 static ngx_int_t ngx_http_s3_get_send(ngx_http_s3_get_t *g,
     ngx_http_s3_object_t *o);
 static ngx_int_t ngx_http_s3_get_part(ngx_http_s3_get_t *g,
@@ -114,7 +121,9 @@ ngx_int_t
 ngx_http_s3_get_object(ngx_http_request_t *r)
 {
     ngx_int_t           rc, n;
-    ngx_str_t           v;
+    ngx_str_t           v, reply;
+    ngx_uint_t          status;
+    ngx_http_s3_ctx_t  *ctx;
     ngx_http_s3_get_t  *g;
 
     g = ngx_pcalloc(r->pool, sizeof(ngx_http_s3_get_t));
@@ -147,6 +156,28 @@ ngx_http_s3_get_object(ngx_http_request_t *r)
         g->part = (ngx_uint_t) n;
     }
 
+    /* a copy of the record that no write has changed since: no question */
+
+    ctx = ngx_http_s3_get_ctx(r);
+
+    if (ngx_http_s3_rcache_tag(r, &ctx->bucket, &ctx->key, &g->tag) == NGX_OK
+        && ngx_http_s3_rcache_get(r, &ctx->bucket, &ctx->key, &g->version,
+                                  &g->tag, &status, &reply)
+           == NGX_OK)
+    {
+        rc = ngx_http_s3_get_reply(g, status, &reply);
+
+        if (rc != NGX_BUSY) {
+            return rc;
+        }
+
+        /* a body went away: asked the metadata process */
+
+        r->main->count++;
+
+        return NGX_DONE;
+    }
+
     rc = ngx_http_s3_get_send_meta(g);
 
     if (rc != NGX_OK) {
@@ -171,6 +202,11 @@ ngx_http_s3_get_send_meta(ngx_http_s3_get_t *g)
 
     g->tries++;
 
+    /* the generation before the question: the answer is at least as new */
+
+    g->cache = (ngx_http_s3_rcache_tag(r, &ctx->bucket, &ctx->key, &g->tag)
+                == NGX_OK);
+
     if (ngx_http_s3_wbuf_init(&b, r->pool, 16 + ctx->bucket.len
                                            + ctx->key.len + g->version.len)
         != NGX_OK)
@@ -193,58 +229,77 @@ ngx_http_s3_get_send_meta(ngx_http_s3_get_t *g)
 static void
 ngx_http_s3_get_handler(ngx_http_s3_meta_req_t *mr)
 {
-    ngx_int_t              rc;
-    ngx_str_t              rec;
-    ngx_http_s3_get_t     *g;
-    ngx_http_s3_rbuf_t     rb;
-    ngx_http_s3_ctx_t     *ctx;
-    ngx_http_request_t    *r;
-    ngx_http_s3_object_t   o;
+    ngx_int_t            rc;
+    ngx_http_s3_get_t   *g;
+    ngx_http_s3_ctx_t   *ctx;
+    ngx_http_request_t  *r;
 
     g = mr->data;
     r = g->request;
-    ctx = ngx_http_s3_get_ctx(r);
 
-    if (mr->status == NGX_HTTP_S3_WIRE_ST_NO_KEY && mr->reply.len) {
-
-        /* the latest version is a delete marker: said so with the 404 */
-
-        ngx_http_s3_rbuf_init(&rb, &mr->reply);
-        ngx_http_s3_wire_get_str(&rb, &rec);
-
-        if (!rb.error
-            && ngx_http_s3_object_decode(&rec, &o, NULL) == NGX_OK
-            && ngx_http_s3_version_headers(r, &o) != NGX_OK)
-        {
-            rc = NGX_ERROR;
-            goto done;
-        }
+    if (g->cache) {
+        ctx = ngx_http_s3_get_ctx(r);
+        ngx_http_s3_rcache_put(r, &ctx->bucket, &ctx->key, &g->version,
+                               &g->tag, mr->status, &mr->reply);
     }
 
-    if (mr->status != NGX_HTTP_S3_WIRE_ST_OK) {
-        rc = ngx_http_s3_send_error(r, ngx_http_s3_meta_error(mr->status),
-                                    NULL);
-        goto done;
-    }
-
-    if (ngx_http_s3_object_decode(&mr->reply, &o, r->pool) != NGX_OK) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "s3 object \"%V/%V\": bad record", &ctx->bucket,
-                      &ctx->key);
-        rc = ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
-        goto done;
-    }
-
-    rc = ngx_http_s3_get_send(g, &o);
+    rc = ngx_http_s3_get_reply(g, mr->status, &mr->reply);
 
     if (rc == NGX_BUSY) {
         /* asked the metadata again */
         return;
     }
 
-done:
-
     ngx_http_s3_finalize(r, rc);
+}
+
+
+/*
+ * The answer to OBJECT_GET, from the metadata process or a copy of it:
+ * what the content handler returns, or NGX_BUSY: asked again
+ */
+
+static ngx_int_t
+ngx_http_s3_get_reply(ngx_http_s3_get_t *g, ngx_uint_t status,
+    ngx_str_t *reply)
+{
+    ngx_str_t              rec;
+    ngx_http_s3_rbuf_t     rb;
+    ngx_http_s3_ctx_t     *ctx;
+    ngx_http_request_t    *r;
+    ngx_http_s3_object_t   o;
+
+    r = g->request;
+    ctx = ngx_http_s3_get_ctx(r);
+
+    if (status == NGX_HTTP_S3_WIRE_ST_NO_KEY && reply->len) {
+
+        /* the latest version is a delete marker: said so with the 404 */
+
+        ngx_http_s3_rbuf_init(&rb, reply);
+        ngx_http_s3_wire_get_str(&rb, &rec);
+
+        if (!rb.error
+            && ngx_http_s3_object_decode(&rec, &o, NULL) == NGX_OK
+            && ngx_http_s3_version_headers(r, &o) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (status != NGX_HTTP_S3_WIRE_ST_OK) {
+        return ngx_http_s3_send_error(r, ngx_http_s3_meta_error(status),
+                                      NULL);
+    }
+
+    if (ngx_http_s3_object_decode(reply, &o, r->pool) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "s3 object \"%V/%V\": bad record", &ctx->bucket,
+                      &ctx->key);
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
+    }
+
+    return ngx_http_s3_get_send(g, &o);
 }
 
 

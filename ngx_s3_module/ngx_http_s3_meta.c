@@ -10,6 +10,7 @@
 
 #include "ngx_http_s3.h"
 #include "ngx_http_s3_ops.h"
+#include "ngx_http_s3_rcache.h"
 
 
 /*
@@ -39,6 +40,7 @@ typedef struct {
     ngx_http_s3_main_conf_t   *smcf;
     ngx_log_t                 *log;
     ngx_connection_t          *c;
+    ngx_pid_t                  peer;         /* the process c reaches */
     ngx_uint_t                 local;        /* master_process off */
 
     ngx_queue_t                send_q;
@@ -69,6 +71,7 @@ static void ngx_http_s3_meta_timeout(ngx_event_t *ev);
 static void ngx_http_s3_meta_local(ngx_event_t *ev);
 static ngx_http_s3_meta_req_t *ngx_http_s3_meta_lookup(ngx_http_s3_meta_t *m,
     uint32_t id);
+static ngx_pid_t ngx_http_s3_meta_peer_pid(ngx_socket_t s, ngx_log_t *log);
 
 
 static ngx_http_s3_meta_t  *ngx_http_s3_meta;
@@ -312,6 +315,8 @@ ngx_http_s3_meta_connect(ngx_http_s3_meta_t *m)
         goto retry;
     }
 
+    m->peer = ngx_http_s3_meta_peer_pid(s, m->log);
+
     c->data = m;
     c->recv = ngx_recv;
     c->send = ngx_send;
@@ -354,6 +359,57 @@ retry:
     if (!ngx_exiting || !ngx_queue_empty(&m->send_q)) {
         ngx_add_timer(&m->reconnect, m->backoff);
     }
+}
+
+
+/*
+ * The pid of the process that listens (the metadata process binds its
+ * socket itself): the record cache trusts its copies only while this is
+ * the process that keeps the generations (ngx_http_s3_rcache.c)
+ */
+
+static ngx_pid_t
+ngx_http_s3_meta_peer_pid(ngx_socket_t s, ngx_log_t *log)
+{
+#if (NGX_LINUX)
+
+    socklen_t     len;
+    struct ucred  cred;
+
+    len = sizeof(struct ucred);
+
+    if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_socket_errno,
+                      "s3 metadata getsockopt(SO_PEERCRED) failed");
+        return 0;
+    }
+
+    return cred.pid;
+
+#else
+
+    return -1;
+
+#endif
+}
+
+
+ngx_pid_t
+ngx_http_s3_meta_peer(void)
+{
+    ngx_http_s3_meta_t  *m;
+
+    m = ngx_http_s3_meta;
+
+    if (m == NULL) {
+        return 0;
+    }
+
+    if (m->local) {
+        return ngx_pid;
+    }
+
+    return m->c ? m->peer : 0;
 }
 
 

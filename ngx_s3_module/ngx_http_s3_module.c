@@ -10,6 +10,7 @@
 
 #include "ngx_http_s3.h"
 #include "ngx_http_s3_ops.h"
+#include "ngx_http_s3_rcache.h"
 
 
 /*
@@ -175,6 +176,13 @@ static ngx_command_t  ngx_http_s3_commands[] = {
       offsetof(ngx_http_s3_main_conf_t, multipart_expiry),
       NULL },
 
+    { ngx_string("s3_record_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_s3_rcache_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -318,6 +326,7 @@ ngx_http_s3_create_main_conf(ngx_conf_t *cf)
     smcf->multipart_expiry = NGX_CONF_UNSET;
     smcf->keys = NGX_CONF_UNSET_PTR;
     smcf->master_keys = NGX_CONF_UNSET_PTR;
+    smcf->record_cache = NGX_CONF_UNSET_SIZE;
 
     return smcf;
 }
@@ -369,6 +378,10 @@ ngx_http_s3_init_main_conf(ngx_conf_t *cf, void *conf)
                 return NGX_CONF_ERROR;
             }
         }
+    }
+
+    if (ngx_http_s3_rcache_init_conf(cf, smcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
