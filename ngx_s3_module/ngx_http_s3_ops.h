@@ -189,11 +189,18 @@ typedef struct {
     ngx_file_t                 file;        /* name: the full path */
     ngx_str_t                  id;          /* NGX_HTTP_S3_BODY_ID_LEN */
     ngx_err_t                  err;         /* of the call that failed */
+    ngx_buf_t                 *mem;         /* an inline body: no file */
     unsigned                   keep:1;      /* a record names it, or may */
 } ngx_http_s3_store_file_t;
 
 ngx_int_t ngx_http_s3_store_create(ngx_http_request_t *r,
     ngx_http_s3_store_file_t *sf);
+/*
+ * an inline body of exactly size bytes: written into sf->mem (from the
+ * request's pool), no file; write, close and discard work as for a file
+ */
+ngx_int_t ngx_http_s3_store_create_inline(ngx_http_request_t *r,
+    ngx_http_s3_store_file_t *sf, size_t size);
 ngx_int_t ngx_http_s3_store_write(ngx_http_s3_store_file_t *sf, u_char *p,
     size_t len);
 ngx_int_t ngx_http_s3_store_close(ngx_http_request_t *r,

@@ -224,7 +224,9 @@ ngx_http_s3_srv_copy_record(ngx_http_s3_exec_t *ex,
     n->mtime = tpl->mtime;
     n->owner = tpl->owner;
     n->version = tpl->version;
-    n->flags = 0;
+
+    /* the same body: inline if the source's is */
+    n->flags = src->flags & NGX_HTTP_S3_OBJECT_INLINE;
 
     /* a copy's lock is its request's (or the bucket's default) */
     n->lock_mode = tpl->lock_mode;
@@ -455,11 +457,27 @@ ngx_http_s3_op_part_copy(ngx_http_s3_exec_t *ex)
     part.size = len;
     part.mtime = mtime;
 
-    if (ngx_http_s3_srv_copy_range(ex, &so, first, len, &part) != NGX_OK) {
-        return NGX_HTTP_S3_WIRE_ST_ERROR;
-    }
+    if (so.flags & NGX_HTTP_S3_OBJECT_INLINE) {
 
-    csize = ngx_http_s3_checksum_size(u.checksum_alg);
+        /* no file to name: the range becomes one, hashed here */
+
+        if (ngx_http_s3_srv_inline_part(ex, &so, first, len, u.checksum_alg,
+                                        &part)
+            != NGX_OK)
+        {
+            return NGX_HTTP_S3_WIRE_ST_ERROR;
+        }
+
+        csize = 0;
+
+    } else if (ngx_http_s3_srv_copy_range(ex, &so, first, len, &part)
+               != NGX_OK)
+    {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+
+    } else {
+        csize = ngx_http_s3_checksum_size(u.checksum_alg);
+    }
 
     if (csize) {
         part.checksum_alg = u.checksum_alg;
@@ -496,10 +514,10 @@ ngx_http_s3_op_part_copy(ngx_http_s3_exec_t *ex)
         }
     }
 
-    if (ngx_http_s3_srv_part_etag(ex, &so, first, len, expect.len ? &md5
-                                                                  : NULL,
-                                  &part.etag)
-        != NGX_OK
+    if ((part.etag.len == 0
+         && ngx_http_s3_srv_part_etag(ex, &so, first, len,
+                                      expect.len ? &md5 : NULL, &part.etag)
+            != NGX_OK)
         || ngx_http_s3_srv_encode(ex, &part, &rec) != NGX_OK
         || ngx_http_s3_srv_part_key(ex, &k, &id, number) != NGX_OK)
     {
@@ -538,6 +556,12 @@ ngx_http_s3_op_part_copy(ngx_http_s3_exec_t *ex)
                                        part.size);
 
     if (st != NGX_HTTP_S3_WIRE_ST_OK) {
+
+        if (so.flags & NGX_HTTP_S3_OBJECT_INLINE) {
+            /* the file made of an inline range goes */
+            ngx_http_s3_srv_doubt_body(ex, &part.body, 0);
+        }
+
         return st;
     }
 
