@@ -349,10 +349,15 @@ ngx_http_s3_op_part_copy(ngx_http_s3_exec_t *ex)
     ngx_int_t                 rc;
     ngx_str_t                 sbucket, skey, bucket, key, id, digest, md5;
     ngx_str_t                 expect, ukey, urec, src, k, old, rec, svid;
+    ngx_str_t                 frame;
     ngx_uint_t                st, i;
     ngx_http_s3_part_t       *pt;
     ngx_http_s3_object_t      so, u, part, prev;
     ngx_http_s3_copy_cond_t   cc;
+
+    /* the request's bytes: a replay of it is the same */
+    frame.data = ex->req.pos;
+    frame.len = ex->req.last - ex->req.pos;
 
     ngx_http_s3_wire_get_str(&ex->req, &sbucket);
     ngx_http_s3_wire_get_str(&ex->req, &skey);
@@ -462,7 +467,7 @@ ngx_http_s3_op_part_copy(ngx_http_s3_exec_t *ex)
         /* no file to name: the range becomes one, hashed here */
 
         if (ngx_http_s3_srv_inline_part(ex, &so, first, len, u.checksum_alg,
-                                        &part)
+                                        &frame, &part)
             != NGX_OK)
         {
             return NGX_HTTP_S3_WIRE_ST_ERROR;

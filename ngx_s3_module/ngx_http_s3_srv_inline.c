@@ -161,7 +161,8 @@ ngx_http_s3_srv_inline_reply(ngx_http_s3_exec_t *ex, ngx_str_t *rec)
 
 ngx_int_t
 ngx_http_s3_srv_inline_part(ngx_http_s3_exec_t *ex, ngx_http_s3_object_t *src,
-    uint64_t first, uint64_t len, ngx_uint_t alg, ngx_http_s3_object_t *part)
+    uint64_t first, uint64_t len, ngx_uint_t alg, ngx_str_t *seed,
+    ngx_http_s3_object_t *part)
 {
     u_char                  *p;
     ngx_md5_t                md5;
@@ -217,34 +218,53 @@ ngx_http_s3_srv_inline_part(ngx_http_s3_exec_t *ex, ngx_http_s3_object_t *src,
         part->checksum.len = ngx_http_s3_checksum_size(alg);
     }
 
+    /*
+     * the file's id: of the request (with its mtime, the source's body
+     * and the range), so that a replay names the same file and is
+     * recognised as a replay; another request makes another file
+     */
+
+    ngx_md5_init(&md5);
+    ngx_md5_update(&md5, "ngx_s3 inline part ", 19);
+    ngx_md5_update(&md5, src->body.data, src->body.len);
+    ngx_md5_update(&md5, seed->data, seed->len);
+    ngx_md5_final(sum, &md5);
+
+    part->body.len = NGX_HTTP_S3_BODY_ID_LEN;
+    part->body.data = ngx_pnalloc(ex->pool, NGX_HTTP_S3_BODY_ID_LEN);
+    if (part->body.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_hex_dump(part->body.data, sum, 16);
+
     return ngx_http_s3_srv_inline_write(ex, &range, &part->body);
 }
 
 
-/* a new body file of data; its id into id */
+/*
+ * the body file id of data, durable; a file of that id that exists
+ * already is an earlier write of the same request (a replay): kept if it
+ * holds exactly data and is not about to be unlinked
+ */
 
 static ngx_int_t
 ngx_http_s3_srv_inline_write(ngx_http_s3_exec_t *ex, ngx_str_t *data,
     ngx_str_t *id)
 {
-    u_char                   *path, *name;
+    u_char                   *path, *name, *p;
     size_t                    len;
     ssize_t                   n;
     ngx_fd_t                  fd;
     ngx_err_t                 err;
+    ngx_file_info_t           fi;
     ngx_http_s3_main_conf_t  *smcf;
 
     smcf = ngx_http_s3_srv_conf();
 
-    id->len = NGX_HTTP_S3_BODY_ID_LEN;
-    id->data = ngx_pnalloc(ex->pool, NGX_HTTP_S3_BODY_ID_LEN);
     path = ngx_pnalloc(ex->pool, smcf->data.len + 48);
 
-    if (id->data == NULL || path == NULL
-        || ngx_http_s3_random_hex(id->data, NGX_HTTP_S3_BODY_ID_LEN / 2)
-           != NGX_OK
-        || ngx_http_s3_body_path(smcf, path, id) == NULL)
-    {
+    if (path == NULL || ngx_http_s3_body_path(smcf, path, id) == NULL) {
         return NGX_ERROR;
     }
 
@@ -261,6 +281,35 @@ ngx_http_s3_srv_inline_write(ngx_http_s3_exec_t *ex, ngx_str_t *data,
 
     fd = ngx_open_file(path, NGX_FILE_WRONLY, NGX_FILE_CREATE_OR_OPEN|O_EXCL,
                        0600);
+
+    if (fd == NGX_INVALID_FILE && ngx_errno == NGX_EEXIST
+        && !ngx_http_s3_srv_unlink_pending(id))
+    {
+        /* a replay: the same bytes, made durable again */
+
+        fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+        p = ngx_pnalloc(ex->pool, data->len + 1);
+
+        if (fd != NGX_INVALID_FILE && p
+            && ngx_fd_info(fd, &fi) != NGX_FILE_ERROR
+            && ngx_file_size(&fi) == (off_t) data->len
+            && read(fd, p, data->len + 1) == (ssize_t) data->len
+            && ngx_memcmp(p, data->data, data->len) == 0
+            && (smcf->fsync != NGX_HTTP_S3_FSYNC_ON || fsync(fd) == 0))
+        {
+            (void) ngx_close_file(fd);
+            return NGX_OK;
+        }
+
+        if (fd != NGX_INVALID_FILE) {
+            (void) ngx_close_file(fd);
+        }
+
+        ngx_log_error(NGX_LOG_ALERT, ex->log, 0,
+                      "s3 metadata: body file \"%s\" exists and is not "
+                      "the part copied", path);
+        return NGX_ERROR;
+    }
 
     if (fd == NGX_INVALID_FILE) {
         ngx_log_error(NGX_LOG_CRIT, ex->log, ngx_errno,

@@ -7,7 +7,9 @@ import base64
 import hashlib
 import os
 import shutil
+import struct
 import subprocess
+import time
 import zlib
 
 import pytest
@@ -287,6 +289,41 @@ def test_copies_of_inline(make_server):
     assert s3store.wait_body_ids(srv, set(), timeout=5) == set()
     assert s3store.check_consistent(srv) == {}
     assert stored(srv, b, [])[1] == {}
+
+
+def test_replayed_part_copy_of_inline(make_server):
+    """The part file made of an inline range is named by the request:
+    the same request again (a worker's resend) is a replay, answered with
+    the same record, and leaves one part file."""
+
+    from test_copy import Meta, OP_PART_COPY, ST_OK, _wstr
+
+    srv = make_server()
+    s3, a = new_bucket(srv)
+    s3.put_object(Bucket=a, Key='src', Body=b'replayed part' * 100)
+    uid = s3.create_multipart_upload(Bucket=a, Key='k')['UploadId']
+    t = int(time.time() * 1000)
+    frame = (_wstr(a.encode()) + _wstr(b'src') + _wstr(a.encode())
+             + _wstr(b'k') + _wstr(uid.encode()) + struct.pack('>I', 1)
+             + s3store.u64(t) + bytes([1]) + s3store.u64(2)
+             + s3store.u64(99)
+             + bytes([0]) + _wstr(b'') + _wstr(b'') + s3store.u64(0)
+             + s3store.u64(0)
+             + bytes([0]) + _wstr(b'') + _wstr(b'') + _wstr(b''))
+    m = Meta(srv)
+    try:
+        st1, rec1 = m.call(OP_PART_COPY, frame)
+        st2, rec2 = m.call(OP_PART_COPY, frame)
+    finally:
+        m.close()
+    assert (st1, st2) == (ST_OK, ST_OK) and rec1 == rec2
+    named = s3store.check_consistent(srv)
+    assert sorted(named.values()) == [1, 1]
+    assert len(s3store.body_ids(srv)) == 1
+    lp = s3.list_parts(Bucket=a, Key='k', UploadId=uid)
+    assert [p['Size'] for p in lp['Parts']] == [98]
+    assert lp['Parts'][0]['ETag'] == '"%s"' % hashlib.md5(
+        (b'replayed part' * 100)[2:100]).hexdigest()
 
 
 def test_copy_of_file_stays_file(make_server):
