@@ -32,7 +32,7 @@
 #define NGX_HTTP_S3_FSYNC_ON           1
 
 /* s3_inline_max: bodies up to it go into the database with the record */
-#define NGX_HTTP_S3_INLINE_MAX         (64 * 1024)
+#define NGX_HTTP_S3_INLINE_MAX         (32 * 1024)
 
 
 /* S3 error codes: one table in ngx_http_s3_error.c */
