@@ -349,7 +349,7 @@ ngx_http_s3_op_part_copy(ngx_http_s3_exec_t *ex)
     ngx_int_t                 rc;
     ngx_str_t                 sbucket, skey, bucket, key, id, digest, md5;
     ngx_str_t                 expect, ukey, urec, src, k, old, rec, svid;
-    ngx_str_t                 frame;
+    ngx_str_t                 frame, bytes;
     ngx_uint_t                st, i;
     ngx_http_s3_part_t       *pt;
     ngx_http_s3_object_t      so, u, part, prev;
@@ -467,7 +467,7 @@ ngx_http_s3_op_part_copy(ngx_http_s3_exec_t *ex)
         /* no file to name: the range becomes one, hashed here */
 
         if (ngx_http_s3_srv_inline_part(ex, &so, first, len, u.checksum_alg,
-                                        &frame, &part)
+                                        &frame, &part, &bytes)
             != NGX_OK)
         {
             return NGX_HTTP_S3_WIRE_ST_ERROR;
@@ -561,16 +561,18 @@ ngx_http_s3_op_part_copy(ngx_http_s3_exec_t *ex)
                                        part.size);
 
     if (st != NGX_HTTP_S3_WIRE_ST_OK) {
-
-        if (so.flags & NGX_HTTP_S3_OBJECT_INLINE) {
-            /* the file made of an inline range goes */
-            ngx_http_s3_srv_doubt_body(ex, &part.body, 0);
-        }
-
         return st;
     }
 
     if (ngx_http_s3_srv_ref_object(ex, &part, 1) != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    /* the part file of an inline range: last, a failed commit doubts it */
+
+    if ((so.flags & NGX_HTTP_S3_OBJECT_INLINE)
+        && ngx_http_s3_srv_inline_file(ex, &bytes, &part.body) != NGX_OK)
+    {
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 

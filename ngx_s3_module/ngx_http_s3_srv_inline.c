@@ -26,8 +26,6 @@
 
 static ngx_int_t ngx_http_s3_srv_inline_key(ngx_http_s3_exec_t *ex,
     ngx_str_t *k, ngx_str_t *id);
-static ngx_int_t ngx_http_s3_srv_inline_write(ngx_http_s3_exec_t *ex,
-    ngx_str_t *data, ngx_str_t *id);
 static ngx_int_t ngx_http_s3_srv_inline_sync(ngx_http_s3_exec_t *ex,
     u_char *path, u_char *end);
 
@@ -155,14 +153,15 @@ ngx_http_s3_srv_inline_reply(ngx_http_s3_exec_t *ex, ngx_str_t *rec)
 /*
  * UploadPartCopy from an inline source: a part is a body file (parts'
  * bodies become an object's extents), so the bytes of the range become
- * a new file, durable by s3_fsync before the part's record names it.
- * The part's ETag is their MD5, its checksum (alg, if any) theirs.
+ * a new file (ngx_http_s3_srv_inline_file(), just before the commit that
+ * names it).  The part's ETag is their MD5, its checksum (alg, if any)
+ * theirs.
  */
 
 ngx_int_t
 ngx_http_s3_srv_inline_part(ngx_http_s3_exec_t *ex, ngx_http_s3_object_t *src,
     uint64_t first, uint64_t len, ngx_uint_t alg, ngx_str_t *seed,
-    ngx_http_s3_object_t *part)
+    ngx_http_s3_object_t *part, ngx_str_t *bytes)
 {
     u_char                  *p;
     ngx_md5_t                md5;
@@ -238,7 +237,9 @@ ngx_http_s3_srv_inline_part(ngx_http_s3_exec_t *ex, ngx_http_s3_object_t *src,
 
     ngx_hex_dump(part->body.data, sum, 16);
 
-    return ngx_http_s3_srv_inline_write(ex, &range, &part->body);
+    *bytes = range;
+
+    return NGX_OK;
 }
 
 
@@ -248,8 +249,8 @@ ngx_http_s3_srv_inline_part(ngx_http_s3_exec_t *ex, ngx_http_s3_object_t *src,
  * holds exactly data and is not about to be unlinked
  */
 
-static ngx_int_t
-ngx_http_s3_srv_inline_write(ngx_http_s3_exec_t *ex, ngx_str_t *data,
+ngx_int_t
+ngx_http_s3_srv_inline_file(ngx_http_s3_exec_t *ex, ngx_str_t *data,
     ngx_str_t *id)
 {
     u_char                   *path, *name, *p;
