@@ -569,6 +569,7 @@ ngx_http_s3_put_done(ngx_http_s3_body_t *bd)
     } else {
         ngx_str_null(&inl);
     }
+
     o->owner = ctx->auth.access_key;
 
     o->etag.data = put->etag;
