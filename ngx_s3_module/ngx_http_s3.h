@@ -32,6 +32,9 @@
 #define NGX_HTTP_S3_FSYNC_OFF          0
 #define NGX_HTTP_S3_FSYNC_ON           1
 
+/* s3_inline_max: bodies up to it go into the database with the record */
+#define NGX_HTTP_S3_INLINE_MAX         (32 * 1024)
+
 
 /* S3 error codes: one table in ngx_http_s3_error.c */
 
@@ -240,6 +243,7 @@ typedef struct {
     ngx_uint_t                 fsync;
     ngx_thread_pool_t         *thread_pool;  /* of the body fsyncs */
     off_t                      min_free;    /* kept free for metadata */
+    size_t                     inline_max;  /* bodies up to it inline */
     ngx_msec_t                 meta_timeout;
     time_t                     max_skew;
     ngx_flag_t                 sigv2;       /* accept Signature Version 2 */

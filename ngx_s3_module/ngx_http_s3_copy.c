@@ -527,6 +527,11 @@ ngx_http_s3_copy_source_handler(ngx_http_s3_meta_req_t *mr)
 
     cp->expect = mr->reply;
 
+    if (o->flags & NGX_HTTP_S3_OBJECT_INLINE) {
+        /* the record as stored: without the bytes OBJECT_GET appends */
+        cp->expect.len -= ngx_min(cp->expect.len, 5 + o->data.len);
+    }
+
     /* what the commit decides again, before reading a byte for nothing */
 
     if (o->flags & NGX_HTTP_S3_OBJECT_DELETE_MARKER) {
@@ -740,6 +745,19 @@ ngx_http_s3_copy_hash(ngx_http_s3_copy_t *cp)
         one.length = o->size;
         ext = &one;
         nelts = (o->size && o->body.len) ? 1 : 0;
+    }
+
+    if (o->flags & NGX_HTTP_S3_OBJECT_INLINE) {
+
+        /* the bytes came with the record (never a part's: see srv_copy) */
+
+        n = cp->end - cp->pos;
+        at = cp->pos;
+        cp->pos = cp->end;
+
+        return (cp->end <= (off_t) o->data.len)
+               ? ngx_http_s3_checksum_update(&cp->ck, o->data.data + at, n)
+               : NGX_DECLINED;
     }
 
     budget = NGX_HTTP_S3_COPY_READ_STEP;

@@ -46,6 +46,8 @@ static ngx_int_t ngx_http_s3_get_send(ngx_http_s3_get_t *g,
     ngx_http_s3_object_t *o);
 static ngx_int_t ngx_http_s3_get_part(ngx_http_s3_get_t *g,
     ngx_http_s3_object_t *o, off_t *start, off_t *end);
+static ngx_int_t ngx_http_s3_get_inline(ngx_http_s3_get_t *g,
+    ngx_http_s3_object_t *o, off_t start, off_t end, ngx_chain_t **out);
 static ngx_int_t ngx_http_s3_get_open(ngx_http_s3_get_t *g,
     ngx_http_s3_object_t *o, off_t start, off_t end, ngx_chain_t **out);
 static ngx_http_s3_err_e ngx_http_s3_get_conditions(ngx_http_request_t *r,
@@ -642,6 +644,10 @@ ngx_http_s3_get_open(ngx_http_s3_get_t *g, ngx_http_s3_object_t *o,
     ctx = ngx_http_s3_get_ctx(r);
     smcf = ngx_http_get_module_main_conf(r, ngx_http_s3_module);
 
+    if (o->flags & NGX_HTTP_S3_OBJECT_INLINE) {
+        return ngx_http_s3_get_inline(g, o, start, end, out);
+    }
+
     if (o->extents) {
         ext = o->extents->elts;
         n = o->extents->nelts;
@@ -793,6 +799,50 @@ ngx_http_s3_get_open(ngx_http_s3_get_t *g, ngx_http_s3_object_t *o,
 
     last->buf->last_buf = (r == r->main) ? 1 : 0;
     last->buf->last_in_chain = 1;
+
+    return NGX_OK;
+}
+
+
+/* an inline body: its bytes came with the record, a memory buffer */
+
+static ngx_int_t
+ngx_http_s3_get_inline(ngx_http_s3_get_t *g, ngx_http_s3_object_t *o,
+    off_t start, off_t end, ngx_chain_t **out)
+{
+    ngx_buf_t           *b;
+    ngx_chain_t         *cl;
+    ngx_http_s3_ctx_t   *ctx;
+    ngx_http_request_t  *r;
+
+    r = g->request;
+
+    if (o->data.len != o->size || end >= (off_t) o->data.len) {
+        ctx = ngx_http_s3_get_ctx(r);
+
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "s3 object \"%V/%V\": inline body of %uz bytes, "
+                      "the record says %uL", &ctx->bucket, &ctx->key,
+                      o->data.len, o->size);
+        return NGX_DECLINED;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    cl = ngx_alloc_chain_link(r->pool);
+
+    if (b == NULL || cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = o->data.data + start;
+    b->last = o->data.data + end + 1;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    cl->buf = b;
+    cl->next = NULL;
+    *out = cl;
 
     return NGX_OK;
 }

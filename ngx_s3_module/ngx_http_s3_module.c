@@ -48,6 +48,12 @@ static ngx_conf_enum_t  ngx_http_s3_fsync_modes[] = {
 };
 
 
+/* an inline body travels in one frame and one LevelDB value */
+static ngx_conf_num_bounds_t  ngx_http_s3_inline_max_bounds = {
+    ngx_conf_check_num_bounds, 0, 1024 * 1024
+};
+
+
 static ngx_command_t  ngx_http_s3_commands[] = {
 
     { ngx_string("s3"),
@@ -119,6 +125,13 @@ static ngx_command_t  ngx_http_s3_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_s3_main_conf_t, min_free),
       NULL },
+
+    { ngx_string("s3_inline_max"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_s3_main_conf_t, inline_max),
+      &ngx_http_s3_inline_max_bounds },
 
     { ngx_string("s3_quota"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
@@ -319,6 +332,7 @@ ngx_http_s3_create_main_conf(ngx_conf_t *cf)
     smcf->fsync = NGX_CONF_UNSET_UINT;
     smcf->thread_pool = NGX_CONF_UNSET_PTR;
     smcf->min_free = NGX_CONF_UNSET;
+    smcf->inline_max = NGX_CONF_UNSET_SIZE;
     smcf->meta_timeout = NGX_CONF_UNSET_MSEC;
     smcf->max_skew = NGX_CONF_UNSET;
     smcf->sigv2 = NGX_CONF_UNSET;
@@ -339,6 +353,7 @@ ngx_http_s3_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_uint_value(smcf->fsync, NGX_HTTP_S3_FSYNC_ON);
     ngx_conf_init_value(smcf->min_free, 64 * 1024 * 1024);
+    ngx_conf_init_size_value(smcf->inline_max, NGX_HTTP_S3_INLINE_MAX);
     ngx_conf_init_msec_value(smcf->meta_timeout, 30000);
     ngx_conf_init_value(smcf->max_skew, 900);
     ngx_conf_init_value(smcf->sigv2, 1);

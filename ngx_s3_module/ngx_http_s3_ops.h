@@ -205,6 +205,7 @@ typedef struct {
     ngx_http_request_t        *request;
     ngx_http_s3_store_handler_pt  handler;  /* of an asynchronous close */
     void                      *data;
+    ngx_buf_t                 *mem;         /* an inline body: no file */
     unsigned                   keep:1;      /* a record names it, or may */
     unsigned                   sync:1;      /* s3_fsync on */
     unsigned                   new_dirs:1;  /* its fan-out dirs are new */
@@ -212,6 +213,12 @@ typedef struct {
 
 ngx_int_t ngx_http_s3_store_create(ngx_http_request_t *r,
     ngx_http_s3_store_file_t *sf);
+/*
+ * an inline body of exactly size bytes: written into sf->mem (from the
+ * request's pool), no file; write, close and discard work as for a file
+ */
+ngx_int_t ngx_http_s3_store_create_inline(ngx_http_request_t *r,
+    ngx_http_s3_store_file_t *sf, size_t size);
 ngx_int_t ngx_http_s3_store_write(ngx_http_s3_store_file_t *sf, u_char *p,
     size_t len);
 ngx_int_t ngx_http_s3_store_close(ngx_http_request_t *r,

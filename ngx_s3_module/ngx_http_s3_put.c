@@ -180,11 +180,37 @@ ngx_http_s3_put_bucket_handler(ngx_http_s3_meta_req_t *mr)
 static ngx_int_t
 ngx_http_s3_put_start(ngx_http_s3_put_t *put)
 {
-    ngx_http_request_t  *r;
+    off_t                     len;
+    ngx_int_t                 rc;
+    ngx_http_request_t       *r;
+    ngx_http_s3_main_conf_t  *smcf;
 
     r = put->request;
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_s3_module);
 
-    if (ngx_http_s3_store_create(r, &put->file) != NGX_OK) {
+    /*
+     * a body whose length is known and at most s3_inline_max goes into
+     * the database with its record: no file
+     */
+
+    if (put->body.chunked) {
+        len = put->body.decoded_length;
+
+    } else if (r->headers_in.chunked) {
+        len = -1;
+
+    } else {
+        len = r->headers_in.content_length_n;
+    }
+
+    if (len >= 0 && len <= (off_t) smcf->inline_max && smcf->inline_max) {
+        rc = ngx_http_s3_store_create_inline(r, &put->file, (size_t) len);
+
+    } else {
+        rc = ngx_http_s3_store_create(r, &put->file);
+    }
+
+    if (rc != NGX_OK) {
         return ngx_http_s3_send_error(r, ngx_http_s3_store_error(&put->file),
                                       NULL);
     }
@@ -519,7 +545,7 @@ ngx_http_s3_put_commit(void *data, ngx_int_t rc)
     ngx_http_s3_put_t *put = data;
 
     size_t                    size;
-    ngx_str_t                 rec;
+    ngx_str_t                 rec, inl;
     ngx_time_t               *tp;
     ngx_http_s3_ctx_t        *ctx;
     ngx_http_s3_err_e         err;
@@ -548,6 +574,24 @@ ngx_http_s3_put_commit(void *data, ngx_int_t rc)
     o->mtime = (uint64_t) tp->sec * 1000 + tp->msec;
     o->body = put->file.id;
     ngx_str_set(&o->version, "null");
+
+    if (put->file.mem) {
+        o->flags |= NGX_HTTP_S3_OBJECT_INLINE;
+
+        inl.data = put->file.mem->pos;
+        inl.len = put->file.mem->last - put->file.mem->pos;
+
+        if (inl.len != o->size) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "s3 inline body of %uz bytes, %uL received",
+                          inl.len, o->size);
+            goto failed;
+        }
+
+    } else {
+        ngx_str_null(&inl);
+    }
+
     o->owner = ctx->auth.access_key;
 
     o->etag.data = put->etag;
@@ -583,7 +627,8 @@ ngx_http_s3_put_commit(void *data, ngx_int_t rc)
     if (ngx_http_s3_wbuf_init(&b, r->pool, 32 + ctx->bucket.len
                                            + ctx->key.len + rec.len
                                            + put->cond.match.len
-                                           + put->cond.none_match.len)
+                                           + put->cond.none_match.len
+                                           + inl.len)
         != NGX_OK)
     {
         goto failed;
@@ -593,6 +638,10 @@ ngx_http_s3_put_commit(void *data, ngx_int_t rc)
     ngx_http_s3_wire_put_str(&b, &ctx->key);
     ngx_http_s3_wire_put_str(&b, &rec);
     ngx_http_s3_wire_put_cond(&b, &put->cond);
+
+    if (put->file.mem) {
+        ngx_http_s3_wire_put_str(&b, &inl);
+    }
 
     if (ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_OBJECT_PUT, &b,
                               ngx_http_s3_put_handler, put)
@@ -687,10 +736,10 @@ ngx_http_s3_put_handler(ngx_http_s3_meta_req_t *mr)
         put->file.keep = 1;
 
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "s3 put \"%V/%V\": metadata %s, body \"%s\" kept",
+                      "s3 put \"%V/%V\": metadata %s, body \"%V\" kept",
                       &ctx->bucket, &ctx->key,
                       ngx_http_s3_meta_status_text(mr->status),
-                      put->file.file.name.data);
+                      &put->file.id);
 
         rc = ngx_http_s3_send_error(r, ngx_http_s3_meta_error(mr->status),
                                     NULL);

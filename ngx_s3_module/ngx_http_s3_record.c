@@ -592,6 +592,10 @@ ngx_http_s3_object_decode(ngx_str_t *in, ngx_http_s3_object_t *o,
             extents = v;
             break;
 
+        case NGX_HTTP_S3_FIELD_INLINE_DATA:
+            dst = &o->data;
+            break;
+
         case NGX_HTTP_S3_TAG_PARTS:
             parts = v;
             break;
@@ -637,6 +641,12 @@ ngx_http_s3_object_decode(ngx_str_t *in, ngx_http_s3_object_t *o,
     }
 
     if (parts.data && ngx_http_s3_parts_decode(&parts, o, pool) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* an inline body is one body: "I<id>", never extents */
+
+    if ((o->flags & NGX_HTTP_S3_OBJECT_INLINE) && o->body.len == 0) {
         return NGX_ERROR;
     }
 

@@ -186,6 +186,31 @@ ngx_uint_t ngx_http_s3_op_bucket_versioning(ngx_http_s3_exec_t *ex);
 ngx_uint_t ngx_http_s3_op_version_list(ngx_http_s3_exec_t *ex);
 
 
+/*
+ * ngx_http_s3_srv_inline.c: inline bodies, "I<body id>" (OBJECT_INLINE
+ * in a record's flags).  put, delete: into the request's batch; get: the
+ * bytes (from ex->pool); reply: a record as OBJECT_GET answers it (an
+ * inline body's bytes appended); part: a part's body file made of the
+ * range of an inline source: its ETag, checksum (alg), id (made of
+ * seed, the request: a replay names the same file) and bytes; file: the
+ * body file id of those bytes, durable, made just before the commit
+ */
+
+ngx_int_t ngx_http_s3_srv_inline_put(ngx_http_s3_exec_t *ex, ngx_str_t *id,
+    ngx_str_t *data);
+ngx_int_t ngx_http_s3_srv_inline_delete(ngx_http_s3_exec_t *ex,
+    ngx_str_t *id);
+ngx_int_t ngx_http_s3_srv_inline_get(ngx_http_s3_exec_t *ex, ngx_str_t *id,
+    ngx_str_t *data);
+ngx_uint_t ngx_http_s3_srv_inline_reply(ngx_http_s3_exec_t *ex,
+    ngx_str_t *rec);
+ngx_int_t ngx_http_s3_srv_inline_part(ngx_http_s3_exec_t *ex,
+    ngx_http_s3_object_t *src, uint64_t first, uint64_t len, ngx_uint_t alg,
+    ngx_str_t *seed, ngx_http_s3_object_t *part, ngx_str_t *bytes);
+ngx_int_t ngx_http_s3_srv_inline_file(ngx_http_s3_exec_t *ex,
+    ngx_str_t *data, ngx_str_t *id);
+
+
 /* ngx_http_s3_srv_bucket.c */
 
 ngx_uint_t ngx_http_s3_op_bucket_create(ngx_http_s3_exec_t *ex);

@@ -224,7 +224,9 @@ ngx_http_s3_srv_copy_record(ngx_http_s3_exec_t *ex,
     n->mtime = tpl->mtime;
     n->owner = tpl->owner;
     n->version = tpl->version;
-    n->flags = 0;
+
+    /* the same body: inline if the source's is */
+    n->flags = src->flags & NGX_HTTP_S3_OBJECT_INLINE;
 
     /* a copy's lock is its request's (or the bucket's default) */
     n->lock_mode = tpl->lock_mode;
@@ -347,10 +349,15 @@ ngx_http_s3_op_part_copy(ngx_http_s3_exec_t *ex)
     ngx_int_t                 rc;
     ngx_str_t                 sbucket, skey, bucket, key, id, digest, md5;
     ngx_str_t                 expect, ukey, urec, src, k, old, rec, svid;
+    ngx_str_t                 frame, bytes;
     ngx_uint_t                st, i;
     ngx_http_s3_part_t       *pt;
     ngx_http_s3_object_t      so, u, part, prev;
     ngx_http_s3_copy_cond_t   cc;
+
+    /* the request's bytes: a replay of it is the same */
+    frame.data = ex->req.pos;
+    frame.len = ex->req.last - ex->req.pos;
 
     ngx_http_s3_wire_get_str(&ex->req, &sbucket);
     ngx_http_s3_wire_get_str(&ex->req, &skey);
@@ -455,11 +462,27 @@ ngx_http_s3_op_part_copy(ngx_http_s3_exec_t *ex)
     part.size = len;
     part.mtime = mtime;
 
-    if (ngx_http_s3_srv_copy_range(ex, &so, first, len, &part) != NGX_OK) {
-        return NGX_HTTP_S3_WIRE_ST_ERROR;
-    }
+    if (so.flags & NGX_HTTP_S3_OBJECT_INLINE) {
 
-    csize = ngx_http_s3_checksum_size(u.checksum_alg);
+        /* no file to name: the range becomes one, hashed here */
+
+        if (ngx_http_s3_srv_inline_part(ex, &so, first, len, u.checksum_alg,
+                                        &frame, &part, &bytes)
+            != NGX_OK)
+        {
+            return NGX_HTTP_S3_WIRE_ST_ERROR;
+        }
+
+        csize = 0;
+
+    } else if (ngx_http_s3_srv_copy_range(ex, &so, first, len, &part)
+               != NGX_OK)
+    {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+
+    } else {
+        csize = ngx_http_s3_checksum_size(u.checksum_alg);
+    }
 
     if (csize) {
         part.checksum_alg = u.checksum_alg;
@@ -496,10 +519,10 @@ ngx_http_s3_op_part_copy(ngx_http_s3_exec_t *ex)
         }
     }
 
-    if (ngx_http_s3_srv_part_etag(ex, &so, first, len, expect.len ? &md5
-                                                                  : NULL,
-                                  &part.etag)
-        != NGX_OK
+    if ((part.etag.len == 0
+         && ngx_http_s3_srv_part_etag(ex, &so, first, len,
+                                      expect.len ? &md5 : NULL, &part.etag)
+            != NGX_OK)
         || ngx_http_s3_srv_encode(ex, &part, &rec) != NGX_OK
         || ngx_http_s3_srv_part_key(ex, &k, &id, number) != NGX_OK)
     {
@@ -542,6 +565,14 @@ ngx_http_s3_op_part_copy(ngx_http_s3_exec_t *ex)
     }
 
     if (ngx_http_s3_srv_ref_object(ex, &part, 1) != NGX_OK) {
+        return NGX_HTTP_S3_WIRE_ST_ERROR;
+    }
+
+    /* the part file of an inline range: last, a failed commit doubts it */
+
+    if ((so.flags & NGX_HTTP_S3_OBJECT_INLINE)
+        && ngx_http_s3_srv_inline_file(ex, &bytes, &part.body) != NGX_OK)
+    {
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 

@@ -19,7 +19,7 @@ ngx_uint_t
 ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
 {
     ngx_int_t                 rc;
-    ngx_str_t                 bucket, key, rec, done, empty;
+    ngx_str_t                 bucket, key, rec, done, empty, data;
     ngx_uint_t                st, lock;
     ngx_http_s3_object_t      o, prev;
     ngx_http_s3_srv_obj_t     obj;
@@ -29,9 +29,23 @@ ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
     ngx_http_s3_wire_get_str(&ex->req, &key);
     ngx_http_s3_wire_get_str(&ex->req, &rec);
     ngx_http_s3_wire_get_cond(&ex->req, &wc);
+    ngx_str_null(&data);
+
+    if (ex->req.pos < ex->req.last) {
+        ngx_http_s3_wire_get_str(&ex->req, &data);
+    }
 
     if (ex->req.error
         || ngx_http_s3_object_decode(&rec, &o, ex->pool) != NGX_OK)
+    {
+        return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
+    }
+
+    /* an inline body: its bytes came with the record, exactly */
+
+    if ((o.flags & NGX_HTTP_S3_OBJECT_INLINE)
+        ? (data.data == NULL || data.len != o.size || o.extents)
+        : (data.data != NULL))
     {
         return NGX_HTTP_S3_WIRE_ST_BAD_REQUEST;
     }
@@ -108,7 +122,10 @@ ngx_http_s3_op_object_put(ngx_http_s3_exec_t *ex)
         return st;
     }
 
-    if (ngx_http_s3_srv_obj_put(ex, &obj, &o, &rec) != NGX_OK) {
+    if (ngx_http_s3_srv_obj_put(ex, &obj, &o, &rec) != NGX_OK
+        || ((o.flags & NGX_HTTP_S3_OBJECT_INLINE)
+            && ngx_http_s3_srv_inline_put(ex, &o.body, &data) != NGX_OK))
+    {
         ngx_http_s3_srv_doubt_body(ex, &o.body, 0);
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
@@ -170,9 +187,9 @@ ngx_http_s3_op_object_get(ngx_http_s3_exec_t *ex)
         rc = ngx_http_s3_engine_get(ex->log, &k, &v);
 
         if (rc == NGX_OK) {
-            ngx_http_s3_wire_put_raw(ex->out, v.data, v.len);
+            st = ngx_http_s3_srv_inline_reply(ex, &v);
             ngx_http_s3_engine_free(&v);
-            return NGX_HTTP_S3_WIRE_ST_OK;
+            return st;
         }
 
         if (rc == NGX_ERROR) {
@@ -192,7 +209,7 @@ ngx_http_s3_op_object_get(ngx_http_s3_exec_t *ex)
         st = ngx_http_s3_srv_obj_find(ex, &obj, &vid, &k, &v);
 
         if (st == NGX_HTTP_S3_WIRE_ST_OK) {
-            ngx_http_s3_wire_put_raw(ex->out, v.data, v.len);
+            st = ngx_http_s3_srv_inline_reply(ex, &v);
         }
 
         return st;
@@ -200,8 +217,7 @@ ngx_http_s3_op_object_get(ngx_http_s3_exec_t *ex)
 
     if (obj.has_cur) {
         /* written since the read above */
-        ngx_http_s3_wire_put_raw(ex->out, obj.orec.data, obj.orec.len);
-        return NGX_HTTP_S3_WIRE_ST_OK;
+        return ngx_http_s3_srv_inline_reply(ex, &obj.orec);
     }
 
     if (ngx_http_s3_srv_obj_marker(ex, &obj, &v) != NGX_OK) {

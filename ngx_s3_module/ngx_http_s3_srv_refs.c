@@ -30,9 +30,12 @@ typedef struct {
     ngx_uint_t                 named;       /* the count was above 0 (or
                                                could not be read) */
     ngx_uint_t                 unlink;      /* the count reached 0 */
+    ngx_uint_t                 inline_body; /* "I<id>", not a file */
 } ngx_http_s3_ref_t;
 
 
+static ngx_http_s3_ref_t *ngx_http_s3_srv_ref_node(ngx_http_s3_exec_t *ex,
+    ngx_str_t *id);
 static ngx_int_t ngx_http_s3_srv_refs_apply(ngx_http_s3_exec_t *ex,
     ngx_http_s3_ref_t *ref);
 static void ngx_http_s3_srv_refs_doubt(ngx_http_s3_exec_t *ex);
@@ -42,13 +45,29 @@ static ngx_int_t ngx_http_s3_srv_refs_clear(ngx_log_t *log);
 ngx_int_t
 ngx_http_s3_srv_ref(ngx_http_s3_exec_t *ex, ngx_str_t *id, ngx_int_t delta)
 {
+    ngx_http_s3_ref_t  *ref;
+
+    ref = ngx_http_s3_srv_ref_node(ex, id);
+    if (ref == NULL) {
+        return NGX_ERROR;
+    }
+
+    ref->delta += delta;
+
+    return NGX_OK;
+}
+
+
+static ngx_http_s3_ref_t *
+ngx_http_s3_srv_ref_node(ngx_http_s3_exec_t *ex, ngx_str_t *id)
+{
     uint32_t            hash;
     ngx_http_s3_ref_t  *ref;
 
     if (!ngx_http_s3_valid_body_id(id)) {
         ngx_log_error(NGX_LOG_ERR, ex->log, 0,
                       "s3 metadata: a reference to a bad body id");
-        return NGX_ERROR;
+        return NULL;
     }
 
     hash = ngx_crc32_short(id->data, id->len);
@@ -58,14 +77,14 @@ ngx_http_s3_srv_ref(ngx_http_s3_exec_t *ex, ngx_str_t *id, ngx_int_t delta)
     if (ref == NULL) {
         ref = ngx_pcalloc(ex->pool, sizeof(ngx_http_s3_ref_t));
         if (ref == NULL) {
-            return NGX_ERROR;
+            return NULL;
         }
 
         /* the id may point into a record that goes before the commit */
 
         ref->sn.str.data = ngx_pstrdup(ex->pool, id);
         if (ref->sn.str.data == NULL) {
-            return NGX_ERROR;
+            return NULL;
         }
 
         ref->sn.str.len = id->len;
@@ -74,9 +93,7 @@ ngx_http_s3_srv_ref(ngx_http_s3_exec_t *ex, ngx_str_t *id, ngx_int_t delta)
         ngx_rbtree_insert(&ex->refs, &ref->sn.node);
     }
 
-    ref->delta += delta;
-
-    return NGX_OK;
+    return ref;
 }
 
 
@@ -85,6 +102,7 @@ ngx_http_s3_srv_ref_object(ngx_http_s3_exec_t *ex, ngx_http_s3_object_t *o,
     ngx_int_t delta)
 {
     ngx_uint_t             i;
+    ngx_http_s3_ref_t     *ref;
     ngx_http_s3_extent_t  *ext;
 
     if (o->extents) {
@@ -99,8 +117,19 @@ ngx_http_s3_srv_ref_object(ngx_http_s3_exec_t *ex, ngx_http_s3_object_t *o,
         return NGX_OK;
     }
 
-    if (o->body.len) {
-        return ngx_http_s3_srv_ref(ex, &o->body, delta);
+    if (o->body.len == 0) {
+        return NGX_OK;
+    }
+
+    ref = ngx_http_s3_srv_ref_node(ex, &o->body);
+    if (ref == NULL) {
+        return NGX_ERROR;
+    }
+
+    ref->delta += delta;
+
+    if (o->flags & NGX_HTTP_S3_OBJECT_INLINE) {
+        ref->inline_body = 1;
     }
 
     return NGX_OK;
@@ -212,7 +241,7 @@ ngx_http_s3_srv_refs_doubt(ngx_http_s3_exec_t *ex)
     {
         ref = (ngx_http_s3_ref_t *) node;
 
-        if (ref->delta) {
+        if (ref->delta && !ref->inline_body) {
             ngx_http_s3_srv_doubt_body(ex, &ref->sn.str,
                                        ref->named || ref->delta < 0);
         }
@@ -272,6 +301,13 @@ ngx_http_s3_srv_refs_apply(ngx_http_s3_exec_t *ex, ngx_http_s3_ref_t *ref)
         }
 
         ngx_http_s3_batch_delete(ex->batch, &k);
+
+        /* an inline body goes in the same batch, a file after it */
+
+        if (ref->inline_body) {
+            return ngx_http_s3_srv_inline_delete(ex, &ref->sn.str);
+        }
+
         ref->unlink = 1;
 
         return NGX_OK;

@@ -202,11 +202,72 @@ ngx_http_s3_store_create(ngx_http_request_t *r, ngx_http_s3_store_file_t *sf)
 
 
 ngx_int_t
+ngx_http_s3_store_create_inline(ngx_http_request_t *r,
+    ngx_http_s3_store_file_t *sf, size_t size)
+{
+    ngx_http_s3_main_conf_t  *smcf;
+
+    ngx_memzero(sf, sizeof(ngx_http_s3_store_file_t));
+    sf->file.fd = NGX_INVALID_FILE;
+    sf->file.log = r->connection->log;
+
+    sf->id.len = NGX_HTTP_S3_BODY_ID_LEN;
+    sf->id.data = ngx_pnalloc(r->pool, NGX_HTTP_S3_BODY_ID_LEN);
+
+    /* a body of 0 bytes still has a buffer to point at */
+    sf->mem = ngx_create_temp_buf(r->pool, ngx_max(size, 1));
+
+    if (sf->id.data == NULL || sf->mem == NULL) {
+        return NGX_ERROR;
+    }
+
+    sf->mem->end = sf->mem->start + size;
+
+    if (ngx_http_s3_random_hex(sf->id.data, NGX_HTTP_S3_BODY_ID_LEN / 2)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "s3: no random bytes for a body id");
+        return NGX_ERROR;
+    }
+
+    /* it takes room in the database: the same s3_min_free check */
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_s3_module);
+
+    if (smcf->min_free && ngx_http_s3_store_room(r, sf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "s3 inline body: %uz bytes", size);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
 ngx_http_s3_store_write(ngx_http_s3_store_file_t *sf, u_char *p, size_t len)
 {
 #if (NGX_HTTP_S3_FAULTS)
     ngx_err_t  err;
+#endif
 
+    if (sf->mem) {
+
+        /* the length was checked: more is a bug, not the client's */
+
+        if ((size_t) (sf->mem->end - sf->mem->last) < len) {
+            ngx_log_error(NGX_LOG_ALERT, sf->file.log, 0,
+                          "s3 inline body longer than its length");
+            return NGX_ERROR;
+        }
+
+        sf->mem->last = ngx_cpymem(sf->mem->last, p, len);
+        return NGX_OK;
+    }
+
+#if (NGX_HTTP_S3_FAULTS)
     err = ngx_http_s3_store_fault(sf->file.log, NGX_HTTP_S3_FAULT_STORE_WRITE);
     if (err) {
         ngx_log_error(NGX_LOG_CRIT, sf->file.log, err,
@@ -271,6 +332,11 @@ ngx_int_t
 ngx_http_s3_store_close(ngx_http_request_t *r, ngx_http_s3_store_file_t *sf,
     ngx_http_s3_store_handler_pt handler, void *data)
 {
+    if (sf->mem) {
+        /* durable with its record */
+        return NGX_OK;
+    }
+
     if (!sf->sync) {
         return ngx_http_s3_store_close_file(sf);
     }

@@ -38,6 +38,9 @@
  * OBJECT_PUT      str bucket, str key, str object record, cond
  *                 (u8 bits, str If-Match value, and with
  *                 COND_IF_NONE_LIST str If-None-Match value)
+ *                 [, str body: with OBJECT_INLINE in the record's
+ *                 flags, its bytes (exactly size), written as
+ *                 "I<body id>" in the record's batch]
  *                                            OK: str version id (empty:
  *                 unversioned) | NO_BUCKET | PRECONDITION
  *                                            | NO_KEY (If-Match, no object)
@@ -49,7 +52,9 @@
  *                 version that names it and changes nothing
  * OBJECT_GET      str bucket, str key [, str version id]
  *                                            OK: object record (of a
- *                 version asked for: possibly a delete marker)
+ *                 version asked for: possibly a delete marker), and
+ *                 for an inline body its bytes appended as field
+ *                 FIELD_INLINE_DATA
  *                                            | NO_BUCKET | NO_KEY [: str
  *                 the delete marker that is the latest version]
  *                                            | NO_VERSION | BAD_REQUEST
@@ -395,6 +400,12 @@
 #define NGX_HTTP_S3_FIELD_LOCK_UNTIL         58  /* u64: retain until, ms */
 #define NGX_HTTP_S3_FIELD_LEGAL_HOLD         59  /* u64: LEGAL_HOLD_* */
 
+/*
+ * the bytes of an inline body: never stored in a record, appended to
+ * one by OBJECT_GET
+ */
+#define NGX_HTTP_S3_FIELD_INLINE_DATA        80
+
 /* kinds of LIST entries */
 
 #define NGX_HTTP_S3_WIRE_ENTRY_OBJECT        0
@@ -424,6 +435,9 @@ typedef struct {
 
 
 #define NGX_HTTP_S3_OBJECT_DELETE_MARKER     0x01
+#define NGX_HTTP_S3_OBJECT_INLINE            0x02  /* the body is "I<id>" in
+                                                      the database, not a
+                                                      file */
 
 #define NGX_HTTP_S3_CHECKSUM_FULL_OBJECT     0
 #define NGX_HTTP_S3_CHECKSUM_COMPOSITE       1   /* multipart: of the parts'
@@ -502,6 +516,9 @@ typedef struct {
     ngx_uint_t                 lock_mode;   /* NGX_HTTP_S3_LOCK_MODE_* */
     uint64_t                   lock_until;  /* retain until, ms */
     ngx_uint_t                 legal_hold;  /* NGX_HTTP_S3_LEGAL_HOLD_* */
+
+    /* an inline body's bytes, as OBJECT_GET sends them (field 80) */
+    ngx_str_t                  data;
 } ngx_http_s3_object_t;
 
 

@@ -535,7 +535,8 @@ def test_s3cmd_copy(server, two, tmp_path):
 
 @needs_plyvel
 def test_bodies_are_shared_and_go_with_the_last_copy(make_server):
-    srv = make_server()
+    # body files (s3_inline_max 0)
+    srv = make_server(http_extra=s3store.INLINE_OFF)
     a, b = new_buckets(srv)
     put(srv, a, 'orig', b'shared bytes')
     files = s3store.body_ids(srv)
@@ -649,7 +650,8 @@ def test_copy_of_a_multipart_object(make_server):
 
 @needs_plyvel
 def test_copy_source_larger_than_5_gib(make_server):
-    srv = make_server()
+    # a body file (s3_inline_max 0)
+    srv = make_server(http_extra=s3store.INLINE_OFF)
     a, b = new_buckets(srv)
     put(srv, a, 'huge', b'placeholder')
     srv.stop()
@@ -1101,7 +1103,8 @@ OP_PART_COPY = 19
 
 @needs_plyvel
 def test_replayed_part_copy_is_answered_ok(make_server):
-    srv = make_server()
+    # the part names the source's body file (s3_inline_max 0)
+    srv = make_server(http_extra=s3store.INLINE_OFF)
     s3 = boto_client(srv)
     a, b = new_buckets(srv)
     s3.put_object(Bucket=a, Key='src', Body=b'replayed part' * 100)

@@ -174,7 +174,8 @@ def test_disk_full_reserve(small_disk):
 
 
 def test_disk_full_database_reopens(small_disk):
-    srv = small_disk('32m', http_extra='    s3_min_free 0;')
+    # body files (s3_inline_max 0): one per object
+    srv = small_disk('32m', http_extra='    s3_min_free 0; s3_inline_max 0;')
     srv.allow_log(r's3 body .* left behind')
     bucket = 'full'
     assert request(srv, 'PUT', '/' + bucket).status == 200

@@ -163,7 +163,7 @@ def test_no_orphan_after_kill_9(make_server):
     the bodies it was to unlink 2 s later are orphans; the sweep of its
     successor removes them once they are older than the grace."""
 
-    srv = make_server(http_extra=conf())
+    srv = make_server(http_extra=conf() + s3store.INLINE_OFF)
     s3 = boto_client(srv)
     b = new_bucket_name('kill')
     s3.create_bucket(Bucket=b)
@@ -223,7 +223,8 @@ def test_stale_uploads_expire(make_server):
     parts (uploaded or copied), at start and then periodically; their
     bodies go with their last name; a young upload stays."""
 
-    srv = make_server(http_extra='s3_multipart_expiry 1h;')
+    srv = make_server(http_extra='s3_multipart_expiry 1h;'
+                      + s3store.INLINE_OFF)
     s3 = boto_client(srv)
     b = new_bucket_name('expiry')
     s3.create_bucket(Bucket=b)

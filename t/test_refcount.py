@@ -52,7 +52,8 @@ def test_counts_follow_puts_and_deletes(make_server):
 
 
 def test_format_1_gets_counts(make_server):
-    srv = make_server()
+    # format 1 had body files only
+    srv = make_server(http_extra=s3store.INLINE_OFF)
     b = setup_bucket(srv)
     for i in range(5):
         put(srv, b, 'k%d' % i, b'%d' % i * 1000)
@@ -208,7 +209,8 @@ def test_out_of_descriptors(make_server):
     is 503 SlowDown (a client retries), never a torn response; a range
     needing fewer is served."""
 
-    srv = make_server(main_extra='worker_rlimit_nofile 64;')
+    srv = make_server(main_extra='worker_rlimit_nofile 64;',
+                      http_extra=s3store.INLINE_OFF)
     b = setup_bucket(srv)
     data = os.urandom(300)
     put(srv, b, 'a', data)

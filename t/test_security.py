@@ -142,7 +142,8 @@ def test_modes(server, s3, bucket):
     """Socket 0600 in a 0700 directory, db/ and objects/ 0700 with 0600
     files; nothing is left at the old socket path."""
 
-    s3.put_object(Bucket=bucket, Key='k', Body=b'hello')
+    # over s3_inline_max: a body file
+    s3.put_object(Bucket=bucket, Key='k', Body=b'hello' * 20000)
 
     run = os.path.join(server.data, 'run')
     assert mode(run) == 0o700
@@ -238,7 +239,8 @@ def test_issue_attack_touches_nothing(server, s3, bucket):
 
     # a replaced body: its unlink shows when the delay has passed
     known = body_files(server)
-    s3.put_object(Bucket=bucket, Key='evil', Body=b'old')
+    # over s3_inline_max: a body file
+    s3.put_object(Bucket=bucket, Key='evil', Body=b'old' * 30000)
     before = body_files(server) - known
     assert len(before) == 1
 

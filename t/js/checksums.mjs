@@ -4,7 +4,8 @@
 // Buffer body carries x-amz-checksum-crc32 in a header.  Objects come back
 // with ChecksumMode ENABLED, so the SDK also checks what the server
 // returns.  Environment: S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY,
-// S3_REGION, S3_BUCKET, S3_DIR (a directory to write files in).
+// S3_REGION, S3_BUCKET, S3_DIR (a directory to write files in), S3_KEEP
+// (set: the objects and the bucket are left).
 // Prints one line "ok" on success; throws (exit 1) on the first mismatch.
 
 import { createReadStream, writeFileSync } from 'node:fs';
@@ -166,9 +167,13 @@ assert.deepEqual(list.Contents.map((c) => [c.Key, c.Size]),
                  [['crc32c.txt', small.length], ['dir/big.bin', big.length],
                   ['sha256.bin', 300000], ['small.txt', small.length]]);
 
-for (const c of list.Contents) {
-    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: c.Key }));
+// S3_KEEP: the caller looks at how they were stored (t/test_inline.py)
+if (!env.S3_KEEP) {
+    for (const c of list.Contents) {
+        await s3.send(new DeleteObjectCommand({ Bucket: bucket,
+                                                Key: c.Key }));
+    }
+    await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
 }
-await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
 
 console.log('ok');

@@ -3,6 +3,8 @@ under objects/, LevelDB records (read with Debian's python3-plyvel while
 nginx is stopped: LevelDB allows one process at a time).
 
     body_ids(server)            ids of the body files on disk
+    INLINE_OFF                  http_extra for a server whose bodies are
+                                all files (s3_inline_max 0)
     Db(server)                  the database, as a context manager
     decode(rec) / encode(fields) records: {tag: bytes} (tags of the format)
 """
@@ -15,6 +17,8 @@ try:
     import plyvel
 except ImportError:                 # the tests that need it skip
     plyvel = None
+
+INLINE_OFF = 's3_inline_max 0;'
 
 TAG_SIZE = 1
 TAG_ETAG = 3
@@ -134,6 +138,11 @@ class Db:
         return {k[1:].decode(): struct.unpack('>I', v)[0]
                 for k, v in self.prefix(b'R')}
 
+    def inline(self):
+        """{body id: bytes} of the inline bodies (I records)."""
+
+        return {k[1:].decode(): v for k, v in self.prefix(b'I')}
+
     def named(self):
         """{body id: appearances} in object and part records."""
 
@@ -158,11 +167,15 @@ def check_consistent(server):
         with Db(server) as db:
             named = db.named()
             refs = db.refs()
+            inline = db.inline()
         files = body_ids(server)
     finally:
         server.start()
     assert refs == named, 'counts %r, names %r' % (refs, named)
-    assert files == set(named), \
+    assert not (files & set(inline)), 'bodies both inline and files'
+    assert set(inline) <= set(named), \
+        'inline bodies no record names: %r' % (set(inline) - set(named))
+    assert files | set(inline) == set(named), \
         'files no record names: %r; names without a file: %r' % (
-            files - set(named), set(named) - files)
+            files - set(named), set(named) - files - set(inline))
     return named
