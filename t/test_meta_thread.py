@@ -63,7 +63,8 @@ def cache_srv():
     for p in range(PAGES):
         with open(os.path.join(tmp, 'fill', '%d.html' % p), 'w') as f:
             for i in range(INCLUDES):
-                f.write('<!--# include virtual="/c/%d/%d" wait="yes" -->\n' % (p, i))
+                f.write('<!--# include virtual="/c/%d/%d" wait="yes" -->\n'
+                        % (p, i))
     srv = S3Server(tmp=tmp, name='thread',
                    main_extra='worker_rlimit_nofile 8192;',
                    http_extra=HTTP_EXTRA.format(tmp=tmp, origin=origin,
@@ -122,7 +123,13 @@ def _pct(lat, p):
     return lat[min(len(lat) - 1, int(len(lat) * p))] * 1000
 
 
+@pytest.mark.slow
 def test_busy_cache_manager(cache_srv):
+    """A measurement more than a proof: on this 2-vCPU VM 40000 entries are
+    evicted within a few hundred ms, mostly while the new metadata process
+    still waits for the old one to hand over, so main's numbers are alike
+    (test_main_thread_held is the proof)."""
+
     srv = cache_srv
     bucket = new_bucket_name('thread')
     assert request(srv, 'PUT', '/' + bucket).status == 200
