@@ -592,11 +592,13 @@ def test_group_sync_fault(fsrv):
     srv = fsrv
     faults = Faults(srv)
     c = Conn(srv)
+    bucket = 'faults-sync'
     try:
-        assert c.req('PUT', '/%s/sync' % BUCKET, body=b'old')[0] == 200
+        assert c.req('PUT', '/' + bucket)[0] == 200
+        assert c.req('PUT', '/%s/sync' % bucket, body=b'old')[0] == 200
         before = _bodies(srv)
         faults.arm('engine.sync=1:eio')
-        st, _, data = c.req('PUT', '/%s/sync' % BUCKET, body=b'new')
+        st, _, data = c.req('PUT', '/%s/sync' % bucket, body=b'new')
         assert st == 500, (st, data)
         assert b'<Code>InternalError</Code>' in data, data
         log = faults.log()
@@ -604,12 +606,13 @@ def test_group_sync_fault(fsrv):
                          r'error', log), log
         faults.clear()
         _wait_writable(c)
-        st, _, data = c.req('GET', '/%s/sync' % BUCKET)
+        st, _, data = c.req('GET', '/%s/sync' % bucket)
         assert (st, data) in ((200, b'old'), (200, b'new')), (st, data)
         # one body for the one record, once the doubt is decided
         _wait_bodies(srv, len(before))
-        assert c.req('DELETE', '/%s/sync' % BUCKET)[0] == 204
+        assert c.req('DELETE', '/%s/sync' % bucket)[0] == 204
         _wait_bodies(srv, len(before) - 1)
+        assert c.req('DELETE', '/' + bucket)[0] == 204
     finally:
         faults.clear()
         c.close()
