@@ -466,7 +466,15 @@ ngx_http_s3_server_channel(ngx_event_t *ev)
 {
     ngx_http_s3_server_channel_handler(ev);
 
-    if (!ngx_quit || ngx_terminate || !ngx_http_s3_srv_loop_running()) {
+    /*
+     * the thread has finished (ngx_quit is its own, set by its wakeup:
+     * another message of the master, closing the channel of a worker
+     * that exited, must not clear it), or it never ran: exit
+     */
+
+    if (!ngx_quit || ngx_terminate || !ngx_http_s3_srv_loop_running()
+        || ngx_http_s3_srv_loop_finished())
+    {
         return;
     }
 

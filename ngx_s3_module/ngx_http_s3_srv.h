@@ -90,6 +90,7 @@ void ngx_http_s3_srv_trash_flush(ngx_uint_t all);
 ngx_int_t ngx_http_s3_srv_loop_start(ngx_cycle_t *cycle,
     ngx_http_s3_main_conf_t *smcf);
 ngx_uint_t ngx_http_s3_srv_loop_running(void);
+ngx_uint_t ngx_http_s3_srv_loop_finished(void);
 void ngx_http_s3_srv_loop_timers(void);
 void ngx_http_s3_srv_loop_quit(void);
 /* the thread stops serving and the process exits (a handover) */

@@ -87,8 +87,9 @@ static ngx_rbtree_t          ngx_http_s3_loop_tree;
 static ngx_rbtree_node_t     ngx_http_s3_loop_sentinel;
 static ngx_queue_t           ngx_http_s3_loop_queue;
 
-/* written by the main thread, read by the thread */
+/* written by the main thread, read by the thread; and the other way */
 static ngx_atomic_t          ngx_http_s3_loop_quit_asked;
+static ngx_atomic_t          ngx_http_s3_loop_finished;
 
 /* the thread's own */
 static ngx_uint_t            ngx_http_s3_loop_clients;
@@ -198,6 +199,15 @@ ngx_uint_t
 ngx_http_s3_srv_loop_running(void)
 {
     return ngx_http_s3_loop_started;
+}
+
+
+/* the thread has stopped: the process exits, a quit is not to be delayed */
+
+ngx_uint_t
+ngx_http_s3_srv_loop_finished(void)
+{
+    return ngx_http_s3_loop_finished;
 }
 
 
@@ -453,6 +463,9 @@ ngx_http_s3_loop_thread(void *data)
     /* the last group is durable and answered: the process exits */
 
     ngx_http_s3_srv_trash_flush(1);
+
+    ngx_http_s3_loop_finished = 1;
+    ngx_memory_barrier();
 
     if (ngx_notify(ngx_http_s3_loop_exit_handler) != NGX_OK) {
         /* the main thread sees it at its next timer */
