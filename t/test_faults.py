@@ -596,6 +596,7 @@ def test_group_sync_fault(fsrv):
     try:
         assert c.req('PUT', '/' + bucket)[0] == 200
         assert c.req('PUT', '/%s/sync' % bucket, body=b'old')[0] == 200
+        time.sleep(2.5)             # earlier tests' delayed unlinks
         before = _bodies(srv)
         faults.arm('engine.sync=1:eio')
         st, _, data = c.req('PUT', '/%s/sync' % bucket, body=b'new')
