@@ -702,6 +702,10 @@ void ngx_http_s3_engine_op(const char *what);
 void ngx_http_s3_engine_request(ngx_uint_t on);
 /* a write failed since the open (no write until a reopen), or not open */
 ngx_uint_t ngx_http_s3_engine_write_failed(void);
+/* group commit: writes not synced each, then one sync for them all */
+void ngx_http_s3_engine_group(ngx_uint_t on);
+ngx_uint_t ngx_http_s3_engine_dirty(void);
+ngx_int_t ngx_http_s3_engine_sync(ngx_log_t *log);
 /* room to reopen: NGX_OK or NGX_DECLINED, with the bytes free and needed */
 ngx_int_t ngx_http_s3_engine_room(ngx_log_t *log, off_t *avail, off_t *need);
 /* NGX_OK with value (free it with ngx_http_s3_engine_free), NGX_DECLINED */

@@ -45,6 +45,8 @@ static void ngx_http_s3_engine_put_changed(void *data, const char *key,
     size_t klen, const char *value, size_t vlen);
 static void ngx_http_s3_engine_delete_changed(void *data, const char *key,
     size_t klen);
+static ngx_int_t ngx_http_s3_engine_sync_logs(ngx_log_t *log,
+    ngx_uint_t all);
 #if (NGX_HTTP_S3_FAULTS)
 static char *ngx_http_s3_engine_fault(ngx_log_t *log, ngx_uint_t point);
 #endif
@@ -54,9 +56,20 @@ static leveldb_t               *ngx_http_s3_db;
 static leveldb_options_t       *ngx_http_s3_db_options;
 static leveldb_readoptions_t   *ngx_http_s3_db_read;
 static leveldb_writeoptions_t  *ngx_http_s3_db_write;
+static leveldb_writeoptions_t  *ngx_http_s3_db_nosync;
+static ngx_uint_t               ngx_http_s3_db_sync;
 static leveldb_cache_t         *ngx_http_s3_db_cache;
 static leveldb_filterpolicy_t  *ngx_http_s3_db_filter;
 static u_char                   ngx_http_s3_db_path[NGX_MAX_PATH];
+
+/*
+ * group commit: writes of a group are not synced each, the group is
+ * (ngx_http_s3_engine_sync()); the writes since the last sync, and the
+ * newest old log file synced
+ */
+static ngx_uint_t               ngx_http_s3_db_group;
+static ngx_uint_t               ngx_http_s3_db_dirty;
+static uint64_t                 ngx_http_s3_db_old_log;
 
 /* the operation being executed, for the log */
 static const char              *ngx_http_s3_db_what = "startup";
@@ -110,9 +123,13 @@ ngx_http_s3_engine_open(ngx_log_t *log, ngx_str_t *dir, ngx_uint_t sync)
 
         ngx_http_s3_db_read = leveldb_readoptions_create();
         ngx_http_s3_db_write = leveldb_writeoptions_create();
+        ngx_http_s3_db_nosync = leveldb_writeoptions_create();
+        leveldb_writeoptions_set_sync(ngx_http_s3_db_nosync, 0);
     }
 
     leveldb_writeoptions_set_sync(ngx_http_s3_db_write, sync ? 1 : 0);
+    ngx_http_s3_db_sync = sync;
+    ngx_http_s3_db_dirty = 0;
 
     err = NULL;
     ngx_http_s3_db = leveldb_open(ngx_http_s3_db_options, (char *) path,
@@ -460,7 +477,9 @@ ngx_http_s3_engine_write(ngx_log_t *log, ngx_http_s3_batch_t *b,
 
     err = NULL;
 
-    leveldb_write(ngx_http_s3_db, ngx_http_s3_db_write,
+    leveldb_write(ngx_http_s3_db,
+                  ngx_http_s3_db_group ? ngx_http_s3_db_nosync
+                                       : ngx_http_s3_db_write,
                   (leveldb_writebatch_t *) b, &err);
 
     /*
@@ -476,6 +495,205 @@ ngx_http_s3_engine_write(ngx_log_t *log, ngx_http_s3_batch_t *b,
         ngx_http_s3_engine_write_error(log, what, err);
         leveldb_free(err);
         return NGX_ERROR;
+    }
+
+    if (ngx_http_s3_db_group) {
+        ngx_http_s3_db_dirty++;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Group commit.  While a group is on, writes go to LevelDB's log without
+ * a sync: later operations read them at once.  ngx_http_s3_engine_sync()
+ * then makes the whole group durable with one synced write of an empty
+ * batch: LevelDB appends every write to its log file (flushed to the
+ * file at each write, log::Writer::AddRecord) and a synced write calls
+ * fdatasync() on that file (DBImpl::Write: logfile_->Sync()), which
+ * covers all that was appended to it before.
+ *
+ * One case escapes: when the memtable is full, a write first switches to
+ * a new log file (DBImpl::MakeRoomForWrite) and the old one is closed
+ * without a sync until its memtable is compacted into a synced table.
+ * So after the synced write, an older log file still present (the newest
+ * is the current one) is synced here too, once.
+ */
+
+void
+ngx_http_s3_engine_group(ngx_uint_t on)
+{
+    ngx_http_s3_db_group = on;
+}
+
+
+ngx_uint_t
+ngx_http_s3_engine_dirty(void)
+{
+    return ngx_http_s3_db_dirty;
+}
+
+
+ngx_int_t
+ngx_http_s3_engine_sync(ngx_log_t *log)
+{
+    char                  *err;
+    leveldb_writebatch_t  *b;
+
+    if (ngx_http_s3_db_dirty == 0) {
+        return NGX_OK;
+    }
+
+    ngx_http_s3_db_dirty = 0;
+
+    if (ngx_http_s3_db == NULL) {
+        ngx_log_error(NGX_LOG_CRIT, log, 0,
+                      "s3 metadata group commit failed: the database "
+                      "is not open");
+        return NGX_ERROR;
+    }
+
+    if (!ngx_http_s3_db_sync) {
+        return NGX_OK;
+    }
+
+#if (NGX_HTTP_S3_FAULTS)
+    err = ngx_http_s3_engine_fault(log, NGX_HTTP_S3_FAULT_ENGINE_SYNC);
+
+    if (err) {
+        ngx_http_s3_engine_write_error(log, "group commit", err);
+        return NGX_ERROR;
+    }
+#endif
+
+    if (ngx_http_s3_db_failed[0]) {
+        /*
+         * a later write of the group failed, and LevelDB takes no more:
+         * the log files that hold the group's earlier writes (complete
+         * records before the failed one) are synced directly
+         */
+        return ngx_http_s3_engine_sync_logs(log, 1);
+    }
+
+    err = NULL;
+
+    b = leveldb_writebatch_create();
+    leveldb_write(ngx_http_s3_db, ngx_http_s3_db_write, b, &err);
+    leveldb_writebatch_destroy(b);
+
+    if (err) {
+        ngx_http_s3_engine_write_error(log, "group commit", err);
+        leveldb_free(err);
+        return NGX_ERROR;
+    }
+
+    return ngx_http_s3_engine_sync_logs(log, 0);
+}
+
+
+/* the old log files (all: the current one too) not synced yet */
+
+static ngx_int_t
+ngx_http_s3_engine_sync_logs(ngx_log_t *log, ngx_uint_t all)
+{
+    u_char     *name, *p, path[NGX_MAX_PATH];
+    size_t      len;
+    uint64_t    n, newest, logs[8];
+    ngx_fd_t    fd;
+    ngx_str_t   db;
+    ngx_dir_t   dir;
+    ngx_uint_t  i, nlogs;
+
+    db.data = ngx_http_s3_db_path;
+    db.len = ngx_strlen(ngx_http_s3_db_path);
+
+    if (ngx_open_dir(&db, &dir) != NGX_OK) {
+        ngx_log_error(NGX_LOG_CRIT, log, ngx_errno,
+                      ngx_open_dir_n " \"%s\" failed", ngx_http_s3_db_path);
+        ngx_http_s3_engine_write_error(log, "group commit",
+                                       "the log files cannot be listed");
+        return NGX_ERROR;
+    }
+
+    newest = 0;
+    nlogs = 0;
+
+    for ( ;; ) {
+        ngx_set_errno(0);
+
+        if (ngx_read_dir(&dir) == NGX_ERROR) {
+            break;
+        }
+
+        name = ngx_de_name(&dir);
+        len = ngx_de_namelen(&dir);
+
+        /* "000123.log" */
+
+        if (len < 5 || ngx_strncmp(name + len - 4, ".log", 4) != 0) {
+            continue;
+        }
+
+        n = 0;
+
+        for (p = name; p < name + len - 4; p++) {
+            if (*p < '0' || *p > '9') {
+                break;
+            }
+
+            n = n * 10 + (*p - '0');
+        }
+
+        if (p != name + len - 4) {
+            continue;
+        }
+
+        if (n > newest) {
+            newest = n;
+        }
+
+        if (n > ngx_http_s3_db_old_log && nlogs < 8) {
+            logs[nlogs++] = n;
+        }
+    }
+
+    (void) ngx_close_dir(&dir);
+
+    for (i = 0; i < nlogs; i++) {
+        n = logs[i];
+
+        if (n == newest && !all) {
+            continue;
+        }
+
+        (void) ngx_snprintf(path, NGX_MAX_PATH, "%s/%06uL.log%Z",
+                            ngx_http_s3_db_path, n);
+
+        fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+        if (fd == NGX_INVALID_FILE) {
+            /* compacted into a table and removed: durable there */
+            continue;
+        }
+
+        if (fdatasync(fd) == -1) {
+            ngx_log_error(NGX_LOG_CRIT, log, ngx_errno,
+                          "fdatasync(\"%s\") failed", path);
+            (void) ngx_close_file(fd);
+            ngx_http_s3_engine_write_error(log, "group commit",
+                                           "an old log file failed to sync");
+            return NGX_ERROR;
+        }
+
+        (void) ngx_close_file(fd);
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0,
+                       "s3 metadata old log \"%s\" synced", path);
+
+        if (n != newest && n > ngx_http_s3_db_old_log) {
+            ngx_http_s3_db_old_log = n;
+        }
     }
 
     return NGX_OK;

@@ -23,7 +23,8 @@ static const char  *ngx_http_s3_fault_points[] = {
     "engine.iter",
     "store.create",
     "store.write",
-    "store.fsync"
+    "store.fsync",
+    "engine.sync"
 };
 
 

@@ -22,7 +22,8 @@
  *     <point>=<n>[+][:<error>]
  *
  *     point   engine.read, engine.write, engine.iter (an iterator's seek
- *             or next), store.create, store.write, store.fsync
+ *             or next), store.create, store.write, store.fsync,
+ *             engine.sync (the synced write that ends a group commit)
  *     n       fail the n-th call of that point from when the file was
  *             (re)written; "n+": that call and every one after it
  *     error   eio (the default), enospc, corruption (engine points only),
@@ -41,7 +42,8 @@
 #define NGX_HTTP_S3_FAULT_STORE_CREATE   3
 #define NGX_HTTP_S3_FAULT_STORE_WRITE    4
 #define NGX_HTTP_S3_FAULT_STORE_FSYNC    5
-#define NGX_HTTP_S3_FAULT_LAST           6
+#define NGX_HTTP_S3_FAULT_ENGINE_SYNC    6
+#define NGX_HTTP_S3_FAULT_LAST           7
 
 #define NGX_HTTP_S3_FAULT_NONE           0
 #define NGX_HTTP_S3_FAULT_EIO            1

@@ -46,63 +46,15 @@
 
 #define NGX_HTTP_S3_FORMAT_VERSION  "2"
 
-#define NGX_HTTP_S3_SERVER_BUF      (64 * 1024)
-#define NGX_HTTP_S3_SERVER_LINGER   (10 * 60 * 1000)
-#define NGX_HTTP_S3_UNLINK_DELAY    2000
-#define NGX_HTTP_S3_DOUBT_DELAY     100
-#define NGX_HTTP_S3_DOUBT_RETRY     250
 #define NGX_HTTP_S3_REOPEN_DELAY    100
 #define NGX_HTTP_S3_REOPEN_MAX      10000
 #define NGX_HTTP_S3_STATS_EVERY     5000
 
 
-/*
- * A body file to unlink when it is due; or, with a key ("R<id>"), a body
- * in doubt: unlinked only once the database can be read and has no
- * reference count for it.
- */
-
-typedef struct {
-    ngx_queue_t                queue;
-    ngx_msec_t                 when;
-    ngx_str_t                  key;
-    ngx_str_t                  body;
-    ngx_uint_t                 visible;     /* readers may have opened it */
-    u_char                     path[1];
-} ngx_http_s3_trash_t;
-
-
-typedef struct {
-    ngx_connection_t          *c;
-    u_char                    *in;
-    size_t                     in_size;
-    size_t                     in_len;
-    ngx_http_s3_wbuf_t         out;
-    size_t                     out_sent;
-} ngx_http_s3_server_conn_t;
-
-
-static ngx_int_t ngx_http_s3_server_dir(ngx_log_t *log, ngx_str_t *data,
-    char *name);
-static ngx_int_t ngx_http_s3_server_listen(ngx_cycle_t *cycle,
-    ngx_http_s3_main_conf_t *smcf);
-static void ngx_http_s3_server_accept(ngx_event_t *ev);
-static ngx_int_t ngx_http_s3_server_peer(ngx_socket_t s, ngx_log_t *log);
-static void ngx_http_s3_server_read(ngx_event_t *ev);
-static void ngx_http_s3_server_write(ngx_event_t *ev);
-static ngx_int_t ngx_http_s3_server_flush(ngx_http_s3_server_conn_t *sc);
-static void ngx_http_s3_server_close(ngx_http_s3_server_conn_t *sc);
 static void ngx_http_s3_server_hook_channel(void);
 static void ngx_http_s3_server_channel(ngx_event_t *ev);
 static void ngx_http_s3_server_handover(ngx_http_s3_main_conf_t *smcf);
-static void ngx_http_s3_reopen(ngx_log_t *log);
 static void ngx_http_s3_reopen_handler(ngx_event_t *ev);
-static ngx_http_s3_trash_t *ngx_http_s3_trash_alloc(ngx_log_t *log,
-    ngx_str_t *body, ngx_str_t *key);
-static void ngx_http_s3_trash_add(ngx_http_s3_trash_t *t, ngx_msec_t delay);
-static void ngx_http_s3_trash_handler(ngx_event_t *ev);
-static void ngx_http_s3_trash_flush(ngx_uint_t all);
-static ngx_int_t ngx_http_s3_trash_named(ngx_http_s3_trash_t *t);
 static void ngx_http_s3_stats_handler(ngx_event_t *ev);
 
 
@@ -185,12 +137,7 @@ static const char  *ngx_http_s3_op_names[NGX_HTTP_S3_WIRE_OP_LAST] = {
 static ngx_http_s3_main_conf_t  *ngx_http_s3_server_conf;
 static ngx_uint_t                ngx_http_s3_server_state;
 static ngx_msec_t                ngx_http_s3_server_busy_since;
-static ngx_uint_t                ngx_http_s3_server_clients;
-static ngx_uint_t                ngx_http_s3_server_quitting;
-static ngx_msec_t                ngx_http_s3_server_quit_since;
 static ngx_event_handler_pt      ngx_http_s3_server_channel_handler;
-static ngx_queue_t               ngx_http_s3_trash;
-static ngx_event_t               ngx_http_s3_trash_ev;
 static ngx_event_t               ngx_http_s3_reopen_ev;
 static ngx_msec_t                ngx_http_s3_reopen_delay;
 static ngx_uint_t                ngx_http_s3_reopen_waits;
@@ -206,6 +153,7 @@ ngx_http_s3_server_open(ngx_cycle_t *cycle, ngx_http_s3_main_conf_t *smcf)
 {
     ngx_int_t             rc;
     ngx_str_t             key, value;
+    ngx_pool_t           *pool;
     ngx_http_s3_batch_t  *b;
 
     ngx_http_s3_server_conf = smcf;
@@ -218,12 +166,11 @@ ngx_http_s3_server_open(ngx_cycle_t *cycle, ngx_http_s3_main_conf_t *smcf)
         ngx_http_s3_stats_ev.handler = ngx_http_s3_stats_handler;
         ngx_http_s3_stats_ev.log = cycle->log;
         ngx_http_s3_stats_ev.cancelable = 1;
-        ngx_add_timer(&ngx_http_s3_stats_ev, 1);
+        ngx_http_s3_srv_add_timer(&ngx_http_s3_stats_ev, 1);
     }
 
-    if (ngx_http_s3_server_dir(cycle->log, &smcf->data, "db") != NGX_OK
-        || ngx_http_s3_server_dir(cycle->log, &smcf->data, "objects")
-           != NGX_OK)
+    if (ngx_http_s3_srv_dir(cycle->log, &smcf->data, "db") != NGX_OK
+        || ngx_http_s3_srv_dir(cycle->log, &smcf->data, "objects") != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -286,17 +233,27 @@ ngx_http_s3_server_open(ngx_cycle_t *cycle, ngx_http_s3_main_conf_t *smcf)
         }
     }
 
-    b = ngx_http_s3_engine_batch(cycle->pool);
+    /* a pool of its own: the metadata thread reopens, cycle->pool is not */
+
+    pool = ngx_create_pool(1024, cycle->log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    b = ngx_http_s3_engine_batch(pool);
     if (b == NULL) {
+        ngx_destroy_pool(pool);
         return NGX_ERROR;
     }
 
     ngx_str_set(&value, NGX_HTTP_S3_FORMAT_VERSION);
     ngx_http_s3_batch_put(b, &key, &value);
 
-    if (ngx_http_s3_engine_write(cycle->log, b, "format version") != NGX_OK
-        || ngx_http_s3_srv_usage_count(cycle->log) != NGX_OK)
-    {
+    rc = ngx_http_s3_engine_write(cycle->log, b, "format version");
+
+    ngx_destroy_pool(pool);
+
+    if (rc != NGX_OK || ngx_http_s3_srv_usage_count(cycle->log) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -311,7 +268,7 @@ ngx_http_s3_server_open(ngx_cycle_t *cycle, ngx_http_s3_main_conf_t *smcf)
 void
 ngx_http_s3_server_exit(void)
 {
-    ngx_http_s3_trash_flush(1);
+    ngx_http_s3_srv_trash_flush(1);
     ngx_http_s3_engine_close();
 }
 
@@ -319,7 +276,11 @@ ngx_http_s3_server_exit(void)
 /*
  * The path manager, called in the cache manager process: open the
  * database (retrying while a previous helper still holds its lock during
- * a reload), then serve.  The return value is when to be called again.
+ * a reload), then hand it and the socket to the metadata thread, which
+ * serves from then on (ngx_http_s3_srv_loop.c): the cache manager's own
+ * work (proxy_cache expiry, in slices of up to manager_threshold) no
+ * longer holds up metadata requests.  The return value is when to be
+ * called again.
  */
 
 ngx_msec_t
@@ -331,62 +292,58 @@ ngx_http_s3_server_manager(void *data)
 
     ngx_http_s3_server_hook_channel();
 
-    if (ngx_http_s3_server_quitting
-        && ngx_current_msec - ngx_http_s3_server_quit_since
-           > NGX_HTTP_S3_SERVER_LINGER)
-    {
-        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                      "s3 metadata process exits with %ui workers still "
-                      "connected", ngx_http_s3_server_clients);
-        ngx_http_s3_trash_flush(1);
-        ngx_quit = 1;
-        return 1000;
+    if (ngx_http_s3_srv_loop_running()) {
+        return 10000;
     }
 
-    if (ngx_http_s3_server_state == NGX_HTTP_S3_SERVER_OPEN) {
-        return ngx_http_s3_server_quitting ? 1000 : 10000;
-    }
+    /* from now on the metadata work's timers are the thread's */
+    ngx_http_s3_srv_loop_timers();
 
-    /*
-     * what this process creates is for nginx's user alone: LevelDB's
-     * files (it creates them 0644 less the umask), the socket
-     */
+    if (ngx_http_s3_server_state == NGX_HTTP_S3_SERVER_CLOSED) {
 
-    (void) umask(077);
+        /*
+         * what this process creates is for nginx's user alone: LevelDB's
+         * files (it creates them 0644 less the umask), the socket
+         */
 
-    rc = ngx_http_s3_server_open((ngx_cycle_t *) ngx_cycle, smcf);
+        (void) umask(077);
 
-    if (rc == NGX_AGAIN) {
+        rc = ngx_http_s3_server_open((ngx_cycle_t *) ngx_cycle, smcf);
 
-        /* the previous metadata process still runs: ask it to go */
-        ngx_http_s3_server_handover(smcf);
+        if (rc == NGX_AGAIN) {
 
-        if (ngx_http_s3_server_busy_since == 0) {
-            ngx_http_s3_server_busy_since = ngx_current_msec;
+            /* the previous metadata process still runs: ask it to go */
+            ngx_http_s3_server_handover(smcf);
 
-        } else if (ngx_current_msec - ngx_http_s3_server_busy_since > 10000) {
-            ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
-                          "s3 metadata database in \"%V\" is still locked "
-                          "by another process", &smcf->data);
-            ngx_http_s3_server_busy_since = ngx_current_msec;
+            if (ngx_http_s3_server_busy_since == 0) {
+                ngx_http_s3_server_busy_since = ngx_current_msec;
+
+            } else if (ngx_current_msec - ngx_http_s3_server_busy_since
+                       > 10000)
+            {
+                ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
+                              "s3 metadata database in \"%V\" is still "
+                              "locked by another process", &smcf->data);
+                ngx_http_s3_server_busy_since = ngx_current_msec;
+            }
+
+            return 50;
         }
 
-        return 50;
+        if (rc == NGX_OK) {
+            ngx_http_s3_server_state = NGX_HTTP_S3_SERVER_OPEN;
+
+        } else {
+            /*
+             * serve anyway: workers then fail fast instead of timing out,
+             * and the thread retries the open as after a failed write
+             */
+            ngx_http_s3_server_state = NGX_HTTP_S3_SERVER_BROKEN;
+            ngx_http_s3_srv_reopen(ngx_cycle->log);
+        }
     }
 
-    if (rc == NGX_OK) {
-        ngx_http_s3_server_state = NGX_HTTP_S3_SERVER_OPEN;
-
-    } else if (ngx_http_s3_server_state == NGX_HTTP_S3_SERVER_BROKEN) {
-        /* still failing, logged again by the open: retry later */
-        return 10000;
-
-    } else {
-        /* serve anyway: workers then fail fast instead of timing out */
-        ngx_http_s3_server_state = NGX_HTTP_S3_SERVER_BROKEN;
-    }
-
-    if (ngx_http_s3_server_listen((ngx_cycle_t *) ngx_cycle, smcf)
+    if (ngx_http_s3_srv_loop_start((ngx_cycle_t *) ngx_cycle, smcf)
         != NGX_OK)
     {
         return 1000;
@@ -401,8 +358,8 @@ ngx_http_s3_server_manager(void *data)
  * not: older versions left db/ 0755); anything else is fatal and loud
  */
 
-static ngx_int_t
-ngx_http_s3_server_dir(ngx_log_t *log, ngx_str_t *data, char *name)
+ngx_int_t
+ngx_http_s3_srv_dir(ngx_log_t *log, ngx_str_t *data, char *name)
 {
     u_char           *p, path[NGX_MAX_PATH];
     ngx_uid_t         uid;
@@ -470,439 +427,6 @@ ngx_http_s3_server_dir(ngx_log_t *log, ngx_str_t *data, char *name)
 }
 
 
-static ngx_int_t
-ngx_http_s3_server_listen(ngx_cycle_t *cycle, ngx_http_s3_main_conf_t *smcf)
-{
-    int                  rc;
-    mode_t               mask;
-    ngx_socket_t         s;
-    ngx_connection_t    *c;
-    struct sockaddr_un   sun;
-
-    static ngx_uint_t    listening;
-
-    if (listening) {
-        return NGX_OK;
-    }
-
-    /* the socket's directory keeps out every other user */
-
-    if (ngx_http_s3_server_dir(cycle->log, &smcf->data,
-                               NGX_HTTP_S3_SOCKET_DIR)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    ngx_memzero(&sun, sizeof(struct sockaddr_un));
-    sun.sun_family = AF_UNIX;
-    ngx_memcpy(sun.sun_path, smcf->socket.data, smcf->socket.len);
-
-    s = ngx_socket(AF_UNIX, SOCK_STREAM, 0);
-    if (s == (ngx_socket_t) -1) {
-        ngx_log_error(NGX_LOG_ALERT, cycle->log, ngx_socket_errno,
-                      ngx_socket_n " failed");
-        return NGX_ERROR;
-    }
-
-    /* a socket left by a previous helper: it no longer listens */
-
-    if (unlink((char *) smcf->socket.data) == -1 && ngx_errno != NGX_ENOENT) {
-        ngx_log_error(NGX_LOG_ALERT, cycle->log, ngx_errno,
-                      "unlink(\"%s\") failed", smcf->socket.data);
-    }
-
-    /* the socket itself: 0600, whatever the process's umask */
-
-    mask = umask(0177);
-    rc = bind(s, (struct sockaddr *) &sun, sizeof(struct sockaddr_un));
-    (void) umask(mask);
-
-    if (rc == -1 || listen(s, 511) == -1) {
-        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_socket_errno,
-                      "s3 metadata socket \"%s\" failed", smcf->socket.data);
-        ngx_close_socket(s);
-        return NGX_ERROR;
-    }
-
-    if (ngx_nonblocking(s) == -1) {
-        ngx_close_socket(s);
-        return NGX_ERROR;
-    }
-
-    c = ngx_get_connection(s, cycle->log);
-    if (c == NULL) {
-        ngx_close_socket(s);
-        return NGX_ERROR;
-    }
-
-    c->log = cycle->log;
-    c->read->log = cycle->log;
-    c->read->handler = ngx_http_s3_server_accept;
-
-    if (ngx_add_event(c->read, NGX_READ_EVENT, 0) != NGX_OK) {
-        ngx_close_connection(c);
-        return NGX_ERROR;
-    }
-
-    listening = 1;
-
-    ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
-                  "s3 metadata process listening on \"%s\"",
-                  smcf->socket.data);
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_s3_server_accept(ngx_event_t *ev)
-{
-    ngx_err_t                   err;
-    ngx_socket_t                s;
-    ngx_connection_t           *lc, *c;
-    ngx_http_s3_server_conn_t  *sc;
-
-    lc = ev->data;
-
-    for ( ;; ) {
-        s = accept4(lc->fd, NULL, NULL, SOCK_NONBLOCK);
-
-        if (s == (ngx_socket_t) -1) {
-            err = ngx_socket_errno;
-
-            if (err != NGX_EAGAIN && err != NGX_EINTR) {
-                ngx_log_error(NGX_LOG_ALERT, ev->log, err,
-                              "s3 metadata accept4() failed");
-            }
-
-            return;
-        }
-
-        if (ngx_http_s3_server_peer(s, ev->log) != NGX_OK) {
-            ngx_close_socket(s);
-            continue;
-        }
-
-        sc = ngx_calloc(sizeof(ngx_http_s3_server_conn_t), ev->log);
-        if (sc == NULL) {
-            ngx_close_socket(s);
-            return;
-        }
-
-        sc->in_size = NGX_HTTP_S3_SERVER_BUF;
-        sc->in = ngx_alloc(sc->in_size, ev->log);
-
-        if (sc->in == NULL
-            || ngx_http_s3_wbuf_init(&sc->out, NULL, NGX_HTTP_S3_SERVER_BUF)
-               != NGX_OK)
-        {
-            ngx_free(sc->in);
-            ngx_free(sc);
-            ngx_close_socket(s);
-            return;
-        }
-
-        c = ngx_get_connection(s, ev->log);
-        if (c == NULL) {
-            ngx_http_s3_wbuf_free(&sc->out);
-            ngx_free(sc->in);
-            ngx_free(sc);
-            ngx_close_socket(s);
-            return;
-        }
-
-        sc->c = c;
-        ngx_http_s3_server_clients++;
-
-        c->data = sc;
-        c->recv = ngx_recv;
-        c->send = ngx_send;
-        c->log = ev->log;
-
-        /* a peer gone (a successor's handover does not wait) is not news */
-        c->log_error = NGX_ERROR_INFO;
-        c->read->log = ev->log;
-        c->write->log = ev->log;
-        c->read->handler = ngx_http_s3_server_read;
-        c->write->handler = ngx_http_s3_server_write;
-
-        /*
-         * read events only: a write event is added while a reply waits
-         * (unix sockets signal writable each time the worker reads, a
-         * wakeup of this process per batch for nothing)
-         */
-
-        if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
-            ngx_http_s3_server_close(sc);
-            return;
-        }
-
-        c->write->ready = 1;
-
-        /* the worker may have written already */
-        ngx_post_event(c->read, &ngx_posted_events);
-    }
-}
-
-
-/*
- * Only nginx's user (the workers, a successor metadata process) may
- * talk to the metadata process: the directory's mode keeps others out,
- * and this check holds even if someone loosened it.
- */
-
-static ngx_int_t
-ngx_http_s3_server_peer(ngx_socket_t s, ngx_log_t *log)
-{
-    ngx_uid_t       uid;
-    ngx_pid_t       pid;
-
-#if (NGX_LINUX)
-
-    socklen_t       len;
-    struct ucred    cred;
-
-    len = sizeof(struct ucred);
-
-    if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
-        ngx_log_error(NGX_LOG_ALERT, log, ngx_socket_errno,
-                      "s3 metadata getsockopt(SO_PEERCRED) failed");
-        return NGX_ERROR;
-    }
-
-    uid = cred.uid;
-    pid = cred.pid;
-
-#else
-
-    gid_t           gid;
-
-    if (getpeereid(s, &uid, &gid) == -1) {
-        ngx_log_error(NGX_LOG_ALERT, log, ngx_socket_errno,
-                      "s3 metadata getpeereid() failed");
-        return NGX_ERROR;
-    }
-
-    pid = -1;
-
-#endif
-
-    if (uid != geteuid()) {
-        ngx_log_error(NGX_LOG_ERR, log, 0,
-                      "s3 metadata process refused a connection from "
-                      "uid %d (pid %P): only nginx's user (uid %d) may "
-                      "connect", (int) uid, pid, (int) geteuid());
-        return NGX_DECLINED;
-    }
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_s3_server_read(ngx_event_t *rev)
-{
-    u_char                     *p, *last;
-    size_t                      len, start;
-    ssize_t                     n;
-    uint8_t                     op;
-    uint32_t                    id;
-    ngx_int_t                   rc;
-    ngx_str_t                   req;
-    ngx_uint_t                  status;
-    ngx_connection_t           *c;
-    ngx_http_s3_server_conn_t  *sc;
-
-    c = rev->data;
-    sc = c->data;
-
-    for ( ;; ) {
-
-        if (sc->in_len == sc->in_size) {
-            len = sc->in_size * 2;
-
-            if (len > NGX_HTTP_S3_WIRE_MAX_FRAME + NGX_HTTP_S3_WIRE_HEADER) {
-                ngx_log_error(NGX_LOG_ALERT, c->log, 0,
-                              "s3 metadata request too large");
-                ngx_http_s3_server_close(sc);
-                return;
-            }
-
-            p = ngx_alloc(len, c->log);
-            if (p == NULL) {
-                ngx_http_s3_server_close(sc);
-                return;
-            }
-
-            ngx_memcpy(p, sc->in, sc->in_len);
-            ngx_free(sc->in);
-            sc->in = p;
-            sc->in_size = len;
-        }
-
-        n = c->recv(c, sc->in + sc->in_len, sc->in_size - sc->in_len);
-
-        if (n == NGX_AGAIN) {
-            break;
-        }
-
-        if (n == 0 || n == NGX_ERROR) {
-            ngx_http_s3_server_close(sc);
-            return;
-        }
-
-        sc->in_len += n;
-
-        /* execute every complete request, replies in order */
-
-        p = sc->in;
-        last = sc->in + sc->in_len;
-
-        for ( ;; ) {
-            rc = ngx_http_s3_wire_frame_parse(p, last - p, &len, &id, &op);
-
-            if (rc == NGX_AGAIN) {
-                break;
-            }
-
-            if (rc == NGX_ERROR) {
-                ngx_log_error(NGX_LOG_ALERT, c->log, 0,
-                              "s3 metadata process got a bad frame");
-                ngx_http_s3_server_close(sc);
-                return;
-            }
-
-            req.data = p + NGX_HTTP_S3_WIRE_HEADER;
-            req.len = len - NGX_HTTP_S3_WIRE_HEADER;
-
-            start = ngx_http_s3_wire_frame_begin(&sc->out, id, 0);
-
-            if (ngx_http_s3_server_execute(c->log, op, &req, &sc->out,
-                                           &status)
-                != NGX_OK)
-            {
-                status = NGX_HTTP_S3_WIRE_ST_ERROR;
-                sc->out.pos = sc->out.start + start
-                              + NGX_HTTP_S3_WIRE_HEADER;
-            }
-
-            sc->out.start[start + NGX_HTTP_S3_WIRE_HEADER - 1] =
-                                                            (u_char) status;
-            ngx_http_s3_wire_frame_end(&sc->out, start);
-
-            if (sc->out.error) {
-                ngx_log_error(NGX_LOG_ALERT, c->log, 0,
-                              "s3 metadata reply too large or no memory");
-                ngx_http_s3_server_close(sc);
-                return;
-            }
-
-            p += len;
-        }
-
-        sc->in_len = last - p;
-
-        if (sc->in_len && p != sc->in) {
-            ngx_memmove(sc->in, p, sc->in_len);
-        }
-
-        if (ngx_http_s3_server_flush(sc) != NGX_OK) {
-            ngx_http_s3_server_close(sc);
-            return;
-        }
-    }
-
-    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
-        ngx_http_s3_server_close(sc);
-    }
-}
-
-
-static void
-ngx_http_s3_server_write(ngx_event_t *wev)
-{
-    ngx_connection_t           *c;
-    ngx_http_s3_server_conn_t  *sc;
-
-    c = wev->data;
-    sc = c->data;
-
-    if (ngx_http_s3_server_flush(sc) != NGX_OK) {
-        ngx_http_s3_server_close(sc);
-    }
-}
-
-
-static ngx_int_t
-ngx_http_s3_server_flush(ngx_http_s3_server_conn_t *sc)
-{
-    ssize_t            n;
-    ngx_connection_t  *c;
-
-    c = sc->c;
-
-    while (sc->out.start + sc->out_sent < sc->out.pos) {
-
-        n = c->send(c, sc->out.start + sc->out_sent,
-                    sc->out.pos - sc->out.start - sc->out_sent);
-
-        if (n == NGX_AGAIN) {
-            return ngx_handle_write_event(c->write, 0);
-        }
-
-        if (n == NGX_ERROR) {
-            return NGX_ERROR;
-        }
-
-        sc->out_sent += n;
-    }
-
-    sc->out.pos = sc->out.start;
-    sc->out_sent = 0;
-
-    if (c->write->active && (ngx_event_flags & NGX_USE_CLEAR_EVENT)) {
-        /* all written after a wait: no more wakeups on every read */
-
-        if (ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_CLEAR_EVENT)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    /* do not keep the buffer of a large listing */
-
-    if (sc->out.end - sc->out.start > 4 * NGX_HTTP_S3_SERVER_BUF) {
-        ngx_http_s3_wbuf_free(&sc->out);
-
-        if (ngx_http_s3_wbuf_init(&sc->out, NULL, NGX_HTTP_S3_SERVER_BUF)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_s3_server_close(ngx_http_s3_server_conn_t *sc)
-{
-    ngx_close_connection(sc->c);
-    ngx_http_s3_wbuf_free(&sc->out);
-    ngx_free(sc->in);
-    ngx_free(sc);
-
-    if (--ngx_http_s3_server_clients == 0 && ngx_http_s3_server_quitting) {
-        /* the last worker is gone: the cache manager's loop exits now */
-        ngx_http_s3_trash_flush(1);
-        ngx_quit = 1;
-    }
-}
-
-
 /*
  * nginx's cache manager exits as soon as its channel says "quit".  Its
  * channel handler is wrapped: a quit becomes a linger while workers are
@@ -942,27 +466,22 @@ ngx_http_s3_server_channel(ngx_event_t *ev)
 {
     ngx_http_s3_server_channel_handler(ev);
 
-    if (!ngx_quit || ngx_terminate) {
+    /*
+     * the thread has finished (ngx_quit is its own, set by its wakeup:
+     * another message of the master, closing the channel of a worker
+     * that exited, must not clear it), or it never ran: exit
+     */
+
+    if (!ngx_quit || ngx_terminate || !ngx_http_s3_srv_loop_running()
+        || ngx_http_s3_srv_loop_finished())
+    {
         return;
     }
 
-    if (ngx_http_s3_server_state != NGX_HTTP_S3_SERVER_OPEN
-        || ngx_http_s3_server_clients == 0)
-    {
-        ngx_http_s3_trash_flush(1);
-        return;
-    }
+    /* the thread decides: it sets ngx_quit again when it is done */
 
     ngx_quit = 0;
-
-    if (!ngx_http_s3_server_quitting) {
-        ngx_http_s3_server_quitting = 1;
-        ngx_http_s3_server_quit_since = ngx_current_msec;
-
-        ngx_log_error(NGX_LOG_NOTICE, ev->log, 0,
-                      "s3 metadata process exits when %ui workers have "
-                      "disconnected", ngx_http_s3_server_clients);
-    }
+    ngx_http_s3_srv_loop_quit();
 }
 
 
@@ -1028,11 +547,10 @@ ngx_http_s3_server_execute(ngx_log_t *log, uint32_t op, ngx_str_t *req,
     if (op == NGX_HTTP_S3_WIRE_OP_HANDOVER) {
         *status = NGX_HTTP_S3_WIRE_ST_OK;
 
-        if (ngx_http_s3_server_quitting) {
+        if (ngx_http_s3_srv_quitting()) {
             ngx_log_error(NGX_LOG_NOTICE, log, 0,
                           "s3 metadata process hands over to its successor");
-            ngx_http_s3_trash_flush(1);
-            ngx_quit = 1;
+            ngx_http_s3_srv_loop_finish(log);
         }
 
         return NGX_OK;
@@ -1065,7 +583,7 @@ ngx_http_s3_server_execute(ngx_log_t *log, uint32_t op, ngx_str_t *req,
     ngx_destroy_pool(ex.pool);
 
     if (ngx_http_s3_engine_write_failed()) {
-        ngx_http_s3_reopen(log);
+        ngx_http_s3_srv_reopen(log);
     }
 
     return NGX_OK;
@@ -1079,8 +597,8 @@ ngx_http_s3_server_execute(ngx_log_t *log, uint32_t op, ngx_str_t *req,
  * for that, the old handle is kept for reads and the reopen waits.
  */
 
-static void
-ngx_http_s3_reopen(ngx_log_t *log)
+void
+ngx_http_s3_srv_reopen(ngx_log_t *log)
 {
     if (ngx_http_s3_reopen_ev.timer_set) {
         return;
@@ -1100,7 +618,8 @@ ngx_http_s3_reopen(ngx_log_t *log)
                   "s3 metadata database is reopened in %M ms",
                   ngx_http_s3_reopen_delay);
 
-    ngx_add_timer(&ngx_http_s3_reopen_ev, ngx_http_s3_reopen_delay);
+    ngx_http_s3_srv_add_timer(&ngx_http_s3_reopen_ev,
+                              ngx_http_s3_reopen_delay);
 }
 
 
@@ -1127,7 +646,7 @@ ngx_http_s3_reopen_handler(ngx_event_t *ev)
                           avail, need);
         }
 
-        ngx_add_timer(ev, 1000);
+        ngx_http_s3_srv_add_timer(ev, 1000);
         return;
     }
 
@@ -1141,9 +660,10 @@ ngx_http_s3_reopen_handler(ngx_event_t *ev)
         ngx_log_error(NGX_LOG_NOTICE, ev->log, 0,
                       "s3 metadata database reopened after a failed write");
         ngx_http_s3_reopen_delay = 0;
+        ngx_http_s3_server_state = NGX_HTTP_S3_SERVER_OPEN;
 
         /* bodies in doubt can be decided now */
-        ngx_http_s3_trash_flush(0);
+        ngx_http_s3_srv_trash_flush(0);
 
         return;
     }
@@ -1157,7 +677,7 @@ ngx_http_s3_reopen_handler(ngx_event_t *ev)
                   "s3 metadata database not reopened, again in %M ms",
                   ngx_http_s3_reopen_delay);
 
-    ngx_add_timer(ev, ngx_http_s3_reopen_delay);
+    ngx_http_s3_srv_add_timer(ev, ngx_http_s3_reopen_delay);
 }
 
 
@@ -1303,186 +823,6 @@ ngx_http_s3_srv_access_changed(void)
 }
 
 
-/*
- * A body that no record names any more is unlinked a moment after the
- * commit, not at once: a GET that read a record naming it just before
- * still opens the file (after the open, POSIX keeps it readable).
- */
-
-void
-ngx_http_s3_srv_unlink_body(ngx_http_s3_exec_t *ex, ngx_str_t *id)
-{
-    ngx_http_s3_trash_t  *t;
-
-    /* a file name is made of it: nothing but its exact form */
-
-    if (!ngx_http_s3_valid_body_id(id)) {
-        return;
-    }
-
-    t = ngx_http_s3_trash_alloc(ex->log, id, NULL);
-    if (t == NULL) {
-        return;
-    }
-
-    ngx_http_s3_trash_add(t, NGX_HTTP_S3_UNLINK_DELAY);
-}
-
-
-/*
- * A write failed, or a read before it: a body that the request added or
- * would have left without a name is unlinked once the database can be
- * read again and shows no reference to it ("R<id>" absent: the write did
- * not reach the log, or reached it and took the last reference).  The
- * worker keeps a body whose commit failed: this decides.  A body readers
- * may have opened (visible) waits the usual delay after that.
- */
-
-void
-ngx_http_s3_srv_doubt_body(ngx_http_s3_exec_t *ex, ngx_str_t *body,
-    ngx_uint_t visible)
-{
-    u_char               *p;
-    ngx_str_t             key;
-    ngx_http_s3_trash_t  *t;
-
-    if (!ngx_http_s3_valid_body_id(body)) {
-        return;
-    }
-
-    p = ngx_pnalloc(ex->pool, 1 + body->len);
-    if (p == NULL) {
-        return;
-    }
-
-    p[0] = 'R';
-    ngx_memcpy(p + 1, body->data, body->len);
-
-    key.data = p;
-    key.len = 1 + body->len;
-
-    t = ngx_http_s3_trash_alloc(ex->log, body, &key);
-    if (t == NULL) {
-        ngx_log_error(NGX_LOG_ALERT, ex->log, 0,
-                      "s3 body %V left behind", body);
-        return;
-    }
-
-    t->visible = visible;
-
-    ngx_http_s3_trash_add(t, NGX_HTTP_S3_DOUBT_DELAY);
-}
-
-
-static ngx_http_s3_trash_t *
-ngx_http_s3_trash_alloc(ngx_log_t *log, ngx_str_t *body, ngx_str_t *key)
-{
-    u_char                   *p;
-    size_t                    len;
-    ngx_http_s3_trash_t      *t;
-    ngx_http_s3_main_conf_t  *smcf;
-
-    smcf = ngx_http_s3_server_conf;
-
-    len = smcf->data.len + 48 + body->len + (key ? key->len : 0);
-
-    t = ngx_alloc(sizeof(ngx_http_s3_trash_t) + len, log);
-    if (t == NULL) {
-        return NULL;
-    }
-
-    if (ngx_http_s3_body_path(smcf, t->path, body) == NULL) {
-        ngx_free(t);
-        return NULL;
-    }
-
-    p = t->path + smcf->data.len + 48;
-
-    t->body.data = p;
-    t->body.len = body->len;
-    p = ngx_cpymem(p, body->data, body->len);
-
-    t->key.data = p;
-    t->key.len = 0;
-
-    if (key) {
-        t->key.len = key->len;
-        ngx_memcpy(p, key->data, key->len);
-    }
-
-    t->visible = 0;
-
-    return t;
-}
-
-
-/* in the order they are due */
-
-static void
-ngx_http_s3_trash_add(ngx_http_s3_trash_t *t, ngx_msec_t delay)
-{
-    ngx_queue_t          *q;
-    ngx_http_s3_trash_t  *prev;
-
-    if (ngx_http_s3_trash_ev.handler == NULL) {
-        ngx_queue_init(&ngx_http_s3_trash);
-        ngx_http_s3_trash_ev.handler = ngx_http_s3_trash_handler;
-        ngx_http_s3_trash_ev.log = ngx_cycle->log;
-        ngx_http_s3_trash_ev.cancelable = 1;
-    }
-
-    t->when = ngx_current_msec + delay;
-
-    for (q = ngx_queue_last(&ngx_http_s3_trash);
-         q != ngx_queue_sentinel(&ngx_http_s3_trash);
-         q = ngx_queue_prev(q))
-    {
-        prev = ngx_queue_data(q, ngx_http_s3_trash_t, queue);
-
-        if ((ngx_msec_int_t) (t->when - prev->when) >= 0) {
-            break;
-        }
-    }
-
-    /* after q: the last entry due before it, or the sentinel */
-
-    ngx_queue_insert_after(q, &t->queue);
-
-    if (ngx_queue_head(&ngx_http_s3_trash) == &t->queue) {
-        ngx_add_timer(&ngx_http_s3_trash_ev, delay);
-    }
-}
-
-
-ngx_uint_t
-ngx_http_s3_srv_unlink_pending(ngx_str_t *id)
-{
-    ngx_queue_t          *q;
-    ngx_http_s3_trash_t  *t;
-
-    if (ngx_http_s3_trash_ev.handler == NULL) {
-        return 0;
-    }
-
-    /* waiting for its delayed unlink, or a body in doubt */
-
-    for (q = ngx_queue_head(&ngx_http_s3_trash);
-         q != ngx_queue_sentinel(&ngx_http_s3_trash);
-         q = ngx_queue_next(q))
-    {
-        t = ngx_queue_data(q, ngx_http_s3_trash_t, queue);
-
-        if (t->body.len == id->len
-            && ngx_memcmp(t->body.data, id->data, id->len) == 0)
-        {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
 ngx_uint_t
 ngx_http_s3_srv_serving(void)
 {
@@ -1499,115 +839,7 @@ ngx_http_s3_srv_serving(void)
     }
 
     return ngx_http_s3_server_state == NGX_HTTP_S3_SERVER_OPEN
-           && !ngx_http_s3_server_quitting;
-}
-
-
-static void
-ngx_http_s3_trash_handler(ngx_event_t *ev)
-{
-    ngx_http_s3_trash_flush(0);
-}
-
-
-/*
- * Unlink what is due (or everything, before the process exits); a body in
- * doubt is decided, or looked at again later.
- */
-
-static void
-ngx_http_s3_trash_flush(ngx_uint_t all)
-{
-    ngx_int_t             rc;
-    ngx_queue_t          *q;
-    ngx_http_s3_trash_t  *t;
-
-    if (ngx_http_s3_trash_ev.handler == NULL) {
-        return;
-    }
-
-    while (!ngx_queue_empty(&ngx_http_s3_trash)) {
-        q = ngx_queue_head(&ngx_http_s3_trash);
-        t = ngx_queue_data(q, ngx_http_s3_trash_t, queue);
-
-        if (!all && (ngx_msec_int_t) (t->when - ngx_current_msec) > 0) {
-            ngx_add_timer(&ngx_http_s3_trash_ev, t->when - ngx_current_msec);
-            return;
-        }
-
-        ngx_queue_remove(q);
-
-        if (t->key.len) {
-            rc = ngx_http_s3_trash_named(t);
-
-            if (rc == NGX_OK || (rc == NGX_AGAIN && all)) {
-                /* in use, or cannot tell: it stays */
-                ngx_free(t);
-                continue;
-            }
-
-            if (rc == NGX_AGAIN) {
-                ngx_http_s3_trash_add(t, NGX_HTTP_S3_DOUBT_RETRY);
-                continue;
-            }
-
-            ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
-                          "s3 body %V: no record names it, unlinked",
-                          &t->body);
-
-            t->key.len = 0;
-
-            if (t->visible && !all) {
-                ngx_http_s3_trash_add(t, NGX_HTTP_S3_UNLINK_DELAY);
-                continue;
-            }
-        }
-
-        if (unlink((char *) t->path) == -1 && ngx_errno != NGX_ENOENT) {
-            ngx_log_error(NGX_LOG_CRIT, ngx_cycle->log, ngx_errno,
-                          "unlink(\"%s\") failed", t->path);
-        }
-
-        ngx_free(t);
-    }
-
-    if (ngx_http_s3_trash_ev.timer_set) {
-        ngx_del_timer(&ngx_http_s3_trash_ev);
-    }
-}
-
-
-/*
- * NGX_OK: a record names the body (its reference count is there);
- * NGX_DECLINED: none does; NGX_AGAIN: it cannot be told now (a failed
- * write waits for the reopen that shows whether it reached the log)
- */
-
-static ngx_int_t
-ngx_http_s3_trash_named(ngx_http_s3_trash_t *t)
-{
-    ngx_int_t  rc;
-    ngx_str_t  v;
-
-    if (ngx_http_s3_engine_write_failed()) {
-        return NGX_AGAIN;
-    }
-
-    ngx_http_s3_engine_op("body check");
-
-    rc = ngx_http_s3_engine_get(ngx_cycle->log, &t->key, &v);
-
-    if (rc == NGX_DECLINED) {
-        return NGX_DECLINED;
-    }
-
-    if (rc != NGX_OK) {
-        return NGX_AGAIN;
-    }
-
-    ngx_http_s3_engine_free(&v);
-
-    return NGX_OK;
+           && !ngx_http_s3_srv_quitting();
 }
 
 
@@ -1622,5 +854,5 @@ ngx_http_s3_stats_handler(ngx_event_t *ev)
         ngx_http_s3_metrics_engine(&st);
     }
 
-    ngx_add_timer(ev, NGX_HTTP_S3_STATS_EVERY);
+    ngx_http_s3_srv_add_timer(ev, NGX_HTTP_S3_STATS_EVERY);
 }

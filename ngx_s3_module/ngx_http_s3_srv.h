@@ -48,6 +48,18 @@ ngx_int_t ngx_http_s3_srv_key(ngx_http_s3_exec_t *ex, ngx_str_t *out,
 /* NGX_HTTP_S3_WIRE_ST_OK, _NO_BUCKET or _ERROR */
 ngx_uint_t ngx_http_s3_srv_bucket_exists(ngx_http_s3_exec_t *ex,
     ngx_str_t *bucket);
+/* a request's context: pool, batch, no reference changes yet */
+ngx_int_t ngx_http_s3_srv_exec_init(ngx_http_s3_exec_t *ex, ngx_log_t *log);
+/* 1 while the database is open and writable, and no quit was asked */
+ngx_uint_t ngx_http_s3_srv_serving(void);
+/* <data>/<name>: a directory of nginx's user alone, made so if needed */
+ngx_int_t ngx_http_s3_srv_dir(ngx_log_t *log, ngx_str_t *data, char *name);
+/* a write failed: the database is reopened a moment later */
+void ngx_http_s3_srv_reopen(ngx_log_t *log);
+
+
+/* ngx_http_s3_srv_trash.c: body files to unlink, bodies in doubt */
+
 /* unlink a body file that no record names any more, a moment later */
 void ngx_http_s3_srv_unlink_body(ngx_http_s3_exec_t *ex, ngx_str_t *id);
 /*
@@ -57,12 +69,35 @@ void ngx_http_s3_srv_unlink_body(ngx_http_s3_exec_t *ex, ngx_str_t *id);
  */
 void ngx_http_s3_srv_doubt_body(ngx_http_s3_exec_t *ex, ngx_str_t *body,
     ngx_uint_t visible);
-/* a request's context: pool, batch, no reference changes yet */
-ngx_int_t ngx_http_s3_srv_exec_init(ngx_http_s3_exec_t *ex, ngx_log_t *log);
 /* 1 if the body waits for its delayed unlink, or is in doubt */
 ngx_uint_t ngx_http_s3_srv_unlink_pending(ngx_str_t *id);
-/* 1 while the database is open and writable, and no quit was asked */
-ngx_uint_t ngx_http_s3_srv_serving(void);
+/* a group commit: bodies wait for its sync, then are decided */
+void ngx_http_s3_srv_trash_begin(void);
+void ngx_http_s3_srv_trash_end(ngx_uint_t durable);
+/* a body whose references a group's write changed (unlink: the last) */
+void ngx_http_s3_srv_pending_body(ngx_http_s3_exec_t *ex, ngx_str_t *body,
+    ngx_uint_t visible, ngx_uint_t unlink);
+/* unlink what is due, or everything (the process exits) */
+void ngx_http_s3_srv_trash_flush(ngx_uint_t all);
+
+
+/*
+ * ngx_http_s3_srv_loop.c: the metadata thread.  Timers of the metadata
+ * process's work go into the thread's own timers once it is in charge
+ * (with master_process off, into nginx's).
+ */
+
+ngx_int_t ngx_http_s3_srv_loop_start(ngx_cycle_t *cycle,
+    ngx_http_s3_main_conf_t *smcf);
+ngx_uint_t ngx_http_s3_srv_loop_running(void);
+ngx_uint_t ngx_http_s3_srv_loop_finished(void);
+void ngx_http_s3_srv_loop_timers(void);
+void ngx_http_s3_srv_loop_quit(void);
+/* the thread stops serving and the process exits (a handover) */
+void ngx_http_s3_srv_loop_finish(ngx_log_t *log);
+ngx_uint_t ngx_http_s3_srv_quitting(void);
+void ngx_http_s3_srv_add_timer(ngx_event_t *ev, ngx_msec_t timer);
+void ngx_http_s3_srv_del_timer(ngx_event_t *ev);
 
 
 /*

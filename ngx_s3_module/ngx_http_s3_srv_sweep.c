@@ -126,7 +126,7 @@ ngx_http_s3_srv_sweep_start(ngx_http_s3_main_conf_t *smcf, ngx_log_t *log)
         ex->ev.log = log;
         ex->ev.cancelable = 1;
 
-        ngx_add_timer(&ex->ev, NGX_HTTP_S3_SWEEP_FIRST);
+        ngx_http_s3_srv_add_timer(&ex->ev, NGX_HTTP_S3_SWEEP_FIRST);
     }
 
     if (smcf->orphan_grace == 0 || sw->smcf) {
@@ -150,7 +150,7 @@ ngx_http_s3_srv_sweep_start(ngx_http_s3_main_conf_t *smcf, ngx_log_t *log)
     sw->ev.log = log;
     sw->ev.cancelable = 1;
 
-    ngx_add_timer(&sw->ev, NGX_HTTP_S3_SWEEP_FIRST);
+    ngx_http_s3_srv_add_timer(&sw->ev, NGX_HTTP_S3_SWEEP_FIRST);
 }
 
 
@@ -236,7 +236,7 @@ ngx_http_s3_sweep_handler(ngx_event_t *ev)
         ngx_http_s3_sweep_file(sw, dir, name, len);
     }
 
-    ngx_add_timer(ev, NGX_HTTP_S3_SWEEP_DELAY);
+    ngx_http_s3_srv_add_timer(ev, NGX_HTTP_S3_SWEEP_DELAY);
 }
 
 
@@ -383,7 +383,8 @@ ngx_http_s3_sweep_done(ngx_http_s3_sweep_t *sw)
                   "%M ms", sw->files, sw->removed,
                   ngx_current_msec - sw->start);
 
-    ngx_add_timer(&sw->ev, (ngx_msec_t) sw->smcf->orphan_grace * 1000);
+    ngx_http_s3_srv_add_timer(&sw->ev,
+                              (ngx_msec_t) sw->smcf->orphan_grace * 1000);
 }
 
 
@@ -429,7 +430,7 @@ ngx_http_s3_expiry_handler(ngx_event_t *ev)
 
     pool = ngx_create_pool(4096, ev->log);
     if (pool == NULL) {
-        ngx_add_timer(ev, 1000);
+        ngx_http_s3_srv_add_timer(ev, 1000);
         return;
     }
 
@@ -540,7 +541,7 @@ ngx_http_s3_expiry_handler(ngx_event_t *ev)
         return;
     }
 
-    ngx_add_timer(ev, NGX_HTTP_S3_SWEEP_DELAY);
+    ngx_http_s3_srv_add_timer(ev, NGX_HTTP_S3_SWEEP_DELAY);
 
     return;
 
@@ -548,7 +549,7 @@ failed:
 
     ngx_destroy_pool(pool);
     ex->cursor_len = 0;
-    ngx_add_timer(ev, 1000);
+    ngx_http_s3_srv_add_timer(ev, 1000);
 }
 
 
@@ -616,5 +617,5 @@ ngx_http_s3_expiry_done(ngx_http_s3_expiry_t *ex)
 
     next = ngx_min(ex->smcf->multipart_expiry, NGX_HTTP_S3_EXPIRY_PASS);
 
-    ngx_add_timer(&ex->ev, (ngx_msec_t) ngx_max(next, 1) * 1000);
+    ngx_http_s3_srv_add_timer(&ex->ev, (ngx_msec_t) ngx_max(next, 1) * 1000);
 }

@@ -584,3 +584,39 @@ def test_sticky_faults_then_recovery(fsrv):
     finally:
         faults.clear()
         c.close()
+
+
+def test_group_sync_fault(fsrv):
+    """The synced write that ends a group commit fails: the mutation gets
+    500 InternalError (never 200), the database is reopened, and whatever
+    the reopened database shows is whole: the object is the old one or the
+    new one, and no body file is left that no record names."""
+
+    srv = fsrv
+    faults = Faults(srv)
+    c = Conn(srv)
+    bucket = 'faults-sync'
+    try:
+        assert c.req('PUT', '/' + bucket)[0] == 200
+        assert c.req('PUT', '/%s/sync' % bucket, body=b'old')[0] == 200
+        time.sleep(2.5)             # earlier tests' delayed unlinks
+        before = _bodies(srv)
+        faults.arm('engine.sync=1:eio')
+        st, _, data = c.req('PUT', '/%s/sync' % bucket, body=b'new')
+        assert st == 500, (st, data)
+        assert b'<Code>InternalError</Code>' in data, data
+        log = faults.log()
+        assert re.search(r'\[crit\].*write failed \(group commit\): IO '
+                         r'error', log), log
+        faults.clear()
+        _wait_writable(c)
+        st, _, data = c.req('GET', '/%s/sync' % bucket)
+        assert (st, data) in ((200, b'old'), (200, b'new')), (st, data)
+        # one body for the one record, once the doubt is decided
+        _wait_bodies(srv, len(before))
+        assert c.req('DELETE', '/%s/sync' % bucket)[0] == 204
+        _wait_bodies(srv, len(before) - 1)
+        assert c.req('DELETE', '/' + bucket)[0] == 204
+    finally:
+        faults.clear()
+        c.close()
