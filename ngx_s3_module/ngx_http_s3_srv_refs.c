@@ -209,8 +209,11 @@ ngx_http_s3_srv_commit(ngx_http_s3_exec_t *ex, const char *what)
         if (ref->unlink) {
             ngx_http_s3_srv_unlink_body(ex, &ref->sn.str);
 
-        } else if (ref->delta) {
-            /* in a group commit: in doubt if the group's sync fails */
+        } else if (ref->delta && !ref->inline_body) {
+            /*
+             * in a group commit: in doubt if the group's sync fails (an
+             * inline body lives and goes with its records)
+             */
             ngx_http_s3_srv_pending_body(ex, &ref->sn.str,
                                          ref->named || ref->delta < 0, 0);
         }
