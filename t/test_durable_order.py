@@ -150,7 +150,7 @@ def test_durable_order(make_server, monkeypatch, tmp_path):
 
     checker, bad = _check(text, bucket, acked)
     problems = [p for v in bad.values() for p in v]
-    assert problems == [], '\n'.join(problems)
+    assert problems == [], '\n'.join(problems + ['trace: ' + tr.trace])
 
     # the checker saw the things it vouches for
     assert checker.logs, 'no LevelDB log record in the trace'
@@ -185,3 +185,53 @@ def test_durable_order_fsync_off(make_server, monkeypatch, tmp_path):
     assert acked and passed == [], \
         'PUTs passed without any sync: %s' % passed
     assert all('synced' in ' '.join(v) for v in bad.values()), bad
+
+
+# a worker (100) and a thread of its pool (101): strace prints a call's
+# entry and its return on two lines when another thread's line comes
+# between them, and the effects fall between the two
+_CLONE = ('100 1.000001 clone(child_stack=0x7f0000000000, flags=CLONE_VM|'
+          'CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|'
+          'CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, '
+          'parent_tid=[101], tls=0x7f0000000700, '
+          'child_tidptr=0x7f00000009d0) = 101 <0.000050>\n')
+
+
+def _synced(text):
+    t = syscall_trace.Trace(_CLONE + text)
+    return sorted(s.obj.path for s in t.syncs)
+
+
+def test_trace_descriptor_reused_by_a_thread():
+    """The thread's openat got the number the worker's close was still
+    finishing (the close had freed it): its fsync is of the directory,
+    as the kernel saw it, not of nothing."""
+
+    assert _synced(
+        '100 1.000002 openat(AT_FDCWD, "/d/objects/0b/54/f", O_WRONLY|'
+        'O_CREAT|O_EXCL, 0600) = 17 <0.000010>\n'
+        '100 1.000003 openat(AT_FDCWD, "/d/objects/d7/98/g", O_WRONLY|'
+        'O_CREAT|O_EXCL, 0600) = 13 <0.000010>\n'
+        '101 1.000004 fsync(17) = 0 <0.000010>\n'
+        '101 1.000005 openat(AT_FDCWD, "/d/objects/0b/54", O_RDONLY '
+        '<unfinished ...>\n'
+        '100 1.000006 close(13 <unfinished ...>\n'
+        '101 1.000007 <... openat resumed>) = 13 <0.000010>\n'
+        '100 1.000008 <... close resumed>) = 0 <0.000010>\n'
+        '101 1.000009 fsync(13) = 0 <0.000010>\n') == \
+        ['/d/objects/0b/54', '/d/objects/0b/54/f']
+
+
+def test_trace_descriptor_reused_during_fsync():
+    """An fsync that began before its descriptor was closed and given to
+    another file synced the first file: the second one is not synced."""
+
+    assert _synced(
+        '100 1.000002 openat(AT_FDCWD, "/d/objects/0b/54/f", O_WRONLY|'
+        'O_CREAT|O_EXCL, 0600) = 13 <0.000010>\n'
+        '101 1.000003 fsync(13 <unfinished ...>\n'
+        '100 1.000004 close(13) = 0 <0.000010>\n'
+        '100 1.000005 openat(AT_FDCWD, "/d/objects/d7/98/g", O_WRONLY|'
+        'O_CREAT|O_EXCL, 0600) = 13 <0.000010>\n'
+        '101 1.000006 <... fsync resumed>) = 0 <0.000010>\n') == \
+        ['/d/objects/0b/54/f']

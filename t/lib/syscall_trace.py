@@ -12,6 +12,14 @@ another one was entered (on any thread of any process) has a smaller
 exit position than that one's entry position: the order of the lines is
 the order of the events that caused one another.
 
+A call's effect falls between its two positions, and so the descriptor
+tables are replayed by them: a descriptor is given its file or socket
+at the exit of the call that made it (openat, accept, connect, bind) and
+freed, or looked up by a call that uses it, at that call's entry.  A
+close frees the number early in the call: a pool thread's openat may
+return that number before the close on the event loop has returned, and
+the thread's fsync of it is still the directory's.
+
 Byte streams are rebuilt per socket (the HTTP connections the workers
 accepted, the metadata connections: the worker's end connected to
 <s3_data>/run/meta.sock, the metadata process's end accepted on it) and
@@ -248,6 +256,9 @@ def log_records(stream):
     return out
 
 
+# calls that give a descriptor a new object (at their exit)
+_MAKES_FD = ('openat', 'accept4', 'accept', 'bind', 'connect')
+
 _HEX32 = re.compile(rb'(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])')
 
 
@@ -337,7 +348,14 @@ class Trace:
             self.objs.append(o)
             return o
 
-        for ev in self.events:
+        # which object each descriptor names, in the order the kernel
+        # changed the tables: a descriptor is made when its call returns
+        # (exit) and freed, or looked up, as its call begins (entry); in
+        # exit order, a pool thread's openat that got the number a close
+        # on the event loop was still finishing would be lost to that
+        # close, and the fsync of that descriptor with it
+        for ev in sorted(self.events, key=lambda e: e.exit
+                         if e.name in _MAKES_FD else e.entry):
             t = table(ev)
             name = ev.name
             ok = isinstance(ev.ret, int) and ev.ret >= 0
@@ -387,9 +405,15 @@ class Trace:
             if name == 'close':
                 t.pop(ev.fd(), None)
                 continue
-            fd = ev.fd()
-            o = t.get(fd)
-            ev.obj = o
+            ev.obj = t.get(ev.fd())
+
+        # what was written, read and synced, in the order the calls ended
+        for ev in self.events:
+            name = ev.name
+            ok = isinstance(ev.ret, int) and ev.ret >= 0
+            o = ev.obj
+            if name in _MAKES_FD or name in ('mkdir', 'mkdirat', 'close'):
+                continue
             if name in ('fsync', 'fdatasync'):
                 if ev.ret == 0 and o is not None:
                     self.syncs.append(ev)
