@@ -431,12 +431,7 @@ ngx_http_s3_loop_thread(void *data)
             ngx_http_s3_loop_quitting = 1;
             ngx_http_s3_loop_quit_since = ngx_current_msec;
 
-            if (ngx_http_s3_loop_done) {
-                /* nothing more */
-
-                ngx_http_s3_loop_done = 1;
-
-            } else {
+            if (!ngx_http_s3_loop_done) {
                 ngx_log_error(NGX_LOG_NOTICE, ngx_http_s3_loop_log, 0,
                               "s3 metadata process exits when %ui workers "
                               "have disconnected", ngx_http_s3_loop_clients);
