@@ -418,6 +418,9 @@ ngx_int_t ngx_http_s3_add_header(ngx_http_request_t *r, const char *name,
 ngx_table_elt_t *ngx_http_s3_push_header(ngx_http_request_t *r,
     const char *name, ngx_str_t *value);
 void ngx_http_s3_finalize(ngx_http_request_t *r, ngx_int_t rc);
+/* a shared zone of one zeroed struct, kept by reloads: zone->data */
+ngx_shm_zone_t *ngx_http_s3_shared_struct(ngx_conf_t *cf, char *name,
+    size_t size);
 /*
  * <data>/objects/ab/cd/<id>: the body file of an object version, named by
  * its random id; buf must hold smcf->data.len + 48 bytes; NUL-terminated.

@@ -86,8 +86,6 @@ typedef struct {
 } ngx_http_s3_metrics_out_t;
 
 
-static ngx_int_t ngx_http_s3_metrics_init_zone(ngx_shm_zone_t *shm_zone,
-    void *data);
 static ngx_int_t ngx_http_s3_metrics_log(ngx_http_request_t *r);
 static void ngx_http_s3_metrics_observe(ngx_http_s3_histogram_t *h,
     uint64_t us);
@@ -142,8 +140,6 @@ static ngx_http_s3_metrics_t  *ngx_http_s3_metrics;
 char *
 ngx_http_s3_metrics_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    size_t                     size;
-    ngx_str_t                  name;
     ngx_http_s3_main_conf_t   *smcf;
     ngx_http_core_loc_conf_t  *clcf;
 
@@ -161,54 +157,15 @@ ngx_http_s3_metrics_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_OK;
     }
 
-    /* the counters and the slab pool's own pages */
-
-    size = ngx_align(sizeof(ngx_http_s3_metrics_t), ngx_pagesize)
-           + 8 * ngx_pagesize;
-
-    ngx_str_set(&name, "s3_metrics");
-
-    smcf->metrics_zone = ngx_shared_memory_add(cf, &name, size,
-                                               &ngx_http_s3_module);
+    smcf->metrics_zone = ngx_http_s3_shared_struct(cf, "s3_metrics",
+                                             sizeof(ngx_http_s3_metrics_t));
     if (smcf->metrics_zone == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    smcf->metrics_zone->init = ngx_http_s3_metrics_init_zone;
-
     return NGX_CONF_OK;
 }
 
-
-static ngx_int_t
-ngx_http_s3_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
-{
-    ngx_slab_pool_t        *shpool;
-    ngx_http_s3_metrics_t  *m;
-
-    if (data) {
-        /* a reload kept the zone: the counters go on */
-        shm_zone->data = data;
-        return NGX_OK;
-    }
-
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    if (shm_zone->shm.exists) {
-        shm_zone->data = shpool->data;
-        return NGX_OK;
-    }
-
-    m = ngx_slab_calloc(shpool, sizeof(ngx_http_s3_metrics_t));
-    if (m == NULL) {
-        return NGX_ERROR;
-    }
-
-    shpool->data = m;
-    shm_zone->data = m;
-
-    return NGX_OK;
-}
 
 
 /* postconfiguration: the log handler, only when there are metrics */

@@ -37,6 +37,7 @@ static char *ngx_http_s3_admin(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_s3_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_s3_init_zone(ngx_shm_zone_t *shm_zone, void *data);
+static ngx_int_t ngx_http_s3_shared_init(ngx_shm_zone_t *zone, void *data);
 static ngx_int_t ngx_http_s3_init_process(ngx_cycle_t *cycle);
 static void ngx_http_s3_exit_process(ngx_cycle_t *cycle);
 
@@ -599,6 +600,78 @@ ngx_http_s3_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     *smcf->access_gen = 1;
     shpool->data = (void *) smcf->access_gen;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A shared zone that holds one struct of size bytes, zeroed when the zone
+ * is made and kept as it is by a reload (its counters go on): the
+ * record cache's generations, the metrics.  zone->data points at the
+ * struct once the zone is initialized.
+ */
+
+ngx_shm_zone_t *
+ngx_http_s3_shared_struct(ngx_conf_t *cf, char *name, size_t size)
+{
+    size_t          *sizep;
+    ngx_str_t        zname;
+    ngx_shm_zone_t  *zone;
+
+    zname.data = (u_char *) name;
+    zname.len = ngx_strlen(name);
+
+    /* the struct and the slab pool's own pages */
+
+    zone = ngx_shared_memory_add(cf, &zname,
+                                 ngx_align(size, ngx_pagesize)
+                                 + 8 * ngx_pagesize,
+                                 &ngx_http_s3_module);
+    if (zone == NULL) {
+        return NULL;
+    }
+
+    sizep = ngx_palloc(cf->pool, sizeof(size_t));
+    if (sizep == NULL) {
+        return NULL;
+    }
+
+    *sizep = size;
+
+    zone->init = ngx_http_s3_shared_init;
+    zone->data = sizep;
+
+    return zone;
+}
+
+
+static ngx_int_t
+ngx_http_s3_shared_init(ngx_shm_zone_t *zone, void *data)
+{
+    void             *p;
+    ngx_slab_pool_t  *shpool;
+
+    if (data) {
+        /* a reload kept the zone */
+        zone->data = data;
+        return NGX_OK;
+    }
+
+    shpool = (ngx_slab_pool_t *) zone->shm.addr;
+
+    if (zone->shm.exists) {
+        zone->data = shpool->data;
+        return NGX_OK;
+    }
+
+    p = ngx_slab_calloc(shpool, *(size_t *) zone->data);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    shpool->data = p;
+    zone->data = p;
 
     return NGX_OK;
 }

@@ -76,8 +76,6 @@ typedef struct {
 } ngx_http_s3_rcache_t;
 
 
-static ngx_int_t ngx_http_s3_rcache_init_zone(ngx_shm_zone_t *shm_zone,
-    void *data);
 static ngx_http_s3_rcache_sh_t *ngx_http_s3_rcache_shared(void);
 static ngx_int_t ngx_http_s3_rcache_name(ngx_http_request_t *r,
     ngx_str_t *bucket, ngx_str_t *key, ngx_str_t *version, ngx_str_t *name);
@@ -124,9 +122,6 @@ ngx_http_s3_rcache_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 ngx_int_t
 ngx_http_s3_rcache_init_conf(ngx_conf_t *cf, ngx_http_s3_main_conf_t *smcf)
 {
-    size_t     size;
-    ngx_str_t  name;
-
     ngx_conf_init_size_value(smcf->record_cache, NGX_HTTP_S3_RCACHE_DEFAULT);
 
     if (smcf->record_cache == 0 || smcf->data.len == 0) {
@@ -135,55 +130,15 @@ ngx_http_s3_rcache_init_conf(ngx_conf_t *cf, ngx_http_s3_main_conf_t *smcf)
 
     /* the same size in every configuration: a reload keeps the zone */
 
-    size = ngx_align(sizeof(ngx_http_s3_rcache_sh_t), ngx_pagesize)
-           + 8 * ngx_pagesize;
-
-    ngx_str_set(&name, "s3_records");
-
-    smcf->rcache_zone = ngx_shared_memory_add(cf, &name, size,
-                                              &ngx_http_s3_module);
+    smcf->rcache_zone = ngx_http_s3_shared_struct(cf, "s3_records",
+                                            sizeof(ngx_http_s3_rcache_sh_t));
     if (smcf->rcache_zone == NULL) {
         return NGX_ERROR;
     }
 
-    smcf->rcache_zone->init = ngx_http_s3_rcache_init_zone;
-
     return NGX_OK;
 }
 
-
-static ngx_int_t
-ngx_http_s3_rcache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
-{
-    ngx_slab_pool_t          *shpool;
-    ngx_http_s3_rcache_sh_t  *sh;
-
-    if (data) {
-        /* a reload: the generations go on */
-        shm_zone->data = data;
-        return NGX_OK;
-    }
-
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    if (shm_zone->shm.exists) {
-        shm_zone->data = shpool->data;
-        return NGX_OK;
-    }
-
-    sh = ngx_slab_alloc(shpool, sizeof(ngx_http_s3_rcache_sh_t));
-    if (sh == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memzero(sh, sizeof(ngx_http_s3_rcache_sh_t));
-    sh->epoch = 1;
-
-    shpool->data = sh;
-    shm_zone->data = sh;
-
-    return NGX_OK;
-}
 
 
 static ngx_http_s3_rcache_sh_t *
