@@ -45,6 +45,8 @@ typedef struct {
 } ngx_http_s3_trash_t;
 
 static void ngx_http_s3_trash_init(void);
+static ngx_http_s3_trash_t *ngx_http_s3_trash_doubt(ngx_http_s3_exec_t *ex,
+    ngx_str_t *body, ngx_uint_t visible);
 static ngx_http_s3_trash_t *ngx_http_s3_trash_alloc(ngx_log_t *log,
     ngx_str_t *body, ngx_str_t *key);
 static void ngx_http_s3_trash_add(ngx_http_s3_trash_t *t, ngx_msec_t delay);
@@ -130,33 +132,17 @@ void
 ngx_http_s3_srv_pending_body(ngx_http_s3_exec_t *ex, ngx_str_t *body,
     ngx_uint_t visible, ngx_uint_t unlink)
 {
-    u_char               *p;
-    ngx_str_t             key;
     ngx_http_s3_trash_t  *t;
 
-    if (!ngx_http_s3_trash_group || !ngx_http_s3_valid_body_id(body)) {
+    if (!ngx_http_s3_trash_group) {
         return;
     }
 
-    p = ngx_pnalloc(ex->pool, 1 + body->len);
-    if (p == NULL) {
-        return;
-    }
-
-    p[0] = 'R';
-    ngx_memcpy(p + 1, body->data, body->len);
-
-    key.data = p;
-    key.len = 1 + body->len;
-
-    t = ngx_http_s3_trash_alloc(ex->log, body, &key);
+    t = ngx_http_s3_trash_doubt(ex, body, visible);
     if (t == NULL) {
-        ngx_log_error(NGX_LOG_ALERT, ex->log, 0,
-                      "s3 body %V left behind", body);
         return;
     }
 
-    t->visible = visible;
     t->unlink = unlink;
 
     ngx_queue_insert_tail(&ngx_http_s3_trash_pending, &t->queue);
@@ -209,17 +195,34 @@ void
 ngx_http_s3_srv_doubt_body(ngx_http_s3_exec_t *ex, ngx_str_t *body,
     ngx_uint_t visible)
 {
+    ngx_http_s3_trash_t  *t;
+
+    t = ngx_http_s3_trash_doubt(ex, body, visible);
+    if (t == NULL) {
+        return;
+    }
+
+    ngx_http_s3_trash_add(t, NGX_HTTP_S3_DOUBT_DELAY);
+}
+
+
+/* an entry for a body in doubt: its reference count ("R<id>") decides */
+
+static ngx_http_s3_trash_t *
+ngx_http_s3_trash_doubt(ngx_http_s3_exec_t *ex, ngx_str_t *body,
+    ngx_uint_t visible)
+{
     u_char               *p;
     ngx_str_t             key;
     ngx_http_s3_trash_t  *t;
 
     if (!ngx_http_s3_valid_body_id(body)) {
-        return;
+        return NULL;
     }
 
     p = ngx_pnalloc(ex->pool, 1 + body->len);
     if (p == NULL) {
-        return;
+        return NULL;
     }
 
     p[0] = 'R';
@@ -232,12 +235,12 @@ ngx_http_s3_srv_doubt_body(ngx_http_s3_exec_t *ex, ngx_str_t *body,
     if (t == NULL) {
         ngx_log_error(NGX_LOG_ALERT, ex->log, 0,
                       "s3 body %V left behind", body);
-        return;
+        return NULL;
     }
 
     t->visible = visible;
 
-    ngx_http_s3_trash_add(t, NGX_HTTP_S3_DOUBT_DELAY);
+    return t;
 }
 
 
