@@ -735,6 +735,38 @@ ngx_http_s3_srv_key(ngx_http_s3_exec_t *ex, ngx_str_t *out, u_char type,
 }
 
 
+/* a value into the request's pool: NGX_OK, NGX_DECLINED, NGX_ERROR */
+
+ngx_int_t
+ngx_http_s3_srv_get_copy(ngx_http_s3_exec_t *ex, ngx_str_t *k, ngx_str_t *v)
+{
+    u_char     *p;
+    ngx_int_t   rc;
+    ngx_str_t   value;
+
+    rc = ngx_http_s3_engine_get(ex->log, k, &value);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    p = ngx_pnalloc(ex->pool, value.len + 1);
+
+    if (p == NULL) {
+        ngx_http_s3_engine_free(&value);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, value.data, value.len);
+    ngx_http_s3_engine_free(&value);
+
+    v->data = p;
+    v->len = value.len;
+
+    return NGX_OK;
+}
+
+
 ngx_uint_t
 ngx_http_s3_srv_bucket_exists(ngx_http_s3_exec_t *ex, ngx_str_t *bucket)
 {

@@ -45,6 +45,9 @@ typedef struct {
 /* "<type><bucket>\0<key>", or "<type><bucket>" when key is NULL */
 ngx_int_t ngx_http_s3_srv_key(ngx_http_s3_exec_t *ex, ngx_str_t *out,
     u_char type, ngx_str_t *bucket, ngx_str_t *key);
+/* a value into the request's pool: NGX_OK, NGX_DECLINED, NGX_ERROR */
+ngx_int_t ngx_http_s3_srv_get_copy(ngx_http_s3_exec_t *ex, ngx_str_t *k,
+    ngx_str_t *v);
 /* NGX_HTTP_S3_WIRE_ST_OK, _NO_BUCKET or _ERROR */
 ngx_uint_t ngx_http_s3_srv_bucket_exists(ngx_http_s3_exec_t *ex,
     ngx_str_t *bucket);

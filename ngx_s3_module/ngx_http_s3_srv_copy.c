@@ -33,8 +33,6 @@ static ngx_int_t ngx_http_s3_srv_copy_record(ngx_http_s3_exec_t *ex,
     ngx_uint_t directives, ngx_http_s3_object_t *n, ngx_str_t *rec);
 static ngx_uint_t ngx_http_s3_srv_copy_fail(ngx_http_s3_exec_t *ex,
     ngx_uint_t st, ngx_uint_t which);
-static ngx_int_t ngx_http_s3_srv_copy_get(ngx_http_s3_exec_t *ex,
-    ngx_str_t *k, ngx_str_t *v);
 static ngx_uint_t ngx_http_s3_srv_copy_source(ngx_http_s3_exec_t *ex,
     ngx_str_t *bucket, ngx_str_t *key, ngx_str_t *vid, ngx_str_t *rec,
     ngx_http_s3_object_t *o);
@@ -300,37 +298,6 @@ ngx_http_s3_srv_copy_fail(ngx_http_s3_exec_t *ex, ngx_uint_t st,
 }
 
 
-/* a record into the request's pool: NGX_OK, NGX_DECLINED, NGX_ERROR */
-
-static ngx_int_t
-ngx_http_s3_srv_copy_get(ngx_http_s3_exec_t *ex, ngx_str_t *k, ngx_str_t *v)
-{
-    u_char     *p;
-    ngx_int_t   rc;
-    ngx_str_t   value;
-
-    rc = ngx_http_s3_engine_get(ex->log, k, &value);
-
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    p = ngx_pnalloc(ex->pool, value.len + 1);
-
-    if (p == NULL) {
-        ngx_http_s3_engine_free(&value);
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(p, value.data, value.len);
-    ngx_http_s3_engine_free(&value);
-
-    v->data = p;
-    v->len = value.len;
-
-    return NGX_OK;
-}
-
 
 /*
  * UploadPartCopy: a part of the upload that names a range of the source's
@@ -529,7 +496,7 @@ ngx_http_s3_op_part_copy(ngx_http_s3_exec_t *ex)
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 
-    rc = ngx_http_s3_srv_copy_get(ex, &k, &old);
+    rc = ngx_http_s3_srv_get_copy(ex, &k, &old);
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_S3_WIRE_ST_ERROR;
@@ -626,7 +593,7 @@ ngx_http_s3_srv_copy_source(ngx_http_s3_exec_t *ex, ngx_str_t *bucket,
             return NGX_HTTP_S3_WIRE_ST_ERROR;
         }
 
-        rc = ngx_http_s3_srv_copy_get(ex, &k, rec);
+        rc = ngx_http_s3_srv_get_copy(ex, &k, rec);
 
         if (rc == NGX_ERROR) {
             return NGX_HTTP_S3_WIRE_ST_ERROR;

@@ -38,8 +38,6 @@
 
 static ngx_int_t ngx_http_s3_srv_record_count(ngx_http_s3_exec_t *ex,
     u_char type, ngx_str_t *bucket, ngx_str_t *rec, ngx_int_t delta);
-static ngx_int_t ngx_http_s3_srv_obj_get(ngx_http_s3_exec_t *ex,
-    ngx_str_t *k, ngx_str_t *v);
 static ngx_int_t ngx_http_s3_srv_vkey(ngx_http_s3_exec_t *ex,
     ngx_http_s3_srv_obj_t *obj, uint64_t seq, ngx_str_t *k);
 static ngx_int_t ngx_http_s3_srv_seq(ngx_http_s3_exec_t *ex,
@@ -189,7 +187,7 @@ ngx_http_s3_srv_obj_open(ngx_http_s3_exec_t *ex, ngx_str_t *bucket,
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 
-    rc = ngx_http_s3_srv_obj_get(ex, &obj->okey, &obj->orec);
+    rc = ngx_http_s3_srv_get_copy(ex, &obj->okey, &obj->orec);
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_S3_WIRE_ST_ERROR;
@@ -211,37 +209,6 @@ ngx_http_s3_srv_obj_open(ngx_http_s3_exec_t *ex, ngx_str_t *bucket,
     return NGX_HTTP_S3_WIRE_ST_OK;
 }
 
-
-/* a record into the request's pool: NGX_OK, NGX_DECLINED, NGX_ERROR */
-
-static ngx_int_t
-ngx_http_s3_srv_obj_get(ngx_http_s3_exec_t *ex, ngx_str_t *k, ngx_str_t *v)
-{
-    u_char     *p;
-    ngx_int_t   rc;
-    ngx_str_t   value;
-
-    rc = ngx_http_s3_engine_get(ex->log, k, &value);
-
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    p = ngx_pnalloc(ex->pool, value.len + 1);
-
-    if (p == NULL) {
-        ngx_http_s3_engine_free(&value);
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(p, value.data, value.len);
-    ngx_http_s3_engine_free(&value);
-
-    v->data = p;
-    v->len = value.len;
-
-    return NGX_OK;
-}
 
 
 static ngx_int_t
@@ -495,7 +462,7 @@ ngx_http_s3_srv_null_drop(ngx_http_s3_exec_t *ex, ngx_http_s3_srv_obj_t *obj)
         return NGX_ERROR;
     }
 
-    rc = ngx_http_s3_srv_obj_get(ex, &k, &rec);
+    rc = ngx_http_s3_srv_get_copy(ex, &k, &rec);
 
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
@@ -762,7 +729,7 @@ ngx_http_s3_srv_obj_find(ngx_http_s3_exec_t *ex, ngx_http_s3_srv_obj_t *obj,
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 
-    rc = ngx_http_s3_srv_obj_get(ex, k, rec);
+    rc = ngx_http_s3_srv_get_copy(ex, k, rec);
 
     if (rc == NGX_DECLINED) {
         return NGX_HTTP_S3_WIRE_ST_NO_VERSION;
@@ -1022,7 +989,7 @@ ngx_http_s3_op_bucket_versioning(ngx_http_s3_exec_t *ex)
         return NGX_HTTP_S3_WIRE_ST_ERROR;
     }
 
-    rc = ngx_http_s3_srv_obj_get(ex, &k, &v);
+    rc = ngx_http_s3_srv_get_copy(ex, &k, &v);
 
     if (rc == NGX_DECLINED) {
         return NGX_HTTP_S3_WIRE_ST_NO_BUCKET;
@@ -1143,7 +1110,7 @@ ngx_http_s3_srv_obj_rewrite(ngx_http_s3_exec_t *ex, ngx_str_t *dbkey,
     ngx_http_s3_object_t   o, c;
     ngx_http_s3_srv_obj_t  obj;
 
-    if (ngx_http_s3_srv_obj_get(ex, dbkey, &old) != NGX_OK
+    if (ngx_http_s3_srv_get_copy(ex, dbkey, &old) != NGX_OK
         || ngx_http_s3_object_decode(rec, &o, NULL) != NGX_OK)
     {
         return NGX_ERROR;
@@ -1192,7 +1159,7 @@ ngx_http_s3_srv_obj_rewrite(ngx_http_s3_exec_t *ex, ngx_str_t *dbkey,
         other = okey;
     }
 
-    rc = ngx_http_s3_srv_obj_get(ex, &other, &old);
+    rc = ngx_http_s3_srv_get_copy(ex, &other, &old);
 
     if (rc == NGX_DECLINED) {
         return NGX_OK;
