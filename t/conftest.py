@@ -36,6 +36,7 @@ import boto3                     # noqa: E402
 import botocore.config           # noqa: E402
 
 import cephcluster               # noqa: E402
+import gateway                   # noqa: E402
 import s3server                  # noqa: E402
 
 
@@ -146,6 +147,42 @@ def ceph():
 @pytest.fixture(scope='session')
 def rgw(ceph):
     return boto_client(ceph)
+
+
+@pytest.fixture(scope='module')
+def gateway(request, ceph):
+    """ngx_s3 with every bucket backed by the Ceph cluster's RGW, with a
+    proxy cache (t/lib/gateway.py, docs/gateway.md)."""
+
+    try:
+        srv = gateway.start_gateway(ceph, name=request.module.__name__)
+    except RuntimeError as e:
+        pytest.fail(str(e), pytrace=False)
+    yield srv
+    srv.teardown()
+
+
+@pytest.fixture
+def make_gateway(request, ceph):
+    """Start gateways with other settings: make_gateway(valid='1s')."""
+
+    made = []
+
+    def make(**kw):
+        kw.setdefault('name', request.node.name[:30])
+        srv = gateway.start_gateway(ceph, **kw)
+        made.append(srv)
+        return srv
+
+    yield make
+    for srv in made:
+        srv.teardown()
+
+
+@pytest.fixture(scope='module')
+def gw(gateway):
+    """boto3 client to the gateway, with ngx_s3's own root key."""
+    return boto_client(gateway)
 
 
 @pytest.hookimpl(hookwrapper=True)
