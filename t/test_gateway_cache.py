@@ -1,0 +1,589 @@
+"""The read cache of gateway mode (docs/gateway.md): ngx_s3 in front of
+the test Ceph cluster's RGW, with its proxy cache in 1 MiB slices.
+
+What the upstream served is measured twice: by RGW's own usage counters
+(cluster.usage) and by the gateway's access log of every request and
+slice subrequest ($upstream_cache_status, $upstream_bytes_received,
+$upstream_response_length; t/lib/gwlog.py).
+"""
+
+import base64
+import hashlib
+import http.client
+import math
+import os
+import threading
+import time
+import urllib.parse
+
+import pytest
+
+import gwlog
+from conftest import boto_client, new_bucket_name
+from gateway import start_gateway
+from gwlog import NO_CACHE, CacheLog
+from s3raw import KeepAlive, assert_error, request, url_request
+from sigv4 import key_path
+
+KiB = 1024
+MiB = 1024 * 1024
+SLICE = MiB
+
+
+@pytest.fixture(scope='module')
+def cgw(ceph):
+    """A gateway with the cache log, valid 60 s."""
+
+    try:
+        srv = start_gateway(ceph, name='gw_cache',
+                            http_extra=gwlog.HTTP_EXTRA)
+    except RuntimeError as e:
+        pytest.fail(str(e), pytrace=False)
+    yield srv
+    srv.teardown()
+
+
+@pytest.fixture
+def gbucket(request, rgw):
+    """A bucket made at RGW directly, removed with all it holds."""
+
+    name = new_bucket_name(request.node.name)
+    rgw.create_bucket(Bucket=name)
+    yield name
+    gwlog.drop_bucket(rgw, name)
+
+
+def slices(n):
+    return math.ceil(n / SLICE)
+
+
+def fetch(srv, path, headers=None, method='GET', query=()):
+    """A signed request on its own connection that survives a truncated
+    body: (Resp-like, complete)."""
+
+    from sigv4 import sign_headers, wire_query
+    h = sign_headers(method, srv.host, path, list(query), dict(headers or {}),
+                     b'', srv.access_key, srv.secret_key, srv.region)
+    url = path + ('?' + wire_query(list(query)) if query else '')
+    conn = http.client.HTTPConnection('127.0.0.1', srv.port, timeout=20)
+    try:
+        conn.putrequest(method, url, skip_host=True,
+                        skip_accept_encoding=True)
+        conn.putheader('Host', srv.host)
+        for k, v in h.items():
+            conn.putheader(k, v)
+        conn.endheaders()
+        r = conn.getresponse()
+        try:
+            body = r.read()
+            complete = True
+        except http.client.IncompleteRead as e:
+            body = e.partial
+            complete = False
+        return r.status, r.headers, body, complete
+    finally:
+        conn.close()
+
+
+# a dataset read E times by C clients
+
+E = 3
+C = 4
+SIZES = [1 * MiB, 1 * MiB + 1, 3 * MiB // 2 + 7, 2 * MiB - 1, 2 * MiB,
+         5 * MiB // 2 + 3, 3 * MiB - 5, 3 * MiB]
+
+
+def test_dataset_read_by_many_costs_upstream_once(ceph, cgw, gbucket):
+    """8 objects of 1-3 MiB, a 4 KiB one and a 0-byte one, read whole
+    E=3 times by C=4 concurrent clients, with ranged reads besides:
+    RGW serves each byte of the dataset once.
+
+    The bound: every slice of every object is fetched from RGW once
+    (Σ ceil(size / 1 MiB) upstream answers, their bodies exactly the
+    dataset's bytes D, as the ranged reads touch only slices the whole
+    reads need anyway); the 0-byte object may cost one upstream error
+    body besides (RGW answers its first slice Range with 416), at most
+    1 KiB; each upstream answer's headers at most 1 KiB.  RGW's own
+    get_obj bytes_sent is then within [D, D + 1 KiB]."""
+
+    srv = cgw
+    log = CacheLog(srv)
+    s3 = boto_client(srv)
+    data = {'obj%d' % i: os.urandom(n) for i, n in enumerate(SIZES)}
+    data['small'] = os.urandom(4 * KiB)
+    data['empty'] = b''
+    for k, v in data.items():
+        s3.put_object(Bucket=gbucket, Key=k, Body=v)
+    dataset = sum(len(v) for v in data.values())
+    ranges = [('obj2', 100, 199), ('obj5', MiB - 10, MiB + 9),
+              ('obj7', 3 * MiB - 500, 3 * MiB - 1), ('small', 0, 0),
+              ('obj4', 2 * MiB - 1, 2 * MiB - 1)]
+
+    mark = log.mark()
+    barrier = threading.Barrier(C)
+    errors = []
+
+    def whole(c, k):
+        got = c.get_object(Bucket=gbucket, Key=k)['Body'].read()
+        if got != data[k]:
+            errors.append('%s: %d bytes, not the %d stored'
+                          % (k, len(got), len(data[k])))
+
+    def part(c, k, a, b):
+        r = c.get_object(Bucket=gbucket, Key=k, Range='bytes=%d-%d' % (a, b))
+        got = r['Body'].read()
+        if got != data[k][a:b + 1] or r['ContentRange'] != \
+                'bytes %d-%d/%d' % (a, b, len(data[k])):
+            errors.append('%s %d-%d: %r, %d bytes' % (
+                k, a, b, r['ContentRange'], len(got)))
+
+    def client(n):
+        try:
+            c = boto_client(srv)
+            keys = list(data)
+            if n % 2:
+                keys.reverse()
+            for _ in range(E):
+                barrier.wait(timeout=60)
+                if n >= 2:          # ranges on a cold cache too
+                    for k, a, b in ranges:
+                        part(c, k, a, b)
+                for k in keys:
+                    whole(c, k)
+                if n < 2:
+                    for k, a, b in ranges:
+                        part(c, k, a, b)
+        except Exception as e:          # noqa: BLE001 (reported below)
+            errors.append('client %d: %r' % (n, e))
+            barrier.abort()
+
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(C)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    took = time.monotonic() - t0
+    assert not errors, errors
+
+    requests = C * E * (len(data) + len(ranges))
+    lines = log.since(mark, want=requests)
+    up_body = {}
+    up_answers = {}
+    headers = 0
+    for ln in lines:
+        up_body[ln.key] = up_body.get(ln.key, 0) + ln.upstream_body
+        up_answers[ln.key] = up_answers.get(ln.key, 0) \
+            + ln.upstream_responses
+        headers += ln.upstream_bytes - ln.upstream_body
+    answers = sum(up_answers.values())
+    total_body = sum(up_body.values())
+    total = sum(ln.upstream_bytes for ln in lines)
+    print('\n%d GETs of a %d-byte dataset in %.1f s: %d upstream answers, '
+          '%d body bytes, %d bytes received in all'
+          % (requests, dataset, took, answers, total_body, total))
+
+    want_body = {k: len(v) for k, v in data.items()}
+    want_answers = {k: slices(len(v)) for k, v in data.items()}
+    assert up_body.get('empty', 0) <= 1 * KiB, up_body
+    assert up_answers.get('empty', 0) <= 2, up_answers
+    up_body['empty'] = want_body['empty']
+    up_answers['empty'] = want_answers['empty']
+    assert up_body == want_body, 'upstream body bytes by key'
+    assert up_answers == want_answers, 'upstream answers by key'
+    assert headers <= answers * KiB
+
+    used = gwlog.rgw_usage(ceph, gbucket, 'get_obj', dataset)
+    print('RGW get_obj: %r' % used)
+    assert dataset <= used['bytes_sent'] <= dataset + KiB, used
+    assert used['ops'] <= sum(want_answers.values()) + 2, used
+
+
+# what shares an entry
+
+def _statuses(log, mark, want=1):
+    return [ln.cache for ln in log.since(mark, want=want)]
+
+
+def _presigned(srv, s3, bucket, key):
+    url = s3.generate_presigned_url(
+        'get_object', Params={'Bucket': bucket, 'Key': key}, ExpiresIn=300)
+    u = urllib.parse.urlsplit(url)
+    assert 'X-Amz-Signature=' in u.query
+    return url_request(srv, 'GET', u.path + '?' + u.query)
+
+
+def test_presigned_and_header_signed_share_the_entry(cgw, gbucket):
+    """The cache key holds no credentials: a presigned GET and a header-
+    signed GET of the same object, in either order, and with another of
+    ngx_s3's keys, are one entry (the second is a HIT)."""
+
+    srv = cgw
+    log = CacheLog(srv)
+    s3 = boto_client(srv)
+    other = boto_client(srv, access_key=srv.access_key2,
+                        secret=srv.secret_key2)
+    body = os.urandom(100 * KiB)
+    for k in ('p1', 'p2', 'p3'):
+        s3.put_object(Bucket=gbucket, Key=k, Body=body)
+
+    def header_signed(key):
+        return request(srv, 'GET', key_path(gbucket, key))
+
+    steps = [
+        ('p1', lambda: _presigned(srv, s3, gbucket, 'p1'),
+         lambda: header_signed('p1')),
+        ('p2', lambda: header_signed('p2'),
+         lambda: _presigned(srv, s3, gbucket, 'p2')),
+        ('p3', lambda: header_signed('p3'),
+         lambda: _presigned(srv, other, gbucket, 'p3')),
+    ]
+    for key, first, second in steps:
+        m = log.mark()
+        r = first()
+        assert (r.status, r.body) == (200, body), (key, r)
+        assert _statuses(log, m) == ['MISS'], key
+        m = log.mark()
+        r = second()
+        assert (r.status, r.body) == (200, body), (key, r)
+        assert _statuses(log, m) == ['HIT'], key
+
+
+# overwrites through the gateway
+
+def _overwrite(s3, bucket, key, op, new):
+    """Replace (or remove) key through the gateway with one of the
+    writing operations; the bytes a read must then give, or None."""
+
+    if op == 'put':
+        s3.put_object(Bucket=bucket, Key=key, Body=new)
+    elif op == 'copy':
+        s3.put_object(Bucket=bucket, Key='src', Body=new)
+        s3.copy_object(Bucket=bucket, Key=key,
+                       CopySource={'Bucket': bucket, 'Key': 'src'})
+    elif op == 'multipart':
+        up = s3.create_multipart_upload(Bucket=bucket, Key=key)
+        r = s3.upload_part(Bucket=bucket, Key=key, PartNumber=1, Body=new,
+                           UploadId=up['UploadId'])
+        s3.complete_multipart_upload(
+            Bucket=bucket, Key=key, UploadId=up['UploadId'],
+            MultipartUpload={'Parts': [{'PartNumber': 1,
+                                        'ETag': r['ETag']}]})
+    elif op == 'delete':
+        s3.delete_object(Bucket=bucket, Key=key)
+        return None
+    elif op == 'delete_objects':
+        r = s3.delete_objects(Bucket=bucket,
+                              Delete={'Objects': [{'Key': key}]})
+        assert [d['Key'] for d in r.get('Deleted', [])] == [key], r
+        return None
+    else:
+        raise ValueError(op)
+    return new
+
+
+def _read_is(conn, path, want, etag, what):
+    r = conn.request('GET', path)
+    if want is None:
+        assert_error(r, 404, 'NoSuchKey')
+        return
+    assert r.status == 200, (what, r)
+    assert r.header('Content-Length') == str(len(want)), (what, r)
+    assert r.header('ETag') == etag, (what, r)
+    assert r.body == want, '%s: %d bytes, not the new %d' % (
+        what, len(r.body), len(want))
+
+
+@pytest.mark.parametrize('op', ['put', 'copy', 'delete', 'multipart',
+                                'delete_objects'])
+def test_overwrite_through_gateway_visible_at_once(cgw, rgw, gbucket, op):
+    """A 2.5 MiB object cached whole (3 slices) and read on two
+    keep-alive connections, overwritten through the gateway by a 1.5 MiB
+    one (or removed): the very next read on either connection has the
+    new bytes, whole, with their length and ETag (or 404)."""
+
+    srv = cgw
+    log = CacheLog(srv)
+    s3 = boto_client(srv)
+    path = key_path(gbucket, 'k')
+    old = os.urandom(5 * MiB // 2 + 3)
+    new = os.urandom(3 * MiB // 2 + 11)
+    s3.put_object(Bucket=gbucket, Key='k', Body=old)
+    old_etag = '"%s"' % hashlib.md5(old).hexdigest()
+
+    a = KeepAlive(srv, timeout=20)
+    b = KeepAlive(srv, timeout=20)
+    try:
+        m = log.mark()
+        _read_is(a, path, old, old_etag, 'warm, A')
+        log.since(m, want=slices(len(old)))
+        m = log.mark()
+        _read_is(b, path, old, old_etag, 'warm, B')
+        assert set(_statuses(log, m, want=slices(len(old)))) == {'HIT'}
+
+        want = _overwrite(s3, gbucket, 'k', op, new)
+        etag = None
+        if want is not None:
+            etag = rgw.head_object(Bucket=gbucket, Key='k')['ETag']
+        _read_is(a, path, want, etag, 'after %s, A' % op)
+        _read_is(b, path, want, etag, 'after %s, B' % op)
+        _read_is(a, path, want, etag, 'after %s, A again' % op)
+
+        r = b.request('HEAD', path)
+        if want is None:
+            assert r.status == 404, r
+        else:
+            assert (r.status, r.header('Content-Length'),
+                    r.header('ETag')) == (200, str(len(want)), etag), r
+            r = a.request('GET', path, headers={
+                'Range': 'bytes=%d-%d' % (MiB - 5, MiB + 4)})
+            assert (r.status, r.body) == (206, want[MiB - 5:MiB + 5]), r
+    finally:
+        a.close()
+        b.close()
+    if want is not None:
+        got = boto_client(srv).get_object(Bucket=gbucket, Key='k')
+        assert got['Body'].read() == want
+
+
+# direct writers
+
+def test_direct_overwrite_visible_within_valid(make_gateway, rgw, gbucket):
+    """With s3_gateway_cache_valid 2s: an overwrite made at RGW directly
+    is not seen (the cached copy is served) until the entry is 2 s old,
+    and is seen, whole, after 2 s plus a margin."""
+
+    srv = make_gateway(valid='2s', http_extra=gwlog.HTTP_EXTRA)
+    log = CacheLog(srv)
+    path = key_path(gbucket, 'd')
+    old = os.urandom(5 * MiB // 2)
+    new = os.urandom(2 * MiB + 1)
+    rgw.put_object(Bucket=gbucket, Key='d', Body=old)
+    old_etag = '"%s"' % hashlib.md5(old).hexdigest()
+    new_etag = '"%s"' % hashlib.md5(new).hexdigest()
+
+    conn = KeepAlive(srv, timeout=20)
+    try:
+        t0 = time.monotonic()
+        _read_is(conn, path, old, old_etag, 'first read')
+        m = log.mark()
+        _read_is(conn, path, old, old_etag, 'second read')
+        assert set(_statuses(log, m, want=3)) == {'HIT'}
+
+        rgw.put_object(Bucket=gbucket, Key='d', Body=new)
+        r = conn.request('GET', path)
+        if time.monotonic() - t0 < 1.5:
+            assert (r.status, r.header('ETag'), r.body) \
+                == (200, old_etag, old), 'not the cached copy: %r' % r
+
+        time.sleep(max(0, t0 + 2 + 1.0 - time.monotonic()))
+        m = log.mark()
+        _read_is(conn, path, new, new_etag, 'after 2 s')
+        print('\nafter valid: %s' % _statuses(log, m, want=3))
+        r = conn.request('HEAD', path)
+        assert (r.status, r.header('ETag'), r.header('Content-Length')) \
+            == (200, new_etag, str(len(new))), r
+        m = log.mark()
+        _read_is(conn, path, new, new_etag, 'again')
+        assert set(_statuses(log, m, want=3)) == {'HIT'}
+    finally:
+        conn.close()
+
+
+def test_direct_overwrite_never_mixes_slices(make_gateway, rgw, gbucket):
+    """Only the second slice of a 2.5 MiB object is cached, then RGW's
+    copy is overwritten directly by one of the same size: a whole GET
+    within the valid time gets either version, never the first slice of
+    one and the second of the other; what it got may stop short (the
+    staleness bound for direct writers, docs/gateway.md) but is a
+    prefix of one version.  After the valid time: the new one, whole."""
+
+    srv = make_gateway(valid='2s', http_extra=gwlog.HTTP_EXTRA)
+    path = key_path(gbucket, 'm')
+    size = 5 * MiB // 2 + 3
+    old = os.urandom(size)
+    new = os.urandom(size)
+    rgw.put_object(Bucket=gbucket, Key='m', Body=old)
+
+    t0 = time.monotonic()
+    status, _, body, _ = fetch(srv, path,
+                               {'Range': 'bytes=%d-%d' % (MiB + 10,
+                                                          MiB + 20)})
+    assert (status, body) == (206, old[MiB + 10:MiB + 21])
+    rgw.put_object(Bucket=gbucket, Key='m', Body=new)
+
+    for rng in (None, 'bytes=%d-%d' % (MiB - 100, MiB + 99)):
+        hdr = {'Range': rng} if rng else {}
+        status, headers, body, complete = fetch(srv, path, hdr)
+        assert status in (200, 206), (rng, status, headers)
+        if rng:
+            a, b = MiB - 100, MiB + 100
+        else:
+            a, b = 0, size
+        versions = [v[a:b] for v in (old, new)]
+        assert any(v.startswith(body) for v in versions), \
+            '%s: a mix of the two versions (%d bytes)' % (rng, len(body))
+        if complete:
+            assert body in versions, rng
+        else:
+            print('\n%s: stopped after %d of %d bytes within the valid '
+                  'time' % (rng, len(body), b - a))
+
+    time.sleep(max(0, t0 + 3.0 - time.monotonic()))
+    status, headers, body, complete = fetch(srv, path)
+    assert (status, complete, len(body)) == (200, True, size)
+    assert body == new
+
+
+# 0-byte objects, HEAD, requests that bypass the cache
+
+def _same_answer(gw_resp, rgw_resp, headers=('Content-Length', 'ETag',
+                                              'Content-Type',
+                                              'Content-Range')):
+    assert gw_resp.status == rgw_resp.status, (gw_resp, rgw_resp)
+    for h in headers:
+        assert gw_resp.header(h) == rgw_resp.header(h), (h, gw_resp,
+                                                         rgw_resp)
+    if gw_resp.status >= 400 and gw_resp.method != 'HEAD':
+        assert gwlog_code(gw_resp) == gwlog_code(rgw_resp)
+    else:
+        assert gw_resp.body == rgw_resp.body
+
+
+def gwlog_code(resp):
+    from s3raw import error_fields
+    return error_fields(resp.body).get('Code')
+
+
+def test_zero_byte_object(ceph, cgw, gbucket):
+    """GET, HEAD and Range bytes=0-0 of a 0-byte object answer as RGW
+    does, twice; the second GET comes from the cache."""
+
+    srv = cgw
+    log = CacheLog(srv)
+    rgwd = gwlog.direct(ceph)
+    s3 = boto_client(srv)
+    s3.put_object(Bucket=gbucket, Key='empty', Body=b'')
+    path = key_path(gbucket, 'empty')
+    empty_etag = '"%s"' % hashlib.md5(b'').hexdigest()
+
+    for n in range(2):
+        m = log.mark()
+        r = request(srv, 'GET', path)
+        assert (r.status, r.body, r.header('Content-Length'),
+                r.header('ETag')) == (200, b'', '0', empty_etag), r
+        if n == 1:
+            assert _statuses(log, m) == ['HIT']
+        _same_answer(r, request(rgwd, 'GET', path))
+
+        r = request(srv, 'HEAD', path)
+        assert (r.status, r.header('Content-Length')) == (200, '0'), r
+        _same_answer(r, request(rgwd, 'HEAD', path))
+
+        hdr = {'Range': 'bytes=0-0'}
+        _same_answer(request(srv, 'GET', path, headers=hdr),
+                     request(rgwd, 'GET', path, headers=hdr),
+                     headers=('Content-Range',))
+
+    got = s3.get_object(Bucket=gbucket, Key='empty')
+    assert (got['ContentLength'], got['Body'].read()) == (0, b'')
+
+
+def test_head_of_an_uncached_object(ceph, cgw, gbucket):
+    """HEAD goes to the cache as a GET of the first slice: the answer is
+    RGW's HEAD (the whole length, not the slice's), and a GET after it
+    has the whole body."""
+
+    srv = cgw
+    rgwd = gwlog.direct(ceph)
+    body = os.urandom(5 * MiB // 2 + 1)
+    s3 = boto_client(srv)
+    s3.put_object(Bucket=gbucket, Key='h', Body=body, ContentType='a/b',
+                  Metadata={'colour': 'red'})
+    path = key_path(gbucket, 'h')
+    for _ in range(2):
+        r = request(srv, 'HEAD', path)
+        d = request(rgwd, 'HEAD', path)
+        assert r.status == 200, r
+        _same_answer(r, d, headers=('Content-Length', 'ETag', 'Content-Type',
+                                    'Last-Modified', 'x-amz-meta-colour'))
+        assert r.header('Content-Range') is None, r
+    r = request(srv, 'GET', path)
+    assert (r.status, r.body) == (200, body)
+    r = request(srv, 'HEAD', key_path(gbucket, 'nothing'))
+    assert (r.status, r.body) == (404, b''), r
+
+
+SSE_KEY = bytes(range(32))
+SSE_HEADERS = {
+    'x-amz-server-side-encryption-customer-algorithm': 'AES256',
+    'x-amz-server-side-encryption-customer-key':
+        base64.b64encode(SSE_KEY).decode(),
+    'x-amz-server-side-encryption-customer-key-MD5':
+        base64.b64encode(hashlib.md5(SSE_KEY).digest()).decode(),
+}
+
+
+def test_uncacheable_requests_bypass(ceph, cgw, gbucket):
+    """response-* overrides, x-amz-checksum-mode, If-* conditions and
+    SSE-C keys never use the cache (an entry exists: it would be a
+    HIT), and answer as RGW does."""
+
+    srv = cgw
+    log = CacheLog(srv)
+    rgwd = gwlog.direct(ceph)
+    s3 = boto_client(srv)
+    body = os.urandom(100 * KiB)
+    s3.put_object(Bucket=gbucket, Key='b', Body=body)
+    path = key_path(gbucket, 'b')
+    etag = '"%s"' % hashlib.md5(body).hexdigest()
+    request(srv, 'GET', path)
+    m = log.mark()
+    assert request(srv, 'GET', path).body == body
+    assert _statuses(log, m) == ['HIT']
+
+    cases = [
+        ('response-content-type', {}, [('response-content-type',
+                                        'text/x-override')]),
+        ('response-content-disposition', {},
+         [('response-content-disposition', 'attachment; filename="x"')]),
+        ('checksum-mode', {'x-amz-checksum-mode': 'ENABLED'}, []),
+        ('if-none-match', {'If-None-Match': etag}, []),
+        ('if-none-match other', {'If-None-Match': '"0"'}, []),
+        ('if-match other', {'If-Match': '"0"'}, []),
+        ('if-modified-since', {'If-Modified-Since':
+                               'Sat, 01 Jan 2000 00:00:00 GMT'}, []),
+    ]
+    for what, hdr, query in cases:
+        for _ in range(2):
+            m = log.mark()
+            r = request(srv, 'GET', path, headers=hdr, query=query)
+            st = _statuses(log, m)
+            assert st and all(s in NO_CACHE for s in st), (what, st)
+            _same_answer(r, request(rgwd, 'GET', path, headers=hdr,
+                                    query=query),
+                         headers=('Content-Length', 'ETag', 'Content-Type',
+                                  'Content-Disposition'))
+
+    # SSE-C: stored encrypted at RGW, read with the key, never cached
+    sse = os.urandom(50 * KiB)
+    spath = key_path(gbucket, 'sse')
+    r = request(srv, 'PUT', spath, headers=SSE_HEADERS, body=sse)
+    assert r.status == 200, r
+    for _ in range(2):
+        m = log.mark()
+        r = request(srv, 'GET', spath, headers=SSE_HEADERS)
+        assert (r.status, r.body) == (200, sse), r
+        st = _statuses(log, m)
+        assert st and all(s in NO_CACHE for s in st), ('sse-c', st)
+        _same_answer(r, request(rgwd, 'GET', spath, headers=SSE_HEADERS),
+                     headers=('Content-Length', 'ETag'))
+    # without the key: RGW's refusal, not a decrypted copy
+    r = request(srv, 'GET', spath)
+    assert r.status == 400 and r.body != sse, r
+    _same_answer(r, request(rgwd, 'GET', spath), headers=())
+    r = request(srv, 'GET', spath)
+    assert r.status == 400, r
+    # and SSE-C headers on an object that has none: RGW's answer
+    _same_answer(request(srv, 'GET', path, headers=SSE_HEADERS),
+                 request(rgwd, 'GET', path, headers=SSE_HEADERS), headers=())
