@@ -346,6 +346,56 @@ def test_overwrite_through_gateway_visible_at_once(cgw, rgw, gbucket, op):
         assert got['Body'].read() == want
 
 
+def test_reads_during_overwrites_never_mix(cgw, gbucket):
+    """Readers loop on a 2.5 MiB object while it is overwritten through
+    the gateway six times by others of the same size: each GET that
+    completes is one version whole, and the bytes of one cut short (a
+    version replaced between two of its slices) are a prefix of one
+    version; the read after the last overwrite is the last version."""
+
+    srv = cgw
+    s3 = boto_client(srv)
+    path = key_path(gbucket, 'r')
+    size = 5 * MiB // 2 + 3
+    versions = [os.urandom(size) for _ in range(7)]
+    s3.put_object(Bucket=gbucket, Key='r', Body=versions[0])
+    done = threading.Event()
+    seen = {'complete': 0, 'cut': 0}
+    errors = []
+
+    def reader():
+        while not done.is_set():
+            try:
+                status, _, body, complete = fetch(srv, path)
+            except OSError as e:
+                errors.append(repr(e))
+                continue
+            if status != 200:
+                errors.append('status %d' % status)
+            elif complete and body not in versions:
+                errors.append('a whole body of no version')
+            elif not any(v.startswith(body) for v in versions):
+                errors.append('%d bytes of two versions' % len(body))
+            seen['complete' if complete else 'cut'] += 1
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        for v in versions[1:]:
+            time.sleep(0.1)
+            s3.put_object(Bucket=gbucket, Key='r', Body=v)
+    finally:
+        done.set()
+        for t in threads:
+            t.join(30)
+    print('\nreads during overwrites: %r' % seen)
+    assert not errors, errors
+    status, _, body, complete = fetch(srv, path)
+    assert (status, complete) == (200, True)
+    assert body == versions[-1]
+
+
 # direct writers
 
 def test_direct_overwrite_visible_within_valid(make_gateway, rgw, gbucket):
