@@ -21,7 +21,7 @@ import pytest
 import gwlog
 from conftest import boto_client, new_bucket_name
 from gateway import start_gateway
-from gwlog import NO_CACHE, CacheLog
+from gwlog import NO_CACHE, CacheLog, upstream_error
 from s3raw import KeepAlive, error_fields, request, url_request
 from sigv4 import key_path
 
@@ -291,16 +291,6 @@ def _overwrite(s3, bucket, key, op, new):
     else:
         raise ValueError(op)
     return new
-
-
-def upstream_error(resp, status, code):
-    """RGW's error passed through (its XML has no <Resource>), with
-    ngx_s3's request id."""
-
-    assert resp.status == status, 'want %d %s: %r' % (status, code, resp)
-    assert resp.header('x-amz-request-id'), resp
-    if resp.method != 'HEAD':
-        assert error_fields(resp.body)['Code'] == code, resp
 
 
 def _read_is(conn, path, want, etag, what):

@@ -179,3 +179,14 @@ def data_of(n, seed):
         out += block
         block = block[1:] + block[:1]   # not periodic at 4 KiB
     return bytes(out[:n])
+
+
+def upstream_error(resp, status, code):
+    """An error of RGW's passed through the gateway: its status and Code
+    (RGW's XML has no <Resource>), with ngx_s3's request id."""
+
+    from s3raw import error_fields
+    assert resp.status == status, 'want %d %s: %r' % (status, code, resp)
+    assert resp.header('x-amz-request-id'), resp
+    if resp.method != 'HEAD':
+        assert error_fields(resp.body)['Code'] == code, resp
