@@ -38,6 +38,7 @@ static ngx_int_t ngx_http_s3_gw_query(ngx_http_request_t *r,
     ngx_str_t *out);
 static ngx_uint_t ngx_http_s3_gw_cacheable(ngx_http_request_t *r,
     ngx_http_s3_ctx_t *ctx);
+static void ngx_http_s3_gw_jump(ngx_http_request_t *r);
 static void ngx_http_s3_gw_cleanup(void *data);
 static ngx_uint_t ngx_http_s3_gw_dropped(ngx_str_t *name);
 static ngx_int_t ngx_http_s3_gw_sign(ngx_http_request_t *r,
@@ -398,9 +399,36 @@ ngx_http_s3_gw_handler(ngx_http_request_t *r)
                    "s3 gateway: \"%V\" cache key \"%V\"",
                    &gw->uri, &gw->cache_key);
 
+    /*
+     * An empty aws-chunked body has no last byte to hold back: it is read
+     * and verified before anything goes upstream
+     */
+
+    if (gw->body && ngx_http_s3_gw_body_length(gw) == 0) {
+        rc = ngx_http_read_client_request_body(r, ngx_http_s3_gw_jump);
+
+        if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+            if (gw->err != NGX_HTTP_S3_OK) {
+                return ngx_http_s3_send_error(r, gw->err, gw->message);
+            }
+
+            return rc;
+        }
+
+        return NGX_DONE;
+    }
+
     return ngx_http_named_location(r, gw->cache_key.len
                                       ? &ngx_http_s3_gw_read_location
                                       : &ngx_http_s3_gw_location);
+}
+
+
+static void
+ngx_http_s3_gw_jump(ngx_http_request_t *r)
+{
+    ngx_http_finalize_request(r,
+                  ngx_http_named_location(r, &ngx_http_s3_gw_location));
 }
 
 
