@@ -133,3 +133,60 @@ def test_denied_then_same_connection(agw):
         r = ka.request('GET', '/%s/k' % name)
         assert_ok(r)
         assert r.body == b'v'
+
+
+def test_run_sh_gateway_mode(ceph, rgw):
+    """`S3_GATEWAY=... make run`: scripts/run.sh in gateway mode, with its
+    own keys, in front of the Ceph cluster; a round trip with boto3."""
+
+    import shutil
+    import subprocess
+    import tempfile
+    import urllib.parse
+
+    import s3server
+
+    run_sh = os.path.join(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))), 'scripts', 'run.sh')
+    data = tempfile.mkdtemp(prefix='ngx_s3_rungw_')
+    port = s3server.free_port()
+    env = {
+        'PATH': '/usr/sbin:/usr/bin:/sbin:/bin', 'HOME': data,
+        'LANG': 'C.UTF-8', 'S3_DATA': data,
+        'S3_LISTEN': '127.0.0.1:%d' % port,
+        'S3_GATEWAY': urllib.parse.urlparse(ceph.endpoint).netloc,
+        'S3_GATEWAY_ACCESS_KEY': ceph.access_key,
+        'S3_GATEWAY_SECRET_KEY': ceph.secret_key,
+    }
+    try:
+        p = subprocess.run([run_sh], env=env, capture_output=True,
+                           timeout=60, stdin=subprocess.DEVNULL)
+        assert p.returncode == 0, p.stderr.decode()
+        creds = {}
+        for line in open(os.path.join(data, 'credentials')):
+            k, v = line.split(' ', 1)[1].strip().split('=', 1)
+            creds[k] = v
+        import boto3
+        import botocore.config
+        c = boto3.client(
+            's3', endpoint_url=creds['AWS_ENDPOINT_URL'],
+            aws_access_key_id=creds['AWS_ACCESS_KEY_ID'],
+            aws_secret_access_key=creds['AWS_SECRET_ACCESS_KEY'],
+            region_name='us-east-1',
+            config=botocore.config.Config(s3={'addressing_style': 'path'}))
+        name = new_bucket_name('rungw')
+        c.create_bucket(Bucket=name)
+        c.put_object(Bucket=name, Key='k', Body=b'through run.sh')
+        assert rgw.get_object(Bucket=name, Key='k')['Body'].read() \
+            == b'through run.sh'
+        assert c.get_object(Bucket=name, Key='k')['Body'].read() \
+            == b'through run.sh'
+    finally:
+        subprocess.run([run_sh, 'stop'], env=env, capture_output=True,
+                       timeout=60, stdin=subprocess.DEVNULL)
+        log = os.path.join(data, 'nginx', 'logs', 'error.log')
+        text = open(log).read() if os.path.exists(log) else ''
+        shutil.rmtree(data, ignore_errors=True)
+    bad = [ln for ln in text.splitlines()
+           if '[alert]' in ln or '[emerg]' in ln or '[crit]' in ln]
+    assert not bad, bad
