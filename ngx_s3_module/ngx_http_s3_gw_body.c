@@ -248,7 +248,13 @@ ngx_http_s3_gw_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        *tl->buf = *gw->held;
+        if (ngx_buf_size(gw->held)) {
+            *tl->buf = *gw->held;
+
+        } else {
+            ngx_memzero(tl->buf, sizeof(ngx_buf_t));
+        }
+
         tl->buf->last_buf = 1;
         tl->buf->flush = 1;
         tl->buf->tag = (ngx_buf_tag_t) &ngx_http_s3_gw_body_filter;
