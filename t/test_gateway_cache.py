@@ -506,12 +506,12 @@ def _same_answer(gw_resp, rgw_resp, headers=('Content-Length', 'ETag',
         assert gw_resp.header(h) == rgw_resp.header(h), (h, gw_resp,
                                                          rgw_resp)
     if gw_resp.status >= 400 and gw_resp.method != 'HEAD':
-        assert gwlog_code(gw_resp) == gwlog_code(rgw_resp)
+        assert error_code(gw_resp) == error_code(rgw_resp)
     else:
         assert gw_resp.body == rgw_resp.body
 
 
-def gwlog_code(resp):
+def error_code(resp):
     return error_fields(resp.body).get('Code')
 
 
