@@ -190,3 +190,95 @@ def test_run_sh_gateway_mode(ceph, rgw):
     bad = [ln for ln in text.splitlines()
            if '[alert]' in ln or '[emerg]' in ln or '[crit]' in ln]
     assert not bad, bad
+
+
+HOP = """
+    log_format hop '$request_uri|$http_authorization|$http_x_amz_date|'
+                   '$http_x_amz_content_sha256|$http_x_amz_security_token|'
+                   '$http_x_amz_decoded_content_length|$http_content_encoding|'
+                   '$http_x_amz_meta_color|$http_x_amz_trailer';
+    server {
+        listen 127.0.0.1:%(port)d;
+        access_log %(log)s hop;
+        location / {
+            proxy_pass http://%(rgw)s;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_request_buffering off;
+            proxy_buffering off;
+        }
+    }
+"""
+
+
+def test_what_reaches_the_upstream(ceph, make_gateway, tmp_path):
+    """Through a logging hop between the gateway and RGW: the upstream sees
+    the gateway's credentials with a fresh date and every x-amz-* header
+    signed; never the client's signature, presigned parameters, security
+    token or aws-chunked framing."""
+
+    import hashlib
+    import time
+    import urllib.parse
+    import urllib.request
+
+    import s3server
+    from test_checksums import Chunked, STREAMING, kpath
+
+    port = s3server.free_port()
+    log = str(tmp_path / 'hop.log')
+    rgw_addr = urllib.parse.urlparse(ceph.endpoint).netloc
+    srv = make_gateway(
+        upstream_server='127.0.0.1:%d' % port,
+        http_extra=HOP % {'port': port, 'log': log, 'rgw': rgw_addr})
+    c = boto_client(srv)
+    name = new_bucket_name('gwhop')
+    c.create_bucket(Bucket=name)
+    c.put_object(Bucket=name, Key='m', Body=b'meta', Metadata={'color': 'red'})
+    # boto3's default presigning in us-east-1 is SigV2
+    import boto3
+    v2 = boto3.session.Session().client(
+        's3', endpoint_url=srv.endpoint, region_name='us-east-1',
+        aws_access_key_id=srv.access_key,
+        aws_secret_access_key=srv.secret_key)
+    url = v2.generate_presigned_url('get_object',
+                                    Params={'Bucket': name, 'Key': 'm'})
+    assert 'AWSAccessKeyId' in url
+    assert urllib.request.urlopen(url).read() == b'meta'
+    url = c.generate_presigned_url('get_object',
+                                   Params={'Bucket': name, 'Key': 'm'})
+    assert 'X-Amz-Signature' in url
+    assert urllib.request.urlopen(url).read() == b'meta'
+    data = os.urandom(70000)
+    ch = Chunked(srv, kpath(name, 'chunked'), data, STREAMING)
+    assert ch.send().status == 200
+    time.sleep(1.2)                  # the hop's access log is written
+
+    lines = [ln.rstrip('\n').split('|') for ln in open(log)]
+    assert len(lines) >= 5, lines
+    for (uri, auth, date, sha, token, decoded, enc, color,
+         trailer) in lines:
+        assert auth.startswith('AWS4-HMAC-SHA256 Credential=%s/'
+                               % ceph.access_key), auth
+        assert srv.access_key not in auth
+        for bad in ('X-Amz-Signature', 'X-Amz-Credential', 'Signature=',
+                    'AWSAccessKeyId', srv.access_key):
+            assert bad not in uri, uri
+        assert token == '-' and decoded == '-' and trailer == '-'
+        assert enc in ('-', ''), enc
+        assert abs(time.mktime(time.strptime(date, '%Y%m%dT%H%M%SZ'))
+                   - time.mktime(time.gmtime())) < 30, date
+        signed = auth.split('SignedHeaders=')[1].split(',')[0].split(';')
+        assert {'host', 'x-amz-date', 'x-amz-content-sha256'} <= set(signed)
+        if color != '-':
+            assert 'x-amz-meta-color' in signed
+        if uri.endswith('/chunked'):
+            assert sha == 'UNSIGNED-PAYLOAD'
+        elif uri.endswith('/m') and color != '-':
+            # the client's own hex hash, for the upstream to check
+            assert sha == hashlib.sha256(b'meta').hexdigest()
+    assert any(ln[0].endswith('/chunked') for ln in lines)
+    assert any(ln[7] == 'red' for ln in lines)
+    rgw = boto_client(ceph)
+    assert rgw.get_object(Bucket=name, Key='chunked')['Body'].read() == data
