@@ -23,7 +23,7 @@ from conftest import boto_client, new_bucket_name
 from gateway import start_gateway
 from gwlog import NO_CACHE, CacheLog, upstream_error
 from s3raw import KeepAlive, error_fields, request, url_request
-from sigv4 import key_path
+from sigv4 import key_path, sign_headers, wire_query
 
 KiB = 1024
 MiB = 1024 * 1024
@@ -62,7 +62,6 @@ def fetch(srv, path, headers=None, method='GET', query=()):
     body: (status, headers, body, complete); status None if the
     connection closed before the answer."""
 
-    from sigv4 import sign_headers, wire_query
     h = sign_headers(method, srv.host, path, list(query), dict(headers or {}),
                      b'', srv.access_key, srv.secret_key, srv.region)
     url = path + ('?' + wire_query(list(query)) if query else '')

@@ -18,6 +18,8 @@ import urllib.parse
 
 import botocore.exceptions
 
+from s3raw import error_fields
+
 FORMAT = 'gwcache'
 
 # one line per request and per slice subrequest (log_subrequest), tab
@@ -112,10 +114,6 @@ class CacheLog:
         return self._read(mark)
 
 
-def cache_statuses(lines):
-    return [ln.cache for ln in lines]
-
-
 def direct(cluster):
     """RGW as a target of s3raw.request and s3raw.KeepAlive."""
 
@@ -147,8 +145,8 @@ def drop_bucket(rgw, bucket):
 
 def rgw_usage(cluster, bucket, category, least, timeout=15.0):
     """RGW's counters of category once they reach `least` bytes_sent (or
-    bytes_received for uploads), and stay put a little over RGW's flush
-    interval (a second)."""
+    bytes_received for uploads), read again after RGW's flush interval
+    (a second), so that what came after counts too."""
 
     field = 'bytes_received' if category.startswith('put') \
         else 'bytes_sent'
@@ -164,28 +162,10 @@ def rgw_usage(cluster, bucket, category, least, timeout=15.0):
     return cluster.usage(bucket).get(category, zero)
 
 
-def data_of(n, seed):
-    """n reproducible bytes, different for each seed."""
-
-    import hashlib
-    out = bytearray()
-    h = hashlib.sha256(b'gw%d' % seed).digest()
-    block = b''
-    while len(block) < 4096:
-        h = hashlib.sha256(h).digest()
-        block += h
-    block = block[:4096]
-    while len(out) < n:
-        out += block
-        block = block[1:] + block[:1]   # not periodic at 4 KiB
-    return bytes(out[:n])
-
-
 def upstream_error(resp, status, code):
     """An error of RGW's passed through the gateway: its status and Code
     (RGW's XML has no <Resource>), with ngx_s3's request id."""
 
-    from s3raw import error_fields
     assert resp.status == status, 'want %d %s: %r' % (status, code, resp)
     assert resp.header('x-amz-request-id'), resp
     if resp.method != 'HEAD':
