@@ -238,6 +238,13 @@ ngx_http_s3_gw_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         err = ngx_http_s3_body_end(bd);
 
         if (err != NGX_HTTP_S3_OK) {
+
+            /* all of it was read: the connection may serve the next */
+
+            if (r->request_body && r->request_body->rest == 0) {
+                r->reading_body = 0;
+            }
+
             return ngx_http_s3_gw_body_fail(r, gw, err, bd->message);
         }
 
