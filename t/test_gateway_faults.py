@@ -153,8 +153,8 @@ WARM = 8 * MiB
 
 def test_rgw_down_while_warming(ceph, rgw, fgw, gbucket):
     """A slow client reads an uncached 8 MiB object and RGW is killed
-    meanwhile: the client gets the object's first slices, then the
-    connection closes (the header is out); the slices fetched keep being
+    meanwhile: the client gets the object's first slices and nothing
+    else, then the connection closes (the header is out); the slices fetched keep being
     served while RGW is down, the next is 503 on the same connection;
     after RGW is back the object reads whole."""
 
@@ -168,7 +168,11 @@ def test_rgw_down_while_warming(ceph, rgw, fgw, gbucket):
         print('\nRGW killed while warming: got %d of %d bytes'
               % (len(got), WARM))
         assert 0 < cached < WARM // MiB - 1, len(got)
-        assert got[:cached * MiB] == body[:cached * MiB]
+        # the object's bytes only (once the S3 error of the failed slice
+        # came after them, fixed by 08acc31)
+        assert body.startswith(got), \
+            'after %d bytes of the object: %r' % (
+                cached * MiB, got[cached * MiB:][:300])
         conn = KeepAlive(srv, timeout=20)
         try:
             for n in range(cached):
@@ -191,30 +195,6 @@ def test_rgw_down_while_warming(ceph, rgw, fgw, gbucket):
         get_ok(conn, gbucket, 'w', body, 'RGW back')
     finally:
         conn.close()
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    'gateway bug: when a slice subrequest cannot reach RGW, the S3 XML '
-    'error of its error_page (@s3_gw_read: error_page 502 504 /.s3-error) '
-    'goes out inside the 200 body of the main request, after the slices '
-    'already sent; then "missing slice response" and the connection '
-    'closes. The client gets e.g. 4194304 object bytes + 244 bytes of '
-    '<Error><Code>ServiceUnavailable</Code>...'))
-def test_rgw_down_while_warming_no_foreign_bytes(ceph, rgw, fgw, gbucket):
-    """What a GET cut by RGW's death delivered is the object's bytes
-    only: a prefix of it."""
-
-    srv = fgw
-    body = os.urandom(WARM)
-    rgw.put_object(Bucket=gbucket, Key='w', Body=body)
-    try:
-        got = _slow_read_killing_rgw(ceph, srv, key_path(gbucket, 'w'))
-    finally:
-        ceph.start_rgw()
-    assert len(got) < WARM
-    assert body.startswith(got), \
-        'after %d bytes of the object: %r' % (
-            len(got) // MiB * MiB, got[len(got) // MiB * MiB:][:300])
 
 
 def _read_answer(sock, timeout):
@@ -373,8 +353,9 @@ def test_tampered_chunked_upload_commits_nothing(rgw, fgw, gbucket, case):
     signature, trailer signature or trailer checksum is wrong: 403
     SignatureDoesNotMatch (400 BadDigest), on a new key (RGW: 404
     after) and over an existing one (RGW keeps its old bytes), and the
-    same connection serves the next request (or the answer says
-    "Connection: close" and the connection closes)."""
+    same connection serves the next request (after a whole body; one
+    refused in its middle closes the connection, as for local
+    buckets)."""
 
     srv = fgw
     old = b'the old bytes\n' * 100
@@ -388,7 +369,10 @@ def test_tampered_chunked_upload_commits_nothing(rgw, fgw, gbucket, case):
             r = chunked_put(conn, c, tamper=tamper, body_edit=edit)
             assert_error(r, status, code)
             if (r.header('Connection') or '').lower() == 'close':
-                # test_tampered_chunked_upload_keeps_the_connection
+                # an error in the middle of a body closes the connection
+                # (ngx_http_s3_body_discard); after a whole body it stays
+                # (6849d78)
+                assert case == 'middle-chunk-byte', r
                 assert conn.closed()
                 conn.close()
                 conn = KeepAlive(srv, timeout=20)
@@ -399,34 +383,6 @@ def test_tampered_chunked_upload_commits_nothing(rgw, fgw, gbucket, case):
         conn.close()
     rgw_missing(rgw, gbucket, 'n')
     assert rgw_body(rgw, gbucket, 'k') == old
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    'gateway bug: a tampered aws-chunked upload refused after its whole '
-    'body was received (final chunk signature, trailer signature or '
-    'checksum) answers "Connection: close" and closes, where a local '
-    'bucket keeps the connection (ngx_http_s3_body_discard)'))
-@pytest.mark.parametrize('case', ['final-chunk-signature',
-                                  'trailer-signature',
-                                  'unsigned-trailer-crc32'])
-def test_tampered_chunked_upload_keeps_the_connection(rgw, fgw, gbucket,
-                                                      case):
-    """Refused once the whole body is in, the connection stays (a body
-    refused in its middle closes it, as for local buckets)."""
-
-    srv = fgw
-    old = b'old\n'
-    rgw.put_object(Bucket=gbucket, Key='k', Body=old)
-    conn = KeepAlive(srv, timeout=20)
-    try:
-        c, tamper, edit, status, code = _tampered(
-            srv, key_path(gbucket, 'k'), case)
-        r = chunked_put(conn, c, tamper=tamper, body_edit=edit)
-        assert_error(r, status, code)
-        assert (r.header('Connection') or '').lower() != 'close', r
-        get_ok(conn, gbucket, 'k', old, 'after %s' % case)
-    finally:
-        conn.close()
 
 
 @pytest.mark.parametrize('case', ['signed', 'signed-trailer',
