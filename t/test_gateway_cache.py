@@ -496,6 +496,40 @@ def test_direct_overwrite_visible_within_valid(make_gateway, rgw, gbucket):
         conn.close()
 
 
+def test_expired_entries_revalidate(make_gateway, ceph, rgw, gbucket):
+    """Past s3_gateway_cache_valid an unchanged object is revalidated
+    with its ETag: RGW answers 304 for each slice, no body bytes (RGW's
+    get_obj count: the first read's bytes only), and the entry is
+    trusted again for the valid time."""
+
+    srv = make_gateway(valid='1s', http_extra=gwlog.HTTP_EXTRA)
+    log = CacheLog(srv)
+    body = os.urandom(5 * MiB // 2 + 5)
+    rgw.put_object(Bucket=gbucket, Key='e', Body=body)
+    path = key_path(gbucket, 'e')
+    etag = '"%s"' % hashlib.md5(body).hexdigest()
+    n = slices(len(body))
+    conn = KeepAlive(srv, timeout=20)
+    try:
+        m = log.mark()
+        _read_is(conn, path, body, etag, 'first')
+        assert _statuses(log, m, want=n) == ['MISS'] * n
+        time.sleep(1.5)
+        m = log.mark()
+        _read_is(conn, path, body, etag, 'expired')
+        lines = log.since(m, want=n)
+        assert [ln.cache for ln in lines] == ['REVALIDATED'] * n, lines
+        assert [ln.upstream_status for ln in lines] == ['304'] * n, lines
+        assert sum(ln.upstream_body for ln in lines) == 0, lines
+        m = log.mark()
+        _read_is(conn, path, body, etag, 'again')
+        assert _statuses(log, m, want=n) == ['HIT'] * n
+    finally:
+        conn.close()
+    used = gwlog.rgw_usage(ceph, gbucket, 'get_obj', len(body))
+    assert (used['ops'], used['bytes_sent']) == (2 * n, len(body)), used
+
+
 def test_direct_overwrite_never_mixes_slices(make_gateway, rgw, gbucket):
     """Only the second slice of a 2.5 MiB object is cached, then RGW's
     copy is overwritten directly by one of the same size: a whole GET
