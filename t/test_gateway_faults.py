@@ -61,8 +61,9 @@ def get_ok(conn, bucket, key, body, what=''):
 # RGW stopped
 
 def test_rgw_down_cached_served_uncached_503(ceph, rgw, fgw, gbucket):
-    """Objects read before RGW stops keep being served, fresh and then
-    stale (s3_gateway_cache_valid 1s); one never read gets 503
+    """Objects read before RGW stops keep being served (GET, HEAD and
+    ranges), fresh and then stale (s3_gateway_cache_valid 1s); one
+    never read gets 503
     ServiceUnavailable as S3 XML, GET, HEAD and PUT, and the same
     keep-alive connection serves the next request."""
 
@@ -84,6 +85,14 @@ def test_rgw_down_cached_served_uncached_503(ceph, rgw, fgw, gbucket):
                 get_ok(conn, gbucket, k, objs[k], 'RGW down')
             st = set(ln.cache for ln in log.since(m, want=4))
             assert st <= {'HIT', 'STALE', 'UPDATING'}, st
+
+            r = conn.request('HEAD', key_path(gbucket, 'big'))
+            assert (r.status, r.header('Content-Length')) \
+                == (200, str(len(objs['big']))), r
+            r = conn.request('GET', key_path(gbucket, 'big'), headers={
+                'Range': 'bytes=%d-%d' % (MiB - 3, MiB + 2)})
+            assert (r.status, r.body) \
+                == (206, objs['big'][MiB - 3:MiB + 3]), r
 
             r = conn.request('GET', key_path(gbucket, 'cold'))
             assert_error(r, 503, 'ServiceUnavailable')
