@@ -63,9 +63,8 @@ def get_ok(conn, bucket, key, body, what=''):
 def test_rgw_down_cached_served_uncached_503(ceph, rgw, fgw, gbucket):
     """Objects read before RGW stops keep being served (GET, HEAD and
     ranges), fresh and then stale (s3_gateway_cache_valid 1s); one
-    never read gets 503
-    ServiceUnavailable as S3 XML, GET, HEAD and PUT, and the same
-    keep-alive connection serves the next request."""
+    never read gets 503 ServiceUnavailable as S3 XML, GET, HEAD and
+    PUT, and the same keep-alive connection serves the next request."""
 
     srv = fgw
     log = CacheLog(srv)
