@@ -454,10 +454,24 @@ def test_versions_are_entries_of_their_own(ceph, cgw, gbucket):
 
 # direct writers
 
+# an entry is trusted for s3_gateway_cache_valid counted in whole seconds
+# of the clock (nginx's valid_sec): between `valid` and `valid` + 1 s
+# after its fetch; the slices of one object fetched across a second's
+# boundary expire a second apart
+GRAIN = 1.0
+
+
+def sleep_past(fetched, valid):
+    """Until every entry fetched before `fetched` has expired."""
+
+    time.sleep(max(0, fetched + valid + GRAIN + 0.2 - time.monotonic()))
+
+
 def test_direct_overwrite_visible_within_valid(make_gateway, rgw, gbucket):
     """With s3_gateway_cache_valid 2s: an overwrite made at RGW directly
     is not seen (the cached copy is served) until the entry is 2 s old,
-    and is seen, whole, after 2 s plus a margin."""
+    and is seen, whole, once every slice expired (2 s, plus the second
+    of the clock's grain, plus a margin)."""
 
     srv = make_gateway(valid='2s', http_extra=gwlog.HTTP_EXTRA)
     log = CacheLog(srv)
@@ -472,6 +486,7 @@ def test_direct_overwrite_visible_within_valid(make_gateway, rgw, gbucket):
     try:
         t0 = time.monotonic()
         _read_is(conn, path, old, old_etag, 'first read')
+        fetched = time.monotonic()
         m = log.mark()
         _read_is(conn, path, old, old_etag, 'second read')
         assert set(_statuses(log, m, want=3)) == {'HIT'}
@@ -482,7 +497,7 @@ def test_direct_overwrite_visible_within_valid(make_gateway, rgw, gbucket):
             assert (r.status, r.header('ETag'), r.body) \
                 == (200, old_etag, old), 'not the cached copy: %r' % r
 
-        time.sleep(max(0, t0 + 2 + 1.0 - time.monotonic()))
+        sleep_past(fetched, 2)
         m = log.mark()
         _read_is(conn, path, new, new_etag, 'after 2 s')
         print('\nafter valid: %s' % _statuses(log, m, want=3))
@@ -514,7 +529,7 @@ def test_expired_entries_revalidate(make_gateway, ceph, rgw, gbucket):
         m = log.mark()
         _read_is(conn, path, body, etag, 'first')
         assert _statuses(log, m, want=n) == ['MISS'] * n
-        time.sleep(1.5)
+        sleep_past(time.monotonic(), 1)
         m = log.mark()
         _read_is(conn, path, body, etag, 'expired')
         lines = log.since(m, want=n)
@@ -545,10 +560,10 @@ def test_direct_overwrite_never_mixes_slices(make_gateway, rgw, gbucket):
     new = os.urandom(size)
     rgw.put_object(Bucket=gbucket, Key='m', Body=old)
 
-    t0 = time.monotonic()
     status, _, body, _ = fetch(srv, path,
                                {'Range': 'bytes=%d-%d' % (MiB + 10,
                                                           MiB + 20)})
+    fetched = time.monotonic()
     assert (status, body) == (206, old[MiB + 10:MiB + 21])
     rgw.put_object(Bucket=gbucket, Key='m', Body=new)
 
@@ -569,7 +584,7 @@ def test_direct_overwrite_never_mixes_slices(make_gateway, rgw, gbucket):
             print('\n%s: stopped after %d of %d bytes within the valid '
                   'time' % (rng, len(body), b - a))
 
-    time.sleep(max(0, t0 + 3.0 - time.monotonic()))
+    sleep_past(fetched, 2)
     status, headers, body, complete = fetch(srv, path)
     assert (status, complete, len(body)) == (200, True, size)
     assert body == new
