@@ -455,12 +455,19 @@ ngx_http_s3_process(ngx_http_request_t *r)
                                           "valid.");
         }
 
-        /* the upstream's CORS rules answer its buckets' preflights */
+        if (ctx->bucket.len && ngx_http_s3_gw_bucket(r)) {
 
-        if (route->op == NGX_HTTP_S3_OP_PREFLIGHT && ctx->bucket.len
-            && ngx_http_s3_gw_bucket(r))
-        {
-            return ngx_http_s3_gw_handler(r);
+            /* the upstream's CORS rules answer its buckets' preflights */
+
+            if (route->op == NGX_HTTP_S3_OP_PREFLIGHT) {
+                return ngx_http_s3_gw_handler(r);
+            }
+
+            /* a browser form's body is not a PUT's: not passed on */
+
+            return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_NOT_IMPLEMENTED,
+                                          "POST Object is not implemented "
+                                          "for buckets of the upstream.");
         }
 
         return route->handler(r);
