@@ -396,11 +396,16 @@ ngx_http_s3_gw_handler(ngx_http_request_t *r)
                    &gw->uri, &gw->cache_key);
 
     /*
-     * An empty aws-chunked body has no last byte to hold back: it is read
-     * and verified before anything goes upstream
+     * An aws-chunked body read before anything goes upstream: an empty
+     * one has no last byte to hold back, and one without Content-Length
+     * (Transfer-Encoding: chunked, as SDKs send streams; HTTP/2 without
+     * content-length) would go up chunked, where the upstream wants a
+     * length: read whole, it goes with its decoded length
      */
 
-    if (gw->body && ngx_http_s3_gw_body_length(gw) == 0) {
+    if (gw->body
+        && (ngx_http_s3_gw_body_length(gw) == 0 || r->headers_in.chunked))
+    {
         rc = ngx_http_read_client_request_body(r, ngx_http_s3_gw_jump);
 
         if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
@@ -658,8 +663,11 @@ ngx_http_s3_gw_query(ngx_http_request_t *r, ngx_str_t *out)
 /*
  * What the cache may answer: a GET or HEAD of an object as stored, not
  * an SSE-C read (its copy would serve the decrypted bytes to anyone), not
- * one whose answer depends on the request (response-* overrides, checksum
- * mode, conditions: the upstream decides those), not a part
+ * one whose answer depends on the request (response-* overrides,
+ * conditions: the upstream decides those), not a part.  Checksum mode
+ * (current SDKs ask it on every GET) is cached without: slices are
+ * ranges, which carry no object checksum, and an SDK checks one only if
+ * it comes
  */
 
 static ngx_uint_t
@@ -714,8 +722,7 @@ ngx_http_s3_gw_cacheable(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx)
 
         if (ngx_http_s3_header_prefix(&h[i], "if-")
             || ngx_http_s3_header_prefix(&h[i],
-                               "x-amz-server-side-encryption-customer-")
-            || ngx_http_s3_header_is(&h[i], "x-amz-checksum-mode"))
+                               "x-amz-server-side-encryption-customer-"))
         {
             return 0;
         }
@@ -833,7 +840,9 @@ ngx_http_s3_gw_sign(ngx_http_request_t *r, ngx_http_s3_gw_req_t *gw)
         }
 
         if (!ngx_http_s3_header_prefix(&h[i], "x-amz-")
-            || ngx_http_s3_gw_dropped(&h[i].key))
+            || ngx_http_s3_gw_dropped(&h[i].key)
+            || (gw->cache_key.len
+                && ngx_http_s3_header_is(&h[i], "x-amz-checksum-mode")))
         {
             continue;
         }
@@ -1031,13 +1040,12 @@ ngx_http_s3_gw_variable(ngx_http_request_t *r,
 
         /* a decoded body: its decoded length; else as the proxy does */
 
-        if (r->headers_in.chunked) {
-            v->not_found = 1;
-            return NGX_OK;
-        }
-
         if (gw->body) {
             length = ngx_http_s3_gw_body_length(gw);
+
+        } else if (r->headers_in.chunked) {
+            v->not_found = 1;
+            return NGX_OK;
 
         } else if (r->headers_in.content_length_n >= 0) {
             length = r->headers_in.content_length_n;
