@@ -7,9 +7,10 @@ lives as long as this process.
 
 starts the cluster in DIR (which must exist; the daemons' data, logs and
 ceph.conf go there), then writes one line "endpoint access-key
-secret-key region seconds-to-start" to DIR/ready and waits: SIGTERM,
-SIGQUIT or SIGINT stop it (the daemons are killed, DIR is left to the
-caller), and so does its parent's death (PR_SET_PDEATHSIG). On a
+secret-key region seconds-to-start" to DIR/ready (and "name pid" of
+each daemon to DIR/pids) and waits: SIGTERM, SIGQUIT or SIGINT stop it
+(the daemons are killed, DIR is left to the caller), and so does its
+parent's death (PR_SET_PDEATHSIG). On a
 failed start it prints the daemons' logs to stderr and exits 1 without
 writing DIR/ready.
 
@@ -73,6 +74,9 @@ def main():
             sys.stderr.write('bench: the Ceph cluster did not start: %s\n'
                              % e)
             return 1
+        with open(os.path.join(top, 'pids'), 'w') as f:
+            for name, pid in sorted(c.pids().items()):
+                f.write('%s %d\n' % (name, pid))
         with open(os.path.join(top, 'ready.tmp'), 'w') as f:
             f.write('%s %s %s %s %.1f\n' % (c.endpoint, c.access_key,
                                             c.secret_key, c.region,

@@ -199,34 +199,65 @@ done = function(s, latency, requests)
 end
 END
 
+gw_cpu() {
+    # $1: an nginx's directory, or "ceph": CPU time so far (clock ticks)
+    # of its workers and metadata process, or of radosgw and the OSD
+    if [ "$1" != ceph ]; then
+        cpu_of "$1"
+        return
+    fi
+    awk '$1 == "client.rgw.a" || $1 == "osd.0" { print $2 }' \
+        "$gw_dir/pids" | while read -r p; do
+        cat "/proc/$p/stat" 2>/dev/null || true
+    done | awk '{ sub(/^[0-9]+ \(.*\) /, ""); t += $12 + $13 }
+                END { print t + 0 }'
+}
+
+gw_run() {
+    # $1 url, $2 conns, $3 header bytes, $4 what gw_cpu measures: a wrk
+    # run; prints run_wrk's line and the server's CPU microseconds per
+    # MiB of body
+    local c0 c1 out
+    c0=$(gw_cpu "$4")
+    out=$(run_wrk "$1" "$2" "$duration" "$3")
+    c1=$(gw_cpu "$4")
+    awk -v o="$out" -v c="$((c1 - c0))" -v d="$duration" \
+        -v hz="$(getconf CLK_TCK)" 'BEGIN {
+        split(o, f, " "); m = f[2] * d
+        printf "%s %.0f\n", o, (m > 0 ? c * 1e6 / hz / m : 0) }'
+}
+
 gw_pair() {
-    # $1 label, $2 size, $3 conns, $4 url A, $5 header A, $6 url B, $7
-    # header B: warm-up runs, then $repeat runs of each, alternating;
-    # prints the table line, leaves "ratio" in gw_ratio
-    local label=$1 s=$2 c=$3 a rps amb abad aerr brps bmb bbad berr st0 \
+    # $1 size, $2 conns, $3 url A, $4 header A, $5 CPU of A (gw_cpu), $6
+    # url B, $7 header B, $8 CPU of B: warm-up runs, then $repeat runs
+    # of each, alternating; prints the table line, leaves the ratio of
+    # MB/s in gw_ratio
+    local s=$1 c=$2 rps amb abad aerr brps bmb bbad berr acpu bcpu st0 \
           tt0 line note
-    run_wrk "$4" "$c" 1 "$5" > /dev/null
+    run_wrk "$3" "$c" 1 "$4" > /dev/null
     run_wrk "$6" "$c" 1 "$7" > /dev/null
     : > "$gw_dir/a.runs"
     : > "$gw_dir/b.runs"
     read -r st0 tt0 < <(cpu_stat)
     for _ in $(seq "$repeat"); do
-        run_wrk "$4" "$c" "$duration" "$5" >> "$gw_dir/a.runs"
-        run_wrk "$6" "$c" "$duration" "$7" >> "$gw_dir/b.runs"
+        gw_run "$3" "$c" "$4" "$5" >> "$gw_dir/a.runs"
+        gw_run "$6" "$c" "$7" "$8" >> "$gw_dir/b.runs"
     done
     if [ -n "${BENCH_VERBOSE:-}" ]; then
-        echo "  $label MB/s: $(cut -d' ' -f2 "$gw_dir/a.runs" | xargs)" \
+        echo "  MB/s: $(cut -d' ' -f2 "$gw_dir/a.runs" | xargs)" \
              "| $(cut -d' ' -f2 "$gw_dir/b.runs" | xargs)"
     fi
     read -r rps amb abad aerr < <(median < "$gw_dir/a.runs")
     read -r brps bmb bbad berr < <(median < "$gw_dir/b.runs")
+    acpu=$(med 7 < "$gw_dir/a.runs")
+    bcpu=$(med 7 < "$gw_dir/b.runs")
     gw_ratio=$(awk -v a="$amb" -v b="$bmb" \
                    'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')
-    line=$(awk -v a="$rps" -v am="$amb" -v b="$brps" -v bm="$bmb" \
-               -v s="$s" -v c="$c" -v r="$gw_ratio" \
-               -v st="$(steal_since "$st0" "$tt0")" 'BEGIN {
-        printf "%-5s %5d | %12.1f %10.1f | %12.1f %10.1f | %5.2fx | %4d%%",
-               s, c, a, am, b, bm, r, st }')
+    line=$(awk -v a="$rps" -v am="$amb" -v ac="$acpu" -v b="$brps" \
+               -v bm="$bmb" -v bc="$bcpu" -v s="$s" -v c="$c" \
+               -v r="$gw_ratio" -v st="$(steal_since "$st0" "$tt0")" 'BEGIN {
+        printf "%-5s %5d | %10.1f %8.1f %7d | %10.1f %8.1f %7d | %5.2fx | %4d%%",
+               s, c, a, am, ac, b, bm, bc, r, st }')
     note=
     if [ "$abad" != 0 ] || [ "$bbad" != 0 ]; then
         note=" non-2xx: $abad and $bbad"; status=1
@@ -239,10 +270,11 @@ gw_pair() {
 
 gw_header() {
     # $1, $2: the two columns' names
-    printf '%-5s %5s | %12s %10s | %12s %10s | %6s | %5s\n' \
-           size conns "$1 req/s" "$1 MB/s" "$2 req/s" "$2 MB/s" ratio steal
+    printf '%-5s %5s | %10s %8s %7s | %10s %8s %7s | %6s | %5s\n' \
+           size conns "$1 req/s" 'MB/s' 'CPU' "$2 req/s" 'MB/s' 'CPU' \
+           ratio steal
     printf '%s\n' \
-        "------------+-------------------------+-------------------------+-------+------"
+        "------------+-----------------------------+-----------------------------+-------+------"
 }
 
 echo "Ceph 16.2 (one monitor, one memstore OSD, RGW at $gw_rgwhost) started" \
@@ -253,7 +285,9 @@ echo
 echo "Cached GET through the gateway (proxy_cache, 1 MiB slices; filled by" \
      "a first read) vs plain nginx"
 echo "serving the same file (wrk, presigned URLs, ${repeat} run(s) each," \
-     "median; ratio of MB/s)"
+     "median; ratio of MB/s; CPU: microseconds"
+echo "of the server's CPU per MiB of body, its workers and metadata" \
+     "process, as the clients share the cores)"
 echo
 gw_header gw plain
 sleep 2
@@ -263,8 +297,8 @@ for s in 4k 64m; do
     gwh=$(gw_check "${gw_url[gw-$s]}" "${bytes[$s]}" "$gw_dir/gw")
     plh=$(gw_check "http://127.0.0.1:$plainport/obj-$s" "${bytes[$s]}" "")
     for c in $gw_conns; do
-        gw_pair "gw plain" "$s" "$c" "${gw_url[gw-$s]}" "$gwh" \
-            "http://127.0.0.1:$plainport/obj-$s" "$plh"
+        gw_pair "$s" "$c" "${gw_url[gw-$s]}" "$gwh" "$gw_dir/gw" \
+            "http://127.0.0.1:$plainport/obj-$s" "$plh" "$tmp/plain"
         if [ "$s" = 4k ]; then
             aim "GW cached GET 4 KiB, $c conns" "$gw_ratio" min 0.8
         else
@@ -282,14 +316,16 @@ awk -v a="$gw_sent0" -v b="$gw_sent1" -v s="${bytes[64m]}" 'BEGIN {
 echo
 echo "Uncached GET of 64 MiB: through the gateway (s3_gateway_cache off)" \
      "vs RGW directly"
-echo "(wrk, presigned URLs, ${repeat} run(s) each, median; ratio of MB/s)"
+echo "(wrk, presigned URLs, ${repeat} run(s) each, median; ratio of MB/s;" \
+     "CPU per MiB: the gateway's"
+echo "nginx, which RGW's work comes on top of, vs RGW's radosgw and OSD)"
 echo
 gw_header gw RGW
 gwh=$(gw_check "${gw_url[gwn-64m]}" "${bytes[64m]}" "$gw_dir/gw-nocache")
 rgwh=$(gw_check "${gw_url[rgw-64m]}" "${bytes[64m]}" "")
 for c in $gw_up_conns; do
-    gw_pair "gw RGW" 64m "$c" "${gw_url[gwn-64m]}" "$gwh" \
-        "${gw_url[rgw-64m]}" "$rgwh"
+    gw_pair 64m "$c" "${gw_url[gwn-64m]}" "$gwh" "$gw_dir/gw-nocache" \
+        "${gw_url[rgw-64m]}" "$rgwh" ceph
     aim "GW uncached GET 64 MiB, $c conns" "$gw_ratio" min 0.9
 done
 
@@ -300,10 +336,10 @@ echo "PUT of 64 MiB, new keys: through the gateway vs RGW directly" \
 echo "16 per run, none started after ${duration}s; ${repeat} run(s) each," \
      "alternating, median; keys deleted after each run)"
 echo
-printf '%5s | %12s %10s | %12s %10s | %6s | %5s\n' \
-       conns 'gw PUT/s' 'gw MB/s' 'RGW PUT/s' 'RGW MB/s' ratio steal
+printf '%5s | %10s %8s %7s | %10s %8s %7s | %6s | %5s\n' \
+       conns 'gw PUT/s' 'MB/s' 'CPU' 'RGW PUT/s' 'MB/s' 'CPU' ratio steal
 printf '%s\n' \
-    "------+-------------------------+-------------------------+-------+------"
+    "------+-----------------------------+-----------------------------+-------+------"
 gw_run=0
 for c in $gw_up_conns; do
     : > "$gw_dir/put.gw"
@@ -320,11 +356,19 @@ for c in $gw_up_conns; do
                     --put "put$gw_run" 16 > "$gw_dir/put.urls"
             fi
             sync
-            # "MB/s PUT/s failed"
-            "$py" "$top/scripts/bench-put.py" "$tmp/obj-64m" "$c" \
-                "$gw_dir/put.urls" "$duration" | awk '{
-                printf "%.1f %.2f %d\n", ($1 > 0 ? $3 * 64 / $1 : 0),
-                       ($1 > 0 ? $3 / $1 : 0), $2 }' >> "$gw_dir/put.$side"
+            who=ceph
+            [ "$side" = gw ] && who=$gw_dir/gw
+            c0=$(gw_cpu "$who")
+            out=$("$py" "$top/scripts/bench-put.py" "$tmp/obj-64m" "$c" \
+                      "$gw_dir/put.urls" "$duration")
+            c1=$(gw_cpu "$who")
+            # "MB/s PUT/s failed CPU-us-per-MiB"
+            echo "$out" | awk -v c="$((c1 - c0))" \
+                -v hz="$(getconf CLK_TCK)" '{
+                printf "%.1f %.2f %d %.0f\n", ($1 > 0 ? $3 * 64 / $1 : 0),
+                       ($1 > 0 ? $3 / $1 : 0), $2,
+                       ($3 > 0 ? c * 1e6 / hz / ($3 * 64) : 0) }' \
+                >> "$gw_dir/put.$side"
             gw_prep "$gw_rgw" "$gw_ckey" "$gw_csecret" "$gw_cregion" \
                 --delete "put$gw_run" > /dev/null
             rgw_admin gc process --include-all > /dev/null 2>&1 || true
@@ -341,9 +385,11 @@ for c in $gw_up_conns; do
     bad=$(cat "$gw_dir/put.gw" "$gw_dir/put.rgw" \
               | awk '{ b += $3 } END { print b + 0 }')
     line=$(awk -v a="$a" -v b="$b" -v c="$c" -v r="$gw_ratio" \
+               -v ac="$(med 4 < "$gw_dir/put.gw")" \
+               -v bc="$(med 4 < "$gw_dir/put.rgw")" \
                -v st="$(steal_since "$st0" "$tt0")" 'BEGIN {
-        printf "%5d | %12.2f %10.1f | %12.2f %10.1f | %5.2fx | %4d%%",
-               c, a / 64, a, b / 64, b, r, st }')
+        printf "%5d | %10.2f %8.1f %7d | %10.2f %8.1f %7d | %5.2fx | %4d%%",
+               c, a / 64, a, ac, b / 64, b, bc, r, st }')
     note=
     if [ "$bad" != 0 ]; then
         note=" failed: $bad"; status=1
