@@ -28,6 +28,10 @@
 #                 connection: p50 and p99, and the difference (the
 #                 latency the gateway adds)
 #
+# Beside MB/s, each GET and PUT cell shows the server's CPU time per MiB
+# of body (/proc): the nginx's workers and metadata process, or RGW's
+# radosgw and OSD; it moves less with the machine's load than MB/s.
+#
 # Environment (besides bench.sh's):
 #   BENCH_GW_CONNS     cached GET connection counts (default "1 16")
 #   BENCH_GW_UP_CONNS  uncached GET and PUT connection counts (default
