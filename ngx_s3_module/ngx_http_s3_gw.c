@@ -38,6 +38,8 @@ static ngx_int_t ngx_http_s3_gw_query(ngx_http_request_t *r,
     ngx_str_t *out);
 static ngx_uint_t ngx_http_s3_gw_cacheable(ngx_http_request_t *r,
     ngx_http_s3_ctx_t *ctx);
+static void ngx_http_s3_gw_created(ngx_http_s3_meta_req_t *mr);
+static void ngx_http_s3_gw_jump(ngx_http_request_t *r);
 static void ngx_http_s3_gw_cleanup(void *data);
 static ngx_uint_t ngx_http_s3_gw_dropped(ngx_str_t *name);
 static ngx_int_t ngx_http_s3_gw_sign(ngx_http_request_t *r,
@@ -92,7 +94,7 @@ static ngx_str_t  ngx_http_s3_gw_auth_args[] = {
 #define NGX_HTTP_S3_GW_VAR_CACHE_KEY         9
 
 
-static ngx_http_variable_t  ngx_http_s3_gw_vars[] = {
+ngx_http_variable_t  ngx_http_s3_gw_vars[] = {
 
     { ngx_string("s3_gw_upstream"), NULL, ngx_http_s3_gw_variable,
       NGX_HTTP_S3_GW_VAR_UPSTREAM, NGX_HTTP_VAR_NOCACHEABLE, 0 },
@@ -136,25 +138,6 @@ static ngx_str_t  ngx_http_s3_gw_read_location = ngx_string("@s3_gw_read");
 
 static u_char  ngx_http_s3_gw_key[NGX_HTTP_S3_SIGV4_KEY_LEN];
 static u_char  ngx_http_s3_gw_key_date[8];
-
-
-ngx_int_t
-ngx_http_s3_gw_add_variables(ngx_conf_t *cf)
-{
-    ngx_http_variable_t  *var, *v;
-
-    for (v = ngx_http_s3_gw_vars; v->name.len; v++) {
-        var = ngx_http_add_variable(cf, &v->name, v->flags);
-        if (var == NULL) {
-            return NGX_ERROR;
-        }
-
-        var->get_handler = v->get_handler;
-        var->data = v->data;
-    }
-
-    return NGX_OK;
-}
 
 
 ngx_int_t
@@ -322,11 +305,25 @@ ngx_http_s3_gw_bucket(ngx_http_request_t *r)
         return 0;
     }
 
+    ctx = ngx_http_s3_get_ctx(r);
+
+    switch (ctx->op) {
+
+    case NGX_HTTP_S3_OP_GET_BUCKET_POLICY:
+    case NGX_HTTP_S3_OP_PUT_BUCKET_POLICY:
+    case NGX_HTTP_S3_OP_DELETE_BUCKET_POLICY:
+    case NGX_HTTP_S3_OP_GET_BUCKET_ACL:
+    case NGX_HTTP_S3_OP_PUT_BUCKET_ACL:
+        return 0;
+
+    default:
+        break;
+    }
+
     if (smcf->gw.buckets == NULL) {
         return 1;
     }
 
-    ctx = ngx_http_s3_get_ctx(r);
     b = smcf->gw.buckets->elts;
 
     for (i = 0; i < smcf->gw.buckets->nelts; i++) {
@@ -398,9 +395,77 @@ ngx_http_s3_gw_handler(ngx_http_request_t *r)
                    "s3 gateway: \"%V\" cache key \"%V\"",
                    &gw->uri, &gw->cache_key);
 
+    /*
+     * An empty aws-chunked body has no last byte to hold back: it is read
+     * and verified before anything goes upstream
+     */
+
+    if (gw->body && ngx_http_s3_gw_body_length(gw) == 0) {
+        rc = ngx_http_read_client_request_body(r, ngx_http_s3_gw_jump);
+
+        if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+            if (gw->err != NGX_HTTP_S3_OK) {
+                return ngx_http_s3_send_error(r, gw->err, gw->message);
+            }
+
+            return rc;
+        }
+
+        return NGX_DONE;
+    }
+
     return ngx_http_named_location(r, gw->cache_key.len
                                       ? &ngx_http_s3_gw_read_location
                                       : &ngx_http_s3_gw_location);
+}
+
+
+static void
+ngx_http_s3_gw_jump(ngx_http_request_t *r)
+{
+    ngx_http_finalize_request(r,
+                  ngx_http_named_location(r, &ngx_http_s3_gw_location));
+}
+
+
+/*
+ * CreateBucket by the operator: the local record first (the bucket's
+ * owner, ACL, policy and grants are ngx_s3's, for its managed keys), then
+ * the upstream's bucket.  A record left from before is kept.
+ */
+
+ngx_int_t
+ngx_http_s3_gw_create_bucket(ngx_http_request_t *r)
+{
+    if (ngx_http_s3_bucket_create_record(r, ngx_http_s3_gw_created)
+        != NGX_OK)
+    {
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_s3_gw_created(ngx_http_s3_meta_req_t *mr)
+{
+    ngx_http_request_t  *r;
+
+    r = mr->data;
+
+    if (mr->status != NGX_HTTP_S3_WIRE_ST_OK
+        && mr->status != NGX_HTTP_S3_WIRE_ST_EXISTS)
+    {
+        ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
+                                    ngx_http_s3_meta_error(mr->status),
+                                    NULL));
+        return;
+    }
+
+    ngx_http_s3_finalize(r, ngx_http_s3_gw_handler(r));
 }
 
 

@@ -99,15 +99,24 @@ typedef struct {
 } ngx_http_s3_gw_req_t;
 
 
-ngx_int_t ngx_http_s3_gw_add_variables(ngx_conf_t *cf);
+/* the $s3_gw_* variables, added with the $s3_* ones */
+extern ngx_http_variable_t  ngx_http_s3_gw_vars[];
+
 ngx_int_t ngx_http_s3_gw_init(ngx_conf_t *cf);
 char *ngx_http_s3_gw_init_conf(ngx_conf_t *cf, ngx_http_s3_gw_conf_t *gw,
     ngx_str_t *region);
 char *ngx_http_s3_gw_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
-/* 1 if the request's bucket (none: ListBuckets) is the upstream's */
+/*
+ * 1 if the request goes upstream: its bucket (none: ListBuckets) is the
+ * upstream's, and it is not about the bucket's permissions (policy, ACL:
+ * ngx_s3's own, on the local record)
+ */
 ngx_uint_t ngx_http_s3_gw_bucket(ngx_http_request_t *r);
+
+/* CreateBucket by a root key: the local record, then upstream */
+ngx_int_t ngx_http_s3_gw_create_bucket(ngx_http_request_t *r);
 
 /* after authentication and permissions: hands the request upstream */
 ngx_int_t ngx_http_s3_gw_handler(ngx_http_request_t *r);
