@@ -36,6 +36,10 @@
 #   BENCH_GW_CONNS     cached GET connection counts (default "1 16")
 #   BENCH_GW_UP_CONNS  uncached GET and PUT connection counts (default
 #                      "1 4")
+#   BENCH_GW_EXTRA     more http-level directives for both gateways,
+#                      e.g. "proxy_buffer_size 256k; proxy_buffers 8 256k;
+#                      proxy_busy_buffers_size 512k;
+#                      client_body_buffer_size 256k;"
 #   BENCH_CEPH_BYTES   the OSD's memstore size (default 4 GiB)
 #   BENCH_RGW_OPTIONS  options of RGW's beast frontend (default
 #                      "tcp_nodelay=1"; scripts/bench-ceph.py)
@@ -124,6 +128,7 @@ for gw_name in gw gw-nocache; do
     s3_fsync $fsync;
 END
         sed '/^@@$/,$d' "$d/gw.conf"
+        echo "    ${BENCH_GW_EXTRA:-}"
         cat << END
     server {
         listen 127.0.0.1:$port;
