@@ -21,6 +21,7 @@
 #include "ngx_http_s3_policy.h"
 #include "ngx_http_s3_xml.h"
 #include "ngx_http_s3_cors.h"
+#include "ngx_http_s3_gw.h"
 
 
 #define NGX_HTTP_S3_MAX_KEY_LEN        1024
@@ -271,6 +272,9 @@ typedef struct {
     /* s3_record_cache (bytes per worker, 0: off), its generations */
     size_t                     record_cache;
     ngx_shm_zone_t            *rcache_zone;
+
+    /* s3_gateway_*: buckets backed by an upstream S3 service */
+    ngx_http_s3_gw_conf_t      gw;
 } ngx_http_s3_main_conf_t;
 
 
@@ -396,6 +400,9 @@ struct ngx_http_s3_ctx_s {
     ngx_http_s3_cors_rule_t   *cors;
     ngx_str_t                  cors_origin;
     ngx_uint_t                 cors_checked;
+
+    /* gateway mode: the request as it goes upstream (ngx_http_s3_gw.c) */
+    ngx_http_s3_gw_req_t      *gw;
 };
 
 

@@ -43,8 +43,6 @@ static const char *ngx_http_s3_body_message(ngx_http_request_t *r,
 static void ngx_http_s3_body_start(ngx_http_request_t *r);
 static void ngx_http_s3_body_read_handler(ngx_http_request_t *r);
 static void ngx_http_s3_body_process(ngx_http_s3_body_t *bd);
-static ngx_int_t ngx_http_s3_body_data(ngx_http_s3_body_t *bd, u_char *p,
-    size_t len);
 static ngx_int_t ngx_http_s3_body_decoded(ngx_http_s3_body_t *bd, u_char *p,
     size_t len);
 static void ngx_http_s3_body_chunked_error(ngx_http_s3_body_t *bd);
@@ -114,16 +112,6 @@ ngx_http_s3_body_init(ngx_http_request_t *r, ngx_http_s3_body_t *bd)
     cln->handler = ngx_http_s3_body_cleanup;
     cln->data = bd;
 
-    bd->md5 = EVP_MD_CTX_new();
-
-    if (bd->md5 == NULL
-        || EVP_DigestInit_ex(bd->md5, EVP_md5(), NULL) != 1)
-    {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "s3: MD5 digest init failed");
-        return NGX_HTTP_S3_ERR_INTERNAL;
-    }
-
     if (ctx->auth.payload == NGX_HTTP_S3_PAYLOAD_SIGNED) {
         bd->sha256 = EVP_MD_CTX_new();
 
@@ -134,6 +122,20 @@ ngx_http_s3_body_init(ngx_http_request_t *r, ngx_http_s3_body_t *bd)
                           "s3: SHA-256 digest init failed");
             return NGX_HTTP_S3_ERR_INTERNAL;
         }
+    }
+
+    if (bd->no_etag && !bd->check_md5) {
+        return NGX_HTTP_S3_OK;
+    }
+
+    bd->md5 = EVP_MD_CTX_new();
+
+    if (bd->md5 == NULL
+        || EVP_DigestInit_ex(bd->md5, EVP_md5(), NULL) != 1)
+    {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "s3: MD5 digest init failed");
+        return NGX_HTTP_S3_ERR_INTERNAL;
     }
 
     return NGX_HTTP_S3_OK;
@@ -508,7 +510,7 @@ ngx_http_s3_body_process(ngx_http_s3_body_t *bd)
 
             n = b->last - b->pos;
 
-            if (n && ngx_http_s3_body_data(bd, b->pos, n) != NGX_OK) {
+            if (n && ngx_http_s3_body_feed(bd, b->pos, n) != NGX_OK) {
                 ngx_http_s3_body_fail(bd, bd->err, bd->message);
                 return;
             }
@@ -544,8 +546,8 @@ ngx_http_s3_body_process(ngx_http_s3_body_t *bd)
 
 /* a piece of the body as read: aws-chunked is decoded here */
 
-static ngx_int_t
-ngx_http_s3_body_data(ngx_http_s3_body_t *bd, u_char *p, size_t len)
+ngx_int_t
+ngx_http_s3_body_feed(ngx_http_s3_body_t *bd, u_char *p, size_t len)
 {
     u_char                 *pos, *last;
     ngx_int_t               rc;
@@ -619,7 +621,7 @@ ngx_http_s3_body_decoded(ngx_http_s3_body_t *bd, u_char *p, size_t len)
 
     bd->received += len;
 
-    if (EVP_DigestUpdate(bd->md5, p, len) != 1
+    if ((bd->md5 && EVP_DigestUpdate(bd->md5, p, len) != 1)
         || (bd->sha256 && EVP_DigestUpdate(bd->sha256, p, len) != 1))
     {
         bd->err = NGX_HTTP_S3_ERR_INTERNAL;
@@ -685,6 +687,36 @@ ngx_http_s3_body_chunked_error(ngx_http_s3_body_t *bd)
 static void
 ngx_http_s3_body_finish(ngx_http_s3_body_t *bd)
 {
+    ngx_http_s3_err_e    err;
+    ngx_http_request_t  *r;
+
+    r = bd->request;
+
+    bd->finished = 1;
+    r->read_event_handler = ngx_http_block_reading;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "s3 request body: %O bytes", bd->received);
+
+    err = ngx_http_s3_body_end(bd);
+
+    if (err == NGX_HTTP_S3_OK) {
+        bd->done_handler(bd);
+        return;
+    }
+
+    if (bd->short_data) {
+        ngx_http_s3_body_fail_length(bd);
+        return;
+    }
+
+    ngx_http_s3_body_fail(bd, err, bd->message);
+}
+
+
+ngx_http_s3_err_e
+ngx_http_s3_body_end(ngx_http_s3_body_t *bd)
+{
     u_char               sha256[EVP_MAX_MD_SIZE];
     unsigned int         n;
     ngx_http_s3_ctx_t   *ctx;
@@ -694,19 +726,14 @@ ngx_http_s3_body_finish(ngx_http_s3_body_t *bd)
     r = bd->request;
     ctx = ngx_http_s3_get_ctx(r);
 
-    bd->finished = 1;
-    r->read_event_handler = ngx_http_block_reading;
-
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "s3 request body: %O bytes", bd->received);
+    bd->message = NULL;
 
     /* for chunked bodies nginx counts content_length_n as it reads */
 
     if (r->headers_in.content_length_n >= 0
         && bd->raw != r->headers_in.content_length_n)
     {
-        ngx_http_s3_body_fail(bd, NGX_HTTP_S3_ERR_INCOMPLETE_BODY, NULL);
-        return;
+        return NGX_HTTP_S3_ERR_INCOMPLETE_BODY;
     }
 
     if (bd->chunked) {
@@ -717,51 +744,47 @@ ngx_http_s3_body_finish(ngx_http_s3_body_t *bd)
 
             if (ngx_http_s3_chunked_eof(bd->chunked) != NGX_DONE) {
                 ngx_http_s3_body_chunked_error(bd);
-                ngx_http_s3_body_fail(bd, bd->err, bd->message);
-                return;
+                return bd->err;
             }
 
             bd->chunked_done = 1;
         }
 
         if (bd->received != bd->decoded_length) {
-            ngx_http_s3_body_fail_length(bd);
-            return;
+            bd->short_data = 1;
+            return NGX_HTTP_S3_ERR_INCOMPLETE_BODY;
         }
     }
 
-    if (EVP_DigestFinal_ex(bd->md5, bd->md5_sum, &n) != 1 || n != 16) {
-        ngx_http_s3_body_fail(bd, NGX_HTTP_S3_ERR_INTERNAL, NULL);
-        return;
+    if (bd->md5) {
+        if (EVP_DigestFinal_ex(bd->md5, bd->md5_sum, &n) != 1 || n != 16) {
+            return NGX_HTTP_S3_ERR_INTERNAL;
+        }
     }
 
     if (bd->sha256) {
         if (EVP_DigestFinal_ex(bd->sha256, sha256, &n) != 1 || n != 32) {
-            ngx_http_s3_body_fail(bd, NGX_HTTP_S3_ERR_INTERNAL, NULL);
-            return;
+            return NGX_HTTP_S3_ERR_INTERNAL;
         }
 
         if (ngx_memcmp(sha256, ctx->auth.sha256, 32) != 0) {
-            ngx_http_s3_body_fail(bd, NGX_HTTP_S3_ERR_SHA256_MISMATCH, NULL);
-            return;
+            return NGX_HTTP_S3_ERR_SHA256_MISMATCH;
         }
     }
 
     if (bd->check_md5 && ngx_memcmp(bd->md5_sum, bd->content_md5, 16) != 0) {
-        ngx_http_s3_body_fail(bd, NGX_HTTP_S3_ERR_BAD_DIGEST, NULL);
-        return;
+        return NGX_HTTP_S3_ERR_BAD_DIGEST;
     }
 
     if (bd->checksum.alg != NGX_HTTP_S3_CHECKSUM_NONE) {
         err = ngx_http_s3_body_checksum(bd);
 
         if (err != NGX_HTTP_S3_OK) {
-            ngx_http_s3_body_fail(bd, err, bd->message);
-            return;
+            return err;
         }
     }
 
-    bd->done_handler(bd);
+    return NGX_HTTP_S3_OK;
 }
 
 

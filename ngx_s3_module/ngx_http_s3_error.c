@@ -674,6 +674,13 @@ ngx_http_s3_send_status_error(ngx_http_request_t *r, ngx_uint_t status)
         err = NGX_HTTP_S3_ERR_NOT_IMPLEMENTED;
         break;
 
+    case NGX_HTTP_BAD_GATEWAY:
+    case NGX_HTTP_GATEWAY_TIME_OUT:
+        /* gateway mode: the upstream S3 service did not answer */
+        err = NGX_HTTP_S3_ERR_SERVICE_UNAVAILABLE;
+        message = "The upstream S3 service is unavailable.";
+        break;
+
     case NGX_HTTP_SERVICE_UNAVAILABLE:
         /* limit_req and limit_conn: S3's answer to "too fast" */
         err = NGX_HTTP_S3_ERR_SLOW_DOWN;

@@ -380,6 +380,12 @@ ngx_http_s3_handler(ngx_http_request_t *r)
             ctx->op = route ? route->op : NGX_HTTP_S3_OP_NONE;
         }
 
+        /* a gateway request's body refused on its way upstream */
+
+        if (ctx->gw && ctx->gw->err != NGX_HTTP_S3_OK) {
+            return ngx_http_s3_send_error(r, ctx->gw->err, ctx->gw->message);
+        }
+
         return ngx_http_s3_send_status_error(r, status);
     }
 
@@ -562,6 +568,26 @@ ngx_http_s3_process(ngx_http_request_t *r)
             return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL,
                                           NULL);
         }
+    }
+
+    /*
+     * A bucket of the upstream's: the rest is the upstream's to decide.
+     * A managed key's permissions there come from a local bucket of the
+     * name (its owner, ACL and policy); without one, only root keys.
+     */
+
+    if (ngx_http_s3_gw_bucket(r)) {
+
+        if (!ctx->auth.root
+            && (ctx->baccess == NULL || !ctx->baccess->found
+                || ((route->flags & NGX_HTTP_S3_COPY)
+                    && (ctx->saccess == NULL || !ctx->saccess->found))))
+        {
+            return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_ACCESS_DENIED,
+                                          "Access Denied");
+        }
+
+        return ngx_http_s3_gw_handler(r);
     }
 
     /* the operation needs the bucket's object lock flags, root keys too */
@@ -1045,7 +1071,21 @@ ngx_http_s3_finalize(ngx_http_request_t *r, ngx_int_t rc)
 ngx_http_s3_ctx_t *
 ngx_http_s3_get_ctx(ngx_http_request_t *r)
 {
-    return ngx_http_get_module_ctx(r, ngx_http_s3_module);
+    ngx_http_s3_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_s3_module);
+
+    /* a gateway request in its named location, or in an error page */
+
+    if (ctx == NULL && r == r->main) {
+        ctx = ngx_http_s3_gw_stashed(r);
+
+        if (ctx) {
+            ngx_http_set_ctx(r, ctx, ngx_http_s3_module);
+        }
+    }
+
+    return ctx;
 }
 
 

@@ -197,6 +197,55 @@ static ngx_command_t  ngx_http_s3_commands[] = {
       0,
       NULL },
 
+    { ngx_string("s3_gateway"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_s3_gw_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("s3_gateway_host"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_s3_gw_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("s3_gateway_credentials"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_http_s3_gw_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("s3_gateway_region"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_s3_gw_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("s3_gateway_bucket"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_s3_gw_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("s3_gateway_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_s3_gw_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("s3_gateway_cache_valid"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_s3_gw_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -236,6 +285,10 @@ static ngx_int_t
 ngx_http_s3_postconfiguration(ngx_conf_t *cf)
 {
     if (ngx_http_s3_metrics_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_s3_gw_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -397,6 +450,12 @@ ngx_http_s3_init_main_conf(ngx_conf_t *cf, void *conf)
     }
 
     if (ngx_http_s3_rcache_init_conf(cf, smcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_s3_gw_init_conf(cf, &smcf->gw, &smcf->region)
+        != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
     }
 

@@ -109,6 +109,10 @@ struct ngx_http_s3_body_s {
     unsigned                   object_checksum:1;   /* x-amz-checksum-*
                                                        are not the body's:
                                                        left alone */
+    unsigned                   no_etag:1;     /* no MD5 unless
+                                                 Content-MD5 asks */
+    unsigned                   short_data:1;  /* aws-chunked data short
+                                                 of its decoded length */
 };
 
 /*
@@ -123,6 +127,15 @@ struct ngx_http_s3_body_s {
  */
 ngx_http_s3_err_e ngx_http_s3_body_init(ngx_http_request_t *r,
     ngx_http_s3_body_t *bd);
+
+/*
+ * The body read by someone else (the gateway's request body filter):
+ * each piece as read, NGX_OK or NGX_ERROR with bd->err and bd->message;
+ * at its end the checks, NGX_HTTP_S3_OK or the error (bd->message).
+ */
+ngx_int_t ngx_http_s3_body_feed(ngx_http_s3_body_t *bd, u_char *p,
+    size_t len);
+ngx_http_s3_err_e ngx_http_s3_body_end(ngx_http_s3_body_t *bd);
 
 /*
  * NGX_OK: reading started and the request count was raised: the caller

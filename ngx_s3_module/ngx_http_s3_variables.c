@@ -89,7 +89,7 @@ ngx_http_s3_add_variables(ngx_conf_t *cf)
         var->data = v->data;
     }
 
-    return NGX_OK;
+    return ngx_http_s3_gw_add_variables(cf);
 }
 
 

@@ -36,7 +36,7 @@ import boto3                     # noqa: E402
 import botocore.config           # noqa: E402
 
 import cephcluster               # noqa: E402
-import gateway                   # noqa: E402
+import gateway as gatewaylib      # noqa: E402
 import s3server                  # noqa: E402
 
 
@@ -155,7 +155,7 @@ def gateway(request, ceph):
     proxy cache (t/lib/gateway.py, docs/gateway.md)."""
 
     try:
-        srv = gateway.start_gateway(ceph, name=request.module.__name__)
+        srv = gatewaylib.start_gateway(ceph, name=request.module.__name__)
     except RuntimeError as e:
         pytest.fail(str(e), pytrace=False)
     yield srv
@@ -170,7 +170,7 @@ def make_gateway(request, ceph):
 
     def make(**kw):
         kw.setdefault('name', request.node.name[:30])
-        srv = gateway.start_gateway(ceph, **kw)
+        srv = gatewaylib.start_gateway(ceph, **kw)
         made.append(srv)
         return srv
 
