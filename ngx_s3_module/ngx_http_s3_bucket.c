@@ -381,19 +381,9 @@ ngx_http_s3_create_bucket(ngx_http_request_t *r)
 static void
 ngx_http_s3_create_bucket_body(ngx_http_request_t *r, ngx_str_t *body)
 {
-    size_t                    size;
-    ngx_str_t                 location, rec;
-    ngx_time_t               *tp;
-    ngx_table_elt_t          *h;
-    const char               *message;
-    ngx_http_s3_ctx_t        *ctx;
-    ngx_http_s3_err_e         err;
-    ngx_http_s3_wbuf_t        b, rb;
-    ngx_http_s3_bucket_t      bk;
-    ngx_http_s3_main_conf_t  *smcf;
-
-    ctx = ngx_http_s3_get_ctx(r);
-    smcf = ngx_http_get_module_main_conf(r, ngx_http_s3_module);
+    ngx_str_t           location;
+    const char         *message;
+    ngx_http_s3_err_e   err;
 
     if (ngx_http_s3_xml_parse_create_bucket(r->pool, body->data, body->len,
                                             &location)
@@ -410,6 +400,41 @@ ngx_http_s3_create_bucket_body(ngx_http_request_t *r, ngx_str_t *body)
         ngx_http_s3_finalize(r, ngx_http_s3_send_error(r, err, message));
         return;
     }
+
+    if (ngx_http_s3_bucket_create_record(r,
+                                         ngx_http_s3_create_bucket_handler)
+        != NGX_OK)
+    {
+        ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
+                                        NGX_HTTP_S3_ERR_INTERNAL, NULL));
+        return;
+    }
+
+    /* the handler finalizes the request */
+}
+
+
+/*
+ * The bucket's record, made by this request's key (a gateway bucket's
+ * too: its owner and permissions are local): BUCKET_CREATE, whose reply
+ * goes to handler.  NGX_OK, or NGX_ERROR (nothing sent).
+ */
+
+ngx_int_t
+ngx_http_s3_bucket_create_record(ngx_http_request_t *r,
+    ngx_http_s3_meta_handler_pt handler)
+{
+    size_t                    size;
+    ngx_str_t                 rec;
+    ngx_time_t               *tp;
+    ngx_table_elt_t          *h;
+    ngx_http_s3_ctx_t        *ctx;
+    ngx_http_s3_wbuf_t        b, rb;
+    ngx_http_s3_bucket_t      bk;
+    ngx_http_s3_main_conf_t  *smcf;
+
+    ctx = ngx_http_s3_get_ctx(r);
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_s3_module);
 
     tp = ngx_timeofday();
 
@@ -447,9 +472,7 @@ ngx_http_s3_create_bucket_body(ngx_http_request_t *r, ngx_str_t *body)
         || ngx_http_s3_wbuf_init(&b, r->pool, size + bk.name.len + 8)
            != NGX_OK)
     {
-        ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
-                                        NGX_HTTP_S3_ERR_INTERNAL, NULL));
-        return;
+        return NGX_ERROR;
     }
 
     ngx_http_s3_bucket_encode(&rb, &bk);
@@ -462,15 +485,13 @@ ngx_http_s3_create_bucket_body(ngx_http_request_t *r, ngx_str_t *body)
 
     if (rb.error
         || ngx_http_s3_meta_call(r, NGX_HTTP_S3_WIRE_OP_BUCKET_CREATE, &b,
-                                 ngx_http_s3_create_bucket_handler, r)
+                                 handler, r)
            != NGX_OK)
     {
-        ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
-                                        NGX_HTTP_S3_ERR_INTERNAL, NULL));
-        return;
+        return NGX_ERROR;
     }
 
-    /* the handler finalizes the request */
+    return NGX_OK;
 }
 
 

@@ -38,6 +38,7 @@ static ngx_int_t ngx_http_s3_gw_query(ngx_http_request_t *r,
     ngx_str_t *out);
 static ngx_uint_t ngx_http_s3_gw_cacheable(ngx_http_request_t *r,
     ngx_http_s3_ctx_t *ctx);
+static void ngx_http_s3_gw_created(ngx_http_s3_meta_req_t *mr);
 static void ngx_http_s3_gw_jump(ngx_http_request_t *r);
 static void ngx_http_s3_gw_cleanup(void *data);
 static ngx_uint_t ngx_http_s3_gw_dropped(ngx_str_t *name);
@@ -323,11 +324,25 @@ ngx_http_s3_gw_bucket(ngx_http_request_t *r)
         return 0;
     }
 
+    ctx = ngx_http_s3_get_ctx(r);
+
+    switch (ctx->op) {
+
+    case NGX_HTTP_S3_OP_GET_BUCKET_POLICY:
+    case NGX_HTTP_S3_OP_PUT_BUCKET_POLICY:
+    case NGX_HTTP_S3_OP_DELETE_BUCKET_POLICY:
+    case NGX_HTTP_S3_OP_GET_BUCKET_ACL:
+    case NGX_HTTP_S3_OP_PUT_BUCKET_ACL:
+        return 0;
+
+    default:
+        break;
+    }
+
     if (smcf->gw.buckets == NULL) {
         return 1;
     }
 
-    ctx = ngx_http_s3_get_ctx(r);
     b = smcf->gw.buckets->elts;
 
     for (i = 0; i < smcf->gw.buckets->nelts; i++) {
@@ -429,6 +444,47 @@ ngx_http_s3_gw_jump(ngx_http_request_t *r)
 {
     ngx_http_finalize_request(r,
                   ngx_http_named_location(r, &ngx_http_s3_gw_location));
+}
+
+
+/*
+ * CreateBucket by the operator: the local record first (the bucket's
+ * owner, ACL, policy and grants are ngx_s3's, for its managed keys), then
+ * the upstream's bucket.  A record left from before is kept.
+ */
+
+ngx_int_t
+ngx_http_s3_gw_create_bucket(ngx_http_request_t *r)
+{
+    if (ngx_http_s3_bucket_create_record(r, ngx_http_s3_gw_created)
+        != NGX_OK)
+    {
+        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_s3_gw_created(ngx_http_s3_meta_req_t *mr)
+{
+    ngx_http_request_t  *r;
+
+    r = mr->data;
+
+    if (mr->status != NGX_HTTP_S3_WIRE_ST_OK
+        && mr->status != NGX_HTTP_S3_WIRE_ST_EXISTS)
+    {
+        ngx_http_s3_finalize(r, ngx_http_s3_send_error(r,
+                                    ngx_http_s3_meta_error(mr->status),
+                                    NULL));
+        return;
+    }
+
+    ngx_http_s3_finalize(r, ngx_http_s3_gw_handler(r));
 }
 
 

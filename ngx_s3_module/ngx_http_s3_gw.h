@@ -106,8 +106,15 @@ char *ngx_http_s3_gw_init_conf(ngx_conf_t *cf, ngx_http_s3_gw_conf_t *gw,
 char *ngx_http_s3_gw_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
-/* 1 if the request's bucket (none: ListBuckets) is the upstream's */
+/*
+ * 1 if the request goes upstream: its bucket (none: ListBuckets) is the
+ * upstream's, and it is not about the bucket's permissions (policy, ACL:
+ * ngx_s3's own, on the local record)
+ */
 ngx_uint_t ngx_http_s3_gw_bucket(ngx_http_request_t *r);
+
+/* CreateBucket by a root key: the local record, then upstream */
+ngx_int_t ngx_http_s3_gw_create_bucket(ngx_http_request_t *r);
 
 /* after authentication and permissions: hands the request upstream */
 ngx_int_t ngx_http_s3_gw_handler(ngx_http_request_t *r);

@@ -578,6 +578,12 @@ ngx_http_s3_process(ngx_http_request_t *r)
 
     if (ngx_http_s3_gw_bucket(r)) {
 
+        /* the operator's bucket: a local record for its permissions */
+
+        if (ctx->op == NGX_HTTP_S3_OP_CREATE_BUCKET && ctx->auth.root) {
+            return ngx_http_s3_gw_create_bucket(r);
+        }
+
         if (!ctx->auth.root
             && (ctx->baccess == NULL || !ctx->baccess->found
                 || ((route->flags & NGX_HTTP_S3_COPY)

@@ -165,6 +165,14 @@ void ngx_http_s3_body_discard(ngx_http_request_t *r);
 
 
 /*
+ * ngx_http_s3_bucket.c: the record of a bucket this request makes (owner:
+ * its key), BUCKET_CREATE with the reply to handler; as meta_call below
+ */
+ngx_int_t ngx_http_s3_bucket_create_record(ngx_http_request_t *r,
+    ngx_http_s3_meta_handler_pt handler);
+
+
+/*
  * ngx_http_s3_meta.c: a metadata request with an encoded body; NGX_OK
  * or NGX_ERROR.  From a content handler, after NGX_OK:
  * r->main->count++ and return NGX_DONE.

@@ -240,6 +240,43 @@ rm -rf "$run/console"
 cp -R "$top/console" "$run/console"
 chmod -R u=rwX,go=rX "$run/console"
 
+# gateway mode: the upstream, its credentials and the read cache
+
+gw_http=
+gw_server=
+if [ -n "${S3_GATEWAY:-}" ]; then
+    if [ -z "${S3_GATEWAY_ACCESS_KEY:-}" ] \
+       || [ -z "${S3_GATEWAY_SECRET_KEY:-}" ]
+    then
+        echo "run: S3_GATEWAY needs S3_GATEWAY_ACCESS_KEY and" \
+             "S3_GATEWAY_SECRET_KEY" >&2
+        exit 1
+    fi
+    cache=${S3_GATEWAY_CACHE:-10g}
+    if [ "$cache" = 0 ]; then
+        cache_line=
+        cache_zone=off
+    else
+        mkdir -p "$run/cache"
+        [ -z "$userline" ] || chown "$user:$group" "$run/cache"
+        cache_line="proxy_cache_path $run/cache levels=1:2 keys_zone=s3_gw:64m
+                     max_size=$cache inactive=7d use_temp_path=off;"
+        cache_zone=s3_gw
+    fi
+    gw_http="upstream s3_upstream {
+        server $S3_GATEWAY;
+        keepalive 32;
+    }
+    $cache_line
+    s3_gateway s3_upstream;
+    s3_gateway_host $S3_GATEWAY;
+    s3_gateway_credentials $S3_GATEWAY_ACCESS_KEY $S3_GATEWAY_SECRET_KEY;
+    s3_gateway_region ${S3_GATEWAY_REGION:-$region};
+    s3_gateway_cache $cache_zone;
+    s3_gateway_cache_valid ${S3_GATEWAY_CACHE_VALID:-60s};"
+    gw_server="include $top/conf/s3_gateway.conf;"
+fi
+
 # worker_processes auto, but never fewer than two workers
 workers=$(nproc 2>/dev/null || echo 2)
 [ "$workers" -ge 2 ] || workers=2
@@ -289,6 +326,7 @@ http {
     s3_region $region;
     include $data/keys.conf;
     s3_key_file $data/s3.key;
+    $gw_http
 
     server {
         $listen_line
@@ -304,6 +342,7 @@ http {
         location / {
             s3;
         }
+        $gw_server
 
         # users and access keys: scripts/s3-admin
         location /.s3-admin/ {
