@@ -190,3 +190,186 @@ def test_run_sh_gateway_mode(ceph, rgw):
     bad = [ln for ln in text.splitlines()
            if '[alert]' in ln or '[emerg]' in ln or '[crit]' in ln]
     assert not bad, bad
+
+
+HOP = """
+    log_format hop '$request_uri|$http_authorization|$http_x_amz_date|'
+                   '$http_x_amz_content_sha256|$http_x_amz_security_token|'
+                   '$http_x_amz_decoded_content_length|$http_content_encoding|'
+                   '$http_x_amz_meta_color|$http_x_amz_trailer';
+    server {
+        listen 127.0.0.1:%(port)d;
+        access_log %(log)s hop;
+        location / {
+            proxy_pass http://%(rgw)s;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_request_buffering off;
+            proxy_buffering off;
+        }
+    }
+"""
+
+
+def test_what_reaches_the_upstream(ceph, make_gateway, tmp_path):
+    """Through a logging hop between the gateway and RGW: the upstream sees
+    the gateway's credentials with a fresh date and every x-amz-* header
+    signed; never the client's signature, presigned parameters, security
+    token or aws-chunked framing."""
+
+    import hashlib
+    import time
+    import urllib.parse
+    import urllib.request
+
+    import s3server
+    from test_checksums import Chunked, STREAMING, kpath
+
+    port = s3server.free_port()
+    log = str(tmp_path / 'hop.log')
+    rgw_addr = urllib.parse.urlparse(ceph.endpoint).netloc
+    srv = make_gateway(
+        upstream_server='127.0.0.1:%d' % port,
+        http_extra=HOP % {'port': port, 'log': log, 'rgw': rgw_addr})
+    c = boto_client(srv)
+    name = new_bucket_name('gwhop')
+    c.create_bucket(Bucket=name)
+    c.put_object(Bucket=name, Key='m', Body=b'meta', Metadata={'color': 'red'})
+    # boto3's default presigning in us-east-1 is SigV2
+    import boto3
+    v2 = boto3.session.Session().client(
+        's3', endpoint_url=srv.endpoint, region_name='us-east-1',
+        aws_access_key_id=srv.access_key,
+        aws_secret_access_key=srv.secret_key)
+    url = v2.generate_presigned_url('get_object',
+                                    Params={'Bucket': name, 'Key': 'm'})
+    assert 'AWSAccessKeyId' in url
+    assert urllib.request.urlopen(url).read() == b'meta'
+    url = c.generate_presigned_url('get_object',
+                                   Params={'Bucket': name, 'Key': 'm'})
+    assert 'X-Amz-Signature' in url
+    assert urllib.request.urlopen(url).read() == b'meta'
+    data = os.urandom(70000)
+    ch = Chunked(srv, kpath(name, 'chunked'), data, STREAMING)
+    assert ch.send().status == 200
+    time.sleep(1.2)                  # the hop's access log is written
+
+    lines = [ln.rstrip('\n').split('|') for ln in open(log)]
+    assert len(lines) >= 5, lines
+    for (uri, auth, date, sha, token, decoded, enc, color,
+         trailer) in lines:
+        assert auth.startswith('AWS4-HMAC-SHA256 Credential=%s/'
+                               % ceph.access_key), auth
+        assert srv.access_key not in auth
+        for bad in ('X-Amz-Signature', 'X-Amz-Credential', 'Signature=',
+                    'AWSAccessKeyId', srv.access_key):
+            assert bad not in uri, uri
+        assert token == '-' and decoded == '-' and trailer == '-'
+        assert enc in ('-', ''), enc
+        assert abs(time.mktime(time.strptime(date, '%Y%m%dT%H%M%SZ'))
+                   - time.mktime(time.gmtime())) < 30, date
+        signed = auth.split('SignedHeaders=')[1].split(',')[0].split(';')
+        assert {'host', 'x-amz-date', 'x-amz-content-sha256'} <= set(signed)
+        if color != '-':
+            assert 'x-amz-meta-color' in signed
+        if uri.endswith('/chunked'):
+            assert sha == 'UNSIGNED-PAYLOAD'
+        elif uri.endswith('/m') and color != '-':
+            # the client's own hex hash, for the upstream to check
+            assert sha == hashlib.sha256(b'meta').hexdigest()
+    assert any(ln[0].endswith('/chunked') for ln in lines)
+    assert any(ln[7] == 'red' for ln in lines)
+    rgw = boto_client(ceph)
+    assert rgw.get_object(Bucket=name, Key='chunked')['Body'].read() == data
+
+
+def test_http2_tls_edge(make_gateway, ceph, tmp_path):
+    """TLS and HTTP/2 at the edge, RGW behind: presigned PUT and GET with
+    curl --http2, and an aws-chunked upload over HTTP/2 (the request body
+    filter under HTTP/2), each compared with RGW's copy."""
+
+    import shutil
+    import subprocess
+
+    import s3server
+    import sigv4
+    from test_checksums import Chunked, STREAMING, kpath
+
+    curl, openssl = shutil.which('curl'), shutil.which('openssl')
+    if not curl or not openssl:
+        pytest.skip('curl or openssl missing')
+    crt, key = str(tmp_path / 'cert.pem'), str(tmp_path / 'key.pem')
+    subprocess.run([openssl, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes',
+                    '-days', '1', '-subj', '/CN=127.0.0.1', '-addext',
+                    'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out',
+                    crt], check=True, capture_output=True)
+    port = s3server.free_port()
+    srv = make_gateway(server_extra=(
+        '        listen 127.0.0.1:%d ssl http2;\n'
+        '        ssl_certificate %s;\n        ssl_certificate_key %s;\n'
+        % (port, crt, key)))
+    tls = 'https://127.0.0.1:%d' % port
+    c = boto_client(srv)
+    rgw = boto_client(ceph)
+    name = new_bucket_name('gwh2')
+    c.create_bucket(Bucket=name)
+
+    body = os.urandom(3 * 1024 * 1024 + 11)
+    src = tmp_path / 'src'
+    src.write_bytes(body)
+    import boto3
+    import botocore.config
+    ct = boto3.session.Session().client(
+        's3', endpoint_url=tls, verify=False,
+        aws_access_key_id=srv.access_key,
+        aws_secret_access_key=srv.secret_key,
+        config=botocore.config.Config(region_name=srv.region,
+                                      signature_version='s3v4',
+                                      s3={'addressing_style': 'path'}))
+    put = ct.generate_presigned_url('put_object', ExpiresIn=300,
+                                    Params={'Bucket': name, 'Key': 'h2'})
+    get = ct.generate_presigned_url('get_object', ExpiresIn=300,
+                                    Params={'Bucket': name, 'Key': 'h2'})
+    r = subprocess.run([curl, '-sk', '--http2', '-o', '/dev/null', '-w',
+                        '%{http_version} %{http_code}', '-T', str(src), put],
+                       capture_output=True, text=True, check=True)
+    assert r.stdout == '2 200', r.stdout
+    assert rgw.get_object(Bucket=name, Key='h2')['Body'].read() == body
+    out = tmp_path / 'out'
+    for _ in range(2):                 # a miss, then the cache
+        r = subprocess.run([curl, '-sk', '--http2', '-o', str(out), '-w',
+                            '%{http_version} %{http_code}', get],
+                           capture_output=True, text=True, check=True)
+        assert r.stdout == '2 200', r.stdout
+        assert out.read_bytes() == body
+
+    # aws-chunked over HTTP/2: the signed headers and encoded body of
+    # t/test_checksums.py's Chunked, sent by curl
+    data = os.urandom(200000)
+    ch = Chunked(srv, kpath(name, 'chunked'), data, STREAMING)
+    h = dict(ch.extra)
+    h['Content-Length'] = str(len(ch.encode('0' * 64)))
+    host = '127.0.0.1:%d' % port
+    signed = sigv4.sign_headers('PUT', host, ch.path, [], h, b'',
+                                srv.access_key, srv.secret_key, srv.region,
+                                amz_date=ch.amz_date, payload_hash=STREAMING)
+    seed = signed['Authorization'].rsplit('Signature=', 1)[1]
+    for tamper, want in ((1, '403'), (None, '200')):
+        enc = tmp_path / 'enc'
+        enc.write_bytes(ch.encode(seed, tamper=tamper))
+        args = [curl, '-sk', '--http2', '-o', str(tmp_path / 'resp'), '-w',
+                '%{http_version} %{http_code}', '-X', 'PUT',
+                '--data-binary', '@' + str(enc), tls + ch.path,
+                '-H', 'Expect:']
+        for k, v in signed.items():
+            if k.lower() != 'host':
+                args += ['-H', '%s: %s' % (k, v)]
+        r = subprocess.run(args, capture_output=True, text=True, check=True)
+        assert r.stdout == '2 ' + want, (r.stdout,
+                                         (tmp_path / 'resp').read_bytes())
+        if tamper is not None:
+            assert b'SignatureDoesNotMatch' in (tmp_path / 'resp').read_bytes()
+            with pytest.raises(botocore.exceptions.ClientError):
+                rgw.head_object(Bucket=name, Key='chunked')
+    assert rgw.get_object(Bucket=name, Key='chunked')['Body'].read() == data

@@ -17,7 +17,7 @@ INCLUDE = os.path.join(TOP, 'conf', 's3_gateway.conf')
 
 HTTP = """
     upstream rgw {{
-        server {rgw};
+        server {server};
         keepalive 8;
     }}
     proxy_cache_path {tmp}/gw_cache levels=1:2 keys_zone=s3_gw:16m
@@ -42,28 +42,31 @@ class GatewayConf:
         self.server = server
 
 
-def gateway_conf(cluster, tmp, cache='s3_gw', valid='60s', buckets=None):
+def gateway_conf(cluster, tmp, cache='s3_gw', valid='60s', buckets=None,
+                 server=None):
     """http_extra and server_extra for S3Server: ngx_s3 with every bucket
-    (or only `buckets`) backed by the cluster's RGW, caching in <tmp>."""
+    (or only `buckets`) backed by the cluster's RGW, caching in <tmp>;
+    server: the upstream's address if not RGW's own (a hop in between)."""
 
     rgw = urllib.parse.urlparse(cluster.endpoint).netloc
     b = ''
     if buckets:
         b = '    s3_gateway_bucket %s;\n' % ' '.join(buckets)
-    http = HTTP.format(rgw=rgw, tmp=tmp, access_key=cluster.access_key,
+    http = HTTP.format(rgw=rgw, server=server or rgw, tmp=tmp, access_key=cluster.access_key,
                        secret_key=cluster.secret_key, region=cluster.region,
                        cache=cache, valid=valid, buckets=b)
     return GatewayConf(http, SERVER.format(include=INCLUDE))
 
 
 def start_gateway(cluster, cache='s3_gw', valid='60s', buckets=None,
-                  http_extra='', server_extra='', **kw):
+                  http_extra='', server_extra='', upstream_server=None,
+                  **kw):
     """A started S3Server in gateway mode (teardown() it)."""
 
     from s3server import S3Server
     srv = S3Server(**kw)
     conf = gateway_conf(cluster, srv.tmp, cache=cache, valid=valid,
-                        buckets=buckets)
+                        buckets=buckets, server=upstream_server)
     srv.http_extra = conf.http + http_extra
     srv.server_extra = conf.server + server_extra
     return srv.start()
