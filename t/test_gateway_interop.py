@@ -40,6 +40,14 @@ HEADER_BUFFER_BUG = (
     'headers outgrow proxy_buffer_size (4k by default, not set in '
     'conf/s3_gateway.conf), "upstream sent too big header", the client '
     'gets 503 ServiceUnavailable; RGW answers 200')
+EARLY_ERROR_BUG = (
+    'gateway bug: when the upstream refuses an upload on its headers '
+    'before the body is sent (400 InvalidArgument for x-amz-storage-class: '
+    'BOGUS, NoSuchBucket...), with a 20 MiB body and no Expect: '
+    '100-continue, the gateway closes the connection and a client that '
+    'sends the whole body before reading gets no answer ("Remote end '
+    'closed connection without response"); RGW, and ngx_s3 for its own '
+    'buckets, answer the error and keep the connection')
 PLUS_BUG = (
     'divergence: a raw "+" in a query value (prefix=e+f) is read by '
     'ngx_s3 as "+" and by RGW (like form encoding) as a space: signed as '
@@ -1058,6 +1066,28 @@ def test_errors_keep_alive(pair):
     # nothing was written by the refused PUTs
     assert same(pair, lambda s: [c['Key'] for c in s.s3.list_objects_v2(
         Bucket=s.bucket)['Contents']]) == ['ok']
+
+
+@pytest.mark.xfail(strict=True, reason=EARLY_ERROR_BUG)
+def test_early_error_big_body(pair):
+    """An upload refused on its headers, its 20 MiB body sent anyway."""
+
+    body = os.urandom(20 * MiB)
+    for s in pair:
+        s.s3.put_object(Bucket=s.bucket, Key='ok', Body=b'fine')
+
+    def put(s):
+        c = Conn(s)
+        try:
+            r = c.send('PUT', sigv4.key_path(s.bucket, 'early'), (),
+                       {'x-amz-storage-class': 'BOGUS'}, body,
+                       payload_hash=sigv4.UNSIGNED)
+            ok = c.send('GET', sigv4.key_path(s.bucket, 'ok'))
+        finally:
+            c.close()
+        return r.status, r.code(), ok.status, ok.kept
+
+    assert same(pair, put) == (400, 'InvalidArgument', 200, True)
 
 
 def chunked_put(side, key, data, mode, transport):
