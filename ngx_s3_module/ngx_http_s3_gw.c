@@ -94,7 +94,7 @@ static ngx_str_t  ngx_http_s3_gw_auth_args[] = {
 #define NGX_HTTP_S3_GW_VAR_CACHE_KEY         9
 
 
-static ngx_http_variable_t  ngx_http_s3_gw_vars[] = {
+ngx_http_variable_t  ngx_http_s3_gw_vars[] = {
 
     { ngx_string("s3_gw_upstream"), NULL, ngx_http_s3_gw_variable,
       NGX_HTTP_S3_GW_VAR_UPSTREAM, NGX_HTTP_VAR_NOCACHEABLE, 0 },
@@ -138,25 +138,6 @@ static ngx_str_t  ngx_http_s3_gw_read_location = ngx_string("@s3_gw_read");
 
 static u_char  ngx_http_s3_gw_key[NGX_HTTP_S3_SIGV4_KEY_LEN];
 static u_char  ngx_http_s3_gw_key_date[8];
-
-
-ngx_int_t
-ngx_http_s3_gw_add_variables(ngx_conf_t *cf)
-{
-    ngx_http_variable_t  *var, *v;
-
-    for (v = ngx_http_s3_gw_vars; v->name.len; v++) {
-        var = ngx_http_add_variable(cf, &v->name, v->flags);
-        if (var == NULL) {
-            return NGX_ERROR;
-        }
-
-        var->get_handler = v->get_handler;
-        var->data = v->data;
-    }
-
-    return NGX_OK;
-}
 
 
 ngx_int_t

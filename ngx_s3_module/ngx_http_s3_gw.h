@@ -99,7 +99,9 @@ typedef struct {
 } ngx_http_s3_gw_req_t;
 
 
-ngx_int_t ngx_http_s3_gw_add_variables(ngx_conf_t *cf);
+/* the $s3_gw_* variables, added with the $s3_* ones */
+extern ngx_http_variable_t  ngx_http_s3_gw_vars[];
+
 ngx_int_t ngx_http_s3_gw_init(ngx_conf_t *cf);
 char *ngx_http_s3_gw_init_conf(ngx_conf_t *cf, ngx_http_s3_gw_conf_t *gw,
     ngx_str_t *region);

@@ -403,5 +403,17 @@ ngx_http_s3_gw_body_fail(ngx_http_request_t *r, ngx_http_s3_gw_req_t *gw,
                   "s3 gateway: aws-chunked body refused after %O bytes, "
                   "nothing committed upstream", bd->received);
 
-    return ngx_http_s3_err_status(err);
+    /* all of it was read: the connection may serve the next request */
+
+    if (r->request_body && r->request_body->rest == 0) {
+        r->reading_body = 0;
+    }
+
+    /*
+     * nginx's error page takes the request to the s3 location, which
+     * answers gw->err with its own status; 403 keeps the connection,
+     * where nginx would close it after a 400
+     */
+
+    return NGX_HTTP_FORBIDDEN;
 }

@@ -335,6 +335,19 @@ ngx_http_s3_handler(ngx_http_request_t *r)
 
     status = r->err_status;
 
+    /*
+     * A subrequest's error (a gateway read's slice whose upstream
+     * failed): its answer would go out inside its main request's body;
+     * the main request ends instead, and the client sees a short body
+     */
+
+    if (status && r != r->main) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "s3: a subrequest failed with %ui, its request ends",
+                      status);
+        return NGX_ERROR;
+    }
+
     if (status) {
         ngx_http_s3_clear_headers_out(r);
         r->err_status = 0;
@@ -505,6 +518,16 @@ ngx_http_s3_process(ngx_http_request_t *r)
             return ngx_http_s3_send_error(r,
                                           NGX_HTTP_S3_ERR_METHOD_NOT_ALLOWED,
                                           NULL);
+        }
+
+        /* what ngx_s3 does not do, its upstream may: the operator's */
+
+        if (ctx->auth.root
+            && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_PUT
+                             |NGX_HTTP_POST|NGX_HTTP_DELETE))
+            && ngx_http_s3_gw_bucket(r))
+        {
+            return ngx_http_s3_gw_handler(r);
         }
 
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_NOT_IMPLEMENTED,

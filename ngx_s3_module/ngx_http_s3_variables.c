@@ -24,6 +24,8 @@
  */
 
 
+static ngx_int_t ngx_http_s3_add_variable_table(ngx_conf_t *cf,
+    ngx_http_variable_t *vars);
 static ngx_http_s3_ctx_t *ngx_http_s3_variable_ctx(ngx_http_request_t *r);
 static ngx_int_t ngx_http_s3_variable_operation(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
@@ -77,9 +79,20 @@ static ngx_http_variable_t  ngx_http_s3_vars[] = {
 ngx_int_t
 ngx_http_s3_add_variables(ngx_conf_t *cf)
 {
+    if (ngx_http_s3_add_variable_table(cf, ngx_http_s3_vars) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_s3_add_variable_table(cf, ngx_http_s3_gw_vars);
+}
+
+
+static ngx_int_t
+ngx_http_s3_add_variable_table(ngx_conf_t *cf, ngx_http_variable_t *vars)
+{
     ngx_http_variable_t  *var, *v;
 
-    for (v = ngx_http_s3_vars; v->name.len; v++) {
+    for (v = vars; v->name.len; v++) {
         var = ngx_http_add_variable(cf, &v->name, v->flags);
         if (var == NULL) {
             return NGX_ERROR;
@@ -89,7 +102,7 @@ ngx_http_s3_add_variables(ngx_conf_t *cf)
         var->data = v->data;
     }
 
-    return ngx_http_s3_gw_add_variables(cf);
+    return NGX_OK;
 }
 
 

@@ -373,3 +373,27 @@ def test_http2_tls_edge(make_gateway, ceph, tmp_path):
             with pytest.raises(botocore.exceptions.ClientError):
                 rgw.head_object(Bucket=name, Key='chunked')
     assert rgw.get_object(Bucket=name, Key='chunked')['Body'].read() == data
+
+
+def test_some_buckets_upstream(make_gateway, ceph):
+    """s3_gateway_bucket: the buckets named go upstream, the others stay
+    local, side by side on one server."""
+
+    up = new_bucket_name('gwsel-up')
+    local = new_bucket_name('gwsel-local')
+    srv = make_gateway(buckets=[up])
+    c = boto_client(srv)
+    rgw = boto_client(ceph)
+    c.create_bucket(Bucket=up)
+    c.create_bucket(Bucket=local)
+    c.put_object(Bucket=up, Key='k', Body=b'upstream')
+    c.put_object(Bucket=local, Key='k', Body=b'local')
+    assert rgw.get_object(Bucket=up, Key='k')['Body'].read() == b'upstream'
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        rgw.head_bucket(Bucket=local)
+    assert e.value.response['Error']['Code'] == '404'
+    assert c.get_object(Bucket=up, Key='k')['Body'].read() == b'upstream'
+    assert c.get_object(Bucket=local, Key='k')['Body'].read() == b'local'
+    # ListBuckets is the local one: the operator's record of both
+    names = [b['Name'] for b in c.list_buckets()['Buckets']]
+    assert local in names and up in names
