@@ -14,6 +14,7 @@ t/lib/gwinterop.py.  One 20 MiB file, small data otherwise.
 
 import datetime
 import hashlib
+import http.client
 import os
 import time
 import urllib.parse
@@ -29,7 +30,7 @@ from conftest import boto_client, file_md5, new_bucket_name, same_file
 from gwinterop import (CHUNKED_TE_BUG, Conn, MiB, Side, bucket_pair,
                        empty_bucket, get_view, listing_view, md5_etag,
                        on_both, outcome, same)
-from s3raw import request
+from s3raw import error_fields, request
 from test_checksums import (STREAMING, STREAMING_TRAILER, UNSIGNED_TRAILER,
                             Chunked, checksum)
 
@@ -42,12 +43,12 @@ HEADER_BUFFER_BUG = (
     'gets 503 ServiceUnavailable; RGW answers 200')
 EARLY_ERROR_BUG = (
     'gateway bug: when the upstream refuses an upload on its headers '
-    'before the body is sent (400 InvalidArgument for x-amz-storage-class: '
-    'BOGUS, NoSuchBucket...), with a 20 MiB body and no Expect: '
-    '100-continue, the gateway closes the connection and a client that '
-    'sends the whole body before reading gets no answer ("Remote end '
-    'closed connection without response"); RGW, and ngx_s3 for its own '
-    'buckets, answer the error and keep the connection')
+    'before the body has come (404 NoSuchBucket, 400 InvalidArgument for '
+    'x-amz-storage-class: BOGUS), the gateway closes the connection and '
+    'the client that sends its body (1 byte half a second after the head, '
+    'or 20 MiB at once) gets no answer at all: "Remote end closed '
+    'connection without response"; RGW, and ngx_s3 for its own buckets, '
+    'answer the error and keep the connection')
 PLUS_BUG = (
     'divergence: a raw "+" in a query value (prefix=e+f) is read by '
     'ngx_s3 as "+" and by RGW (like form encoding) as a space: signed as '
@@ -66,12 +67,6 @@ DOTTED_BUG = (
     'gateway bug: a bucket name with dots (valid in S3 and RGW: '
     '"data.v1") is refused by the gateway with 400 InvalidBucketName '
     '(ngx_s3\'s own naming rule): such upstream buckets are unreachable')
-LIFECYCLE_BUG = (
-    'gateway bug: bucket sub-resources ngx_s3 does not implement itself '
-    '(lifecycle; also encryption, replication, ownershipControls, '
-    'publicAccessBlock, requestPayment, notification, logging, website) '
-    'are answered 501 NotImplemented by the gateway, not passed to the '
-    'upstream, which has them')
 
 
 @pytest.fixture
@@ -155,8 +150,10 @@ def test_dotted_bucket(gateway, rgw):
         empty_bucket(rgw, b)
 
 
-@pytest.mark.xfail(strict=True, reason=LIFECYCLE_BUG)
 def test_lifecycle(pair):
+    """A bucket sub-resource ngx_s3 does not implement itself goes
+    upstream."""
+
     rules = [{'ID': 'tmp', 'Status': 'Enabled', 'Filter': {'Prefix': 'tmp/'},
               'Expiration': {'Days': 3}}]
     same(pair, lambda s: s.s3.put_bucket_lifecycle_configuration(
@@ -1033,14 +1030,22 @@ def test_errors_keep_alive(pair):
             answers = []
             for c in conns:
                 s = c.side
-                r = c.send(method, path(s), query, headers, body,
-                           payload_hash=payload)
+                case = (s, method, path(s), query, headers)
+                try:
+                    r = c.send(method, path(s), query, headers, body,
+                               payload_hash=payload)
+                except (ConnectionError, http.client.HTTPException) as e:
+                    raise AssertionError('%r: %r' % (case, e)) from None
                 rid = r.headers.get('x-amz-request-id')
                 assert rid, r
                 # RGW's ids are tx000...-default: the gateway gives its own
                 assert rid.startswith('tx') == (s.name == 'rgw'), r
                 answers.append((r.status, r.code()))
-                ok = c.send('GET', sigv4.key_path(s.bucket, 'ok'))
+                try:
+                    ok = c.send('GET', sigv4.key_path(s.bucket, 'ok'))
+                except (ConnectionError, http.client.HTTPException) as e:
+                    raise AssertionError('the GET after %r (%r): %r'
+                                         % (case, r, e)) from None
                 assert (ok.status, ok.body, ok.kept) == (200, b'fine', True), \
                     (s, method, path(s), query, r, ok)
             assert answers[0] == answers[1], (method, path(pair[0]), query,
@@ -1068,26 +1073,56 @@ def test_errors_keep_alive(pair):
         Bucket=s.bucket)['Contents']]) == ['ok']
 
 
-@pytest.mark.xfail(strict=True, reason=EARLY_ERROR_BUG)
-def test_early_error_big_body(pair):
-    """An upload refused on its headers, its 20 MiB body sent anyway."""
+def put_late_body(side, path, headers, body, pause):
+    """A PUT whose body follows its head after `pause` seconds (as a
+    client writing a big body, or waiting for 100 Continue), then a GET on
+    the same connection: (status, Code, next status, connection kept)."""
 
-    body = os.urandom(20 * MiB)
+    c = http.client.HTTPConnection('127.0.0.1', side.port, timeout=30)
+    try:
+        h = sigv4.sign_headers('PUT', side.host, path, [], headers, body,
+                               side.access_key, side.secret_key, side.region,
+                               payload_hash=sigv4.UNSIGNED)
+        c.putrequest('PUT', path, skip_host=True, skip_accept_encoding=True)
+        c.putheader('Host', side.host)
+        for k, v in h.items():
+            c.putheader(k, v)
+        c.putheader('Content-Length', str(len(body)))
+        c.endheaders()
+        time.sleep(pause)
+        c.send(body)
+        r = c.getresponse()
+        data = r.read()
+        sock = c.sock
+        ok = Conn(side)
+        ok.conn = c
+        ok.sock = sock
+        nxt = ok.send('GET', sigv4.key_path(side.bucket, 'ok'))
+        return r.status, error_fields(data).get('Code'), nxt.status, nxt.kept
+    except (ConnectionError, http.client.HTTPException) as e:
+        return repr(e)
+    finally:
+        c.close()
+
+
+@pytest.mark.xfail(strict=True, reason=EARLY_ERROR_BUG)
+@pytest.mark.parametrize('size,pause', [(1, 0.5), (20 * MiB, 0)])
+def test_early_error(pair, size, pause):
+    """An upload refused upstream on its headers (a missing bucket, a bad
+    storage class), its body sent anyway: 1 byte half a second after the
+    head, or 20 MiB at once."""
+
+    body = os.urandom(size)
     for s in pair:
         s.s3.put_object(Bucket=s.bucket, Key='ok', Body=b'fine')
-
-    def put(s):
-        c = Conn(s)
-        try:
-            r = c.send('PUT', sigv4.key_path(s.bucket, 'early'), (),
-                       {'x-amz-storage-class': 'BOGUS'}, body,
-                       payload_hash=sigv4.UNSIGNED)
-            ok = c.send('GET', sigv4.key_path(s.bucket, 'ok'))
-        finally:
-            c.close()
-        return r.status, r.code(), ok.status, ok.kept
-
-    assert same(pair, put) == (400, 'InvalidArgument', 200, True)
+    missing = new_bucket_name('missing')
+    assert same(pair, lambda s: put_late_body(
+        s, sigv4.key_path(missing, 'k'), {}, body, pause)) \
+        == (404, 'NoSuchBucket', 200, True)
+    assert same(pair, lambda s: put_late_body(
+        s, sigv4.key_path(s.bucket, 'early'),
+        {'x-amz-storage-class': 'BOGUS'}, body, pause)) \
+        == (400, 'InvalidArgument', 200, True)
 
 
 def chunked_put(side, key, data, mode, transport):
