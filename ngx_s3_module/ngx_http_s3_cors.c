@@ -69,6 +69,12 @@ ngx_http_s3_cors_rules(ngx_http_request_t *r, ngx_int_t *rc)
         return smcf->cors_default;
     }
 
+    /* an upstream's bucket: its CORS rules and headers are the upstream's */
+
+    if (ngx_http_s3_gw_bucket(r)) {
+        return NULL;
+    }
+
     *rc = ngx_http_s3_access_bucket_state(r);
 
     if (*rc != NGX_OK) {

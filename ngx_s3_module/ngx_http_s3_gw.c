@@ -210,7 +210,7 @@ ngx_http_s3_gw_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
 
         for (i = 1; i < cf->args->nelts; i++) {
-            if (!ngx_http_s3_valid_bucket_name(&value[i])) {
+            if (!ngx_http_s3_valid_dotted_bucket_name(&value[i])) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "invalid bucket name \"%V\"", &value[i]);
                 return NGX_CONF_ERROR;

@@ -57,6 +57,8 @@ static ngx_int_t ngx_http_s3_decode_part(ngx_http_request_t *r, u_char *p,
 static ngx_http_s3_route_t *ngx_http_s3_route(ngx_http_request_t *r,
     ngx_http_s3_ctx_t *ctx, ngx_uint_t *known_sub);
 static ngx_uint_t ngx_http_s3_sent_method(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_s3_bucket_name_ok(ngx_http_request_t *r,
+    ngx_http_s3_ctx_t *ctx);
 static ngx_int_t ngx_http_s3_set_resource(ngx_http_request_t *r,
     ngx_http_s3_ctx_t *ctx);
 static ngx_int_t ngx_http_s3_send_bad_acl(ngx_http_request_t *r,
@@ -446,13 +448,26 @@ ngx_http_s3_process(ngx_http_request_t *r)
 
     if (route && (route->flags & NGX_HTTP_S3_NOAUTH)) {
 
-        if (ctx->bucket.len
-            && !ngx_http_s3_valid_bucket_name(&ctx->bucket))
-        {
+        if (ctx->bucket.len && !ngx_http_s3_bucket_name_ok(r, ctx)) {
             return ngx_http_s3_send_error(r,
                                           NGX_HTTP_S3_ERR_INVALID_BUCKET_NAME,
                                           "The specified bucket is not "
                                           "valid.");
+        }
+
+        if (ctx->bucket.len && ngx_http_s3_gw_bucket(r)) {
+
+            /* the upstream's CORS rules answer its buckets' preflights */
+
+            if (route->op == NGX_HTTP_S3_OP_PREFLIGHT) {
+                return ngx_http_s3_gw_handler(r);
+            }
+
+            /* a browser form's body is not a PUT's: not passed on */
+
+            return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_NOT_IMPLEMENTED,
+                                          "POST Object is not implemented "
+                                          "for buckets of the upstream.");
         }
 
         return route->handler(r);
@@ -482,9 +497,7 @@ ngx_http_s3_process(ngx_http_request_t *r)
                                       "Access Denied");
     }
 
-    if (ctx->bucket.len
-        && !ngx_http_s3_valid_bucket_name(&ctx->bucket))
-    {
+    if (ctx->bucket.len && !ngx_http_s3_bucket_name_ok(r, ctx)) {
         return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INVALID_BUCKET_NAME,
                                       "The specified bucket is not valid.");
     }
@@ -639,6 +652,20 @@ ngx_http_s3_process(ngx_http_request_t *r)
                    &ctx->bucket);
 
     return route->handler(r);
+}
+
+
+/* ngx_s3's naming rule; an upstream's buckets may have dots too */
+
+static ngx_uint_t
+ngx_http_s3_bucket_name_ok(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx)
+{
+    if (ngx_http_s3_valid_bucket_name(&ctx->bucket)) {
+        return 1;
+    }
+
+    return ngx_http_s3_valid_dotted_bucket_name(&ctx->bucket)
+           && ngx_http_s3_gw_bucket(r);
 }
 
 

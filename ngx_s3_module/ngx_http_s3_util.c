@@ -20,12 +20,33 @@ static ngx_int_t ngx_http_s3_iso_digits(u_char **pp, u_char *last,
     ngx_uint_t n, ngx_uint_t *v);
 static u_char *ngx_http_s3_range_number(u_char *p, u_char *last, off_t *n,
     ngx_uint_t *found);
+static ngx_uint_t ngx_http_s3_bucket_name(ngx_str_t *name, ngx_uint_t dots);
 static u_char *ngx_http_s3_skip_space(u_char *p, u_char *last);
 static u_char *ngx_http_s3_put_digits(u_char *p, ngx_uint_t n, size_t width);
 
 
 ngx_uint_t
 ngx_http_s3_valid_bucket_name(ngx_str_t *name)
+{
+    return ngx_http_s3_bucket_name(name, 0);
+}
+
+
+ngx_uint_t
+ngx_http_s3_valid_dotted_bucket_name(ngx_str_t *name)
+{
+    return ngx_http_s3_bucket_name(name, 1);
+}
+
+
+/*
+ * 3 to 63 lowercase letters, digits and single hyphens, starting and
+ * ending with a letter or a digit; with dots: dots too, each between two
+ * letters or digits, and not an IPv4 address
+ */
+
+static ngx_uint_t
+ngx_http_s3_bucket_name(ngx_str_t *name, ngx_uint_t dots)
 {
     u_char      c, *p, *last;
     ngx_uint_t  hyphen;
@@ -39,7 +60,7 @@ ngx_http_s3_valid_bucket_name(ngx_str_t *name)
 
     /* start and end with a letter or a digit */
 
-    if (p[0] == '-' || last[-1] == '-') {
+    if (p[0] == '-' || last[-1] == '-' || p[0] == '.' || last[-1] == '.') {
         return 0;
     }
 
@@ -53,18 +74,17 @@ ngx_http_s3_valid_bucket_name(ngx_str_t *name)
             continue;
         }
 
-        if (c != '-' || hyphen) {
+        if (c == '.' && dots && !hyphen && p[1] != '-' && p[1] != '.') {
+            continue;
+        }
+
+        if (c != '-' || hyphen || (p > name->data && p[-1] == '.')) {
             /* uppercase, dots, underscores, anything else; or "--" */
             return 0;
         }
 
         hyphen = 1;
     }
-
-    /*
-     * dots are not allowed, so an IPv4 address cannot get here; the check
-     * stays so that allowing dots later cannot let one through
-     */
 
     if (ngx_http_s3_looks_like_ipv4(name->data, name->len)) {
         return 0;

@@ -24,6 +24,8 @@
 
 /* bucket naming rules of PRODUCT.md: 1 if valid, 0 if not */
 ngx_uint_t ngx_http_s3_valid_bucket_name(ngx_str_t *name);
+/* S3's general rule, with dots: names an upstream's buckets may have */
+ngx_uint_t ngx_http_s3_valid_dotted_bucket_name(ngx_str_t *name);
 
 /* strict UTF-8 (no overlongs, surrogates, > U+10FFFF): 1 if valid */
 ngx_uint_t ngx_http_s3_valid_utf8(u_char *p, size_t len);

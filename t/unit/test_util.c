@@ -102,11 +102,38 @@ test_bucket_names(void)
         { S("a/b"), 0 },
     };
 
+    /* an upstream's buckets (gateway mode): S3's rule, dots allowed */
+
+    static test_bucket_t  dotted[] = {
+        { S("my.bucket"), 1 },
+        { S("data.v1.train"), 1 },
+        { S("a.b"), 1 },
+        { S("my-bucket"), 1 },
+        { S("a..b"), 0 },
+        { S("a.-b"), 0 },
+        { S("a-.b"), 0 },
+        { S(".abc"), 0 },
+        { S("abc."), 0 },
+        { S("192.168.1.1"), 0 },
+        { S("My.bucket"), 0 },
+        { S("a.b_c"), 0 },
+        { S("a--b"), 0 },
+        { S("ab"), 0 },
+    };
+
     for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
         ngx_tap_ok(ngx_http_s3_valid_bucket_name(&tests[i].name)
                    == tests[i].valid,
                    "bucket name \"%.*s\" is %s", (int) tests[i].name.len,
                    tests[i].name.data, tests[i].valid ? "valid" : "invalid");
+    }
+
+    for (i = 0; i < sizeof(dotted) / sizeof(dotted[0]); i++) {
+        ngx_tap_ok(ngx_http_s3_valid_dotted_bucket_name(&dotted[i].name)
+                   == dotted[i].valid,
+                   "upstream bucket name \"%.*s\" is %s",
+                   (int) dotted[i].name.len, dotted[i].name.data,
+                   dotted[i].valid ? "valid" : "invalid");
     }
 }
 
