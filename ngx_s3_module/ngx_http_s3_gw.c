@@ -32,8 +32,10 @@
  */
 
 
-static ngx_int_t ngx_http_s3_gw_request(ngx_http_request_t *r,
+static void ngx_http_s3_gw_payload(ngx_http_request_t *r,
     ngx_http_s3_ctx_t *ctx, ngx_http_s3_gw_req_t *gw);
+static ngx_int_t ngx_http_s3_gw_uri(ngx_http_request_t *r,
+    ngx_http_s3_gw_req_t *gw);
 static ngx_int_t ngx_http_s3_gw_query(ngx_http_request_t *r,
     ngx_str_t *out);
 static ngx_uint_t ngx_http_s3_gw_cacheable(ngx_http_request_t *r,
@@ -359,9 +361,7 @@ ngx_http_s3_gw_handler(ngx_http_request_t *r)
     gw->bucket = ctx->bucket;
     gw->key = ctx->key;
 
-    if (ngx_http_s3_gw_request(r, ctx, gw) != NGX_OK) {
-        return ngx_http_s3_send_error(r, NGX_HTTP_S3_ERR_INTERNAL, NULL);
-    }
+    ngx_http_s3_gw_payload(r, ctx, gw);
 
     if (ctx->auth.payload == NGX_HTTP_S3_PAYLOAD_STREAMING) {
         rc = ngx_http_s3_gw_body_init(r, gw);
@@ -391,16 +391,21 @@ ngx_http_s3_gw_handler(ngx_http_request_t *r)
 
     ctx->gw = gw;
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "s3 gateway: \"%V\" cache key \"%V\"",
-                   &gw->uri, &gw->cache_key);
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "s3 gateway: \"%V\" \"%V\" cache key \"%V\"",
+                   &gw->bucket, &gw->key, &gw->cache_key);
 
     /*
-     * An empty aws-chunked body has no last byte to hold back: it is read
-     * and verified before anything goes upstream
+     * An aws-chunked body read before anything goes upstream: an empty
+     * one has no last byte to hold back, and one without Content-Length
+     * (Transfer-Encoding: chunked, as SDKs send streams; HTTP/2 without
+     * content-length) would go up chunked, where the upstream wants a
+     * length: read whole, it goes with its decoded length
      */
 
-    if (gw->body && ngx_http_s3_gw_body_length(gw) == 0) {
+    if (gw->body
+        && (ngx_http_s3_gw_body_length(gw) == 0 || r->headers_in.chunked))
+    {
         rc = ngx_http_read_client_request_body(r, ngx_http_s3_gw_jump);
 
         if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
@@ -513,23 +518,49 @@ ngx_http_s3_gw_cleanup(void *data)
 }
 
 
+/* the client's payload hash goes up: the upstream checks it */
+
+static void
+ngx_http_s3_gw_payload(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx,
+    ngx_http_s3_gw_req_t *gw)
+{
+    ngx_table_elt_t  *h;
+
+    if (ctx->auth.payload == NGX_HTTP_S3_PAYLOAD_SIGNED) {
+        h = ngx_http_s3_header_in(r, "x-amz-content-sha256");
+
+        if (h && h->value.len == NGX_HTTP_S3_SIGV4_HEX_LEN) {
+            gw->payload = h->value;
+            return;
+        }
+    }
+
+    ngx_str_set(&gw->payload, NGX_HTTP_S3_SIGV4_UNSIGNED);
+}
+
+
 /*
  * Path-style: /bucket/key, the key encoded as SigV4 wants it (what the
  * upstream decodes is the key as the client meant it), and the client's
- * query without its own signature, in canonical order
+ * query without its own signature, in canonical order.  Made when the
+ * proxy first needs it: a read the cache answers never does.
  */
 
 static ngx_int_t
-ngx_http_s3_gw_request(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx,
-    ngx_http_s3_gw_req_t *gw)
+ngx_http_s3_gw_uri(ngx_http_request_t *r, ngx_http_s3_gw_req_t *gw)
 {
-    size_t            len;
-    u_char           *p;
-    ngx_table_elt_t  *h;
+    size_t   len;
+    u_char  *p;
 
-    len = 1 + ngx_http_s3_uri_encode(NULL, ctx->bucket.data, ctx->bucket.len,
+    if (gw->uri.len) {
+        return NGX_OK;
+    }
+
+    r = r->main;
+
+    len = 1 + ngx_http_s3_uri_encode(NULL, gw->bucket.data, gw->bucket.len,
                                      1)
-          + 1 + ngx_http_s3_uri_encode(NULL, ctx->key.data, ctx->key.len, 0);
+          + 1 + ngx_http_s3_uri_encode(NULL, gw->key.data, gw->key.len, 0);
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
@@ -539,11 +570,11 @@ ngx_http_s3_gw_request(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx,
     gw->path.data = p;
 
     *p++ = '/';
-    p += ngx_http_s3_uri_encode(p, ctx->bucket.data, ctx->bucket.len, 1);
+    p += ngx_http_s3_uri_encode(p, gw->bucket.data, gw->bucket.len, 1);
 
-    if (ctx->key.len) {
+    if (gw->key.len) {
         *p++ = '/';
-        p += ngx_http_s3_uri_encode(p, ctx->key.data, ctx->key.len, 0);
+        p += ngx_http_s3_uri_encode(p, gw->key.data, gw->key.len, 0);
     }
 
     gw->path.len = p - gw->path.data;
@@ -554,40 +585,21 @@ ngx_http_s3_gw_request(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx,
 
     if (gw->query.len == 0) {
         gw->uri = gw->path;
-
-    } else {
-        len = gw->path.len + 1 + gw->query.len;
-
-        p = ngx_pnalloc(r->pool, len);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        gw->uri.data = p;
-        p = ngx_cpymem(p, gw->path.data, gw->path.len);
-        *p++ = '?';
-        p = ngx_cpymem(p, gw->query.data, gw->query.len);
-        gw->uri.len = len;
+        return NGX_OK;
     }
 
-    /* the client's payload hash goes up: the upstream checks it */
+    len = gw->path.len + 1 + gw->query.len;
 
-    switch (ctx->auth.payload) {
-
-    case NGX_HTTP_S3_PAYLOAD_SIGNED:
-        h = ngx_http_s3_header_in(r, "x-amz-content-sha256");
-
-        if (h && h->value.len == NGX_HTTP_S3_SIGV4_HEX_LEN) {
-            gw->payload = h->value;
-            break;
-        }
-
-        /* fall through */
-
-    default:
-        ngx_str_set(&gw->payload, NGX_HTTP_S3_SIGV4_UNSIGNED);
-        break;
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
     }
+
+    gw->uri.data = p;
+    p = ngx_cpymem(p, gw->path.data, gw->path.len);
+    *p++ = '?';
+    p = ngx_cpymem(p, gw->query.data, gw->query.len);
+    gw->uri.len = len;
 
     return NGX_OK;
 }
@@ -658,8 +670,11 @@ ngx_http_s3_gw_query(ngx_http_request_t *r, ngx_str_t *out)
 /*
  * What the cache may answer: a GET or HEAD of an object as stored, not
  * an SSE-C read (its copy would serve the decrypted bytes to anyone), not
- * one whose answer depends on the request (response-* overrides, checksum
- * mode, conditions: the upstream decides those), not a part
+ * one whose answer depends on the request (response-* overrides,
+ * conditions: the upstream decides those), not a part.  Checksum mode
+ * (current SDKs ask it on every GET) is cached without: slices are
+ * ranges, which carry no object checksum, and an SDK checks one only if
+ * it comes
  */
 
 static ngx_uint_t
@@ -714,8 +729,7 @@ ngx_http_s3_gw_cacheable(ngx_http_request_t *r, ngx_http_s3_ctx_t *ctx)
 
         if (ngx_http_s3_header_prefix(&h[i], "if-")
             || ngx_http_s3_header_prefix(&h[i],
-                               "x-amz-server-side-encryption-customer-")
-            || ngx_http_s3_header_is(&h[i], "x-amz-checksum-mode"))
+                               "x-amz-server-side-encryption-customer-"))
         {
             return 0;
         }
@@ -784,6 +798,10 @@ ngx_http_s3_gw_sign(ngx_http_request_t *r, ngx_http_s3_gw_req_t *gw)
         return NGX_OK;
     }
 
+    if (ngx_http_s3_gw_uri(r, gw) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     (void) ngx_http_s3_sigv4_format_date(gw->date, now);
 
     date.data = gw->date;
@@ -833,7 +851,9 @@ ngx_http_s3_gw_sign(ngx_http_request_t *r, ngx_http_s3_gw_req_t *gw)
         }
 
         if (!ngx_http_s3_header_prefix(&h[i], "x-amz-")
-            || ngx_http_s3_gw_dropped(&h[i].key))
+            || ngx_http_s3_gw_dropped(&h[i].key)
+            || (gw->cache_key.len
+                && ngx_http_s3_header_is(&h[i], "x-amz-checksum-mode")))
         {
             continue;
         }
@@ -999,6 +1019,11 @@ ngx_http_s3_gw_variable(ngx_http_request_t *r,
         break;
 
     case NGX_HTTP_S3_GW_VAR_URI:
+
+        if (ngx_http_s3_gw_uri(r, gw) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
         s = gw->uri;
         break;
 
@@ -1031,13 +1056,12 @@ ngx_http_s3_gw_variable(ngx_http_request_t *r,
 
         /* a decoded body: its decoded length; else as the proxy does */
 
-        if (r->headers_in.chunked) {
-            v->not_found = 1;
-            return NGX_OK;
-        }
-
         if (gw->body) {
             length = ngx_http_s3_gw_body_length(gw);
+
+        } else if (r->headers_in.chunked) {
+            v->not_found = 1;
+            return NGX_OK;
 
         } else if (r->headers_in.content_length_n >= 0) {
             length = r->headers_in.content_length_n;

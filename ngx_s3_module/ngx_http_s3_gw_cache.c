@@ -154,6 +154,16 @@ ngx_http_s3_gw_header_filter(ngx_http_request_t *r)
         ngx_http_s3_gw_cache_bump(gw);
     }
 
+    /*
+     * The upstream answered before the whole body came (a missing bucket,
+     * a bad header): nginx closes the connection after the answer, which
+     * says so
+     */
+
+    if (r == r->main && r->reading_body) {
+        r->keepalive = 0;
+    }
+
 #if (NGX_HTTP_CACHE)
 
     if (r->cache && r->upstream

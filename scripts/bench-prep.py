@@ -23,6 +23,10 @@ another key than the uploader's).
 makes BUCKET, uploads FILE and gives it a bucket policy of 10 statements
 of which the last lets USER get objects (the others do not match that
 request, so every one is evaluated).
+
+    bench-prep.py ENDPOINT ACCESS SECRET REGION BUCKET --delete PREFIX
+
+deletes every key under PREFIX and prints how many.
 """
 
 import json
@@ -76,6 +80,19 @@ def main():
         ]
         s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(
             {'Version': '2012-10-17', 'Statement': statements}))
+        return
+
+    if args[0] == '--delete':
+        n = 0
+        pages = s3.get_paginator('list_objects_v2').paginate(
+            Bucket=bucket, Prefix=args[1])
+        for page in pages:
+            keys = [{'Key': o['Key']} for o in page.get('Contents', [])]
+            if keys:
+                s3.delete_objects(Bucket=bucket,
+                                  Delete={'Objects': keys, 'Quiet': True})
+                n += len(keys)
+        print(n)
         return
 
     if args[0] == '--get':

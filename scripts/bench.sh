@@ -39,6 +39,12 @@
 #         PUT of the same bytes, in one request and 8-way in 8 MiB files
 #         (scripts/bench-multipart.py; scripts/bench-multipart.sh runs
 #         this section alone)
+#   gateway  (not in the default set: it starts a Ceph cluster)
+#         ngx_s3 in gateway mode in front of a throw-away Ceph cluster's
+#         RGW: cached GET of 4 KiB and 64 MiB vs plain nginx, uncached
+#         GET and PUT of 64 MiB vs RGW directly, the latency added to an
+#         uncached 4 KiB GET (scripts/bench-gateway.sh, sourced; needs
+#         scripts/install-deps.sh ceph)
 #   versions  (not in the default set: it writes 650,000 versions)
 #         ListObjectsV2 page time (1000 keys) of a bucket of 100,000 keys
 #         of which half have 10 versions and a quarter end in a delete
@@ -47,13 +53,19 @@
 #
 # At the end, a table of the cells that have an aim (issue 11: GET 4 KiB
 # >= 0.8x, PUT 4 KiB >= 0.5x, PUT 64 MiB >= 0.8x of plain nginx; GET p99
-# not more than doubled by the PUT stream) and the busy-cache ratio.
+# not more than doubled by the PUT stream; issue 12: the gateway's
+# cached GET >= 0.8x (4 KiB) and 0.95x (64 MiB) of plain nginx, its
+# uncached GET and PUT of 64 MiB >= 0.9x of RGW) and the busy-cache
+# ratio.
 #
-#   scripts/bench.sh [--help]
+#   scripts/bench.sh [--help] [SECTION...]
+#
+# SECTION...: the sections to run (as BENCH_SECTIONS), for example
+# `scripts/bench.sh gateway`.
 #
 # Environment:
-#   BENCH_SECTIONS   subset of "get head put mixed cache obs access"
-#                    (default "get head put mixed cache"), or
+#   BENCH_SECTIONS   subset of "get head put mixed cache obs access
+#                    gateway" (default "get head put mixed cache"), or
 #                    "multipart", "versions"
 #   BENCH_DURATION   seconds per wrk/ab run (default 10)
 #   BENCH_FSYNC      s3_fsync of the S3 servers (default on)
@@ -86,6 +98,8 @@
 #   BENCH_WORKERS    nginx worker_processes for both servers (default 2)
 #   BENCH_OPEN_FILE_CACHE  "off" or open_file_cache arguments for both
 #                    (default "max=1000 inactive=60s")
+#   BENCH_GW_CONNS, BENCH_GW_UP_CONNS, BENCH_CEPH_BYTES  the gateway
+#                    section's (scripts/bench-gateway.sh)
 #   S3_MODULE        the module (default build/ngx_http_s3_module.so)
 #
 # MB/s is MiB of object bytes per second: for GET, the bytes wrk read
@@ -108,6 +122,9 @@ module=${S3_MODULE:-$top/build/ngx_http_s3_module.so}
 nginx=/usr/sbin/nginx
 py=/usr/bin/python3
 sections=${BENCH_SECTIONS:-"get head put mixed cache"}
+if [ $# -gt 0 ]; then
+    sections="$*"
+fi
 duration=${BENCH_DURATION:-10}
 conns=${BENCH_CONNS:-"1 16 64"}
 sizes=${BENCH_SIZES:-4k}
@@ -133,6 +150,11 @@ for t in "$nginx" "$py" wrk ab curl; do
         exit 1
     }
 done
+if [[ " $sections " == *" gateway "* ]] \
+        && ! command -v radosgw-admin > /dev/null; then
+    echo "bench: radosgw-admin not found (scripts/install-deps.sh ceph)" >&2
+    exit 1
+fi
 if [ ! -f "$module" ]; then
     echo "bench: $module not found: run scripts/build.sh first" >&2
     exit 1
@@ -1125,9 +1147,15 @@ if [[ " $sections " == *" obs "* ]]; then
     fi
 fi
 
+if [[ " $sections " == *" gateway "* ]]; then
+    # shellcheck source=scripts/bench-gateway.sh
+    . "$top/scripts/bench-gateway.sh"
+fi
+
 if [ -s "$tmp/aims" ]; then
     echo
-    echo "Aims (issue 11): s3 / plain nginx, or p99 with / without the load"
+    echo "Aims (issues 11, 12): s3 / plain nginx (or RGW), or p99 with /" \
+         "without the load"
     echo
     printf '%-34s | %7s | %-8s | %s\n' cell ratio aim ''
     printf '%s\n' "-----------------------------------+---------+----------+------"
