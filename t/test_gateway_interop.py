@@ -27,22 +27,14 @@ import pytest
 import sigv2
 import sigv4
 from conftest import boto_client, file_md5, new_bucket_name, same_file
-from gwinterop import (CHUNKED_TE_BUG, Conn, MiB, Side, bucket_pair,
-                       empty_bucket, get_view, listing_view, md5_etag,
-                       on_both, outcome, same)
+from gwinterop import (Conn, MiB, Side, bucket_pair, empty_bucket, get_view,
+                       listing_view, md5_etag, on_both, outcome, same)
 from s3raw import error_fields, request
 from test_checksums import (STREAMING, STREAMING_TRAILER, UNSIGNED_TRAILER,
                             Chunked, checksum)
 
-# gateway bugs found by these tests (strict xfails: fixed, they fail)
-EARLY_ERROR_BUG = (
-    'gateway bug: when the upstream refuses an upload on its headers '
-    'before the body has come (404 NoSuchBucket, 400 InvalidArgument for '
-    'x-amz-storage-class: BOGUS), the gateway closes the connection and '
-    'the client that sends its body (1 byte half a second after the head, '
-    'or 20 MiB at once) gets no answer at all: "Remote end closed '
-    'connection without response"; RGW, and ngx_s3 for its own buckets, '
-    'answer the error and keep the connection')
+# gateway bugs and limitations found by these tests (strict xfails:
+# fixed, they fail)
 PLUS_BUG = (
     'divergence: a raw "+" in a query value (prefix=e+f) is read by '
     'ngx_s3 as "+" and by RGW (like form encoding) as a space: signed as '
@@ -1090,7 +1082,6 @@ def put_late_body(side, path, headers, body, pause):
         c.close()
 
 
-@pytest.mark.xfail(strict=True, reason=EARLY_ERROR_BUG)
 @pytest.mark.parametrize('size,pause', [(1, 0.5), (20 * MiB, 0)])
 def test_early_error(pair, size, pause):
     """An upload refused upstream on its headers (a missing bucket, a bad
@@ -1132,10 +1123,7 @@ def chunked_put(side, key, data, mode, transport):
                            for i in range(0, len(body), 50000)])
 
 
-@pytest.mark.parametrize('transport', [
-    'content-length',
-    pytest.param('chunked', marks=pytest.mark.xfail(strict=True,
-                                                    reason=CHUNKED_TE_BUG))])
+@pytest.mark.parametrize('transport', ['content-length', 'chunked'])
 @pytest.mark.parametrize('mode', [STREAMING, STREAMING_TRAILER,
                                   UNSIGNED_TRAILER])
 def test_aws_chunked_upload(pair, mode, transport):

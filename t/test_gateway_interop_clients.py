@@ -15,8 +15,8 @@ import subprocess
 import pytest
 
 from conftest import file_md5, same_file
-from gwinterop import (CHUNKED_TE_BUG, MiB, bucket_pair, get_view,
-                       listing_view, on_both, same)
+from gwinterop import (MiB, bucket_pair, get_view, listing_view, on_both,
+                       same)
 
 JS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'js')
 NODE = shutil.which('node', path='/usr/bin:/usr/local/bin')
@@ -317,7 +317,6 @@ def test_js_sdk(pair, payloads, tmp_path):
 
 
 @pytest.mark.skipif(NODE is None, reason='node not installed')
-@pytest.mark.xfail(strict=True, reason=CHUNKED_TE_BUG)
 def test_js_sdk_streams(pair, payloads, tmp_path):
     """Stream bodies: aws-chunked with a CRC32 trailer, sent with
     Transfer-Encoding: chunked (no Content-Length), 0, 3000 bytes and

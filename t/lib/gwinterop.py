@@ -24,13 +24,6 @@ from s3raw import error_fields
 
 MiB = 1024 * 1024
 
-# a gateway bug both files meet (strict xfails: fixed, they fail)
-CHUNKED_TE_BUG = (
-    'gateway bug: an aws-chunked PUT sent with Transfer-Encoding: chunked '
-    '(no Content-Length; the JS SDK does so for stream bodies) goes '
-    'upstream with Transfer-Encoding: chunked, not Content-Length = '
-    'x-amz-decoded-content-length: RGW answers 411 MissingContentLength')
-
 
 # the two sides of each comparison
 
