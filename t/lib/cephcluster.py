@@ -44,7 +44,7 @@ REGION = 'us-east-1'
 DNS_NAME = 'localhost'
 
 BINARIES = ('ceph-mon', 'ceph-osd', 'radosgw', 'radosgw-admin',
-            'monmaptool', 'ceph')
+            'monmaptool', 'ceph', 'rados')
 
 # mon_host, ports and directories are filled in; $name is Ceph's own
 # metavariable (mon.a, osd.0, client.rgw.a)
@@ -334,9 +334,32 @@ class CephCluster:
             self._tick('radosgw to answer on %s' % self.endpoint, 0.2)
 
     def stop_rgw(self):
-        """kill -9 radosgw (a fault: the gateway loses its upstream)."""
+        """kill -9 radosgw (a fault: the gateway loses its upstream).
 
+        The dead instance is blocklisted, which drops its watches on
+        RGW's control objects at once: else the OSD keeps them for
+        osd_client_watch_timeout (30 s), and the next bucket created or
+        deleted waits that long for the dead instance to answer RGW's
+        notify."""
+
+        watchers = self._rgw_watchers()
         self.kill('client.rgw.a')
+        for addr in watchers:
+            self.ceph('osd', 'blocklist', 'add', addr, json_out=False)
+
+    def _rgw_watchers(self):
+        """The addresses of the RGW instances watching its control
+        objects (notify.0 is watched by each, as every notify.N)."""
+
+        try:
+            out = self.run(['rados', '-c', self.conf, '-p',
+                            'default.rgw.control', 'listwatchers',
+                            'notify.0'])
+        except CephError:
+            return []
+        return sorted({ln.split()[0].split('=', 1)[1]
+                       for ln in out.splitlines()
+                       if ln.startswith('watcher=')})
 
     def _s3_user(self):
         self.admin('user', 'create', '--uid', self.user,
