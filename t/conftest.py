@@ -179,6 +179,16 @@ def make_gateway(request, ceph):
         srv.teardown()
 
 
+@pytest.fixture
+def gbucket(request, rgw):
+    """A bucket made at RGW directly, removed with all it holds."""
+
+    name = new_bucket_name(request.node.name)
+    rgw.create_bucket(Bucket=name)
+    yield name
+    gatewaylib.drop_bucket(rgw, name)
+
+
 @pytest.fixture(scope='module')
 def gw(gateway):
     """boto3 client to the gateway, with ngx_s3's own root key."""

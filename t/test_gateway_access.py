@@ -13,7 +13,7 @@ import pytest
 from conftest import boto_client, new_bucket_name
 import gateway as gatewaylib
 from s3admin import admin_kwargs, new_user_key, write_key_file
-from s3raw import KeepAlive, assert_error, assert_ok
+from s3raw import KeepAlive, assert_ok
 
 
 @pytest.fixture(scope='module')

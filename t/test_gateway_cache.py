@@ -19,7 +19,7 @@ import urllib.parse
 import pytest
 
 import gwlog
-from conftest import boto_client, new_bucket_name
+from conftest import boto_client
 from gateway import start_gateway
 from gwlog import NO_CACHE, CacheLog, upstream_error
 from s3raw import KeepAlive, error_fields, request, url_request
@@ -41,16 +41,6 @@ def cgw(ceph):
         pytest.fail(str(e), pytrace=False)
     yield srv
     srv.teardown()
-
-
-@pytest.fixture
-def gbucket(request, rgw):
-    """A bucket made at RGW directly, removed with all it holds."""
-
-    name = new_bucket_name(request.node.name)
-    rgw.create_bucket(Bucket=name)
-    yield name
-    gwlog.drop_bucket(rgw, name)
 
 
 def slices(n):

@@ -16,7 +16,7 @@ import pytest
 
 import gwlog
 import sigv4
-from conftest import boto_client, new_bucket_name
+from conftest import boto_client
 from gwlog import CacheLog, upstream_error
 from s3raw import KeepAlive, assert_error, error_fields
 from sigv4 import key_path
@@ -25,14 +25,6 @@ from test_checksums import (STREAMING, STREAMING_TRAILER, UNSIGNED_TRAILER,
 
 KiB = 1024
 MiB = 1024 * 1024
-
-
-@pytest.fixture
-def gbucket(request, rgw):
-    name = new_bucket_name(request.node.name)
-    rgw.create_bucket(Bucket=name)
-    yield name
-    gwlog.drop_bucket(rgw, name)
 
 
 @pytest.fixture

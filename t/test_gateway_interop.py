@@ -27,7 +27,8 @@ import pytest
 import sigv2
 import sigv4
 from conftest import boto_client, file_md5, new_bucket_name, same_file
-from gwinterop import (Conn, MiB, Side, bucket_pair, empty_bucket, get_view,
+from gateway import drop_bucket
+from gwinterop import (Conn, MiB, Side, bucket_pair, get_view,
                        listing_view, md5_etag, on_both, outcome, same)
 from s3raw import error_fields, request
 from test_checksums import (STREAMING, STREAMING_TRAILER, UNSIGNED_TRAILER,
@@ -83,7 +84,7 @@ def test_ceph_keys_refused(gateway, ceph, rgw):
         assert b in [x['Name'] for x in got['Buckets']]
         assert got['Owner'] == want['Owner']
     finally:
-        empty_bucket(rgw, b)
+        drop_bucket(rgw, b)
 
 
 def test_bucket_round_trip(gateway, rgw):
@@ -108,7 +109,7 @@ def test_bucket_round_trip(gateway, rgw):
         assert b not in [x['Name'] for x in rgw.list_buckets()['Buckets']]
         assert outcome(gw.head_bucket, Bucket=b) == ('error', 404, '404')
     finally:
-        empty_bucket(rgw, b)
+        drop_bucket(rgw, b)
 
 
 # boto3
@@ -124,7 +125,7 @@ def test_dotted_bucket(gateway, rgw):
         assert outcome(lambda: gw.get_object(Bucket=b, Key='k')[
             'Body'].read()) == b'dotted'
     finally:
-        empty_bucket(rgw, b)
+        drop_bucket(rgw, b)
 
 
 def test_lifecycle(pair):
@@ -900,7 +901,7 @@ def lock_pair(request, gateway, ceph, rgw):
             rgw.delete_object(Bucket=side.bucket, Key=v['Key'],
                               VersionId=v['VersionId'],
                               BypassGovernanceRetention=True)
-        empty_bucket(rgw, side.bucket)
+        drop_bucket(rgw, side.bucket)
 
 
 def test_object_lock(lock_pair):

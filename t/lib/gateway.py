@@ -11,6 +11,8 @@ server's own temporary directory.
 import os
 import urllib.parse
 
+import botocore.exceptions
+
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 INCLUDE = os.path.join(TOP, 'conf', 's3_gateway.conf')
@@ -70,3 +72,27 @@ def start_gateway(cluster, cache='s3_gw', valid='60s', buckets=None,
     srv.http_extra = conf.http + http_extra
     srv.server_extra = conf.server + server_extra
     return srv.start()
+
+
+def drop_bucket(rgw, bucket):
+    """Every version, delete marker and upload gone, then the bucket
+    (RGW's memstore keeps objects in memory: leave nothing behind)."""
+
+    try:
+        pages = rgw.get_paginator('list_object_versions').paginate(
+            Bucket=bucket)
+        for page in pages:
+            objs = [{'Key': v['Key'], 'VersionId': v['VersionId']}
+                    for v in page.get('Versions', []) +
+                    page.get('DeleteMarkers', [])]
+            if objs:
+                rgw.delete_objects(Bucket=bucket,
+                                   Delete={'Objects': objs, 'Quiet': True})
+        ups = rgw.list_multipart_uploads(Bucket=bucket)
+        for u in ups.get('Uploads', []):
+            rgw.abort_multipart_upload(Bucket=bucket, Key=u['Key'],
+                                       UploadId=u['UploadId'])
+        rgw.delete_bucket(Bucket=bucket)
+    except botocore.exceptions.ClientError as e:
+        if e.response['Error']['Code'] != 'NoSuchBucket':
+            raise

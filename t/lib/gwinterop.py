@@ -19,6 +19,7 @@ import urllib.parse
 import botocore.exceptions
 
 import sigv4
+from gateway import drop_bucket
 from conftest import boto_client, new_bucket_name
 from s3raw import error_fields
 
@@ -48,30 +49,6 @@ class Side:
         return '<%s %s>' % (self.name, self.bucket)
 
 
-def empty_bucket(rgw, bucket):
-    """Every version, delete marker and upload gone, then the bucket
-    (RGW's memstore keeps objects in memory: leave nothing behind)."""
-
-    try:
-        pages = rgw.get_paginator('list_object_versions').paginate(
-            Bucket=bucket)
-        for page in pages:
-            objs = [{'Key': v['Key'], 'VersionId': v['VersionId']}
-                    for v in page.get('Versions', []) +
-                    page.get('DeleteMarkers', [])]
-            if objs:
-                rgw.delete_objects(Bucket=bucket,
-                                   Delete={'Objects': objs, 'Quiet': True})
-        ups = rgw.list_multipart_uploads(Bucket=bucket)
-        for u in ups.get('Uploads', []):
-            rgw.abort_multipart_upload(Bucket=bucket, Key=u['Key'],
-                                       UploadId=u['UploadId'])
-        rgw.delete_bucket(Bucket=bucket)
-    except botocore.exceptions.ClientError as e:
-        if e.response['Error']['Code'] != 'NoSuchBucket':
-            raise
-
-
 def bucket_pair(request, gateway, ceph, rgw):
     """The `pair` fixture of the test files: (g, r), a bucket through the
     gateway and one in RGW directly, both made in RGW, emptied and
@@ -84,7 +61,7 @@ def bucket_pair(request, gateway, ceph, rgw):
         rgw.create_bucket(Bucket=side.bucket)
     yield g, r
     for side in (g, r):
-        empty_bucket(rgw, side.bucket)
+        drop_bucket(rgw, side.bucket)
 
 
 def outcome(fn, *args, **kw):

@@ -16,8 +16,6 @@ import time
 import types
 import urllib.parse
 
-import botocore.exceptions
-
 from s3raw import error_fields
 
 FORMAT = 'gwcache'
@@ -121,26 +119,6 @@ def direct(cluster):
         host=cluster.host, port=cluster.rgw_port,
         access_key=cluster.access_key, secret_key=cluster.secret_key,
         region=cluster.region, endpoint=cluster.endpoint)
-
-
-def drop_bucket(rgw, bucket):
-    """Remove a bucket, its versions and uploads, at RGW directly."""
-
-    try:
-        for page in rgw.get_paginator('list_object_versions').paginate(
-                Bucket=bucket):
-            for v in page.get('Versions', []) + page.get('DeleteMarkers',
-                                                         []):
-                rgw.delete_object(Bucket=bucket, Key=v['Key'],
-                                  VersionId=v['VersionId'])
-        ups = rgw.list_multipart_uploads(Bucket=bucket).get('Uploads', [])
-        for u in ups:
-            rgw.abort_multipart_upload(Bucket=bucket, Key=u['Key'],
-                                       UploadId=u['UploadId'])
-        rgw.delete_bucket(Bucket=bucket)
-    except botocore.exceptions.ClientError as e:
-        if e.response['Error']['Code'] != 'NoSuchBucket':
-            raise
 
 
 def rgw_usage(cluster, bucket, category, least, timeout=15.0):
