@@ -18,7 +18,8 @@
  * generations.  A shared zone holds 65536 counters: a write through this
  * node (any PUT, POST or DELETE) moves its key's counter, or for a
  * bucket-wide request (DeleteObjects, bucket settings) its bucket's, when
- * the upstream's answer comes and again when the request ends; every key
+ * the upstream's answer comes (or, if none came, when the request ends:
+ * the write may have been made); every key
  * made after reads the new value and misses the old entries.  Keys that
  * share a counter only miss once more.  The zone's birth time is in the
  * key too: a restart (new counters from zero) misses everything cached
