@@ -20,7 +20,7 @@ at teardown (a memstore OSD stopped gracefully would write every object
 to its directory first), at exit, and by the kernel if the test process
 dies (PR_SET_PDEATHSIG).
 
-Core Python only.
+Core Python only (and free_port of s3server.py, beside it).
 """
 
 import atexit
@@ -29,13 +29,14 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 import urllib.error
 import urllib.request
 import uuid
+
+from s3server import free_port
 
 ACCESS_KEY = 'CEPHTEST000000000000'
 SECRET_KEY = 'CEPHtestSECRET00000000000000000000000000'
@@ -140,15 +141,6 @@ def missing():
         return ('Ceph is not installed (%s): scripts/install-deps.sh ceph'
                 % ' '.join(gone))
     return None
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
 
 
 class CephError(Exception):
